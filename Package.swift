@@ -1,0 +1,67 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Strictness turned on once for every target (as apple/swift-metrics does).
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "mmm-metrics",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "MMMMetrics", targets: ["MMMMetrics"]),
+        .library(name: "MMMMetricsCore", targets: ["MMMMetricsCore"]),
+        .library(name: "MMMMetricsTesting", targets: ["MMMMetricsTesting"]),
+        .library(name: "MMMSwiftMetrics", targets: ["MMMSwiftMetrics"]),
+        .executable(name: "mmm-metrics-example", targets: ["mmm-metrics-example"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // The core API: standard library, Foundation and Synchronization only.
+        .target(name: "MMMMetricsCore", swiftSettings: strict),
+        // The umbrella users import: the core plus swift-log error reporting and config loading.
+        .target(
+            name: "MMMMetrics",
+            dependencies: [
+                "MMMMetricsCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(name: "MMMMetricsTesting", dependencies: ["MMMMetricsCore"], swiftSettings: strict),
+        .target(
+            name: "MMMSwiftMetrics",
+            dependencies: ["MMMMetricsCore", .product(name: "CoreMetrics", package: "swift-metrics")],
+            swiftSettings: strict
+        ),
+        .systemLibrary(
+            name: "CZstd",
+            pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]
+        ),
+        .executableTarget(
+            name: "mmm-metrics-example",
+            dependencies: ["MMMMetrics", "MMMMetricsTesting"],
+            path: "Tools/Example",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MMMMetricsTests",
+            dependencies: [
+                "MMMMetrics", "MMMMetricsTesting", "MMMSwiftMetrics",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
+    ]
+)

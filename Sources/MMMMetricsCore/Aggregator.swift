@@ -1,0 +1,211 @@
+import Synchronization
+
+/// Exact order statistics.
+public enum Percentile {
+    /// The q-th percentile (q in [0, 100]) of ascending `sorted` values by linear interpolation
+    /// between closest ranks (Hyndman–Fan type 7, numpy's default, DuckDB's `quantile_cont`);
+    /// `nil` for no values.
+    @inlinable
+    public static func of(sorted: some RandomAccessCollection<Double>, q: Double) -> Double? {
+        guard !sorted.isEmpty else { return nil }
+        let n = sorted.count
+        let h = Double(n - 1) * (Swift.min(Swift.max(q, 0), 100) / 100)
+        let lowRank = Int(h.rounded(.down))
+        let low = sorted[sorted.index(sorted.startIndex, offsetBy: lowRank)]
+        guard lowRank + 1 < n else { return low }
+        let high = sorted[sorted.index(sorted.startIndex, offsetBy: lowRank + 1)]
+        let fraction = h - Double(lowRank)
+        return fraction == 0 ? low : low + fraction * (high - low)
+    }
+}
+
+/// A user-defined aggregation: a fold with an initial state, a step, a merge and a result.
+///
+/// Merge must be associative so that separately folded parts (segments, sessions) combine to
+/// the same result as one fold over all values.
+public protocol AggregationFunction: Sendable {
+    /// The fold's running state.
+    associatedtype State
+    /// The state before any value.
+    func initialState() -> State
+    /// Adds one value.
+    func step(_ state: inout State, _ value: Double)
+    /// Combines two states.
+    func merge(_ state: inout State, _ other: State)
+    /// The final value; `nil` for no value (the group yields no row).
+    func result(_ state: State) -> Double?
+}
+
+/// A type-erased ``AggregationFunction``.
+public struct AnyAggregationFunction: Sendable {
+    /// The name queries call it by.
+    public let name: String
+    fileprivate let initial: @Sendable () -> any Sendable
+    fileprivate let step: @Sendable (inout any Sendable, Double) -> Void
+    fileprivate let merge: @Sendable (inout any Sendable, any Sendable) -> Void
+    fileprivate let result: @Sendable (any Sendable) -> Double?
+
+    /// Wraps a function under a name.
+    public init<F: AggregationFunction>(name: String, _ function: F) where F.State: Sendable {
+        self.name = name
+        initial = { function.initialState() }
+        step = { state, value in
+            var typed = state as! F.State
+            function.step(&typed, value)
+            state = typed
+        }
+        merge = { state, other in
+            var typed = state as! F.State
+            function.merge(&typed, other as! F.State)
+            state = typed
+        }
+        result = { function.result($0 as! F.State) }
+    }
+}
+
+/// Named aggregation functions that queries can call besides the built-ins.
+public final class AggregationRegistry: Sendable {
+    private let functions: Mutex<[String: AnyAggregationFunction]>
+
+    /// The names every query language knows without registration.
+    public static let builtInNames = ["avg", "count", "max", "min", "p50", "p75", "p90", "p95", "p99", "p999", "percentile", "sum"]
+
+    /// An empty registry.
+    public init() { functions = Mutex([:]) }
+
+    /// Registers (or replaces) a function under `name`.
+    public func register<F: AggregationFunction>(_ name: String, _ function: F) where F.State: Sendable {
+        functions.withLock { $0[name] = AnyAggregationFunction(name: name, function) }
+    }
+
+    /// The function registered under `name`.
+    public func function(named name: String) -> AnyAggregationFunction? {
+        functions.withLock { $0[name] }
+    }
+
+    /// Registered names, sorted.
+    public var registeredNames: [String] { functions.withLock { $0.keys.sorted() } }
+}
+
+/// Folds values into per-group aggregates; the shared engine behind every ``MetricsReader``.
+///
+/// NaN values count as events for `count` and are skipped by every other aggregation.
+public struct GroupedAggregator {
+    fileprivate struct Fold {
+        var count = 0
+        var numeric = 0
+        var sum = 0.0
+        var minimum = Double.infinity
+        var maximum = -Double.infinity
+        var values: [Double] = []
+        var state: (any Sendable)?
+    }
+
+    /// The aggregation computed.
+    public let aggregation: Aggregation
+    /// Tag keys grouped by.
+    public let groupBy: [String]
+    private let custom: AnyAggregationFunction?
+    private let keepsValues: Bool
+    private var groups: [[String]: Fold] = [:]
+
+    /// Prepares an aggregation; a custom name must be registered in `functions`.
+    public init(_ aggregation: Aggregation, groupBy: [String] = [], functions: AggregationRegistry? = nil) throws {
+        self.aggregation = aggregation
+        self.groupBy = groupBy
+        switch aggregation {
+        case .percentile(let q):
+            guard q >= 0, q <= 100 else { throw MetricsReaderError.percentileOutOfRange(q) }
+            custom = nil
+        case .custom(let name):
+            guard let function = functions?.function(named: name) else {
+                throw MetricsReaderError.unknownAggregation(
+                    name, known: (AggregationRegistry.builtInNames + (functions?.registeredNames ?? [])).sorted())
+            }
+            custom = function
+        default:
+            custom = nil
+        }
+        if case .percentile = aggregation { keepsValues = true } else { keepsValues = false }
+    }
+
+    /// The group key of an event's tags.
+    public func groupKey(tags: Tags, extraTags: Tags? = nil) -> [String] {
+        groupBy.map { tags[$0] ?? extraTags?[$0] ?? "" }
+    }
+
+    /// Adds one event's value to its group. `value` is `nil` for custom events, which only `count` accepts.
+    public mutating func add(value: Double?, name: String, group: [String]) throws {
+        if value == nil, aggregation != .count {
+            throw MetricsReaderError.aggregationNeedsNumbers(aggregation: aggregation.name, metric: name)
+        }
+        let custom = self.custom
+        let keepsValues = self.keepsValues
+        groups[group, default: Fold(state: custom?.initial())].add(value, custom: custom, keepsValues: keepsValues)
+    }
+
+    /// Combines another aggregator's groups into this one (same aggregation and grouping).
+    public mutating func merge(_ other: GroupedAggregator) {
+        for (key, fold) in other.groups {
+            guard var mine = groups[key] else { groups[key] = fold; continue }
+            mine.count += fold.count
+            mine.numeric += fold.numeric
+            mine.sum += fold.sum
+            mine.minimum = Swift.min(mine.minimum, fold.minimum)
+            mine.maximum = Swift.max(mine.maximum, fold.maximum)
+            mine.values += fold.values
+            if var state = mine.state, let otherState = fold.state, let custom {
+                custom.merge(&state, otherState)
+                mine.state = state
+            }
+            groups[key] = mine
+        }
+    }
+
+    /// The rows: one per group with a value, ordered by group.
+    public func result() -> AggregateResult {
+        var rows: [AggregateRow] = []
+        for (key, fold) in groups {
+            guard let value = value(of: fold) else { continue }
+            rows.append(AggregateRow(group: Tags(zip(groupBy, key)), value: value, count: fold.count))
+        }
+        rows.sort { lhs, rhs in
+            groupBy.map { lhs.group[$0] ?? "" }.lexicographicallyPrecedes(groupBy.map { rhs.group[$0] ?? "" })
+        }
+        return AggregateResult(rows: rows)
+    }
+
+    private func value(of fold: Fold) -> Double? {
+        if let custom, let state = fold.state { return custom.result(state) }
+        let numeric = fold.numeric > 0
+        switch aggregation {
+        case .count: return Double(fold.count)
+        case .sum: return numeric ? fold.sum : nil
+        case .average: return numeric ? fold.sum / Double(fold.numeric) : nil
+        case .min: return numeric ? fold.minimum : nil
+        case .max: return numeric ? fold.maximum : nil
+        case .percentile(let q): return Percentile.of(sorted: fold.values.sorted(), q: q)
+        case .custom: return nil
+        }
+    }
+}
+
+extension GroupedAggregator.Fold {
+    fileprivate mutating func add(_ value: Double?, custom: AnyAggregationFunction?, keepsValues: Bool) {
+        count += 1
+        guard let value, !value.isNaN else { return }
+        numeric += 1
+        if let custom {
+            if var current = state {
+                state = nil
+                custom.step(&current, value)
+                state = current
+            }
+            return
+        }
+        sum += value
+        minimum = Swift.min(minimum, value)
+        maximum = Swift.max(maximum, value)
+        if keepsValues { values.append(value) }
+    }
+}

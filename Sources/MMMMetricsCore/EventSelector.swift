@@ -1,0 +1,75 @@
+/// A compiled ``MetricsQuery``: name globs, time range and tag conditions, ready to test events.
+///
+/// Regular expressions are compiled once; their verdict per distinct tag value is cached,
+/// so a selector is meant for one query run, by one task.
+public struct EventSelector {
+    private let names: NameGlobList
+    /// The query's time range, if any.
+    public let timeRange: TimeRange?
+    private let requiredTags: Tags?
+    private var matchers: [CompiledMatcher]
+
+    private struct CompiledMatcher {
+        let key: String
+        let operation: TagMatcher.Operation
+        let value: String
+        let regex: Regex<AnyRegexOutput>?
+        var verdicts: [String: Bool] = [:]
+
+        mutating func holds(for tagValue: String) -> Bool {
+            switch operation {
+            case .equal: return tagValue == value
+            case .notEqual: return tagValue != value
+            case .matchesRegex, .notMatchesRegex:
+                let matched: Bool
+                if let cached = verdicts[tagValue] {
+                    matched = cached
+                } else {
+                    matched = (try? regex?.wholeMatch(in: tagValue)) != nil
+                    if verdicts.count < 65_536 { verdicts[tagValue] = matched }
+                }
+                return operation == .matchesRegex ? matched : !matched
+            }
+        }
+    }
+
+    /// Compiles a query; an invalid regular expression throws ``MetricsReaderError/invalidRegex(_:reason:)``.
+    public init(_ query: MetricsQuery) throws {
+        names = NameGlobList(query.metricNames)
+        timeRange = query.timeRange
+        requiredTags = query.tags
+        matchers = try query.matchers.map { matcher in
+            var regex: Regex<AnyRegexOutput>?
+            if matcher.operation == .matchesRegex || matcher.operation == .notMatchesRegex {
+                do { regex = try Regex(matcher.value) } catch {
+                    throw MetricsReaderError.invalidRegex(matcher.value, reason: "\(error)")
+                }
+            }
+            return CompiledMatcher(key: matcher.key, operation: matcher.operation, value: matcher.value, regex: regex)
+        }
+    }
+
+    /// Whether a metric name is selected.
+    public func selects(name: String) -> Bool { names.isEmpty || names.matches(name) }
+
+    /// Whether an event is selected. `extraTags` are tags the event carries implicitly
+    /// (a stored log's `session`); the event's own tags win over them.
+    public mutating func selects(_ event: MetricEvent, extraTags: Tags? = nil) -> Bool {
+        guard selects(name: event.name) else { return false }
+        if let timeRange, let timestamp = event.timestamp, !timeRange.contains(timestamp) { return false }
+        return selects(tags: event.tags, extraTags: extraTags)
+    }
+
+    /// Whether tags satisfy the query's tag conditions.
+    public mutating func selects(tags: Tags, extraTags: Tags? = nil) -> Bool {
+        if let requiredTags {
+            for tag in requiredTags where (tags[tag.key] ?? extraTags?[tag.key]) != tag.value { return false }
+        }
+        for index in matchers.indices {
+            let key = matchers[index].key
+            let tagValue = tags[key] ?? extraTags?[key] ?? ""
+            if !matchers[index].holds(for: tagValue) { return false }
+        }
+        return true
+    }
+}

@@ -1,0 +1,36 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A point in time: nanoseconds since the Unix epoch, UTC.
+public struct MetricTimestamp: Sendable, Hashable, Comparable, Codable {
+    /// Nanoseconds since 1970-01-01T00:00:00Z.
+    public var nanosecondsSinceEpoch: Int64
+
+    /// Creates a timestamp from nanoseconds since the Unix epoch.
+    @inlinable
+    public init(nanosecondsSinceEpoch: Int64) {
+        self.nanosecondsSinceEpoch = nanosecondsSinceEpoch
+    }
+
+    /// Creates a timestamp from seconds since the Unix epoch (rounded to the nearest nanosecond).
+    public init(secondsSinceEpoch: Double) {
+        self.nanosecondsSinceEpoch = Int64((secondsSinceEpoch * 1e9).rounded())
+    }
+
+    /// The current wall-clock time (`CLOCK_REALTIME`).
+    public static func now() -> MetricTimestamp {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return MetricTimestamp(nanosecondsSinceEpoch: Int64(spec.tv_sec) &* 1_000_000_000 &+ Int64(spec.tv_nsec))
+    }
+
+    /// Seconds since the Unix epoch.
+    public var secondsSinceEpoch: Double { Double(nanosecondsSinceEpoch) / 1e9 }
+
+    public static func < (lhs: MetricTimestamp, rhs: MetricTimestamp) -> Bool {
+        lhs.nanosecondsSinceEpoch < rhs.nanosecondsSinceEpoch
+    }
+}

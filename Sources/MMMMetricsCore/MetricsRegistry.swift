@@ -1,0 +1,142 @@
+import Synchronization
+
+/// The entry point for recording: it owns the collectors and hands every event to each of them.
+///
+/// Guarantees:
+/// - With `enabled: false`, the recording methods return before building an event: tag
+///   arguments are not even evaluated (they are autoclosures) and nothing is allocated.
+/// - Recording never waits for a collector, never throws and never fails because of one. Each
+///   collector has a bounded buffer and its own consumer task; a full buffer drops the event and
+///   counts it (see ``statistics()``). Collector errors go to the error handler and the counts.
+/// - Each collector receives events in the order they were recorded, stamped with a timestamp.
+public final class MetricsRegistry: Sendable {
+    /// Whether recording is on; fixed at creation.
+    @usableFromInline
+    let isEnabled: Bool
+    /// The configuration the registry was made with.
+    public let config: MetricsConfig
+    @usableFromInline
+    let policy: RecordingPolicy
+    private let errorHandler: MetricsErrorHandler
+    private let channels = Mutex<[CollectorChannel]>([])
+
+    /// Creates a registry with no collectors; failures go to `errorHandler`.
+    ///
+    /// The `MMMMetrics` module adds `init(config:)`, which logs failures through swift-log.
+    /// An out-of-range `samplingRate` is clamped to [0, 1].
+    public init(config: MetricsConfig, errorHandler: @escaping MetricsErrorHandler) {
+        self.config = config
+        isEnabled = config.enabled
+        policy = RecordingPolicy(config)
+        self.errorHandler = errorHandler
+    }
+
+    /// Creates a registry and the collectors `config.collectors` names, through `factories`.
+    public static func configured(
+        _ config: MetricsConfig,
+        factories: CollectorFactories = CollectorFactories(),
+        errorHandler: @escaping MetricsErrorHandler
+    ) throws(MetricsConfigError) -> MetricsRegistry {
+        try config.validate()
+        let registry = MetricsRegistry(config: config, errorHandler: errorHandler)
+        for entry in config.collectors {
+            let collector = try factories.makeCollector(entry, metrics: config)
+            registry.register(collector, name: "\(entry)")
+        }
+        return registry
+    }
+
+    /// Adds a collector. It receives every event recorded from now on.
+    /// With recording disabled the collector is ignored: it will receive nothing.
+    public func register(_ collector: any MetricsCollector, name: String? = nil) {
+        guard isEnabled else { return }
+        let channel = CollectorChannel(
+            name: name ?? String(describing: type(of: collector)),
+            collector: collector, capacity: config.bufferSize, errorHandler: errorHandler)
+        channels.withLock { $0.append(channel) }
+        Task.detached { await channel.run() }
+    }
+
+    /// Per-collector counts of delivered, dropped and failed events, in registration order.
+    public func statistics() -> [CollectorStatistics] {
+        channels.withLock { $0 }.map(\.statistics)
+    }
+
+    // MARK: Recording
+
+    /// Records a counter increment.
+    @inlinable
+    public func increment(_ name: String, by amount: Int64 = 1, tags: @autoclosure () -> Tags = [:]) async {
+        guard isEnabled else { return }
+        submit(MetricEvent(name: name, value: .counter(amount), tags: tags()))
+    }
+
+    /// Records a gauge value.
+    @inlinable
+    public func gauge(_ name: String, value: Double, tags: @autoclosure () -> Tags = [:]) async {
+        guard isEnabled else { return }
+        submit(MetricEvent(name: name, value: .gauge(value), tags: tags()))
+    }
+
+    /// Records an event built by the caller; the event is not built when recording is disabled.
+    @inlinable
+    public func record(_ event: @autoclosure () -> MetricEvent) async {
+        guard isEnabled else { return }
+        submit(event())
+    }
+
+    /// Runs `body`, records how long it took as a timer tagged `status` = `ok` or `error`, and
+    /// returns its result or rethrows its error untouched. `body` runs on the caller's isolation.
+    public func time<Result, Failure: Error>(
+        _ name: String,
+        tags: @autoclosure () -> Tags = [:],
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: () async throws(Failure) -> Result
+    ) async throws(Failure) -> Result {
+        guard isEnabled else { return try await body() }
+        let clock = ContinuousClock()
+        let start = clock.now
+        do {
+            let result = try await body()
+            submit(MetricEvent(name: name, value: .timer(clock.now - start), tags: tags().merging(["status": "ok"])))
+            return result
+        } catch {
+            submit(MetricEvent(name: name, value: .timer(clock.now - start), tags: tags().merging(["status": "error"])))
+            throw error
+        }
+    }
+
+    /// Waits until every collector has received the events recorded so far and finished its own
+    /// `flush`, or until `flushTimeout` passed for it (reported as a failure, not thrown).
+    /// Throws `CancellationError` only when the calling task is cancelled.
+    public func flush() async throws {
+        let channels = channels.withLock { $0 }
+        let timeout = config.flushTimeout
+        await withTaskGroup(of: Void.self) { group in
+            for channel in channels {
+                group.addTask { _ = await channel.flush(timeout: timeout) }
+            }
+        }
+        try Task.checkCancellation()
+    }
+
+    /// Flushes, then stops the consumer tasks. Events recorded afterwards are ignored.
+    public func shutdown() async {
+        try? await flush()
+        for channel in channels.withLock({ $0 }) { channel.close() }
+    }
+
+    /// Stamps, filters and hands an event to every collector. Never blocks.
+    @usableFromInline
+    func submit(_ event: MetricEvent) {
+        var event = event
+        guard policy.process(&event) else { return }
+        if event.timestamp == nil { event.timestamp = .now() }
+        deliver(event)
+    }
+
+    /// Hands an already-processed event to every collector.
+    func deliver(_ event: MetricEvent) {
+        for channel in channels.withLock({ $0 }) { channel.offer(event) }
+    }
+}
