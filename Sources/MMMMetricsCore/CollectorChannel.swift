@@ -114,18 +114,19 @@ final class CollectorChannel: Sendable {
         }
     }
 
+    /// Queues an item regardless of capacity; `false` when the channel is closed.
     private func enqueue(_ item: Item) -> Bool {
-        let consumer: (CheckedContinuation<[Item], Never>, [Item])? = state.withLock { state in
-            if state.closed { return nil }
+        let outcome: (accepted: Bool, consumer: CheckedContinuation<[Item], Never>?, items: [Item]) = state.withLock { state in
+            if state.closed { return (false, nil, []) }
             state.items.append(item)
-            guard let consumer = state.consumer else { return nil }
+            guard let consumer = state.consumer else { return (true, nil, []) }
             state.consumer = nil
             let items = state.items
             state.items = []
-            return (consumer, items)
+            return (true, consumer, items)
         }
-        consumer.map { $0.0.resume(returning: $0.1) }
-        return true
+        outcome.consumer?.resume(returning: outcome.items)
+        return outcome.accepted
     }
 
     /// Asks the consumer to flush the collector after every event offered so far, waiting at most `timeout`.
@@ -135,12 +136,12 @@ final class CollectorChannel: Sendable {
         guard enqueue(.flush(ticket)) else { return true }
         let timer = Task {
             try await Task.sleep(for: timeout)
-            if ticket.complete(false) {
-                self.recordFailure(.flushTimeout, message: "flush did not complete within \(timeout)", timeout: true)
-            }
+            ticket.complete(false)
         }
         let succeeded = await ticket.wait()
         timer.cancel()
+        // Reported here, before flush returns, so the caller's logs are complete when it does.
+        if !succeeded { recordFailure(.flushTimeout, message: "flush did not complete within \(timeout)", timeout: true) }
         return succeeded
     }
 

@@ -1,0 +1,34 @@
+// swift-tools-version: 6.1
+// Benchmarks for mmm-metrics, kept in their own package so the main build stays fast.
+// Run from this directory: `swift package benchmark` (see README.md here).
+import PackageDescription
+
+import struct Foundation.URL
+
+// A path dependency's identity is its folder's name, which depends on where the repository was cloned.
+let rootIdentity = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .standardizedFileURL.lastPathComponent
+
+let package = Package(
+    name: "mmm-metrics-benchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(path: "../.."),
+        .package(url: "https://github.com/ordo-one/package-benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "RecordingOverhead",
+            dependencies: [
+                .product(name: "Benchmark", package: "package-benchmark"),
+                .product(name: "MMMMetrics", package: rootIdentity),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
+            path: "Benchmarks/RecordingOverhead",
+            swiftSettings: [.swiftLanguageMode(.v6)],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        ),
+    ]
+)
