@@ -17,12 +17,15 @@ let package = Package(
         .library(name: "MMMMetricsCore", targets: ["MMMMetricsCore"]),
         .library(name: "MMMMetricsTesting", targets: ["MMMMetricsTesting"]),
         .library(name: "MMMSwiftMetrics", targets: ["MMMSwiftMetrics"]),
+        .library(name: "MMMMetricsLog", targets: ["MMMMetricsLog"]),
         .executable(name: "mmm-metrics-example", targets: ["mmm-metrics-example"]),
+        .executable(name: "mmm-analyze", targets: ["mmm-analyze"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         // The core API: standard library, Foundation and Synchronization only.
@@ -43,10 +46,18 @@ let package = Package(
             dependencies: ["MMMMetricsCore", .product(name: "CoreMetrics", package: "swift-metrics")],
             swiftSettings: strict
         ),
+        // The event log: binary format, segments, index, recovery, the file collector, NDJSON.
+        .target(name: "MMMMetricsLog", dependencies: ["MMMMetrics", "CZstd"], swiftSettings: strict),
         .systemLibrary(
             name: "CZstd",
             pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"])]
+        ),
+        // The analyzer CLI: parses arguments and prints; the work is in the libraries.
+        .executableTarget(
+            name: "mmm-analyze",
+            dependencies: ["MMMMetricsLog", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
         ),
         .executableTarget(
             name: "mmm-metrics-example",
@@ -57,7 +68,7 @@ let package = Package(
         .testTarget(
             name: "MMMMetricsTests",
             dependencies: [
-                "MMMMetrics", "MMMMetricsTesting", "MMMSwiftMetrics",
+                "MMMMetrics", "MMMMetricsTesting", "MMMSwiftMetrics", "MMMMetricsLog",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],

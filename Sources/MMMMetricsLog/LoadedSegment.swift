@@ -1,0 +1,132 @@
+/// The state of a segment's index file relative to the segment.
+public enum IndexState: Sendable, Hashable, CustomStringConvertible {
+    /// Present and describing the segment as it is.
+    case valid
+    /// No index file.
+    case missing
+    /// Present but describing another state of the segment (fewer blocks, another header).
+    case stale(String)
+    /// Unreadable: bad magic, bad CRC, cut short.
+    case corrupt(String)
+
+    public var description: String {
+        switch self {
+        case .valid: "valid"
+        case .missing: "missing"
+        case .stale(let why): "stale (\(why))"
+        case .corrupt(let why): "corrupt (\(why))"
+        }
+    }
+}
+
+/// A segment file read into memory with its block list, from its index when that can be trusted,
+/// else from a scan of the bytes.
+struct LoadedSegment {
+    let path: String
+    let bytes: [UInt8]
+    let header: SegmentHeader
+    var blocks: [BlockLocation]
+    /// Metric names per block, where an index supplied them.
+    var blockNames: [Set<String>?]
+    var damage: [SegmentDamage]
+    var sealed: Bool
+    var indexState: IndexState
+
+    var nextSequence: UInt64 {
+        blocks.last.map { $0.header.firstSequence + UInt64($0.header.eventCount) } ?? header.firstSequence
+    }
+
+    /// Reads a segment. With `fullScan`, ignores the index for the block list (verify does this)
+    /// but still reports its state.
+    static func load(_ path: String, fullScan: Bool = false) throws(LogError) -> LoadedSegment {
+        let bytes = try Posix.readFile(path)
+        return try bytes.withBytes { (raw: UnsafeRawBufferPointer) throws(LogError) in
+            let header = try SegmentHeader.decode(raw, path: path)
+            let indexPath = LogRoot.indexPath(forSegment: path)
+            var indexState = IndexState.missing
+            var index: SegmentIndex?
+            if let indexBytes = try? Posix.readFile(indexPath) {
+                do {
+                    index = try indexBytes.withBytes { (rawIndex: UnsafeRawBufferPointer) throws(LogError) in
+                        try SegmentIndex.decode(rawIndex, path: indexPath)
+                    }
+                    indexState = .valid
+                } catch {
+                    indexState = .corrupt("\(error)")
+                }
+            }
+            if let candidate = index, case .valid = indexState {
+                if let problem = Self.check(candidate, against: header, raw) {
+                    indexState = .stale(problem)
+                    index = nil
+                }
+            } else {
+                index = nil
+            }
+            if fullScan || index == nil {
+                let scan = try SegmentScan.scan(raw, path: path)
+                var names = [Set<String>?](repeating: nil, count: scan.blocks.count)
+                if let index {
+                    if index.matches(scan) {
+                        names = index.entries.map { Set($0.names.map { index.names[$0] }) }
+                    } else {
+                        indexState = .stale("does not match the segment's blocks")
+                    }
+                }
+                return LoadedSegment(path: path, bytes: bytes, header: header, blocks: scan.blocks, blockNames: names,
+                                     damage: scan.damage, sealed: scan.isSealed, indexState: indexState)
+            }
+            let trusted = index!
+            var blocks: [BlockLocation] = []
+            var damage: [SegmentDamage] = []
+            var expectedOffset = header.size
+            var expectedSequence = header.firstSequence
+            for entry in trusted.entries {
+                let (blockHeader, _) = BlockHeader.peek(raw, at: entry.offset)!
+                if entry.offset != expectedOffset {
+                    damage.append(.badRegion(
+                        offset: expectedOffset, resumeOffset: entry.offset,
+                        eventsLost: entry.firstSequence >= expectedSequence ? entry.firstSequence - expectedSequence : nil,
+                        reason: "not a valid block (the index skips it)"))
+                }
+                blocks.append(BlockLocation(offset: entry.offset, header: blockHeader))
+                expectedOffset = entry.offset + entry.length
+                expectedSequence = entry.firstSequence + UInt64(entry.eventCount)
+            }
+            var names: [Set<String>?] = trusted.entries.map { Set($0.names.map { trusted.names[$0] }) }
+            guard !trusted.sealed, trusted.coveredBytes < raw.count else {
+                return LoadedSegment(path: path, bytes: bytes, header: header, blocks: blocks, blockNames: names,
+                                     damage: damage, sealed: trusted.sealed, indexState: indexState)
+            }
+            // The active segment grew after its index was written: scan the rest.
+            var rest = SegmentScan(header: header, blocks: [], seal: nil, damage: [], validEnd: trusted.coveredBytes, fileSize: raw.count)
+            rest.continueScan(raw, from: trusted.coveredBytes)
+            blocks += rest.blocks
+            names += rest.blocks.map { _ in nil }
+            return LoadedSegment(path: path, bytes: bytes, header: header, blocks: blocks, blockNames: names,
+                                 damage: damage + rest.damage, sealed: rest.isSealed,
+                                 indexState: .stale("covers \(trusted.coveredBytes) of \(raw.count) bytes"))
+        }
+    }
+
+    /// Why an index cannot be trusted for this segment, or `nil` when it can (cheap checks; CRCs are checked on read).
+    private static func check(_ index: SegmentIndex, against header: SegmentHeader, _ raw: UnsafeRawBufferPointer) -> String? {
+        guard index.segmentHeaderCRC == header.crc else { return "belongs to another segment header" }
+        guard index.coveredBytes <= raw.count else { return "covers \(index.coveredBytes) bytes, the segment has \(raw.count)" }
+        if index.sealed {
+            guard index.coveredBytes == raw.count, SealRecord.validate(raw, at: raw.count - Format.sealSize) != nil else {
+                return "says sealed, the segment does not end with its seal"
+            }
+        }
+        var previousEnd = header.size
+        for entry in index.entries {
+            guard entry.offset >= previousEnd, let (block, _) = BlockHeader.peek(raw, at: entry.offset),
+                block.totalLength == entry.length, block.eventCount == entry.eventCount, block.firstSequence == entry.firstSequence,
+                block.minTimestamp == entry.minTimestamp, block.maxTimestamp == entry.maxTimestamp,
+                entry.offset + entry.length <= index.coveredBytes
+            else { return "entry at offset \(entry.offset) does not match the block there" }
+            previousEnd = entry.offset + entry.length
+        }
+        return nil
+    }
+}

@@ -1,0 +1,185 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Thin wrappers over POSIX file calls that throw ``LogError`` naming the file.
+enum Posix {
+    static func failure(_ path: String, _ operation: String, _ code: Int32 = errno) -> LogError {
+        .io(path: path, operation: operation, errno: code, message: String(cString: strerror(code)))
+    }
+
+    /// The whole file.
+    static func readFile(_ path: String) throws(LogError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw failure(path, "open") }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw failure(path, "stat") }
+        var size = Int(info.st_size)
+        var bytes = [UInt8](repeating: 0, count: size)
+        var total = 0
+        while true {
+            if total == size {
+                // The file may have grown since fstat (a writer appending): read what is there now.
+                var probe = [UInt8](repeating: 0, count: 65536)
+                let extra = probe.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if extra < 0, errno == EINTR { continue }
+                guard extra >= 0 else { throw failure(path, "read") }
+                if extra == 0 { break }
+                bytes.append(contentsOf: probe[0..<extra])
+                total += extra
+                size = total
+                continue
+            }
+            let count = bytes.withUnsafeMutableBytes { buffer in
+                read(fd, buffer.baseAddress! + total, size - total)
+            }
+            if count < 0, errno == EINTR { continue }
+            guard count >= 0 else { throw failure(path, "read") }
+            if count == 0 {
+                bytes.removeSubrange(total...)
+                break
+            }
+            total += count
+        }
+        return bytes
+    }
+
+    static func fileExists(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    static func fileSize(_ path: String) -> Int? {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int(info.st_size) : nil
+    }
+
+    /// Creates a directory and its parents.
+    static func makeDirectories(_ path: String) throws(LogError) {
+        if isDirectory(path) { return }
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for component in path.split(separator: "/") {
+            prefix += component
+            if !isDirectory(prefix), mkdir(prefix, 0o755) != 0, errno != EEXIST { throw failure(prefix, "mkdir") }
+            prefix += "/"
+        }
+    }
+
+    /// Names in a directory, without `.` and `..`, sorted.
+    static func listDirectory(_ path: String) throws(LogError) -> [String] {
+        guard let directory = opendir(path) else { throw failure(path, "opendir") }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != ".", name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    /// Syncs a directory so that entries created or renamed in it survive a crash.
+    static func syncDirectory(_ path: String) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        fsync(fd)
+        close(fd)
+    }
+
+    /// Writes a whole file under a temporary name, then renames it over `path`.
+    static func writeAtomically(_ path: String, _ bytes: [UInt8], sync: Bool) throws(LogError) {
+        let temporary = path + ".tmp-\(getpid())"
+        let file = try OpenFile(path: temporary, flags: O_WRONLY | O_CREAT | O_TRUNC)
+        do throws(LogError) {
+            try file.write(bytes)
+            if sync { try file.sync() }
+            file.close()
+            guard rename(temporary, path) == 0 else { throw failure(path, "rename") }
+        } catch {
+            file.close()
+            unlink(temporary)
+            throw error
+        }
+        if sync { syncDirectory(parent(of: path)) }
+    }
+
+    static func parent(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    static func remove(_ path: String) {
+        unlink(path)
+    }
+}
+
+/// An open file descriptor with the calls the log needs. Not thread-safe: one owner.
+final class OpenFile {
+    let path: String
+    private(set) var descriptor: Int32
+
+    init(path: String, flags: Int32, mode: mode_t = 0o644) throws(LogError) {
+        self.path = path
+        descriptor = open(path, flags | O_CLOEXEC, mode)
+        guard descriptor >= 0 else { throw Posix.failure(path, "open") }
+    }
+
+    deinit { close() }
+
+    func close() {
+        if descriptor >= 0 {
+            Glibc.close(descriptor)
+            descriptor = -1
+        }
+    }
+
+    /// Writes all bytes at the current offset (O_APPEND files: at the end).
+    func write(_ bytes: [UInt8]) throws(LogError) {
+        let failedErrno: Int32? = bytes.withUnsafeBytes { buffer in
+            var written = 0
+            while written < buffer.count {
+                let count = Glibc.write(descriptor, buffer.baseAddress! + written, buffer.count - written)
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                written += count
+            }
+            return nil
+        }
+        if let failedErrno { throw Posix.failure(path, "write", failedErrno) }
+    }
+
+    func sync() throws(LogError) {
+        guard fsync(descriptor) == 0 else { throw Posix.failure(path, "fsync") }
+    }
+
+    func truncate(to size: Int) throws(LogError) {
+        guard ftruncate(descriptor, off_t(size)) == 0 else { throw Posix.failure(path, "ftruncate") }
+    }
+
+    func seek(to offset: Int) throws(LogError) {
+        guard lseek(descriptor, off_t(offset), SEEK_SET) >= 0 else { throw Posix.failure(path, "lseek") }
+    }
+
+    var size: Int {
+        var info = stat()
+        return fstat(descriptor, &info) == 0 ? Int(info.st_size) : 0
+    }
+
+    /// Takes an exclusive, non-blocking `flock`; `false` when someone else holds it.
+    func tryLock() throws(LogError) -> Bool {
+        if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return true }
+        if errno == EWOULDBLOCK { return false }
+        throw Posix.failure(path, "flock")
+    }
+}

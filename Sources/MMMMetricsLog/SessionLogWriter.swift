@@ -1,0 +1,358 @@
+public import MMMMetrics
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How the writer uses fsync, and what each setting guarantees after a crash of the machine
+/// (a crash of the process alone loses nothing that `write` returned for).
+public enum LogDurability: String, Sendable, Hashable, CaseIterable {
+    /// Never fsync: fastest; after a power loss, recently written blocks may be lost (never
+    /// corrupted silently: every block is CRC-checked and a torn tail is cut on the next open).
+    case none
+    /// fsync when `flush()` returns (and on seal and close): every flushed event survives a power loss.
+    case onFlush = "flush"
+    /// fsync after every block as well: at most the unwritten buffer is lost.
+    case everyBlock = "block"
+}
+
+/// Writer settings.
+public struct LogWriterOptions: Sendable, Hashable {
+    /// Start a new segment when the current one would grow past this many bytes.
+    public var segmentMaxBytes: Int
+    /// Start a new segment when the current one is older than this.
+    public var segmentMaxAge: Duration
+    /// Write a block when this many events are buffered.
+    public var blockMaxEvents: Int
+    /// zstd level for blocks (1–19; higher is smaller and slower to write, not slower to read).
+    public var compressionLevel: Int32
+    /// fsync policy.
+    public var durability: LogDurability
+
+    /// Defaults: 64 MiB or one hour per segment, 16,384 events per block, zstd level 9, fsync on flush.
+    public init(
+        segmentMaxBytes: Int = 64 << 20, segmentMaxAge: Duration = .seconds(3600), blockMaxEvents: Int = 16_384,
+        compressionLevel: Int32 = 9, durability: LogDurability = .onFlush
+    ) {
+        self.segmentMaxBytes = segmentMaxBytes
+        self.segmentMaxAge = segmentMaxAge
+        self.blockMaxEvents = blockMaxEvents
+        self.compressionLevel = compressionLevel
+        self.durability = durability
+    }
+}
+
+/// What opening a session for writing found and repaired.
+public struct RecoveryReport: Sendable, Hashable, CustomStringConvertible {
+    /// The segment that was examined (the session's last).
+    public var segmentPath: String
+    /// Bytes cut from a torn tail.
+    public var truncatedBytes: Int
+    /// Events in the cut tail, when its block header could be read.
+    public var droppedEvents: Int?
+    /// Damage left in place (bad blocks followed by valid ones are never deleted).
+    public var damageKept: [SegmentDamage]
+
+    public var description: String {
+        var parts: [String] = []
+        if truncatedBytes > 0 {
+            parts.append("truncated a torn tail of \(truncatedBytes) bytes"
+                + (droppedEvents.map { " (\($0) events)" } ?? " (event count unknown)") + " from \(segmentPath)")
+        }
+        for damage in damageKept { parts.append("kept damage in \(segmentPath): \(damage)") }
+        return parts.isEmpty ? "\(segmentPath): nothing to repair" : parts.joined(separator: "; ")
+    }
+}
+
+/// Appends events to one session's stream. One writer per session, enforced by an OS file lock
+/// (`flock` on `LOCK`). Not thread-safe: one owner (the file collector wraps it in a task).
+///
+/// Guarantees: events get consecutive sequence numbers; `flush()` returns once its events are
+/// written (and fsynced under `.onFlush`/`.everyBlock`); a failed write is cut back so the
+/// segment never holds a partial block followed by later data, and the events stay buffered for
+/// the next attempt; opening cuts a torn tail of the last segment and never deletes anything else.
+public final class SessionLogWriter {
+    /// The log root.
+    public let root: LogRoot
+    /// The session written.
+    public let session: String
+    /// The settings.
+    public let options: LogWriterOptions
+    /// What opening found and repaired, if anything.
+    public private(set) var recovery: RecoveryReport?
+    /// The sequence number the next written event gets: events get their numbers when their
+    /// block is written, so discarding buffered events never leaves a gap.
+    public private(set) var writtenSequence: UInt64
+
+    /// The sequence number the next appended event will get (if nothing buffered is discarded).
+    public var nextSequence: UInt64 { writtenSequence + UInt64(pending.count) }
+
+    private let directory: String
+    private let lock: OpenFile
+    private let compressor: ZstdCompressor
+    private var pending: [MetricEvent] = []
+    private var segment: OpenSegment?
+    private var closed = false
+
+    /// The segment being appended to, with what its index needs.
+    private final class OpenSegment {
+        let file: OpenFile
+        let header: SegmentHeader
+        let createdAt: ContinuousClock.Instant
+        var size: Int
+        var blocks: [BlockLocation]
+        var blockNames: [[String]]
+        var needsRepair = false
+
+        init(file: OpenFile, header: SegmentHeader, size: Int, blocks: [BlockLocation], blockNames: [[String]]) {
+            self.file = file
+            self.header = header
+            self.size = size
+            self.blocks = blocks
+            self.blockNames = blockNames
+            createdAt = .now
+        }
+    }
+
+    /// Opens (creating when needed) a session's stream for appending. Throws ``LogError/locked(session:path:holderPID:)``
+    /// when another writer holds it.
+    public init(root: LogRoot, session: String, options: LogWriterOptions = LogWriterOptions()) throws(LogError) {
+        try LogRoot.validate(sessionID: session)
+        self.root = root
+        self.session = session
+        self.options = options
+        directory = root.sessionPath(session)
+        try Posix.makeDirectories(directory)
+        let lockPath = directory + "/LOCK"
+        lock = try OpenFile(path: lockPath, flags: O_RDWR | O_CREAT)
+        guard try lock.tryLock() else {
+            let holder = (try? Posix.readFile(lockPath)).flatMap { Int32(String(decoding: $0, as: UTF8.self).trimmingCharacters()) }
+            throw .locked(session: session, path: lockPath, holderPID: holder)
+        }
+        try lock.truncate(to: 0)
+        try lock.seek(to: 0)
+        try lock.write(Array("\(getpid())\n".utf8))
+        compressor = ZstdCompressor(level: options.compressionLevel)
+        writtenSequence = 0
+        try openLastSegment()
+    }
+
+    deinit {
+        if !closed { try? close() }
+    }
+
+    /// Examines the last segment: cuts a torn tail, keeps appending to it when unsealed.
+    private func openLastSegment() throws(LogError) {
+        guard let last = try root.segmentPaths(session: session).last else { return }
+        let bytes = try Posix.readFile(last)
+        let scanned: (SegmentScan, SegmentIndex?) = try bytes.withBytes { (raw: UnsafeRawBufferPointer) throws(LogError) in
+            let scan = try SegmentScan.scan(raw, path: last)
+            guard !scan.isSealed else { return (scan, nil) }
+            return (scan, try BlockDecoding.buildIndex(raw, scan, path: last))
+        }
+        let scan = scanned.0
+        var report = RecoveryReport(segmentPath: last, truncatedBytes: 0, droppedEvents: nil, damageKept: [])
+        for damage in scan.damage {
+            if case .tornTail(_, let count, let events) = damage {
+                report.truncatedBytes = count
+                report.droppedEvents = events
+            } else {
+                report.damageKept.append(damage)
+            }
+        }
+        if let seal = scan.seal {
+            writtenSequence = max(seal.nextSequence, scan.nextSequence)
+            if report.truncatedBytes > 0 {
+                // Bytes after a seal: cut them so the segment ends with its seal.
+                let file = try OpenFile(path: last, flags: O_WRONLY)
+                try file.truncate(to: scan.validEnd)
+                if options.durability != .none { try file.sync() }
+            }
+        } else {
+            let file = try OpenFile(path: last, flags: O_WRONLY | O_APPEND)
+            if report.truncatedBytes > 0 {
+                try file.truncate(to: scan.validEnd)
+                if options.durability != .none { try file.sync() }
+            }
+            let index = scanned.1!
+            segment = OpenSegment(
+                file: file, header: scan.header, size: scan.validEnd, blocks: scan.blocks,
+                blockNames: index.entries.map { $0.names.map { index.names[$0] } })
+            writtenSequence = scan.nextSequence
+        }
+        if report.truncatedBytes > 0 || !report.damageKept.isEmpty { recovery = report }
+    }
+
+    /// Events buffered and not yet written.
+    public var pendingCount: Int { pending.count }
+
+    /// Buffers an event; writes a block when `blockMaxEvents` are buffered. When that write fails the
+    /// event stays buffered.
+    public func append(_ event: MetricEvent) throws(LogError) {
+        guard !closed else { throw .invalidInput("the writer for session \(session) is closed") }
+        pending.append(event)
+        if pending.count >= options.blockMaxEvents { try writeBlocks(all: false) }
+    }
+
+    /// Buffers events in order, then writes every full block. When a write fails, every event stays buffered.
+    public func append(contentsOf events: some Sequence<MetricEvent>) throws(LogError) {
+        guard !closed else { throw .invalidInput("the writer for session \(session) is closed") }
+        pending.append(contentsOf: events)
+        try writeBlocks(all: false)
+    }
+
+    /// Drops up to `count` of the oldest buffered events (after writes failed and the caller gave up
+    /// on them); returns how many were dropped. Sequence numbers stay contiguous.
+    @discardableResult
+    public func discardOldest(_ count: Int) -> Int {
+        let dropped = min(count, pending.count)
+        pending.removeFirst(dropped)
+        return dropped
+    }
+
+    /// Writes buffered events as a block, fsyncs under `.onFlush`/`.everyBlock`, and rewrites the
+    /// segment's index. Returns once everything appended so far is written.
+    public func flush() throws(LogError) {
+        try writeBlocks(all: true)
+        guard let segment else { return }
+        if options.durability != .none { try segment.file.sync() }
+        try writeIndex(segment, sealed: false)
+    }
+
+    /// Flushes, seals the current segment and releases the lock. Further appends fail.
+    public func close() throws(LogError) {
+        guard !closed else { return }
+        defer {
+            closed = true
+            lock.close()
+        }
+        try writeBlocks(all: true)
+        try sealCurrentSegment()
+    }
+
+    /// Seals the current segment (if any) so the next block starts a new one.
+    public func roll() throws(LogError) {
+        try writeBlocks(all: true)
+        try sealCurrentSegment()
+    }
+
+    private func sealCurrentSegment() throws(LogError) {
+        guard let current = segment else { return }
+        try repairIfNeeded(current)
+        let events = current.blocks.reduce(UInt64(0)) { $0 + UInt64($1.header.eventCount) }
+        let seal = SealRecord(
+            blockCount: current.blocks.count, eventCount: events, nextSequence: writtenSequence,
+            minTimestamp: current.blocks.map(\.header.minTimestamp).min() ?? 0,
+            maxTimestamp: current.blocks.map(\.header.maxTimestamp).max() ?? 0)
+        let bytes = seal.encoded()
+        do {
+            try current.file.write(bytes)
+        } catch {
+            current.needsRepair = true
+            throw error
+        }
+        current.size += bytes.count
+        if options.durability != .none { try current.file.sync() }
+        try writeIndex(current, sealed: true)
+        current.file.close()
+        segment = nil
+    }
+
+    private func writeIndex(_ current: OpenSegment, sealed: Bool) throws(LogError) {
+        var scan = SegmentScan(header: current.header, blocks: current.blocks, seal: nil, damage: [], validEnd: current.size, fileSize: current.size)
+        if sealed { scan.seal = SealRecord(blockCount: 0, eventCount: 0, nextSequence: 0, minTimestamp: 0, maxTimestamp: 0) }
+        let index = SegmentIndex(scan: scan, blockNames: current.blockNames)
+        try Posix.writeAtomically(LogRoot.indexPath(forSegment: current.file.path), index.encoded(), sync: options.durability != .none)
+    }
+
+    /// Cuts a segment back to its last good size after a failed write.
+    private func repairIfNeeded(_ current: OpenSegment) throws(LogError) {
+        guard current.needsRepair else { return }
+        try current.file.truncate(to: current.size)
+        current.needsRepair = false
+    }
+
+    private func startSegment(firstSequence: UInt64) throws(LogError) -> OpenSegment {
+        let path = directory + "/" + LogRoot.segmentFileName(firstSequence: firstSequence)
+        let header = SegmentHeader(sessionID: session, firstSequence: firstSequence, createdNanoseconds: MetricTimestamp.now().nanosecondsSinceEpoch)
+        let bytes = header.encoded()
+        let file = try OpenFile(path: path, flags: O_WRONLY | O_CREAT | O_EXCL | O_APPEND)
+        do {
+            try file.write(bytes)
+            if options.durability != .none {
+                try file.sync()
+                Posix.syncDirectory(directory)
+            }
+        } catch {
+            file.close()
+            Posix.remove(path)
+            throw error
+        }
+        var stored = header
+        stored.crc = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: bytes.count - 4, as: UInt32.self).littleEndian }
+        stored.size = bytes.count
+        return OpenSegment(file: file, header: stored, size: bytes.count, blocks: [], blockNames: [])
+    }
+
+    /// Writes buffered events in blocks of at most `blockMaxEvents`: only full blocks unless `all`.
+    private func writeBlocks(all: Bool) throws(LogError) {
+        while pending.count >= options.blockMaxEvents || (all && !pending.isEmpty) {
+            let count = min(pending.count, options.blockMaxEvents)
+            try writeBlock(pending[0..<count])
+            pending.removeFirst(count)
+            writtenSequence += UInt64(count)
+        }
+    }
+
+    private func writeBlock(_ events: ArraySlice<MetricEvent>) throws(LogError) {
+        let payload = BlockPayload.encode(events)
+        let compressed: [UInt8]
+        do {
+            compressed = try payload.withBytes { (raw: UnsafeRawBufferPointer) throws(ZstdFailure) in try compressor.compress(raw) }
+        } catch {
+            throw .invalidInput("\(error)")
+        }
+        let useRaw = compressed.count >= payload.count
+        var minimum = Int64.max
+        var maximum = Int64.min
+        var names: [String] = []
+        var seen = Set<String>()
+        for event in events {
+            let timestamp = event.timestamp?.nanosecondsSinceEpoch ?? 0
+            minimum = min(minimum, timestamp)
+            maximum = max(maximum, timestamp)
+            if seen.insert(event.name).inserted { names.append(event.name) }
+        }
+        let header = BlockHeader(
+            encoding: useRaw ? .raw : .zstd, storedLength: useRaw ? payload.count : compressed.count, decodedLength: payload.count,
+            eventCount: events.count, firstSequence: writtenSequence, minTimestamp: minimum, maxTimestamp: maximum)
+        let framed = header.frame(payload: useRaw ? payload : compressed)
+
+        if let current = segment {
+            let tooBig = current.size + framed.count > options.segmentMaxBytes && !current.blocks.isEmpty
+            let tooOld = ContinuousClock.now - current.createdAt > options.segmentMaxAge && !current.blocks.isEmpty
+            if tooBig || tooOld { try sealCurrentSegment() }
+        }
+        let current: OpenSegment
+        if let existing = segment { current = existing } else { current = try startSegment(firstSequence: writtenSequence) }
+        segment = current
+        try repairIfNeeded(current)
+        do {
+            try current.file.write(framed)
+        } catch {
+            // Cut back whatever part of the block reached the file, now if possible, else before the next write.
+            current.needsRepair = true
+            try? repairIfNeeded(current)
+            throw error
+        }
+        current.blocks.append(BlockLocation(offset: current.size, header: header))
+        current.blockNames.append(names)
+        current.size += framed.count
+        if options.durability == .everyBlock { try current.file.sync() }
+    }
+}
+
+extension String {
+    func trimmingCharacters() -> String {
+        String(self.drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
+    }
+}
