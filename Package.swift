@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(
             name: "MMMMetricsTests",
             dependencies: [
-                "MMMMetrics", "MMMMetricsTesting", "MMMSwiftMetrics", "MMMMetricsLog",
+                "MMMMetrics", "MMMMetricsTesting", "MMMSwiftMetrics", "MMMMetricsLog", "mmm-analyze",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],

@@ -18,6 +18,8 @@ def main() -> int:
         return 2
     path = args[0]
     minimum = float(args[args.index("--min") + 1]) if "--min" in args else 95.0
+    # Executables are exercised as subprocesses (their coverage is not in this profile): not library targets.
+    excluded = {"mmm-analyze", "CZstd"}
     with open(path) as handle:
         report = json.load(handle)
     totals = defaultdict(lambda: [0, 0])
@@ -28,6 +30,8 @@ def main() -> int:
             if marker not in name or "/.build/" in name:
                 continue
             target = name.split(marker, 1)[1].split("/", 1)[0]
+            if target in excluded:
+                continue
             lines = entry["summary"]["lines"]
             totals[target][0] += lines["covered"]
             totals[target][1] += lines["count"]

@@ -1,3 +1,4 @@
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -122,6 +123,23 @@ enum Posix {
     }
 }
 
+/// Injected write failures, for tests of disk-full and I/O-error handling: while a path prefix is
+/// registered, writes and fsyncs to files under it fail with the given errno.
+enum FaultInjection {
+    private static let failures = Mutex<[String: Int32]>([:])
+
+    /// Makes writes under `prefix` fail with `code` (e.g. `ENOSPC`), or stop failing with `nil`.
+    static func failWrites(under prefix: String, with code: Int32?) {
+        failures.withLock { $0[prefix] = code }
+    }
+
+    static func failure(for path: String) -> Int32? {
+        failures.withLock { table in
+            table.isEmpty ? nil : table.first { path.hasPrefix($0.key) }?.value
+        }
+    }
+}
+
 /// An open file descriptor with the calls the log needs. Not thread-safe: one owner.
 final class OpenFile {
     let path: String
@@ -144,6 +162,12 @@ final class OpenFile {
 
     /// Writes all bytes at the current offset (O_APPEND files: at the end).
     func write(_ bytes: [UInt8]) throws(LogError) {
+        if let injected = FaultInjection.failure(for: path) {
+            // Simulate a device that took part of the write before failing, as a full disk does.
+            let partial = Array(bytes.prefix(bytes.count / 2))
+            _ = partial.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            throw Posix.failure(path, "write", injected)
+        }
         let failedErrno: Int32? = bytes.withUnsafeBytes { buffer in
             var written = 0
             while written < buffer.count {
@@ -160,6 +184,7 @@ final class OpenFile {
     }
 
     func sync() throws(LogError) {
+        if let injected = FaultInjection.failure(for: path) { throw Posix.failure(path, "fsync", injected) }
         guard fsync(descriptor) == 0 else { throw Posix.failure(path, "fsync") }
     }
 

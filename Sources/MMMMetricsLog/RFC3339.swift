@@ -77,9 +77,19 @@ public enum RFC3339 {
             position += 1
             return true
         }
-        guard let year = number(4), expect("-"), let month = number(2), expect("-"), let day = number(2), expect("Tt "),
+        // Years beyond 0000–9999 (ISO 8601 expanded form, as `format` writes them): a sign or more digits.
+        var yearSign: Int64 = 1
+        if position < bytes.count, bytes[position] == UInt8(ascii: "-") || bytes[position] == UInt8(ascii: "+") {
+            yearSign = bytes[position] == UInt8(ascii: "-") ? -1 : 1
+            position += 1
+        }
+        var yearDigits = 0
+        while position + yearDigits < bytes.count, bytes[position + yearDigits] >= 0x30, bytes[position + yearDigits] <= 0x39 { yearDigits += 1 }
+        guard yearDigits >= 4, yearDigits <= 12, yearSign == 1 || yearDigits >= 4 else { return nil }
+        guard let unsignedYear = number(yearDigits), expect("-"), let month = number(2), expect("-"), let day = number(2), expect("Tt "),
             let hour = number(2), expect(":"), let minute = number(2), expect(":"), let second = number(2)
         else { return nil }
+        let year = yearSign * unsignedYear
         guard (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day), hour < 24, minute < 60, second < 61
         else { return nil }
         var fraction: Int64 = 0
@@ -107,10 +117,14 @@ public enum RFC3339 {
         }
         guard position == bytes.count else { return nil }
         let days = self.days(fromCivil: year, month, day)
-        let seconds = days * 86_400 + hour * 3600 + minute * 60 + min(second, 59) - offsetSeconds
-        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        let (daySeconds, overflow0) = days.multipliedReportingOverflow(by: 86_400)
+        guard !overflow0 else { return nil }
+        let seconds = daySeconds + hour * 3600 + minute * 60 + min(second, 59) - offsetSeconds
+        // Near Int64.min, seconds × 10⁹ overflows although the sum with the fraction does not: borrow a second.
+        let (wholeSeconds, fractionPart) = seconds < 0 && fraction > 0 ? (seconds + 1, fraction - 1_000_000_000) : (seconds, fraction)
+        let (scaled, overflow) = wholeSeconds.multipliedReportingOverflow(by: 1_000_000_000)
         guard !overflow else { return nil }
-        let (total, overflow2) = scaled.addingReportingOverflow(fraction)
+        let (total, overflow2) = scaled.addingReportingOverflow(fractionPart)
         guard !overflow2 else { return nil }
         return MetricTimestamp(nanosecondsSinceEpoch: total)
     }

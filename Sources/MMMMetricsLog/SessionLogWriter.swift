@@ -229,6 +229,15 @@ public final class SessionLogWriter {
         try sealCurrentSegment()
     }
 
+    /// Closes files and the lock without writing anything more.
+    func abandon() {
+        closed = true
+        pending.removeAll()
+        segment?.file.close()
+        segment = nil
+        lock.close()
+    }
+
     /// Seals the current segment (if any) so the next block starts a new one.
     public func roll() throws(LogError) {
         try writeBlocks(all: true)
