@@ -59,6 +59,13 @@ let package = Package(
             dependencies: ["MMMMetricsLog", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
+        // The seeded cook-like workload generator behind the size and speed figures.
+        .executableTarget(
+            name: "mmm-workload",
+            dependencies: ["MMMMetricsLog"],
+            path: "Tools/Workload",
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "mmm-metrics-example",
             dependencies: ["MMMMetrics", "MMMMetricsTesting"],

@@ -33,6 +33,13 @@ public struct Tags: Sendable, Hashable {
         for (key, value) in elements { self[key] = value }
     }
 
+    /// Creates tags from pairs already in ascending key order with unique keys, without sorting
+    /// (decoders that store tags in order use it). The order is checked in debug builds only.
+    public init(presorted pairs: [Tag]) {
+        assert(zip(pairs, pairs.dropFirst()).allSatisfy { $0.key < $1.key }, "Tags(presorted:) needs ascending unique keys")
+        self.pairs = pairs
+    }
+
     /// Creates tags from a dictionary.
     public init(_ dictionary: [String: String]) {
         pairs = dictionary.map { Tag(key: $0.key, value: $0.value) }.sorted { $0.key < $1.key }

@@ -39,7 +39,7 @@ enum BlockDecoding {
     static func names(_ segment: UnsafeRawBufferPointer, _ block: BlockLocation, path: String) throws(LogError) -> [String] {
         let decoded = try decode(segment, block, path: path)
         var seen = Set<String>()
-        return decoded.series.compactMap { seen.insert($0.name).inserted ? $0.name : nil }
+        return decoded.metrics.compactMap { seen.insert($0.name).inserted ? $0.name : nil }
     }
 
     /// An index built from a scan by decoding every block's names.

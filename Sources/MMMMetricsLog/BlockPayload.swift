@@ -1,6 +1,6 @@
 public import MMMMetrics
 
-/// The kind of a series, as stored: the tag of ``MetricValue``.
+/// The kind of a metric, as stored: the tag of ``MetricValue``.
 public enum StoredKind: UInt8, Sendable, Hashable {
     case counter = 0
     case gauge = 1
@@ -17,27 +17,33 @@ public enum StoredKind: UInt8, Sendable, Hashable {
     }
 }
 
-/// One series of a block: the metric name, kind and tags that several events share.
-public struct BlockSeries: Sendable, Hashable {
+/// A metric of a block: a name with the kind of its events.
+public struct BlockMetric: Sendable, Hashable {
     /// The metric name.
     public let name: String
-    /// The kind of every event of the series.
+    /// The kind of its events.
     public let kind: StoredKind
-    /// The tags of every event of the series.
-    public let tags: Tags
 }
 
 /// A decoded block in columns: what replay and queries work on without building events.
 ///
 /// `rawValues[i]` holds event i's value: a counter's `Int64` bits, a gauge's `Double` bits, a
 /// timer's nanoseconds as `Int64` bits, or for a custom event the index of its data in `customData`.
+/// Tags are columns too: `tagColumns[k][i]` is 0 when event i has no tag `tagKeys[k]`, else the
+/// index of its value in `strings` plus one.
 public struct DecodedBlock: Sendable {
     /// The sequence number of the first event; event i has `firstSequence + i`.
     public let firstSequence: UInt64
-    /// The series, indexed by `seriesOfEvent`.
-    public let series: [BlockSeries]
-    /// Each event's series index.
-    public let seriesOfEvent: [UInt32]
+    /// The block's metrics, indexed by `metricOfEvent`.
+    public let metrics: [BlockMetric]
+    /// Each event's metric index.
+    public let metricOfEvent: [UInt32]
+    /// The block's string table (tag keys and values among them).
+    public let strings: [String]
+    /// The tag keys that occur in the block, ascending.
+    public let tagKeys: [String]
+    /// Per tag key, per event: 0 for absent, else the value's index in `strings` plus one.
+    public let tagColumns: [[UInt32]]
     /// Each event's timestamp, nanoseconds since the Unix epoch.
     public let timestamps: [Int64]
     /// Each event's value bits (see the type's documentation).
@@ -48,10 +54,35 @@ public struct DecodedBlock: Sendable {
     /// The number of events.
     public var count: Int { timestamps.count }
 
+    /// The metric name of event `index`.
+    @inline(__always)
+    public func name(at index: Int) -> String { metrics[Int(metricOfEvent[index])].name }
+
+    /// The kind of event `index`.
+    @inline(__always)
+    public func kind(at index: Int) -> StoredKind { metrics[Int(metricOfEvent[index])].kind }
+
+    /// The value of tag `tagKeys[key]` on event `index`, or `nil`.
+    @inline(__always)
+    public func tagValue(key: Int, at index: Int) -> String? {
+        let reference = tagColumns[key][index]
+        return reference == 0 ? nil : strings[Int(reference) - 1]
+    }
+
+    /// The tags of event `index`.
+    public func tags(at index: Int) -> Tags {
+        var pairs: [Tag] = []
+        for key in tagKeys.indices {
+            let reference = tagColumns[key][index]
+            if reference != 0 { pairs.append(Tag(key: tagKeys[key], value: strings[Int(reference) - 1])) }
+        }
+        return pairs.isEmpty ? Tags() : Tags(presorted: pairs)
+    }
+
     /// The value of event `index`.
     public func value(at index: Int) -> MetricValue {
         let raw = rawValues[index]
-        switch series[Int(seriesOfEvent[index])].kind {
+        switch kind(at: index) {
         case .counter: return .counter(Int64(bitPattern: raw))
         case .gauge: return .gauge(Double(bitPattern: raw))
         case .timer: return .timer(.nanoseconds(Int64(bitPattern: raw)))
@@ -63,7 +94,7 @@ public struct DecodedBlock: Sendable {
     @inline(__always)
     public func numericValue(at index: Int) -> Double? {
         let raw = rawValues[index]
-        switch series[Int(seriesOfEvent[index])].kind {
+        switch kind(at: index) {
         case .counter: return Double(Int64(bitPattern: raw))
         case .gauge: return Double(bitPattern: raw)
         case .timer: return Double(Int64(bitPattern: raw)) / 1e9
@@ -73,9 +104,8 @@ public struct DecodedBlock: Sendable {
 
     /// Event `index` as a ``MetricEvent``.
     public func event(at index: Int) -> MetricEvent {
-        let info = series[Int(seriesOfEvent[index])]
-        return MetricEvent(
-            name: info.name, value: value(at: index), tags: info.tags,
+        MetricEvent(
+            name: name(at: index), value: value(at: index), tags: tags(at: index),
             timestamp: MetricTimestamp(nanosecondsSinceEpoch: timestamps[index]))
     }
 
@@ -88,98 +118,22 @@ enum BlockPayload {
     static let version: UInt8 = 1
     /// Upper bound on events per block, so a corrupt count cannot ask for absurd memory.
     static let maximumEvents = 1 << 24
+    /// Powers of ten for decimal gauges: scale k means value = mantissa / 10^k.
+    static let powersOfTen: [Double] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000]
+    /// The scale byte of a gauge stored as raw IEEE bits.
+    static let rawScale = 255
 
-    struct SeriesKey: Hashable {
-        let name: String
-        let kind: StoredKind
-        let tags: Tags
-    }
-
-    /// Encodes events (all with timestamps; a missing one is stored as 0).
-    static func encode(_ events: some Collection<MetricEvent>) -> [UInt8] {
-        var strings: [String: Int] = [:]
-        var stringList: [String] = []
-        func intern(_ text: String) -> Int {
-            if let index = strings[text] { return index }
-            strings[text] = stringList.count
-            stringList.append(text)
-            return stringList.count - 1
+    /// A gauge as mantissa / 10^scale when that reproduces its exact bits (83.5 → (1, 835)), else `nil`.
+    static func decimal(_ value: Double) -> (scale: Int, mantissa: Int64)? {
+        guard value.isFinite, value.bitPattern != (-0.0).bitPattern else { return nil }
+        for scale in 0..<powersOfTen.count {
+            let scaled = value * powersOfTen[scale]
+            guard abs(scaled) < 9.0e15 else { return nil }
+            guard scaled == scaled.rounded() else { continue }
+            let mantissa = Int64(scaled)
+            if (Double(mantissa) / powersOfTen[scale]).bitPattern == value.bitPattern { return (scale, mantissa) }
         }
-        var seriesIndex: [SeriesKey: Int] = [:]
-        var seriesList: [SeriesKey] = []
-        var seriesOfEvent: [UInt64] = []
-        var deltas: [UInt64] = []
-        var counters: [UInt64] = []
-        var gauges: [UInt64] = []
-        var timers: [UInt64] = []
-        var customs = ByteWriter()
-        var lastGauge: [Int: UInt64] = [:]
-        seriesOfEvent.reserveCapacity(events.count)
-        deltas.reserveCapacity(events.count)
-        var previous: Int64 = 0
-        var first = true
-        var baseTimestamp: Int64 = 0
-        for event in events {
-            let kind = StoredKind(event.value)
-            let key = SeriesKey(name: event.name, kind: kind, tags: event.tags)
-            let series: Int
-            if let existing = seriesIndex[key] {
-                series = existing
-            } else {
-                series = seriesList.count
-                seriesIndex[key] = series
-                seriesList.append(key)
-            }
-            seriesOfEvent.append(UInt64(series))
-            let timestamp = event.timestamp?.nanosecondsSinceEpoch ?? 0
-            if first {
-                baseTimestamp = timestamp
-                deltas.append(0)
-                first = false
-            } else {
-                deltas.append(zigzag(timestamp &- previous))
-            }
-            previous = timestamp
-            switch event.value {
-            case .counter(let value): counters.append(zigzag(value))
-            case .gauge(let value):
-                let bits = value.bitPattern
-                gauges.append(bits ^ (lastGauge[series] ?? 0))
-                lastGauge[series] = bits
-            case .timer(let duration): timers.append(zigzag(duration.totalNanoseconds))
-            case .custom(let data): customs.string(JSONText.encode(data))
-            }
-        }
-        var writer = ByteWriter(capacity: events.count * 12 + 256)
-        writer.u8(version)
-        writer.varint(UInt64(events.count))
-        for series in seriesList {
-            _ = intern(series.name)
-            for tag in series.tags {
-                _ = intern(tag.key)
-                _ = intern(tag.value)
-            }
-        }
-        writer.varint(UInt64(stringList.count))
-        for text in stringList { writer.string(text) }
-        writer.varint(UInt64(seriesList.count))
-        for series in seriesList {
-            writer.u8(series.kind.rawValue)
-            writer.varint(UInt64(strings[series.name]!))
-            writer.varint(UInt64(series.tags.count))
-            for tag in series.tags {
-                writer.varint(UInt64(strings[tag.key]!))
-                writer.varint(UInt64(strings[tag.value]!))
-            }
-        }
-        writer.i64(baseTimestamp)
-        packColumn(seriesOfEvent, into: &writer)
-        packColumn(deltas, into: &writer)
-        packColumn(counters, into: &writer)
-        packColumn(gauges, into: &writer)
-        packColumn(timers, into: &writer)
-        writer.append(customs.bytes)
-        return writer.bytes
+        return nil
     }
 
     @inline(__always)
@@ -187,6 +141,138 @@ enum BlockPayload {
 
     @inline(__always)
     static func unzigzag(_ raw: UInt64) -> Int64 { Int64(bitPattern: raw >> 1) ^ -Int64(bitPattern: raw & 1) }
+
+    struct MetricKey: Hashable {
+        let name: String
+        let kind: StoredKind
+    }
+
+    /// Encodes events (all with timestamps; a missing one is stored as 0).
+    static func encode(_ events: some Collection<MetricEvent>) -> [UInt8] {
+        var stringIndex: [String: Int] = [:]
+        var strings: [String] = []
+        func intern(_ text: String) -> Int {
+            if let index = stringIndex[text] { return index }
+            stringIndex[text] = strings.count
+            strings.append(text)
+            return strings.count - 1
+        }
+        var metricIndex: [MetricKey: Int] = [:]
+        var metrics: [MetricKey] = []
+        var keyIndex: [String: Int] = [:]
+        var keys: [String] = []
+        for event in events {
+            let key = MetricKey(name: event.name, kind: StoredKind(event.value))
+            if metricIndex[key] == nil {
+                metricIndex[key] = metrics.count
+                metrics.append(key)
+            }
+            for tag in event.tags where keyIndex[tag.key] == nil {
+                keyIndex[tag.key] = keys.count
+                keys.append(tag.key)
+            }
+        }
+        // Keys ascending, so decoded tags come out in order without sorting.
+        keys.sort()
+        for (position, key) in keys.enumerated() { keyIndex[key] = position }
+
+        var metricColumn: [UInt64] = []
+        var tagColumns = [[UInt64]](repeating: [], count: keys.count)
+        var lastReference = [Int64](repeating: 0, count: keys.count)
+        var deltas: [UInt64] = []
+        var timerFlags: [UInt64] = []
+        var counters: [UInt64] = []
+        var gaugeScales: [UInt64] = []
+        var gaugeMantissas: [UInt64] = []
+        var gaugeBits: [UInt64] = []
+        var timers: [UInt64] = []
+        var customs = ByteWriter()
+        var lastGaugeBits: [Int: UInt64] = [:]
+        var lastDecimal: [Int: (scale: Int, mantissa: Int64)] = [:]
+        metricColumn.reserveCapacity(events.count)
+        deltas.reserveCapacity(events.count)
+        for column in tagColumns.indices { tagColumns[column].reserveCapacity(events.count) }
+        var previous: Int64 = 0
+        var baseTimestamp: Int64 = 0
+        var first = true
+        for event in events {
+            let metric = metricIndex[MetricKey(name: event.name, kind: StoredKind(event.value))]!
+            metricColumn.append(UInt64(metric))
+            var references = [Int64](repeating: 0, count: keys.count)
+            for tag in event.tags { references[keyIndex[tag.key]!] = Int64(intern(tag.value) + 1) }
+            for column in keys.indices {
+                tagColumns[column].append(zigzag(references[column] &- lastReference[column]))
+                lastReference[column] = references[column]
+            }
+            let timestamp = event.timestamp?.nanosecondsSinceEpoch ?? 0
+            var delta: Int64 = 0
+            if first {
+                baseTimestamp = timestamp
+                first = false
+            } else {
+                delta = timestamp &- previous
+            }
+            previous = timestamp
+            switch event.value {
+            case .counter(let value):
+                counters.append(zigzag(value))
+            case .gauge(let value):
+                if let (scale, mantissa) = decimal(value) {
+                    let last = lastDecimal[metric]
+                    gaugeScales.append(UInt64(scale))
+                    gaugeMantissas.append(zigzag(last?.scale == scale ? mantissa &- last!.mantissa : mantissa))
+                    lastDecimal[metric] = (scale, mantissa)
+                } else {
+                    let bits = value.bitPattern
+                    gaugeScales.append(UInt64(rawScale))
+                    gaugeBits.append(bits ^ (lastGaugeBits[metric] ?? 0))
+                    lastGaugeBits[metric] = bits
+                }
+            case .timer(let duration):
+                let nanoseconds = duration.totalNanoseconds
+                timers.append(UInt64(bitPattern: nanoseconds))
+                // A timer is usually recorded when its work ends, one duration after the previous event:
+                // when that predicts the timestamp better, store the difference from the prediction.
+                let predicted = delta &- nanoseconds
+                if predicted.magnitude < delta.magnitude {
+                    timerFlags.append(1)
+                    delta = predicted
+                } else {
+                    timerFlags.append(0)
+                }
+            case .custom(let data):
+                customs.string(JSONText.encode(data))
+            }
+            // Two's complement, not zigzag: deltas are almost never negative, so the sign bit is wasted in zigzag.
+            deltas.append(UInt64(bitPattern: delta))
+        }
+        var writer = ByteWriter(capacity: events.count * 12 + 256)
+        writer.u8(version)
+        writer.varint(UInt64(events.count))
+        for metric in metrics { _ = intern(metric.name) }
+        for key in keys { _ = intern(key) }
+        writer.varint(UInt64(strings.count))
+        for text in strings { writer.string(text) }
+        writer.varint(UInt64(metrics.count))
+        for metric in metrics {
+            writer.u8(metric.kind.rawValue)
+            writer.varint(UInt64(stringIndex[metric.name]!))
+        }
+        writer.varint(UInt64(keys.count))
+        for key in keys { writer.varint(UInt64(stringIndex[key]!)) }
+        writer.i64(baseTimestamp)
+        packColumn(metricColumn, into: &writer)
+        for column in tagColumns { packColumn(column, into: &writer) }
+        packColumn(deltas, into: &writer)
+        packColumn(timerFlags, into: &writer)
+        packColumn(counters, into: &writer)
+        packColumn(gaugeScales, into: &writer)
+        packColumn(gaugeMantissas, into: &writer)
+        packColumn(gaugeBits, into: &writer)
+        packColumn(timers, into: &writer)
+        writer.append(customs.bytes)
+        return writer.bytes
+    }
 
     /// A column of unsigned integers as byte planes: one byte W (the widest value's byte count),
     /// then W planes of `count` bytes, least significant plane first. Planes of random low bytes stay
@@ -240,64 +326,100 @@ enum BlockPayload {
             guard index < UInt64(strings.count) else { throw DecodeFailure(offset: offset, reason: "string index \(index) out of range") }
             return strings[Int(index)]
         }
-        let seriesCount = try reader.count(limit: reader.remaining)
-        var series: [BlockSeries] = []
-        series.reserveCapacity(seriesCount)
-        for _ in 0..<seriesCount {
+        let metricCount = try reader.count(limit: reader.remaining)
+        var metrics: [BlockMetric] = []
+        metrics.reserveCapacity(metricCount)
+        for _ in 0..<metricCount {
             let kindOffset = reader.offset
-            guard let kind = StoredKind(rawValue: try reader.u8()) else {
-                throw DecodeFailure(offset: kindOffset, reason: "unknown event kind")
-            }
-            let name = try string(&reader)
-            let tagCount = try reader.count(limit: reader.remaining)
-            var tags = Tags()
-            for _ in 0..<tagCount {
-                let key = try string(&reader)
-                tags[key] = try string(&reader)
-            }
-            series.append(BlockSeries(name: name, kind: kind, tags: tags))
+            guard let kind = StoredKind(rawValue: try reader.u8()) else { throw DecodeFailure(offset: kindOffset, reason: "unknown event kind") }
+            metrics.append(BlockMetric(name: try string(&reader), kind: kind))
+        }
+        let keyCount = try reader.count(limit: reader.remaining)
+        var keys: [String] = []
+        for _ in 0..<keyCount {
+            let offset = reader.offset
+            let key = try string(&reader)
+            if let last = keys.last, last >= key { throw DecodeFailure(offset: offset, reason: "tag keys out of order") }
+            keys.append(key)
         }
         let base = try reader.i64()
-        let seriesColumnOffset = reader.offset
-        let seriesColumn = try unpackColumn(count: count, from: &reader)
-        var seriesOfEvent = [UInt32](repeating: 0, count: count)
+
+        let metricOffset = reader.offset
+        let metricColumn = try unpackColumn(count: count, from: &reader)
+        var metricOfEvent = [UInt32](repeating: 0, count: count)
         var kindCounts = [0, 0, 0, 0]
         for index in 0..<count {
-            let value = seriesColumn[index]
-            guard value < UInt64(seriesCount) else {
-                throw DecodeFailure(offset: seriesColumnOffset, reason: "series index \(value) out of range")
+            let metric = metricColumn[index]
+            guard metric < UInt64(metricCount) else { throw DecodeFailure(offset: metricOffset, reason: "metric index \(metric) out of range") }
+            metricOfEvent[index] = UInt32(metric)
+            kindCounts[Int(metrics[Int(metric)].kind.rawValue)] += 1
+        }
+        var tagColumns: [[UInt32]] = []
+        tagColumns.reserveCapacity(keyCount)
+        for _ in 0..<keyCount {
+            let offset = reader.offset
+            let packed = try unpackColumn(count: count, from: &reader)
+            var column = [UInt32](repeating: 0, count: count)
+            var reference: Int64 = 0
+            for index in 0..<count {
+                reference = reference &+ unzigzag(packed[index])
+                guard reference >= 0, reference <= Int64(stringCount) else {
+                    throw DecodeFailure(offset: offset, reason: "tag value reference out of range")
+                }
+                column[index] = UInt32(reference)
             }
-            seriesOfEvent[index] = UInt32(value)
-            kindCounts[Int(series[Int(value)].kind.rawValue)] += 1
+            tagColumns.append(column)
         }
         let deltas = try unpackColumn(count: count, from: &reader)
-        var timestamps = [Int64](repeating: 0, count: count)
-        var current = base
-        for index in 0..<count {
-            if index > 0 { current = current &+ unzigzag(deltas[index]) }
-            timestamps[index] = current
-        }
+        let timerFlags = try unpackColumn(count: kindCounts[2], from: &reader)
         let counters = try unpackColumn(count: kindCounts[0], from: &reader)
-        let gauges = try unpackColumn(count: kindCounts[1], from: &reader)
+        let scalesOffset = reader.offset
+        let gaugeScales = try unpackColumn(count: kindCounts[1], from: &reader)
+        var decimalCount = 0
+        for scale in gaugeScales where scale != UInt64(rawScale) {
+            guard scale < UInt64(powersOfTen.count) else { throw DecodeFailure(offset: scalesOffset, reason: "gauge scale \(scale) out of range") }
+            decimalCount += 1
+        }
+        let gaugeMantissas = try unpackColumn(count: decimalCount, from: &reader)
+        let gaugeBits = try unpackColumn(count: kindCounts[1] - decimalCount, from: &reader)
         let timers = try unpackColumn(count: kindCounts[2], from: &reader)
+
         var customData: [JSONValue] = []
         var rawValues = [UInt64](repeating: 0, count: count)
-        var cursors = [0, 0, 0]
-        var lastGauge = [UInt64](repeating: 0, count: seriesCount)
+        var timestamps = [Int64](repeating: 0, count: count)
+        var counterCursor = 0, gaugeCursor = 0, decimalCursor = 0, bitsCursor = 0, timerCursor = 0
+        var lastGaugeBits = [UInt64](repeating: 0, count: metricCount)
+        var lastScale = [Int](repeating: -1, count: metricCount)
+        var lastMantissa = [Int64](repeating: 0, count: metricCount)
+        var current = base
         for index in 0..<count {
-            let seriesIndex = Int(seriesOfEvent[index])
-            switch series[seriesIndex].kind {
+            var delta = Int64(bitPattern: deltas[index])
+            let metric = Int(metricOfEvent[index])
+            switch metrics[metric].kind {
             case .counter:
-                rawValues[index] = UInt64(bitPattern: unzigzag(counters[cursors[0]]))
-                cursors[0] += 1
+                rawValues[index] = UInt64(bitPattern: unzigzag(counters[counterCursor]))
+                counterCursor += 1
             case .gauge:
-                let bits = gauges[cursors[1]] ^ lastGauge[seriesIndex]
-                lastGauge[seriesIndex] = bits
-                rawValues[index] = bits
-                cursors[1] += 1
+                let scale = Int(gaugeScales[gaugeCursor])
+                gaugeCursor += 1
+                if scale == rawScale {
+                    let bits = gaugeBits[bitsCursor] ^ lastGaugeBits[metric]
+                    bitsCursor += 1
+                    lastGaugeBits[metric] = bits
+                    rawValues[index] = bits
+                } else {
+                    var mantissa = unzigzag(gaugeMantissas[decimalCursor])
+                    decimalCursor += 1
+                    if lastScale[metric] == scale { mantissa = mantissa &+ lastMantissa[metric] }
+                    lastScale[metric] = scale
+                    lastMantissa[metric] = mantissa
+                    rawValues[index] = (Double(mantissa) / powersOfTen[scale]).bitPattern
+                }
             case .timer:
-                rawValues[index] = UInt64(bitPattern: unzigzag(timers[cursors[2]]))
-                cursors[2] += 1
+                let nanoseconds = Int64(bitPattern: timers[timerCursor])
+                if timerFlags[timerCursor] != 0 { delta = delta &+ nanoseconds }
+                timerCursor += 1
+                rawValues[index] = UInt64(bitPattern: nanoseconds)
             case .custom:
                 let offset = reader.offset
                 let text = try reader.string()
@@ -307,10 +429,12 @@ enum BlockPayload {
                 rawValues[index] = UInt64(customData.count)
                 customData.append(data)
             }
+            if index > 0 { current = current &+ delta }
+            timestamps[index] = current
         }
         guard reader.isAtEnd else { throw DecodeFailure(offset: reader.offset, reason: "\(reader.remaining) unexpected bytes after the columns") }
         return DecodedBlock(
-            firstSequence: firstSequence, series: series, seriesOfEvent: seriesOfEvent, timestamps: timestamps,
-            rawValues: rawValues, customData: customData)
+            firstSequence: firstSequence, metrics: metrics, metricOfEvent: metricOfEvent, strings: strings, tagKeys: keys,
+            tagColumns: tagColumns, timestamps: timestamps, rawValues: rawValues, customData: customData)
     }
 }

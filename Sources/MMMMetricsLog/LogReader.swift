@@ -112,8 +112,7 @@ public struct LogReader: Sendable {
         let names = NameGlobList(filter.names)
         try replay(session: session, filter: filter, mode: mode, warning: warning) { block in
             for index in 0..<block.count {
-                let info = block.series[Int(block.seriesOfEvent[index])]
-                if !names.isEmpty, !names.matches(info.name) { continue }
+                if !names.isEmpty, !names.matches(block.name(at: index)) { continue }
                 if let range = filter.timeRange, !range.contains(MetricTimestamp(nanosecondsSinceEpoch: block.timestamps[index])) { continue }
                 result.append((block.firstSequence + UInt64(index), block.event(at: index)))
             }

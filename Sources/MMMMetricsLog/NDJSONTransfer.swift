@@ -183,8 +183,7 @@ public enum NDJSONTransfer {
         for id in sessions {
             try reader.replay(session: id, filter: filter, mode: mode, warning: warning) { block in
                 for index in 0..<block.count {
-                    let info = block.series[Int(block.seriesOfEvent[index])]
-                    if !names.isEmpty, !names.matches(info.name) { continue }
+                    if !names.isEmpty, !names.matches(block.name(at: index)) { continue }
                     if let range = filter.timeRange, !range.contains(MetricTimestamp(nanosecondsSinceEpoch: block.timestamps[index])) { continue }
                     NDJSONEvent.format(block.event(at: index), session: id, into: &output)
                     output.append(0x0A)

@@ -28,9 +28,9 @@ public struct LogWriterOptions: Sendable, Hashable {
     /// fsync policy.
     public var durability: LogDurability
 
-    /// Defaults: 64 MiB or one hour per segment, 16,384 events per block, zstd level 9, fsync on flush.
+    /// Defaults: 64 MiB or one hour per segment, 32,768 events per block, zstd level 9, fsync on flush.
     public init(
-        segmentMaxBytes: Int = 64 << 20, segmentMaxAge: Duration = .seconds(3600), blockMaxEvents: Int = 16_384,
+        segmentMaxBytes: Int = 64 << 20, segmentMaxAge: Duration = .seconds(3600), blockMaxEvents: Int = 32_768,
         compressionLevel: Int32 = 9, durability: LogDurability = .onFlush
     ) {
         self.segmentMaxBytes = segmentMaxBytes
