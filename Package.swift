@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "MMMMetricsLog", targets: ["MMMMetricsLog"]),
         .executable(name: "mmm-metrics-example", targets: ["mmm-metrics-example"]),
         .executable(name: "mmm-analyze", targets: ["mmm-analyze"]),
+        .library(name: "MMMWorkload", targets: ["MMMWorkload"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -60,9 +61,10 @@ let package = Package(
             swiftSettings: strict
         ),
         // The seeded cook-like workload generator behind the size and speed figures.
+        .target(name: "MMMWorkload", dependencies: ["MMMMetrics"], path: "Tools/WorkloadKit", swiftSettings: strict),
         .executableTarget(
             name: "mmm-workload",
-            dependencies: ["MMMMetricsLog"],
+            dependencies: ["MMMMetricsLog", "MMMWorkload"],
             path: "Tools/Workload",
             swiftSettings: strict
         ),

@@ -1,3 +1,37 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A per-thread buffer for decompressed payloads. `body` must not keep the bytes: the next block reuses them.
+final class ScratchBuffer {
+    private var storage = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
+
+    deinit { storage.deallocate() }
+
+    func bytes(atLeast count: Int) -> UnsafeMutableRawBufferPointer {
+        if storage.count < count {
+            storage.deallocate()
+            storage = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 16)
+        }
+        return storage
+    }
+
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key) { raw in
+            if let raw { Unmanaged<ScratchBuffer>.fromOpaque(raw).release() }
+        }
+        return key
+    }()
+
+    static var current: ScratchBuffer {
+        if let existing = pthread_getspecific(key) { return Unmanaged<ScratchBuffer>.fromOpaque(existing).takeUnretainedValue() }
+        let buffer = ScratchBuffer()
+        pthread_setspecific(key, Unmanaged.passRetained(buffer).toOpaque())
+        return buffer
+    }
+}
+
 /// Turns a block's stored bytes back into its payload and decodes it.
 enum BlockDecoding {
     /// Runs `body` on the block's decoded payload bytes (decompressing when needed).
@@ -13,8 +47,8 @@ enum BlockDecoding {
             do { return try body(stored) } catch { throw corrupt("block payload: \(error)") }
         case .zstd:
             let size = block.header.decodedLength
-            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1), alignment: 8)
-            defer { buffer.deallocate() }
+            // One scratch buffer per thread, reused across blocks: a fresh one per block costs page faults.
+            let buffer = ScratchBuffer.current.bytes(atLeast: max(size, 1))
             do {
                 try ZstdDecoder.decompress(stored, expectedSize: size, into: buffer)
             } catch {

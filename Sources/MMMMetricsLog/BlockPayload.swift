@@ -28,7 +28,8 @@ public struct BlockMetric: Sendable, Hashable {
 /// A decoded block in columns: what replay and queries work on without building events.
 ///
 /// `rawValues[i]` holds event i's value: a counter's `Int64` bits, a gauge's `Double` bits, a
-/// timer's nanoseconds as `Int64` bits, or for a custom event the index of its data in `customData`.
+/// timer's nanoseconds as `Int64` bits, or for a custom event the index of its data among the block's
+/// custom events. Custom data stays JSON text until asked for.
 /// Tags are columns too: `tagColumns[k][i]` is 0 when event i has no tag `tagKeys[k]`, else the
 /// index of its value in `strings` plus one.
 public struct DecodedBlock: Sendable {
@@ -48,8 +49,31 @@ public struct DecodedBlock: Sendable {
     public let timestamps: [Int64]
     /// Each event's value bits (see the type's documentation).
     public let rawValues: [UInt64]
-    /// Custom events' data, in event order.
-    public let customData: [JSONValue]
+    /// The custom events' JSON texts, back to back.
+    let customText: [UInt8]
+    /// Where each custom event's text starts in `customText` (one more entry marks the end).
+    let customBounds: [Int]
+    /// Each event's kind, by metric (avoids touching the metric's name on hot paths).
+    let kinds: [StoredKind]
+
+    /// The data of the `index`-th custom event of the block (parsed on each call).
+    public func customData(_ index: Int) -> JSONValue {
+        customText.withUnsafeBytes { raw in
+            let slice = UnsafeRawBufferPointer(rebasing: raw[customBounds[index]..<customBounds[index + 1]])
+            return (try? JSONText.parse(slice)) ?? .null
+        }
+    }
+
+    /// Every custom event's data, in event order; throws when a text is not valid JSON.
+    public func allCustomData() throws(JSONSyntaxError) -> [JSONValue] {
+        try customText.withBytes { (raw: UnsafeRawBufferPointer) throws(JSONSyntaxError) -> [JSONValue] in
+            var values: [JSONValue] = []
+            for index in 0..<(customBounds.count - 1) {
+                values.append(try JSONText.parse(UnsafeRawBufferPointer(rebasing: raw[customBounds[index]..<customBounds[index + 1]])))
+            }
+            return values
+        }
+    }
 
     /// The number of events.
     public var count: Int { timestamps.count }
@@ -60,7 +84,7 @@ public struct DecodedBlock: Sendable {
 
     /// The kind of event `index`.
     @inline(__always)
-    public func kind(at index: Int) -> StoredKind { metrics[Int(metricOfEvent[index])].kind }
+    public func kind(at index: Int) -> StoredKind { kinds[Int(metricOfEvent[index])] }
 
     /// The value of tag `tagKeys[key]` on event `index`, or `nil`.
     @inline(__always)
@@ -86,7 +110,7 @@ public struct DecodedBlock: Sendable {
         case .counter: return .counter(Int64(bitPattern: raw))
         case .gauge: return .gauge(Double(bitPattern: raw))
         case .timer: return .timer(.nanoseconds(Int64(bitPattern: raw)))
-        case .custom: return .custom(customData[Int(raw)])
+        case .custom: return .custom(customData(Int(raw)))
         }
     }
 
@@ -147,11 +171,24 @@ enum BlockPayload {
         let kind: StoredKind
     }
 
+    /// An encoded payload and the facts about its events that the block header and index need.
+    struct Encoded {
+        var bytes: [UInt8]
+        var metricNames: [String]
+        var minTimestamp: Int64
+        var maxTimestamp: Int64
+    }
+
     /// Encodes events (all with timestamps; a missing one is stored as 0).
-    static func encode(_ events: some Collection<MetricEvent>) -> [UInt8] {
+    static func encode(_ events: some Collection<MetricEvent>) -> [UInt8] { encodeBlock(events).bytes }
+
+    /// Encodes events in one pass: metrics and tag keys are discovered as they come (a tag key first seen
+    /// mid-block gets a column that starts with zeros), then keys are sorted for the output.
+    static func encodeBlock(_ events: some Collection<MetricEvent>) -> Encoded {
+        let count = events.count
         var stringIndex: [String: Int] = [:]
         var strings: [String] = []
-        func intern(_ text: String) -> Int {
+        @inline(__always) func intern(_ text: String) -> Int {
             if let index = stringIndex[text] { return index }
             stringIndex[text] = strings.count
             strings.append(text)
@@ -159,26 +196,11 @@ enum BlockPayload {
         }
         var metricIndex: [MetricKey: Int] = [:]
         var metrics: [MetricKey] = []
-        var keyIndex: [String: Int] = [:]
         var keys: [String] = []
-        for event in events {
-            let key = MetricKey(name: event.name, kind: StoredKind(event.value))
-            if metricIndex[key] == nil {
-                metricIndex[key] = metrics.count
-                metrics.append(key)
-            }
-            for tag in event.tags where keyIndex[tag.key] == nil {
-                keyIndex[tag.key] = keys.count
-                keys.append(tag.key)
-            }
-        }
-        // Keys ascending, so decoded tags come out in order without sorting.
-        keys.sort()
-        for (position, key) in keys.enumerated() { keyIndex[key] = position }
-
+        var tagColumns: [[UInt64]] = []
+        var currentReference: [Int64] = []
+        var lastReference: [Int64] = []
         var metricColumn: [UInt64] = []
-        var tagColumns = [[UInt64]](repeating: [], count: keys.count)
-        var lastReference = [Int64](repeating: 0, count: keys.count)
         var deltas: [UInt64] = []
         var timerFlags: [UInt64] = []
         var counters: [UInt64] = []
@@ -189,29 +211,62 @@ enum BlockPayload {
         var customs = ByteWriter()
         var lastGaugeBits: [Int: UInt64] = [:]
         var lastDecimal: [Int: (scale: Int, mantissa: Int64)] = [:]
-        metricColumn.reserveCapacity(events.count)
-        deltas.reserveCapacity(events.count)
-        for column in tagColumns.indices { tagColumns[column].reserveCapacity(events.count) }
+        metricColumn.reserveCapacity(count)
+        deltas.reserveCapacity(count)
         var previous: Int64 = 0
         var baseTimestamp: Int64 = 0
-        var first = true
-        for event in events {
-            let metric = metricIndex[MetricKey(name: event.name, kind: StoredKind(event.value))]!
-            metricColumn.append(UInt64(metric))
-            var references = [Int64](repeating: 0, count: keys.count)
-            for tag in event.tags { references[keyIndex[tag.key]!] = Int64(intern(tag.value) + 1) }
-            for column in keys.indices {
-                tagColumns[column].append(zigzag(references[column] &- lastReference[column]))
-                lastReference[column] = references[column]
-            }
-            let timestamp = event.timestamp?.nanosecondsSinceEpoch ?? 0
-            var delta: Int64 = 0
-            if first {
-                baseTimestamp = timestamp
-                first = false
+        var minimum = Int64.max
+        var maximum = Int64.min
+        var lastMetricName = ""
+        var lastMetricKind = StoredKind.custom
+        var lastMetric = -1
+        for (position, event) in events.enumerated() {
+            let kind = StoredKind(event.value)
+            let metric: Int
+            if lastMetric >= 0, kind == lastMetricKind, event.name == lastMetricName {
+                metric = lastMetric
             } else {
-                delta = timestamp &- previous
+                let key = MetricKey(name: event.name, kind: kind)
+                if let known = metricIndex[key] {
+                    metric = known
+                } else {
+                    metric = metrics.count
+                    metricIndex[key] = metric
+                    metrics.append(key)
+                }
+                lastMetric = metric
+                lastMetricName = event.name
+                lastMetricKind = kind
             }
+            metricColumn.append(UInt64(metric))
+
+            for column in currentReference.indices { currentReference[column] = 0 }
+            for tag in event.tags {
+                var column = -1
+                for candidate in keys.indices where keys[candidate] == tag.key {
+                    column = candidate
+                    break
+                }
+                if column < 0 {
+                    column = keys.count
+                    keys.append(tag.key)
+                    tagColumns.append([UInt64](repeating: 0, count: position))
+                    tagColumns[column].reserveCapacity(count)
+                    currentReference.append(0)
+                    lastReference.append(0)
+                }
+                currentReference[column] = Int64(intern(tag.value) + 1)
+            }
+            for column in keys.indices {
+                tagColumns[column].append(zigzag(currentReference[column] &- lastReference[column]))
+                lastReference[column] = currentReference[column]
+            }
+
+            let timestamp = event.timestamp?.nanosecondsSinceEpoch ?? 0
+            minimum = min(minimum, timestamp)
+            maximum = max(maximum, timestamp)
+            var delta: Int64 = 0
+            if position == 0 { baseTimestamp = timestamp } else { delta = timestamp &- previous }
             previous = timestamp
             switch event.value {
             case .counter(let value):
@@ -241,14 +296,20 @@ enum BlockPayload {
                     timerFlags.append(0)
                 }
             case .custom(let data):
-                customs.string(JSONText.encode(data))
+                var text: [UInt8] = []
+                JSONText.append(data, to: &text)
+                customs.varint(UInt64(text.count))
+                customs.append(text)
             }
-            // Two's complement, not zigzag: deltas are almost never negative, so the sign bit is wasted in zigzag.
+            // Two's complement, not zigzag: deltas are almost never negative, so zigzag's sign bit is wasted.
             deltas.append(UInt64(bitPattern: delta))
         }
-        var writer = ByteWriter(capacity: events.count * 12 + 256)
+
+        // Keys in ascending order, so decoded tags come out sorted.
+        let order = keys.indices.sorted { keys[$0] < keys[$1] }
+        var writer = ByteWriter(capacity: count * 14 + 256)
         writer.u8(version)
-        writer.varint(UInt64(events.count))
+        writer.varint(UInt64(count))
         for metric in metrics { _ = intern(metric.name) }
         for key in keys { _ = intern(key) }
         writer.varint(UInt64(strings.count))
@@ -259,10 +320,10 @@ enum BlockPayload {
             writer.varint(UInt64(stringIndex[metric.name]!))
         }
         writer.varint(UInt64(keys.count))
-        for key in keys { writer.varint(UInt64(stringIndex[key]!)) }
+        for column in order { writer.varint(UInt64(stringIndex[keys[column]]!)) }
         writer.i64(baseTimestamp)
         packColumn(metricColumn, into: &writer)
-        for column in tagColumns { packColumn(column, into: &writer) }
+        for column in order { packColumn(tagColumns[column], into: &writer) }
         packColumn(deltas, into: &writer)
         packColumn(timerFlags, into: &writer)
         packColumn(counters, into: &writer)
@@ -271,7 +332,9 @@ enum BlockPayload {
         packColumn(gaugeBits, into: &writer)
         packColumn(timers, into: &writer)
         writer.append(customs.bytes)
-        return writer.bytes
+        var seen = Set<String>()
+        let names = metrics.compactMap { seen.insert($0.name).inserted ? $0.name : nil }
+        return Encoded(bytes: writer.bytes, metricNames: names, minTimestamp: minimum, maxTimestamp: maximum)
     }
 
     /// A column of unsigned integers as byte planes: one byte W (the widest value's byte count),
@@ -298,19 +361,64 @@ enum BlockPayload {
         let width = Int(try reader.u8())
         guard width <= 8 else { throw DecodeFailure(offset: widthOffset, reason: "column width \(width) exceeds 8") }
         let planes = try reader.bytes(width * count)
-        var values = [UInt64](repeating: 0, count: count)
-        values.withUnsafeMutableBufferPointer { output in
+        return [UInt64](unsafeUninitializedCapacity: count) { output, initialized in
             let input = planes.bindMemory(to: UInt8.self)
-            for plane in 0..<width {
-                let shift = UInt64(plane * 8)
-                let base = plane * count
-                for index in 0..<count { output[index] |= UInt64(input[base + index]) << shift }
+            if width == 0 {
+                output.initialize(repeating: 0)
+            } else {
+                // The first plane initialises, the others are or-ed in: simple loops the compiler vectorises.
+                for index in 0..<count { output[index] = UInt64(input[index]) }
+                for plane in 1..<width {
+                    let shift = UInt64(plane * 8)
+                    let base = plane * count
+                    for index in 0..<count { output[index] |= UInt64(input[base + index]) << shift }
+                }
             }
+            initialized = count
         }
-        return values
     }
 
-    /// Decodes a payload produced by ``encode(_:)``.
+    /// A packed column read in place: value i is assembled from its bytes in the W planes.
+    struct PlaneColumn {
+        let base: UnsafePointer<UInt8>?
+        let count: Int
+        let width: Int
+
+        @inline(__always)
+        subscript(index: Int) -> UInt64 {
+            guard let base else { return 0 }
+            let p = base + index
+            let n = count
+            // Unrolled for each width: the branch is the same for a whole column, so it predicts well.
+            switch width {
+            case 1: return UInt64(p[0])
+            case 2: return UInt64(p[0]) | UInt64(p[n]) << 8
+            case 3: return UInt64(p[0]) | UInt64(p[n]) << 8 | UInt64(p[2 * n]) << 16
+            case 4: return UInt64(p[0]) | UInt64(p[n]) << 8 | UInt64(p[2 * n]) << 16 | UInt64(p[3 * n]) << 24
+            default:
+                var value: UInt64 = 0
+                var pointer = p
+                var shift: UInt64 = 0
+                for _ in 0..<width {
+                    value |= UInt64(pointer.pointee) << shift
+                    pointer += n
+                    shift += 8
+                }
+                return value
+            }
+        }
+    }
+
+    static func column(count: Int, from reader: inout ByteReader) throws(DecodeFailure) -> PlaneColumn {
+        let widthOffset = reader.offset
+        let width = Int(try reader.u8())
+        guard width <= 8 else { throw DecodeFailure(offset: widthOffset, reason: "column width \(width) exceeds 8") }
+        let planes = try reader.bytes(width * count)
+        return PlaneColumn(base: planes.baseAddress?.assumingMemoryBound(to: UInt8.self), count: count, width: width)
+    }
+
+    /// Decodes a payload produced by ``encode(_:)``. Columns are read in place from the payload bytes;
+    /// each output array is written once.
     static func decode(_ bytes: UnsafeRawBufferPointer, firstSequence: UInt64) throws(DecodeFailure) -> DecodedBlock {
         var reader = ByteReader(bytes)
         let version = try reader.u8()
@@ -343,98 +451,143 @@ enum BlockPayload {
             keys.append(key)
         }
         let base = try reader.i64()
+        let kinds = metrics.map(\.kind)
 
+        // Metric of each event, and how many events of each kind (the value columns' lengths).
         let metricOffset = reader.offset
-        let metricColumn = try unpackColumn(count: count, from: &reader)
-        var metricOfEvent = [UInt32](repeating: 0, count: count)
-        var kindCounts = [0, 0, 0, 0]
-        for index in 0..<count {
-            let metric = metricColumn[index]
-            guard metric < UInt64(metricCount) else { throw DecodeFailure(offset: metricOffset, reason: "metric index \(metric) out of range") }
-            metricOfEvent[index] = UInt32(metric)
-            kindCounts[Int(metrics[Int(metric)].kind.rawValue)] += 1
+        let metricColumn = try column(count: count, from: &reader)
+        var kindCounts = (0, 0, 0, 0)
+        var metricOutOfRange = false
+        let metricOfEvent = [UInt32](unsafeUninitializedCapacity: count) { output, initialized in
+            kinds.withUnsafeBufferPointer { kinds in
+                for index in 0..<count {
+                    let metric = metricColumn[index]
+                    if metric >= UInt64(metricCount) {
+                        metricOutOfRange = true
+                        output[index] = 0
+                        continue
+                    }
+                    output[index] = UInt32(truncatingIfNeeded: metric)
+                    switch kinds[Int(metric)] {
+                    case .counter: kindCounts.0 += 1
+                    case .gauge: kindCounts.1 += 1
+                    case .timer: kindCounts.2 += 1
+                    case .custom: kindCounts.3 += 1
+                    }
+                }
+            }
+            initialized = count
         }
+        if metricOutOfRange { throw DecodeFailure(offset: metricOffset, reason: "metric index out of range") }
+
         var tagColumns: [[UInt32]] = []
         tagColumns.reserveCapacity(keyCount)
         for _ in 0..<keyCount {
             let offset = reader.offset
-            let packed = try unpackColumn(count: count, from: &reader)
-            var column = [UInt32](repeating: 0, count: count)
-            var reference: Int64 = 0
-            for index in 0..<count {
-                reference = reference &+ unzigzag(packed[index])
-                guard reference >= 0, reference <= Int64(stringCount) else {
-                    throw DecodeFailure(offset: offset, reason: "tag value reference out of range")
+            let packed = try column(count: count, from: &reader)
+            var outOfRange = false
+            let tagColumn = [UInt32](unsafeUninitializedCapacity: count) { output, initialized in
+                var reference: Int64 = 0
+                for index in 0..<count {
+                    reference = reference &+ unzigzag(packed[index])
+                    outOfRange = outOfRange || reference < 0 || reference > Int64(stringCount)
+                    output[index] = UInt32(truncatingIfNeeded: reference)
                 }
-                column[index] = UInt32(reference)
+                initialized = count
             }
-            tagColumns.append(column)
+            if outOfRange { throw DecodeFailure(offset: offset, reason: "tag value reference out of range") }
+            tagColumns.append(tagColumn)
         }
-        let deltas = try unpackColumn(count: count, from: &reader)
-        let timerFlags = try unpackColumn(count: kindCounts[2], from: &reader)
-        let counters = try unpackColumn(count: kindCounts[0], from: &reader)
+        let deltas = try column(count: count, from: &reader)
+        let timerFlags = try column(count: kindCounts.2, from: &reader)
+        let counters = try column(count: kindCounts.0, from: &reader)
         let scalesOffset = reader.offset
-        let gaugeScales = try unpackColumn(count: kindCounts[1], from: &reader)
+        let gaugeScales = try column(count: kindCounts.1, from: &reader)
         var decimalCount = 0
-        for scale in gaugeScales where scale != UInt64(rawScale) {
+        for index in 0..<kindCounts.1 {
+            let scale = gaugeScales[index]
+            if scale == UInt64(rawScale) { continue }
             guard scale < UInt64(powersOfTen.count) else { throw DecodeFailure(offset: scalesOffset, reason: "gauge scale \(scale) out of range") }
             decimalCount += 1
         }
-        let gaugeMantissas = try unpackColumn(count: decimalCount, from: &reader)
-        let gaugeBits = try unpackColumn(count: kindCounts[1] - decimalCount, from: &reader)
-        let timers = try unpackColumn(count: kindCounts[2], from: &reader)
+        let gaugeMantissas = try column(count: decimalCount, from: &reader)
+        let gaugeBits = try column(count: kindCounts.1 - decimalCount, from: &reader)
+        let timers = try column(count: kindCounts.2, from: &reader)
 
-        var customData: [JSONValue] = []
-        var rawValues = [UInt64](repeating: 0, count: count)
-        var timestamps = [Int64](repeating: 0, count: count)
-        var counterCursor = 0, gaugeCursor = 0, decimalCursor = 0, bitsCursor = 0, timerCursor = 0
-        var lastGaugeBits = [UInt64](repeating: 0, count: metricCount)
-        var lastScale = [Int](repeating: -1, count: metricCount)
-        var lastMantissa = [Int64](repeating: 0, count: metricCount)
-        var current = base
-        for index in 0..<count {
-            var delta = Int64(bitPattern: deltas[index])
-            let metric = Int(metricOfEvent[index])
-            switch metrics[metric].kind {
-            case .counter:
-                rawValues[index] = UInt64(bitPattern: unzigzag(counters[counterCursor]))
-                counterCursor += 1
-            case .gauge:
-                let scale = Int(gaugeScales[gaugeCursor])
-                gaugeCursor += 1
-                if scale == rawScale {
-                    let bits = gaugeBits[bitsCursor] ^ lastGaugeBits[metric]
-                    bitsCursor += 1
-                    lastGaugeBits[metric] = bits
-                    rawValues[index] = bits
-                } else {
-                    var mantissa = unzigzag(gaugeMantissas[decimalCursor])
-                    decimalCursor += 1
-                    if lastScale[metric] == scale { mantissa = mantissa &+ lastMantissa[metric] }
-                    lastScale[metric] = scale
-                    lastMantissa[metric] = mantissa
-                    rawValues[index] = (Double(mantissa) / powersOfTen[scale]).bitPattern
-                }
-            case .timer:
-                let nanoseconds = Int64(bitPattern: timers[timerCursor])
-                if timerFlags[timerCursor] != 0 { delta = delta &+ nanoseconds }
-                timerCursor += 1
-                rawValues[index] = UInt64(bitPattern: nanoseconds)
-            case .custom:
-                let offset = reader.offset
-                let text = try reader.string()
-                guard let data = try? JSONText.parse(text) else {
-                    throw DecodeFailure(offset: offset, reason: "custom event data is not valid JSON")
-                }
-                rawValues[index] = UInt64(customData.count)
-                customData.append(data)
-            }
-            if index > 0 { current = current &+ delta }
-            timestamps[index] = current
+        // Custom texts: length-prefixed, in event order, after the columns.
+        var customRanges: [Range<Int>] = []
+        customRanges.reserveCapacity(kindCounts.3)
+        for _ in 0..<kindCounts.3 {
+            let length = try reader.count(limit: reader.remaining)
+            let start = reader.offset
+            _ = try reader.bytes(length)
+            customRanges.append(start..<(start + length))
         }
         guard reader.isAtEnd else { throw DecodeFailure(offset: reader.offset, reason: "\(reader.remaining) unexpected bytes after the columns") }
+
+        var timestamps = [Int64]()
+        let rawValues = [UInt64](unsafeUninitializedCapacity: count) { values, initializedValues in
+            timestamps = [Int64](unsafeUninitializedCapacity: count) { times, initializedTimes in
+                var counterCursor = 0, gaugeCursor = 0, decimalCursor = 0, bitsCursor = 0, timerCursor = 0, customCursor = 0
+                var lastGaugeBits = [UInt64](repeating: 0, count: metricCount)
+                var lastScale = [Int](repeating: -1, count: metricCount)
+                var lastMantissa = [Int64](repeating: 0, count: metricCount)
+                var current = base
+                metricOfEvent.withUnsafeBufferPointer { metricOfEvent in
+                    kinds.withUnsafeBufferPointer { kinds in
+                        for index in 0..<count {
+                            var delta = Int64(bitPattern: deltas[index])
+                            let metric = Int(metricOfEvent[index])
+                            switch kinds[metric] {
+                            case .timer:
+                                let nanoseconds = Int64(bitPattern: timers[timerCursor])
+                                if timerFlags[timerCursor] != 0 { delta = delta &+ nanoseconds }
+                                timerCursor += 1
+                                values[index] = UInt64(bitPattern: nanoseconds)
+                            case .counter:
+                                values[index] = UInt64(bitPattern: unzigzag(counters[counterCursor]))
+                                counterCursor += 1
+                            case .gauge:
+                                let scale = Int(gaugeScales[gaugeCursor])
+                                gaugeCursor += 1
+                                if scale == rawScale {
+                                    let bits = gaugeBits[bitsCursor] ^ lastGaugeBits[metric]
+                                    bitsCursor += 1
+                                    lastGaugeBits[metric] = bits
+                                    values[index] = bits
+                                } else {
+                                    var mantissa = unzigzag(gaugeMantissas[decimalCursor])
+                                    decimalCursor += 1
+                                    if lastScale[metric] == scale { mantissa = mantissa &+ lastMantissa[metric] }
+                                    lastScale[metric] = scale
+                                    lastMantissa[metric] = mantissa
+                                    values[index] = (Double(mantissa) / powersOfTen[scale]).bitPattern
+                                }
+                            case .custom:
+                                values[index] = UInt64(customCursor)
+                                customCursor += 1
+                            }
+                            if index > 0 { current = current &+ delta }
+                            times[index] = current
+                        }
+                    }
+                }
+                initializedTimes = count
+            }
+            initializedValues = count
+        }
+
+        // The texts without their length prefixes, back to back.
+        var customText: [UInt8] = []
+        var customBounds = [0]
+        customBounds.reserveCapacity(customRanges.count + 1)
+        for range in customRanges {
+            customText.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[range]))
+            customBounds.append(customText.count)
+        }
         return DecodedBlock(
             firstSequence: firstSequence, metrics: metrics, metricOfEvent: metricOfEvent, strings: strings, tagKeys: keys,
-            tagColumns: tagColumns, timestamps: timestamps, rawValues: rawValues, customData: customData)
+            tagColumns: tagColumns, timestamps: timestamps, rawValues: rawValues, customText: customText,
+            customBounds: customBounds, kinds: kinds)
     }
 }

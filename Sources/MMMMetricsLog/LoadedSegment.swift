@@ -32,8 +32,12 @@ struct LoadedSegment {
     var sealed: Bool
     var indexState: IndexState
 
+    /// Where the next segment starts: the seal says so when there is one (even if blocks before it were lost).
     var nextSequence: UInt64 {
-        blocks.last.map { $0.header.firstSequence + UInt64($0.header.eventCount) } ?? header.firstSequence
+        if sealed, let seal = bytes.withUnsafeBytes({ SealRecord.validate($0, at: $0.count - Format.sealSize) }) {
+            return seal.nextSequence
+        }
+        return blocks.last.map { $0.header.firstSequence + UInt64($0.header.eventCount) } ?? header.firstSequence
     }
 
     /// Reads a segment. With `fullScan`, ignores the index for the block list (verify does this)

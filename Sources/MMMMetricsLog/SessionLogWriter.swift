@@ -28,10 +28,10 @@ public struct LogWriterOptions: Sendable, Hashable {
     /// fsync policy.
     public var durability: LogDurability
 
-    /// Defaults: 64 MiB or one hour per segment, 32,768 events per block, zstd level 9, fsync on flush.
+    /// Defaults: 64 MiB or one hour per segment, 32,768 events per block, zstd level 6, fsync on flush.
     public init(
         segmentMaxBytes: Int = 64 << 20, segmentMaxAge: Duration = .seconds(3600), blockMaxEvents: Int = 32_768,
-        compressionLevel: Int32 = 9, durability: LogDurability = .onFlush
+        compressionLevel: Int32 = 6, durability: LogDurability = .onFlush
     ) {
         self.segmentMaxBytes = segmentMaxBytes
         self.segmentMaxAge = segmentMaxAge
@@ -136,8 +136,13 @@ public final class SessionLogWriter {
         try openLastSegment()
     }
 
+    /// Dropping a writer without `close()` writes what is buffered (best effort) and releases the
+    /// lock, but does not seal: the next writer appends to the same segment.
     deinit {
-        if !closed { try? close() }
+        if !closed {
+            try? writeBlocks(all: true)
+            if let segment { try? writeIndex(segment, sealed: false) }
+        }
     }
 
     /// Examines the last segment: cuts a torn tail, keeps appending to it when unsealed.
@@ -313,7 +318,8 @@ public final class SessionLogWriter {
     }
 
     private func writeBlock(_ events: ArraySlice<MetricEvent>) throws(LogError) {
-        let payload = BlockPayload.encode(events)
+        let encoded = BlockPayload.encodeBlock(events)
+        let payload = encoded.bytes
         let compressed: [UInt8]
         do {
             compressed = try payload.withBytes { (raw: UnsafeRawBufferPointer) throws(ZstdFailure) in try compressor.compress(raw) }
@@ -321,16 +327,9 @@ public final class SessionLogWriter {
             throw .invalidInput("\(error)")
         }
         let useRaw = compressed.count >= payload.count
-        var minimum = Int64.max
-        var maximum = Int64.min
-        var names: [String] = []
-        var seen = Set<String>()
-        for event in events {
-            let timestamp = event.timestamp?.nanosecondsSinceEpoch ?? 0
-            minimum = min(minimum, timestamp)
-            maximum = max(maximum, timestamp)
-            if seen.insert(event.name).inserted { names.append(event.name) }
-        }
+        let minimum = encoded.minTimestamp
+        let maximum = encoded.maxTimestamp
+        let names = encoded.metricNames
         let header = BlockHeader(
             encoding: useRaw ? .raw : .zstd, storedLength: useRaw ? payload.count : compressed.count, decodedLength: payload.count,
             eventCount: events.count, firstSequence: writtenSequence, minTimestamp: minimum, maxTimestamp: maximum)

@@ -20,14 +20,27 @@ struct IngestCommand: AsyncParsableCommand {
     @Flag(help: "Read a stream continuously until it ends.") var follow = false
     @Option(help: "With --follow: how often to flush (e.g. 1s, 250ms).") var flushInterval: String = "1s"
     @Option(help: "fsync policy: none, flush, block.") var durability: String = "flush"
+    @Option(help: "Start a new segment past this many bytes.") var segmentBytes: Int = 64 << 20
+    @Option(help: "Start a new segment when the current one is older than this (e.g. 1h).") var segmentAge: String = "1h"
+    @Option(help: "Events per block.") var blockEvents: Int = 32_768
+    @Option(help: "zstd level for blocks, 1-19.") var level: Int32 = 6
     @Argument(help: "An NDJSON file, or - for standard input (the default).") var file: String = "-"
+
+    func validate() throws {
+        guard segmentBytes > 0, blockEvents > 0, (1...19).contains(level) else {
+            throw ValidationError("--segment-bytes and --block-events must be positive and --level 1 to 19")
+        }
+        guard MetricsConfig.parseDuration(segmentAge) != nil else { throw ValidationError("--segment-age \(segmentAge.debugDescription) is not a duration") }
+    }
 
     func run() async throws {
         try await reportingErrors {
             guard let durability = LogDurability(rawValue: durability) else {
                 throw ValidationError("--durability must be none, flush or block")
             }
-            let options = LogWriterOptions(durability: durability)
+            let options = LogWriterOptions(
+                segmentMaxBytes: segmentBytes, segmentMaxAge: MetricsConfig.parseDuration(segmentAge) ?? .seconds(3600),
+                blockMaxEvents: blockEvents, compressionLevel: level, durability: durability)
             let source = file == "-" ? "stdin" : file
             if follow {
                 guard let interval = MetricsConfig.parseDuration(flushInterval), interval > .zero else {

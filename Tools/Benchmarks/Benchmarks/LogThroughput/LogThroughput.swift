@@ -1,0 +1,171 @@
+// The event log's speed, each figure beside its baseline in the same run:
+// - replay: libzstd decompressing the blocks alone (the floor) vs decoding them into columns vs
+//   building MetricEvents;
+// - append: the binary log writer vs a JSON-lines writer of the same events (JSONEncoder per event,
+//   as MMM's spec-60 code wrote serde_json lines);
+// - opening a session whose last segment has a torn tail, with 1 and with 16 earlier segments.
+import Benchmark
+import Foundation
+import MMMMetrics
+import MMMMetricsLog
+import MMMWorkload
+
+let replayEvents = 1_000_000
+let appendEvents = 200_000
+
+/// Everything set up once, lazily, outside the measured closures.
+final class Fixture: @unchecked Sendable {
+    static let shared = Fixture()
+    let directory: String
+    let replaySegments: [StoredSegment]
+    let appendInput: [MetricEvent]
+
+    private init() {
+        directory = NSTemporaryDirectory() + "mmm-bench-\(getpid())"
+        try? FileManager.default.removeItem(atPath: directory)
+        let root = LogRoot(path: directory + "/replay")
+        var workload = CookWorkload(seed: 1)
+        var writers: [String: SessionLogWriter] = [:]
+        workload.generate(events: replayEvents, sessions: 10) { session, event in
+            if writers[session] == nil { writers[session] = try! SessionLogWriter(root: root, session: session, options: LogWriterOptions(durability: .none)) }
+            try! writers[session]!.append(event)
+        }
+        for writer in writers.values { try! writer.close() }
+        replaySegments = try! root.sessionIDs().flatMap { try! root.segmentPaths(session: $0) }.map { try! StoredSegment.load($0) }
+        appendInput = CookWorkload.events(count: appendEvents, sessions: 1, seed: 2).map(\.event)
+    }
+}
+
+/// The JSON-lines baseline: one Codable line per event through JSONEncoder, written in batches.
+struct JSONLine: Encodable {
+    let ts: String
+    let session: String
+    let type: String
+    let name: String
+    let value: Double?
+    let duration_ns: Int64?
+    let data: JSONValue?
+    let tags: [String: String]
+}
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(metrics: [.wallClock, .throughput, .peakMemoryResident], maxDuration: .seconds(10), maxIterations: 20)
+
+    Benchmark("replay 1M events: libzstd decompress only (floor)") { benchmark in
+        let fixture = Fixture.shared
+        var buffer: [UInt8] = []
+        benchmark.startMeasurement()
+        var bytes = 0
+        for segment in fixture.replaySegments {
+            for block in segment.blocks { bytes += try segment.decompress(block, into: &buffer) }
+        }
+        blackHole(bytes)
+    }
+
+    Benchmark("replay 1M events: decode into columns") { benchmark in
+        let fixture = Fixture.shared
+        benchmark.startMeasurement()
+        var events = 0
+        for segment in fixture.replaySegments {
+            for block in segment.blocks { events += try segment.decode(block).count }
+        }
+        precondition(events == replayEvents)
+        blackHole(events)
+    }
+
+    Benchmark("replay 1M events: decode and sum numeric values") { benchmark in
+        let fixture = Fixture.shared
+        benchmark.startMeasurement()
+        var total = 0.0
+        for segment in fixture.replaySegments {
+            for block in segment.blocks {
+                let decoded = try segment.decode(block)
+                for index in 0..<decoded.count { total += decoded.numericValue(at: index) ?? 0 }
+            }
+        }
+        blackHole(total)
+    }
+
+    Benchmark("replay 1M events: build MetricEvents") { benchmark in
+        let fixture = Fixture.shared
+        benchmark.startMeasurement()
+        var count = 0
+        for segment in fixture.replaySegments {
+            for block in segment.blocks {
+                let decoded = try segment.decode(block)
+                for index in 0..<decoded.count { blackHole(decoded.event(at: index)); count += 1 }
+            }
+        }
+        blackHole(count)
+    }
+
+    Benchmark("append 200k events: binary log writer") { benchmark in
+        let fixture = Fixture.shared
+        let root = LogRoot(path: fixture.directory + "/append-\(UUID().uuidString)")
+        benchmark.startMeasurement()
+        let writer = try SessionLogWriter(root: root, session: "append", options: LogWriterOptions(durability: .none))
+        try writer.append(contentsOf: fixture.appendInput)
+        try writer.close()
+        benchmark.stopMeasurement()
+        try? FileManager.default.removeItem(atPath: root.path)
+    }
+
+    Benchmark("append 200k events: JSON lines via JSONEncoder") { benchmark in
+        let fixture = Fixture.shared
+        let path = fixture.directory + "/append-\(UUID().uuidString).ndjson"
+        benchmark.startMeasurement()
+        FileManager.default.createFile(atPath: path, contents: nil)
+        let handle = FileHandle(forWritingAtPath: path)!
+        let encoder = JSONEncoder()
+        var batch = Data()
+        for event in fixture.appendInput {
+            var value: Double?
+            var duration: Int64?
+            var data: JSONValue?
+            switch event.value {
+            case .counter(let count): value = Double(count)
+            case .gauge(let level): value = level
+            case .timer(let elapsed): duration = elapsed.totalNanoseconds
+            case .custom(let payload): data = payload
+            }
+            let line = JSONLine(ts: RFC3339.format(event.timestamp!), session: "append", type: event.value.kindName, name: event.name,
+                                value: value, duration_ns: duration, data: data, tags: event.tags.dictionary)
+            batch.append(try encoder.encode(line))
+            batch.append(0x0A)
+            if batch.count > 1 << 20 {
+                handle.write(batch)
+                batch.removeAll(keepingCapacity: true)
+            }
+        }
+        handle.write(batch)
+        try handle.close()
+        benchmark.stopMeasurement()
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    // Opening with a torn tail: the same last segment, behind 0 or 16 sealed segments.
+    for earlier in [0, 16] {
+        Benchmark("open a session with a torn tail, \(earlier) earlier segments", configuration: .init(maxIterations: 50)) { benchmark in
+            let fixture = Fixture.shared
+            let root = LogRoot(path: fixture.directory + "/torn-\(earlier)")
+            if !FileManager.default.fileExists(atPath: root.path) {
+                let events = CookWorkload.events(count: (earlier + 1) * 50_000, sessions: 1, seed: 3).map(\.event)
+                for segment in 0...earlier {
+                    let writer = try SessionLogWriter(root: root, session: "s", options: LogWriterOptions(durability: .none))
+                    try writer.append(contentsOf: events[(segment * 50_000)..<((segment + 1) * 50_000)])
+                    if segment == earlier { try writer.flush() } else { try writer.close() }
+                }
+            }
+            let last = try root.segmentPaths(session: "s").last!
+            let handle = FileHandle(forWritingAtPath: last)!
+            handle.seekToEndOfFile()
+            handle.write(Data(repeating: 0x5A, count: 100))  // a torn block
+            try handle.close()
+            benchmark.startMeasurement()
+            let writer = try SessionLogWriter(root: root, session: "s", options: LogWriterOptions(durability: .none))
+            precondition(writer.recovery?.truncatedBytes == 100)
+            benchmark.stopMeasurement()
+            withExtendedLifetime(writer) {}
+        }
+    }
+}
