@@ -43,13 +43,21 @@ struct LoadedSegment {
     /// Reads a segment. With `fullScan`, ignores the index for the block list (verify does this)
     /// but still reports its state.
     static func load(_ path: String, fullScan: Bool = false) throws(LogError) -> LoadedSegment {
-        let bytes = try Posix.readFile(path)
+        try load(SegmentHandle(
+            name: path, bytes: { () throws(LogError) -> [UInt8] in try Posix.readFile(path) },
+            index: { try? Posix.readFile(LogRoot.indexPath(forSegment: path)) }), fullScan: fullScan)
+    }
+
+    /// Reads a segment from any source.
+    static func load(_ handle: SegmentHandle, fullScan: Bool = false) throws(LogError) -> LoadedSegment {
+        let path = handle.name
+        let bytes = try handle.bytes()
         return try bytes.withBytes { (raw: UnsafeRawBufferPointer) throws(LogError) in
             let header = try SegmentHeader.decode(raw, path: path)
-            let indexPath = LogRoot.indexPath(forSegment: path)
+            let indexPath = path.hasSuffix(".seg") ? LogRoot.indexPath(forSegment: path) : path + ".idx"
             var indexState = IndexState.missing
             var index: SegmentIndex?
-            if let indexBytes = try? Posix.readFile(indexPath) {
+            if let indexBytes = handle.indexBytes() {
                 do {
                     index = try indexBytes.withBytes { (rawIndex: UnsafeRawBufferPointer) throws(LogError) in
                         try SegmentIndex.decode(rawIndex, path: indexPath)

@@ -84,28 +84,38 @@ public struct RecoveryAction: Sendable, Hashable, CustomStringConvertible {
 
 /// Listing, checking and repairing stored sessions.
 public struct LogMaintenance: Sendable {
-    /// The log root.
-    public let root: LogRoot
+    /// Where sessions are read from.
+    public let source: any LogSource
 
-    /// Maintenance of `root`.
-    public init(root: LogRoot) { self.root = root }
+    /// Maintenance of a log root.
+    public init(root: LogRoot) { source = root }
+
+    /// Listing, statistics and verification of any source (recovery needs a log root).
+    public init(source: any LogSource) { self.source = source }
+
+    private var root: LogRoot {
+        get throws(LogError) {
+            guard let root = source as? LogRoot else { throw .invalidInput("\(source.location) is read-only: recover works on a log root") }
+            return root
+        }
+    }
 
     private func sessionList(_ only: String?) throws(LogError) -> [String] {
         if let only {
-            guard root.contains(session: only) else { throw .noSuchSession(only, root: root.path) }
+            guard try !source.segments(session: only).isEmpty else { throw .noSuchSession(only, root: source.location) }
             return [only]
         }
-        return try root.sessionIDs()
+        return try source.sessionIDs()
     }
 
     /// A summary of each session (or of one).
     public func summaries(session only: String? = nil) throws(LogError) -> [SessionSummary] {
         try sessionList(only).map { (session: String) throws(LogError) -> SessionSummary in
             var summary = SessionSummary(session: session, events: 0, segments: 0, bytes: 0, lastSegmentSealed: false)
-            for path in try root.segmentPaths(session: session) {
-                let segment = try LoadedSegment.load(path)
+            for handle in try source.segments(session: session) {
+                let segment = try LoadedSegment.load(handle)
                 summary.segments += 1
-                summary.bytes += segment.bytes.count + (Posix.fileSize(LogRoot.indexPath(forSegment: path)) ?? 0)
+                summary.bytes += segment.bytes.count + (handle.indexBytes()?.count ?? 0)
                 for block in segment.blocks {
                     summary.events += block.header.eventCount
                     summary.firstTimestamp = min(summary.firstTimestamp ?? .max, block.header.minTimestamp)
@@ -122,11 +132,11 @@ public struct LogMaintenance: Sendable {
         var statistics = LogStatistics()
         for session in try sessionList(only) {
             statistics.sessions += 1
-            for path in try root.segmentPaths(session: session) {
-                let segment = try LoadedSegment.load(path)
+            for handle in try source.segments(session: session) {
+                let segment = try LoadedSegment.load(handle)
                 statistics.segments += 1
                 statistics.segmentBytes += segment.bytes.count
-                statistics.indexBytes += Posix.fileSize(LogRoot.indexPath(forSegment: path)) ?? 0
+                statistics.indexBytes += handle.indexBytes()?.count ?? 0
                 for block in segment.blocks {
                     statistics.blocks += 1
                     statistics.events += block.header.eventCount
@@ -144,15 +154,16 @@ public struct LogMaintenance: Sendable {
     public func verify(session only: String? = nil) throws(LogError) -> [VerifyProblem] {
         var problems: [VerifyProblem] = []
         for session in try sessionList(only) {
-            let paths = try root.segmentPaths(session: session)
+            let handles = try source.segments(session: session)
             var expectedSequence: UInt64?
-            for (position, path) in paths.enumerated() {
+            for (position, handle) in handles.enumerated() {
+                let path = handle.name
                 let file = String(path.split(separator: "/").last ?? "")
                 func problem(_ offset: Int?, _ message: String) {
                     problems.append(VerifyProblem(session: session, file: file, offset: offset, message: message))
                 }
                 let segment: LoadedSegment
-                do { segment = try LoadedSegment.load(path, fullScan: true) } catch {
+                do { segment = try LoadedSegment.load(handle, fullScan: true) } catch {
                     if case .corrupt(_, let offset, let reason) = error { problem(offset, reason) } else { problem(nil, "\(error)") }
                     continue
                 }
@@ -190,7 +201,7 @@ public struct LogMaintenance: Sendable {
                         if case .corrupt(_, _, let reason) = error { problem(block.offset, reason) } else { problem(block.offset, "\(error)") }
                     }
                 }
-                if position < paths.count - 1, !segment.sealed {
+                if position < handles.count - 1, !segment.sealed {
                     problem(nil, "not sealed, but later segments exist")
                 }
                 // With a bad block in the segment, the index is expected to disagree: the damage line says why.
@@ -208,6 +219,7 @@ public struct LogMaintenance: Sendable {
     /// indexes. Never deletes anything before damage; sessions whose writer holds the lock are left alone.
     public func recover(session only: String? = nil, durability: LogDurability = .onFlush) throws(LogError) -> [RecoveryAction] {
         var results: [RecoveryAction] = []
+        let root = try self.root
         for session in try sessionList(only) {
             var action = RecoveryAction(session: session, actions: [])
             let lockPath = root.sessionPath(session) + "/LOCK"

@@ -42,14 +42,17 @@ public struct ReadWarning: Sendable, Hashable, CustomStringConvertible {
 /// Readers take no lock: a session may be read while its writer appends (a block the writer has not
 /// finished is not read yet).
 public struct LogReader: Sendable {
-    /// The log root.
-    public let root: LogRoot
+    /// Where sessions are read from.
+    public let source: any LogSource
 
-    /// A reader of `root`.
-    public init(root: LogRoot) { self.root = root }
+    /// A reader of a log root.
+    public init(root: LogRoot) { source = root }
+
+    /// A reader of any source (a log root, an archive).
+    public init(source: any LogSource) { self.source = source }
 
     /// Session ids, sorted.
-    public func sessions() throws(LogError) -> [String] { try root.sessionIDs() }
+    public func sessions() throws(LogError) -> [String] { try source.sessionIDs() }
 
     /// Replays one session's blocks that may hold events matching `filter`, in sequence order.
     /// `body` still has to test each event against the filter (blocks are skipped, not trimmed).
@@ -58,12 +61,13 @@ public struct LogReader: Sendable {
         warning: (ReadWarning) -> Void = { _ in },
         _ body: (DecodedBlock) throws -> Void
     ) throws {
-        let paths = try root.segmentPaths(session: session)
-        guard !paths.isEmpty else { throw LogError.noSuchSession(session, root: root.path) }
+        let handles = try source.segments(session: session)
+        guard !handles.isEmpty else { throw LogError.noSuchSession(session, root: source.location) }
         let names = NameGlobList(filter.names)
-        for (position, path) in paths.enumerated() {
-            let segment = try LoadedSegment.load(path)
-            let isLast = position == paths.count - 1
+        for (position, handle) in handles.enumerated() {
+            let path = handle.name
+            let segment = try LoadedSegment.load(handle)
+            let isLast = position == handles.count - 1
             for damage in segment.damage {
                 let (offset, liveTail): (Int, Bool)
                 switch damage {

@@ -172,10 +172,10 @@ public enum NDJSONTransfer {
     /// Writes a session's events (every session's, by id, when `session` is nil) as NDJSON lines in
     /// sequence order, through `write` in chunks.
     public static func export(
-        from root: LogRoot, session: String?, filter: ReadFilter = ReadFilter(), mode: ReadMode = .lenient,
+        from source: any LogSource, session: String?, filter: ReadFilter = ReadFilter(), mode: ReadMode = .lenient,
         warning: (ReadWarning) -> Void = { _ in }, write: ([UInt8]) throws -> Void
     ) throws {
-        let reader = LogReader(root: root)
+        let reader = LogReader(source: source)
         let sessions = try session.map { [$0] } ?? reader.sessions()
         let names = NameGlobList(filter.names)
         var output: [UInt8] = []
