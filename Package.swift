@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "MMMMetricsTesting", targets: ["MMMMetricsTesting"]),
         .library(name: "MMMSwiftMetrics", targets: ["MMMSwiftMetrics"]),
         .library(name: "MMMMetricsLog", targets: ["MMMMetricsLog"]),
+        .library(name: "MMMMetricsAnalysis", targets: ["MMMMetricsAnalysis"]),
         .executable(name: "mmm-metrics-example", targets: ["mmm-metrics-example"]),
         .executable(name: "mmm-analyze", targets: ["mmm-analyze"]),
         .library(name: "MMMWorkload", targets: ["MMMWorkload"]),
@@ -49,6 +50,8 @@ let package = Package(
         ),
         // The event log: binary format, segments, index, recovery, the file collector, NDJSON.
         .target(name: "MMMMetricsLog", dependencies: ["MMMMetrics", "CZstd"], swiftSettings: strict),
+        // Reducers, the query language and its engine, reports.
+        .target(name: "MMMMetricsAnalysis", dependencies: ["MMMMetricsLog"], swiftSettings: strict),
         .systemLibrary(
             name: "CZstd",
             pkgConfig: "libzstd",
@@ -57,7 +60,7 @@ let package = Package(
         // The analyzer CLI: parses arguments and prints; the work is in the libraries.
         .executableTarget(
             name: "mmm-analyze",
-            dependencies: ["MMMMetricsLog", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["MMMMetricsLog", "MMMMetricsAnalysis", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
         // The seeded cook-like workload generator behind the size and speed figures.
@@ -77,7 +80,7 @@ let package = Package(
         .testTarget(
             name: "MMMMetricsTests",
             dependencies: [
-                "MMMMetrics", "MMMMetricsTesting", "MMMSwiftMetrics", "MMMMetricsLog", "mmm-analyze",
+                "MMMMetrics", "MMMMetricsTesting", "MMMSwiftMetrics", "MMMMetricsLog", "MMMMetricsAnalysis", "mmm-analyze",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],

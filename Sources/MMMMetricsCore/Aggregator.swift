@@ -144,6 +144,30 @@ public struct GroupedAggregator {
         groups[group, default: Fold(state: custom?.initial())].add(value, custom: custom, keepsValues: keepsValues)
     }
 
+    /// Adds many events of one group at once: `values` are their numbers, `nonNumeric` the number of
+    /// custom events among them (only `count` accepts those). One group lookup for the lot.
+    public mutating func add(contentsOf values: [Double], nonNumeric: Int = 0, name: String, group: [String]) throws {
+        if nonNumeric > 0, aggregation != .count {
+            throw MetricsReaderError.aggregationNeedsNumbers(aggregation: aggregation.name, metric: name)
+        }
+        let custom = self.custom
+        let keepsValues = self.keepsValues
+        var fold = groups.removeValue(forKey: group) ?? Fold(state: custom?.initial())
+        if custom == nil, !keepsValues {
+            fold.count += values.count + nonNumeric
+            for value in values where !value.isNaN {
+                fold.numeric += 1
+                fold.sum += value
+                fold.minimum = Swift.min(fold.minimum, value)
+                fold.maximum = Swift.max(fold.maximum, value)
+            }
+        } else {
+            for value in values { fold.add(value, custom: custom, keepsValues: keepsValues) }
+            fold.count += nonNumeric
+        }
+        groups[group] = fold
+    }
+
     /// Combines another aggregator's groups into this one (same aggregation and grouping).
     public mutating func merge(_ other: GroupedAggregator) {
         for (key, fold) in other.groups {

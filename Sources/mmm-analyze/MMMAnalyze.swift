@@ -10,7 +10,7 @@ struct MMMAnalyze: AsyncParsableCommand {
             """,
         subcommands: [
             IngestCommand.self, ExportCommand.self, SessionsCommand.self, VerifyCommand.self, RecoverCommand.self,
-            StatsCommand.self,
+            StatsCommand.self, ReportCommand.self, QueryCommand.self,
         ]
     )
 }

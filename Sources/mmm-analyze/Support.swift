@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MMMMetrics
+import MMMMetricsAnalysis
 import MMMMetricsLog
 
 /// `--log DIR`, shared by every subcommand.
@@ -9,6 +10,9 @@ struct LogOptions: ParsableArguments {
     var log: String?
 
     var root: LogRoot { LogRoot.resolve(log, environment: ProcessInfo.processInfo.environment) }
+
+    /// What reading commands read: the log root.
+    func source() throws -> any LogSource { root }
 }
 
 /// Writes to standard error.

@@ -1,0 +1,180 @@
+import MMMMetrics
+import MMMMetricsLog
+
+extension SessionReport {
+    /// One self-contained HTML page (no scripts, no network) with charts drawn as inline SVG:
+    /// iteration durations, quality over iterations and the command-duration distribution.
+    public func html() -> String {
+        var body: [String] = []
+        let commandsRun = session.iterations.reduce(0) { $0 + $1.commandsExecuted }
+        body.append("<h1>Cook session <code>\(escape(session.sessionId))</code> <span class=\"status \(escape(status))\">\(escape(status))</span></h1>")
+        body.append("<p class=\"summary\">Started \(escape(session.startTime.map(RFC3339.format) ?? "-")), ran <b>\(Format.duration(session.totalDurationSeconds))</b>: "
+            + "\(session.iterations.count) iterations, \(commandsRun) commands, \(errors.count) errors, \(events) events.</p>")
+        if !session.iterations.isEmpty {
+            body.append("<h2>Iteration durations</h2>")
+            body.append(barChart(session.iterations.map { ("\($0.iterationNumber)", $0.durationSeconds) }))
+            body.append(table(
+                ["iteration", "duration", "commands", "files", "+lines", "−lines", "errors"],
+                session.iterations.map { ["\($0.iterationNumber)", Format.duration($0.durationSeconds), "\($0.commandsExecuted)", "\($0.filesChanged)",
+                                          "+\($0.linesAdded)", "−\($0.linesRemoved)", "\($0.errors.count)"] }))
+        }
+        let quality = qualityRows.filter { $0.start != nil || $0.end != nil }
+        if !quality.isEmpty {
+            body.append("<h2>Quality over iterations</h2><div class=\"charts\">")
+            let iterations = qualityByIteration.keys.sorted()
+            for row in quality {
+                let points: [(Int, Double)] = iterations.compactMap { number in
+                    let metrics = qualityByIteration[number]!
+                    let value: Double? = switch row.key {
+                    case "test_coverage": metrics.testCoverage
+                    case "documentation_coverage": metrics.documentationCoverage
+                    case "lint_warnings": metrics.lintWarnings
+                    default: metrics.complexityScore
+                    }
+                    return value.map { (number, $0) }
+                }
+                body.append(lineChart(title: "\(row.label): \(Format.value(row.start, unit: row.unit)) → \(Format.value(row.end, unit: row.unit)) (\(Format.change(row.start, row.end)))", points: points))
+            }
+            body.append("</div>")
+        }
+        if !commands.isEmpty {
+            body.append("<h2>Command durations</h2>")
+            body.append(boxPlot(commands))
+            body.append(table(
+                ["command", "runs", "p50", "p95", "max", "failed"],
+                commands.map { [$0.command.isEmpty ? "(none)" : $0.command, "\($0.runs)", Format.duration($0.p50Seconds), Format.duration($0.p95Seconds),
+                                Format.duration($0.maxSeconds), "\($0.failures)"] }))
+        }
+        if !errors.isEmpty {
+            body.append("<h2>Errors</h2><ul class=\"errors\">")
+            for (iteration, error) in errors { body.append("<li>iteration \(iteration) <code>\(escape(error.kind))</code> \(escape(error.message))</li>") }
+            body.append("</ul>")
+        }
+        return """
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><title>Cook session \(escape(session.sessionId))</title>
+            <style>
+            body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto; max-width: 980px; color: #1d2330; padding: 0 1em; }
+            h1 { font-size: 1.5em; } h2 { font-size: 1.15em; margin-top: 1.8em; border-bottom: 1px solid #dde; padding-bottom: .2em; }
+            .status { font-size: .7em; padding: .15em .6em; border-radius: 1em; background: #e4e7ee; vertical-align: middle; }
+            .status.completed { background: #d5f2dc; } .status.failed { background: #f8d7d7; } .status.interrupted { background: #fbecc7; }
+            table { border-collapse: collapse; margin: .8em 0; } th, td { padding: .25em .8em; text-align: right; border-bottom: 1px solid #eef; }
+            th:first-child, td:first-child { text-align: left; } th { font-weight: 600; color: #556; }
+            .charts { display: grid; grid-template-columns: 1fr 1fr; gap: 1em; }
+            svg text { font: 11px system-ui, sans-serif; fill: #445; } svg .title { font-size: 12px; font-weight: 600; fill: #1d2330; }
+            .errors li { margin: .2em 0; } code { background: #f1f2f6; padding: 0 .3em; border-radius: 3px; }
+            </style></head><body>
+            \(body.joined(separator: "\n"))
+            </body></html>
+
+            """
+    }
+
+    private func escape(_ text: String) -> String {
+        var result = ""
+        for character in text {
+            switch character {
+            case "&": result += "&amp;"
+            case "<": result += "&lt;"
+            case ">": result += "&gt;"
+            case "\"": result += "&quot;"
+            case "'": result += "&#39;"
+            default: result.append(character)
+            }
+        }
+        return result
+    }
+
+    private func table(_ header: [String], _ rows: [[String]]) -> String {
+        "<table><tr>" + header.map { "<th>\(escape($0))</th>" }.joined() + "</tr>"
+            + rows.map { "<tr>" + $0.map { "<td>\(escape($0))</td>" }.joined() + "</tr>" }.joined() + "</table>"
+    }
+
+    /// A value rounded up to a tidy axis maximum (1, 2, 5 × 10^k).
+    private func niceMaximum(_ value: Double) -> Double {
+        guard value > 0, value.isFinite else { return 1 }
+        var magnitude = 1.0
+        while magnitude * 10 <= value { magnitude *= 10 }
+        while magnitude > value { magnitude /= 10 }
+        for step in [1.0, 2, 5, 10] where step * magnitude >= value { return step * magnitude }
+        return 10 * magnitude
+    }
+
+    private func number(_ value: Double) -> String { Format.fixed(value, 1) }
+
+    private func barChart(_ bars: [(label: String, seconds: Double)]) -> String {
+        let width = 940.0, height = 220.0, left = 60.0, bottom = 30.0, top = 10.0
+        let maximum = niceMaximum(bars.map(\.seconds).max() ?? 1)
+        let slot = (width - left - 10) / Double(max(bars.count, 1))
+        var parts: [String] = []
+        for tick in 0...4 {
+            let value = maximum * Double(tick) / 4
+            let y = top + (height - top - bottom) * (1 - Double(tick) / 4)
+            parts.append("<line x1=\"\(number(left))\" y1=\"\(number(y))\" x2=\"\(number(width - 10))\" y2=\"\(number(y))\" stroke=\"#e3e6ee\"/>")
+            parts.append("<text x=\"\(number(left - 6))\" y=\"\(number(y + 4))\" text-anchor=\"end\">\(escape(Format.duration(value)))</text>")
+        }
+        let labelEvery = max(1, bars.count / 30)
+        for (index, bar) in bars.enumerated() {
+            let barHeight = (height - top - bottom) * min(bar.seconds / maximum, 1)
+            let x = left + Double(index) * slot + slot * 0.15
+            parts.append("<rect x=\"\(number(x))\" y=\"\(number(height - bottom - barHeight))\" width=\"\(number(slot * 0.7))\" height=\"\(number(barHeight))\" fill=\"#4b7bec\"><title>iteration \(escape(bar.label)): \(escape(Format.duration(bar.seconds)))</title></rect>")
+            if index % labelEvery == 0 {
+                parts.append("<text x=\"\(number(x + slot * 0.35))\" y=\"\(number(height - bottom + 16))\" text-anchor=\"middle\">\(escape(bar.label))</text>")
+            }
+        }
+        return "<svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"100%\" role=\"img\" aria-label=\"iteration durations\">\(parts.joined())</svg>"
+    }
+
+    private func lineChart(title: String, points: [(iteration: Int, value: Double)]) -> String {
+        let width = 460.0, height = 170.0, left = 46.0, bottom = 24.0, top = 26.0, right = 12.0
+        var parts = ["<text class=\"title\" x=\"4\" y=\"14\">\(escape(title))</text>"]
+        guard let first = points.first else {
+            return "<svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"100%\">\(parts.joined())</svg>"
+        }
+        let low = min(points.map(\.value).min()!, 0)
+        let high = niceMaximum(max(points.map(\.value).max()!, low + 1))
+        let xMin = Double(first.iteration), xMax = Double(max(points.last!.iteration, first.iteration + 1))
+        func x(_ iteration: Int) -> Double { left + (width - left - right) * (Double(iteration) - xMin) / (xMax - xMin) }
+        func y(_ value: Double) -> Double { top + (height - top - bottom) * (1 - (value - low) / (high - low)) }
+        for tick in 0...2 {
+            let value = low + (high - low) * Double(tick) / 2
+            parts.append("<line x1=\"\(number(left))\" y1=\"\(number(y(value)))\" x2=\"\(number(width - right))\" y2=\"\(number(y(value)))\" stroke=\"#e3e6ee\"/>")
+            parts.append("<text x=\"\(number(left - 5))\" y=\"\(number(y(value) + 4))\" text-anchor=\"end\">\(escape(Format.value(value)))</text>")
+        }
+        parts.append("<text x=\"\(number(left))\" y=\"\(number(height - 6))\">iteration \(first.iteration)</text>")
+        parts.append("<text x=\"\(number(width - right))\" y=\"\(number(height - 6))\" text-anchor=\"end\">iteration \(points.last!.iteration)</text>")
+        let path = points.map { "\(number(x($0.iteration))),\(number(y($0.value)))" }.joined(separator: " ")
+        parts.append("<polyline points=\"\(path)\" fill=\"none\" stroke=\"#20bf6b\" stroke-width=\"2\"/>")
+        for point in points where points.count <= 60 {
+            parts.append("<circle cx=\"\(number(x(point.iteration)))\" cy=\"\(number(y(point.value)))\" r=\"3\" fill=\"#20bf6b\"><title>iteration \(point.iteration): \(escape(Format.value(point.value)))</title></circle>")
+        }
+        return "<svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"100%\" role=\"img\">\(parts.joined())</svg>"
+    }
+
+    /// One row per command: whiskers from min to max, a box from p25 to p75, the median, and p95.
+    private func boxPlot(_ commands: [CommandStatistics]) -> String {
+        let rowHeight = 26.0, left = 110.0, width = 940.0, right = 20.0, top = 10.0
+        let height = top + rowHeight * Double(commands.count) + 30
+        let maximum = niceMaximum(commands.map(\.maxSeconds).max() ?? 1)
+        func x(_ seconds: Double) -> Double { left + (width - left - right) * min(seconds / maximum, 1) }
+        var parts: [String] = []
+        for tick in 0...5 {
+            let value = maximum * Double(tick) / 5
+            parts.append("<line x1=\"\(number(x(value)))\" y1=\"\(number(top))\" x2=\"\(number(x(value)))\" y2=\"\(number(height - 24))\" stroke=\"#e3e6ee\"/>")
+            parts.append("<text x=\"\(number(x(value)))\" y=\"\(number(height - 8))\" text-anchor=\"middle\">\(escape(Format.duration(value)))</text>")
+        }
+        for (row, command) in commands.enumerated() {
+            let sorted = command.durations.sorted()
+            let q1 = Percentile.of(sorted: sorted, q: 25) ?? 0, q3 = Percentile.of(sorted: sorted, q: 75) ?? 0
+            let y = top + rowHeight * Double(row) + rowHeight / 2
+            let label = command.command.isEmpty ? "(none)" : command.command
+            parts.append("<text x=\"\(number(left - 8))\" y=\"\(number(y + 4))\" text-anchor=\"end\">\(escape(label))</text>")
+            parts.append("<line x1=\"\(number(x(sorted.first ?? 0)))\" y1=\"\(number(y))\" x2=\"\(number(x(command.maxSeconds)))\" y2=\"\(number(y))\" stroke=\"#8a94a8\"/>")
+            parts.append("<rect x=\"\(number(x(q1)))\" y=\"\(number(y - 8))\" width=\"\(number(max(x(q3) - x(q1), 1)))\" height=\"16\" fill=\"#a5b8f3\" stroke=\"#4b7bec\"><title>\(escape(label)): p25 \(escape(Format.duration(q1))), p75 \(escape(Format.duration(q3)))</title></rect>")
+            parts.append("<line x1=\"\(number(x(command.p50Seconds)))\" y1=\"\(number(y - 8))\" x2=\"\(number(x(command.p50Seconds)))\" y2=\"\(number(y + 8))\" stroke=\"#1d2330\" stroke-width=\"2\"/>")
+            parts.append("<circle cx=\"\(number(x(command.p95Seconds)))\" cy=\"\(number(y))\" r=\"3.5\" fill=\"#eb3b5a\"><title>\(escape(label)) p95 \(escape(Format.duration(command.p95Seconds)))</title></circle>")
+        }
+        parts.append("<text x=\"\(number(width - right))\" y=\"\(number(top + 2))\" text-anchor=\"end\">box p25–p75, bar median, dot p95, line min–max</text>")
+        return "<svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"100%\" role=\"img\" aria-label=\"command durations\">\(parts.joined())</svg>"
+    }
+}
