@@ -80,7 +80,7 @@ let package = Package(
         .testTarget(
             name: "MMMMetricsTests",
             dependencies: [
-                "MMMMetrics", "MMMMetricsTesting", "MMMSwiftMetrics", "MMMMetricsLog", "MMMMetricsAnalysis", "mmm-analyze",
+                "MMMMetrics", "MMMMetricsTesting", "MMMSwiftMetrics", "MMMMetricsLog", "MMMMetricsAnalysis", "MMMWorkload", "mmm-analyze",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],

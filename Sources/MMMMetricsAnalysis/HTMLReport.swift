@@ -154,14 +154,14 @@ extension SessionReport {
     /// One row per command: whiskers from min to max, a box from p25 to p75, the median, and p95.
     private func boxPlot(_ commands: [CommandStatistics]) -> String {
         let rowHeight = 26.0, left = 110.0, width = 940.0, right = 20.0, top = 10.0
-        let height = top + rowHeight * Double(commands.count) + 30
+        let height = top + rowHeight * Double(commands.count) + 46
         let maximum = niceMaximum(commands.map(\.maxSeconds).max() ?? 1)
         func x(_ seconds: Double) -> Double { left + (width - left - right) * min(seconds / maximum, 1) }
         var parts: [String] = []
         for tick in 0...5 {
             let value = maximum * Double(tick) / 5
-            parts.append("<line x1=\"\(number(x(value)))\" y1=\"\(number(top))\" x2=\"\(number(x(value)))\" y2=\"\(number(height - 24))\" stroke=\"#e3e6ee\"/>")
-            parts.append("<text x=\"\(number(x(value)))\" y=\"\(number(height - 8))\" text-anchor=\"middle\">\(escape(Format.duration(value)))</text>")
+            parts.append("<line x1=\"\(number(x(value)))\" y1=\"\(number(top))\" x2=\"\(number(x(value)))\" y2=\"\(number(height - 40))\" stroke=\"#e3e6ee\"/>")
+            parts.append("<text x=\"\(number(x(value)))\" y=\"\(number(height - 24))\" text-anchor=\"middle\">\(escape(Format.duration(value)))</text>")
         }
         for (row, command) in commands.enumerated() {
             let sorted = command.durations.sorted()
@@ -174,7 +174,7 @@ extension SessionReport {
             parts.append("<line x1=\"\(number(x(command.p50Seconds)))\" y1=\"\(number(y - 8))\" x2=\"\(number(x(command.p50Seconds)))\" y2=\"\(number(y + 8))\" stroke=\"#1d2330\" stroke-width=\"2\"/>")
             parts.append("<circle cx=\"\(number(x(command.p95Seconds)))\" cy=\"\(number(y))\" r=\"3.5\" fill=\"#eb3b5a\"><title>\(escape(label)) p95 \(escape(Format.duration(command.p95Seconds)))</title></circle>")
         }
-        parts.append("<text x=\"\(number(width - right))\" y=\"\(number(top + 2))\" text-anchor=\"end\">box p25–p75, bar median, dot p95, line min–max</text>")
+        parts.append("<text x=\"\(number(left))\" y=\"\(number(height - 4))\">box: p25–p75 · bar: median · red dot: p95 · line: min–max</text>")
         return "<svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"100%\" role=\"img\" aria-label=\"command durations\">\(parts.joined())</svg>"
     }
 }

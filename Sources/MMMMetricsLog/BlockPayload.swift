@@ -356,28 +356,6 @@ enum BlockPayload {
         }
     }
 
-    static func unpackColumn(count: Int, from reader: inout ByteReader) throws(DecodeFailure) -> [UInt64] {
-        let widthOffset = reader.offset
-        let width = Int(try reader.u8())
-        guard width <= 8 else { throw DecodeFailure(offset: widthOffset, reason: "column width \(width) exceeds 8") }
-        let planes = try reader.bytes(width * count)
-        return [UInt64](unsafeUninitializedCapacity: count) { output, initialized in
-            let input = planes.bindMemory(to: UInt8.self)
-            if width == 0 {
-                output.initialize(repeating: 0)
-            } else {
-                // The first plane initialises, the others are or-ed in: simple loops the compiler vectorises.
-                for index in 0..<count { output[index] = UInt64(input[index]) }
-                for plane in 1..<width {
-                    let shift = UInt64(plane * 8)
-                    let base = plane * count
-                    for index in 0..<count { output[index] |= UInt64(input[base + index]) << shift }
-                }
-            }
-            initialized = count
-        }
-    }
-
     /// A packed column read in place: value i is assembled from its bytes in the W planes.
     struct PlaneColumn {
         let base: UnsafePointer<UInt8>?

@@ -16,24 +16,11 @@ public struct IngestError: Error, Sendable, Hashable, CustomStringConvertible {
 }
 
 /// What an ingest appended.
-public struct IngestReport: Sendable, Hashable {
+public struct IngestReport: Sendable {
     /// Events appended per session, in order of first appearance.
     public var sessions: [(id: String, events: Int)]
     /// Lines skipped in follow mode (bad lines are errors otherwise).
     public var skippedLines: Int
-
-    public static func == (lhs: IngestReport, rhs: IngestReport) -> Bool {
-        lhs.sessions.map(\.id) == rhs.sessions.map(\.id) && lhs.sessions.map(\.events) == rhs.sessions.map(\.events)
-            && lhs.skippedLines == rhs.skippedLines
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        for session in sessions {
-            hasher.combine(session.id)
-            hasher.combine(session.events)
-        }
-        hasher.combine(skippedLines)
-    }
 
     /// Events appended in all.
     public var totalEvents: Int { sessions.reduce(0) { $0 + $1.events } }

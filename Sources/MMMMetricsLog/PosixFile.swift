@@ -48,19 +48,9 @@ enum Posix {
         return bytes
     }
 
-    static func fileExists(_ path: String) -> Bool {
-        var info = stat()
-        return stat(path, &info) == 0
-    }
-
     static func isDirectory(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
-    }
-
-    static func fileSize(_ path: String) -> Int? {
-        var info = stat()
-        return stat(path, &info) == 0 ? Int(info.st_size) : nil
     }
 
     /// Creates a directory and its parents.
@@ -194,11 +184,6 @@ final class OpenFile {
 
     func seek(to offset: Int) throws(LogError) {
         guard lseek(descriptor, off_t(offset), SEEK_SET) >= 0 else { throw Posix.failure(path, "lseek") }
-    }
-
-    var size: Int {
-        var info = stat()
-        return fstat(descriptor, &info) == 0 ? Int(info.st_size) : 0
     }
 
     /// Takes an exclusive, non-blocking `flock`; `false` when someone else holds it.

@@ -371,3 +371,143 @@ struct LogStorageTests {
         #expect(throws: LogError.self) { try readSession(directory.root, "missing") }
     }
 }
+
+@Suite("Event log: less travelled paths")
+struct LogEdgeTests {
+    @Test("StoredSegment separates decompression from decoding and agrees with the reader")
+    func storedSegment() throws {
+        let directory = TemporaryDirectory()
+        let events = EventGenerator.cookSession(iterations: 10, seed: 3)
+        try writeSession(directory.root, "s", events, options: LogWriterOptions(blockMaxEvents: 20))
+        let path = try #require(try directory.root.segmentPaths(session: "s").first)
+        let segment = try StoredSegment.load(path)
+        #expect(segment.header.sessionID == "s")
+        #expect(segment.damage.isEmpty)
+        #expect(segment.size == Corrupter.bytes(path).count)
+        var buffer: [UInt8] = []
+        var decoded: [MetricEvent] = []
+        for block in segment.blocks {
+            let length = try segment.decompress(block, into: &buffer)
+            #expect(length == block.header.decodedLength)
+            let columns = try segment.decode(block)
+            decoded += columns.events
+            let commandKey = columns.tagKeys.firstIndex(of: "command")
+            for index in 0..<columns.count where columns.name(at: index) == "command.duration" {
+                #expect(columns.tagValue(key: commandKey!, at: index) == columns.tags(at: index)["command"])
+            }
+            if let iteration = columns.tagKeys.firstIndex(of: "iteration") {
+                #expect(columns.tagValue(key: iteration, at: 0) == columns.tags(at: 0)["iteration"])
+            }
+        }
+        #expect(sameEvents(decoded, events))
+        // A raw block copies through decompress unchanged.
+        try writeSession(directory.root, "tiny", [.counter(name: "c", value: 1, timestamp: MetricTimestamp(nanosecondsSinceEpoch: 1))])
+        let tiny = try StoredSegment.load(try #require(try directory.root.segmentPaths(session: "tiny").first))
+        #expect(try tiny.decompress(tiny.blocks[0], into: &buffer) == tiny.blocks[0].header.storedLength)
+    }
+
+    @Test("roll seals the current segment; discardOldest keeps sequences contiguous; dropping a writer writes and leaves the segment open")
+    func writerLifecycle() throws {
+        let directory = TemporaryDirectory()
+        do {
+            let writer = try SessionLogWriter(root: directory.root, session: "s", options: LogWriterOptions(blockMaxEvents: 1000))
+            try writer.append(contentsOf: EventGenerator.cookSession(iterations: 1, seed: 1))
+            try writer.roll()
+            try writer.append(.counter(name: "dropped", value: 1))
+            try writer.append(.counter(name: "kept", value: 2))
+            #expect(writer.discardOldest(1) == 1)
+            #expect(writer.discardOldest(5) == 1)
+            try writer.append(.counter(name: "last", value: 3, timestamp: .now()))
+        }  // dropped without close: the buffered event is written, the segment stays unsealed
+        let paths = try directory.root.segmentPaths(session: "s")
+        #expect(paths.count == 2)
+        #expect(try LoadedSegment.load(paths[0]).sealed)
+        #expect(try !LoadedSegment.load(paths[1]).sealed)
+        let read = try readSession(directory.root, "s")
+        #expect(read.last?.name == "last")
+        #expect(!read.contains { $0.name == "dropped" || $0.name == "kept" })
+        let sequences = try LogReader(root: directory.root).events(session: "s").map(\.sequence)
+        #expect(sequences == (0..<UInt64(sequences.count)).map { $0 })
+        let summary = try #require(try LogMaintenance(root: directory.root).summaries().first)
+        #expect(!summary.lastSegmentSealed)
+    }
+
+    @Test("bytes after a seal are cut when the session is opened again; the report describes what was done")
+    func bytesAfterSeal() throws {
+        let directory = TemporaryDirectory()
+        try writeSession(directory.root, "s", EventGenerator.cookSession(iterations: 1, seed: 1))
+        let path = try #require(try directory.root.segmentPaths(session: "s").first)
+        let good = Corrupter.bytes(path)
+        Corrupter.write(path, good + [9, 9, 9])
+        let writer = try SessionLogWriter(root: directory.root, session: "s")
+        let report = try #require(writer.recovery)
+        #expect(report.truncatedBytes == 3)
+        #expect(report.description.contains("truncated a torn tail of 3 bytes (event count unknown)"))
+        #expect(Corrupter.bytes(path) == good)
+        try writer.close()
+        #expect(RecoveryReport(segmentPath: "p", truncatedBytes: 0, droppedEvents: nil, damageKept: []).description == "p: nothing to repair")
+        let kept = RecoveryReport(segmentPath: "p", truncatedBytes: 10, droppedEvents: 4,
+                                  damageKept: [.badRegion(offset: 5, resumeOffset: 9, eventsLost: nil, reason: "CRC mismatch")])
+        #expect(kept.description.contains("(4 events)"))
+        #expect(kept.description.contains("kept damage in p: bad block at offset 5 (CRC mismatch); 4 bytes skipped, events lost unknown"))
+    }
+
+    @Test("verify names a segment of another session, a sequence gap and an unsealed segment before the last")
+    func verifyStructure() throws {
+        let directory = TemporaryDirectory()
+        try writeSession(directory.root, "a", EventGenerator.cookSession(iterations: 1, seed: 1))
+        try writeSession(directory.root, "b", EventGenerator.cookSession(iterations: 1, seed: 2))
+        let a = try #require(try directory.root.segmentPaths(session: "a").first)
+        let b = try #require(try directory.root.segmentPaths(session: "b").first)
+        // A copy of b's segment in a's stream, named as if it continued a's sequence far later.
+        let foreign = Posix.parent(of: a) + "/" + LogRoot.segmentFileName(firstSequence: 500)
+        Corrupter.write(foreign, Corrupter.bytes(b))
+        // And a's first segment loses its seal.
+        Corrupter.write(a, Array(Corrupter.bytes(a).dropLast(Format.sealSize)))
+        let problems = try LogMaintenance(root: directory.root).verify(session: "a")
+        #expect(problems.contains { $0.message.contains("segment header names session \"b\"") })
+        #expect(problems.contains { $0.message.contains("not sealed, but later segments exist") })
+        #expect(problems.contains { $0.message.contains("starts at sequence 0, the previous segment ended at") })
+        #expect(LogMaintenance(source: directory.root).source.location == directory.root.path)
+        #expect(problems.first?.description.hasPrefix("a ") == true)
+    }
+
+    @Test("an export larger than a chunk arrives whole; ingest reports per session and rejects bad session ids and invalid UTF-8")
+    func bigExportAndIngestEdges() throws {
+        let directory = TemporaryDirectory()
+        let events = EventGenerator.events(count: 12_000, seed: 5)
+        try writeSession(directory.root, "big", events)
+        var chunks = 0
+        var bytes: [UInt8] = []
+        try NDJSONTransfer.export(from: directory.root, session: "big") { chunk in
+            chunks += 1
+            bytes += chunk
+        }
+        #expect(chunks >= 2)
+        let copy = LogRoot(path: directory.path + "/copy")
+        let report = try NDJSONTransfer.ingest(bytes, source: "test", into: copy, defaultSession: nil)
+        #expect(report.totalEvents == events.count)
+        #expect(report.sessions.map(\.id) == ["big"])
+        #expect(sameEvents(try readSession(copy, "big"), events))
+        do {
+            _ = try NDJSONTransfer.ingest([0xFF, 0xFE, 0x0A], source: "bad", into: copy, defaultSession: "s")
+            Issue.record("accepted invalid UTF-8")
+        } catch let error as IngestError {
+            #expect(error.description == "bad:1: not valid UTF-8")
+        }
+        let badSession = Array(#"{"ts":"2026-11-28T10:00:00Z","session":"a\u0000b","type":"counter","name":"c","value":1}"#.utf8)
+        #expect(throws: IngestError.self) { try NDJSONTransfer.ingest(badSession, source: "x", into: copy, defaultSession: nil) }
+        #expect(try NDJSONTransfer.ingest(Array("\n  \n".utf8), source: "blank", into: copy, defaultSession: "s").totalEvents == 0)
+    }
+
+    @Test("reading a file that grows while it is read returns what is there")
+    func growingFile() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.path + "/file"
+        Corrupter.write(path, Array(repeating: 7, count: 100_000))
+        #expect(try Posix.readFile(path).count == 100_000)
+        #expect(throws: LogError.self) { try Posix.readFile(directory.path + "/missing") }
+        #expect(throws: LogError.self) { try Posix.listDirectory(directory.path + "/missing") }
+        #expect(throws: LogError.self) { try Posix.makeDirectories("/proc/mmm-cannot") }
+    }
+}

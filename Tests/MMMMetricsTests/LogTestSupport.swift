@@ -91,7 +91,7 @@ enum EventGenerator {
 }
 
 /// A temporary directory removed when the value is released.
-final class TemporaryDirectory {
+final class TemporaryDirectory: Sendable {
     let path: String
     init(_ label: String = "mmm") {
         path = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)").path

@@ -28,11 +28,11 @@ log=$(du -sb "$work/log" | cut -f1)
 ndjson=$(stat -c %s "$work/w.ndjson")
 zst=$(stat -c %s "$work/w.ndjson.zst")
 parquet=$(stat -c %s "$work/w.parquet")
-awk -v n="$events" -v log="$log" -v nd="$ndjson" -v zst="$zst" -v pq="$parquet" -v floor="$floor" 'BEGIN {
+awk -v n="$events" -v lg="$log" -v nd="$ndjson" -v zst="$zst" -v pq="$parquet" -v floor="$floor" 'BEGIN {
   printf "%-34s %12s %10s %14s\n", "form", "bytes", "B/event", "log / form"
-  printf "%-34s %12d %10.2f %14s\n", "mmm log (segments + indexes)", log, log/n, "1.00"
-  printf "%-34s %12d %10.2f %14.3f\n", "NDJSON", nd, nd/n, log/nd
-  printf "%-34s %12d %10.2f %14.3f\n", "NDJSON + zstd -19", zst, zst/n, log/zst
-  printf "%-34s %12d %10.2f %14.3f\n", "Parquet + zstd 19 (DuckDB)", pq, pq/n, log/pq
-  printf "%-34s %12d %10.2f %14.3f\n", "information content (floor)", floor, floor/n, log/floor
+  printf "%-34s %12d %10.2f %14s\n", "mmm log (segments + indexes)", lg, lg/n, "1.00"
+  printf "%-34s %12d %10.2f %14.3f\n", "NDJSON", nd, nd/n, lg/nd
+  printf "%-34s %12d %10.2f %14.3f\n", "NDJSON + zstd -19", zst, zst/n, lg/zst
+  printf "%-34s %12d %10.2f %14.3f\n", "Parquet + zstd 19 (DuckDB)", pq, pq/n, lg/pq
+  printf "%-34s %12d %10.2f %14.3f\n", "information content (floor)", floor, floor/n, lg/floor
 }'
