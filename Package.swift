@@ -73,7 +73,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "mmm-metrics-example",
-            dependencies: ["MMMMetrics", "MMMMetricsTesting"],
+            dependencies: ["MMMMetrics", "MMMMetricsTesting", "MMMMetricsLog"],
             path: "Tools/Example",
             swiftSettings: strict
         ),

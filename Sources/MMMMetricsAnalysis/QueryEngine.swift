@@ -160,6 +160,9 @@ public struct QueryEngine: Sendable {
         var slotNonNumeric: [Int] = []
         var slotName: [String] = []
         let noGrouping = groupColumns.isEmpty
+        // With exactly one group key, slots are found by the key's tag reference (-1: the session; nil column: absent).
+        let singleColumn: Int? = groupColumns.count == 1 ? (groupColumns[0] ?? -1) : nil
+        var slotByReference = [Int](repeating: -1, count: singleColumn == nil ? 0 : block.strings.count + 1)
 
         for index in 0..<block.count {
             let metric = Int(block.metricOfEvent[index])
@@ -180,6 +183,19 @@ public struct QueryEngine: Sendable {
                 }
             }
             guard passes else { continue }
+            let slot: Int
+            if let singleColumn {
+                // One group key: the tag reference itself picks the slot, no hashing.
+                let reference = singleColumn < 0 ? 0 : Int(block.tagColumns[singleColumn][index])
+                if slotByReference[reference] < 0 {
+                    slotByReference[reference] = slotKeys.count
+                    slotKeys.append(LocalKey(a: UInt32(reference)))
+                    slotValues.append([])
+                    slotNonNumeric.append(0)
+                    slotName.append(block.metrics[metric].name)
+                }
+                slot = slotByReference[reference]
+            } else {
             var key = LocalKey()
             if !noGrouping {
                 for (position, column) in groupColumns.enumerated() {
@@ -193,7 +209,6 @@ public struct QueryEngine: Sendable {
                     }
                 }
             }
-            let slot: Int
             if let known = slots[key] {
                 slot = known
             } else {
@@ -203,6 +218,7 @@ public struct QueryEngine: Sendable {
                 slotValues.append([])
                 slotNonNumeric.append(0)
                 slotName.append(block.metrics[metric].name)
+            }
             }
             if let value = block.numericValue(at: index) {
                 slotValues[slot].append(value)

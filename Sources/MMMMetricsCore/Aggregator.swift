@@ -19,6 +19,55 @@ public enum Percentile {
     }
 }
 
+extension Percentile {
+    /// The same result as ``of(sorted:q:)`` for unsorted values, in expected linear time (quickselect):
+    /// `values` is reordered. `nil` for no values.
+    public static func select(_ values: inout [Double], q: Double) -> Double? {
+        guard !values.isEmpty else { return nil }
+        let n = values.count
+        let h = Double(n - 1) * (Swift.min(Swift.max(q, 0), 100) / 100)
+        let lowRank = Int(h.rounded(.down))
+        let low = nthSmallest(&values, lowRank)
+        let fraction = h - Double(lowRank)
+        guard lowRank + 1 < n, fraction != 0 else { return low }
+        // After selection every element right of lowRank is ≥ low: the next order statistic is their minimum.
+        let high = values[(lowRank + 1)...].min()!
+        return low + fraction * (high - low)
+    }
+
+    /// Reorders `values` so that index `k` holds the k-th smallest, smaller ones before, larger after.
+    static func nthSmallest(_ values: inout [Double], _ k: Int) -> Double {
+        var low = 0
+        var high = values.count - 1
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        values.withUnsafeMutableBufferPointer { buffer in
+            while low < high {
+                // Median of three, with a little randomness against adversarial orders.
+                seed = seed &* 6364136223846793005 &+ 1442695040888963407
+                let middle = low + Int((seed >> 33) % UInt64(high - low + 1))
+                let pivot = medianOfThree(buffer[low], buffer[middle], buffer[high])
+                var i = low
+                var j = high
+                while i <= j {
+                    while buffer[i] < pivot { i += 1 }
+                    while buffer[j] > pivot { j -= 1 }
+                    if i <= j {
+                        buffer.swapAt(i, j)
+                        i += 1
+                        j -= 1
+                    }
+                }
+                if k <= j { high = j } else if k >= i { low = i } else { break }
+            }
+        }
+        return values[k]
+    }
+
+    private static func medianOfThree(_ a: Double, _ b: Double, _ c: Double) -> Double {
+        Swift.max(Swift.min(a, b), Swift.min(Swift.max(a, b), c))
+    }
+}
+
 /// A user-defined aggregation: a fold with an initial state, a step, a merge and a result.
 ///
 /// Merge must be associative so that separately folded parts (segments, sessions) combine to
@@ -208,7 +257,9 @@ public struct GroupedAggregator {
         case .average: return numeric ? fold.sum / Double(fold.numeric) : nil
         case .min: return numeric ? fold.minimum : nil
         case .max: return numeric ? fold.maximum : nil
-        case .percentile(let q): return Percentile.of(sorted: fold.values.sorted(), q: q)
+        case .percentile(let q):
+            var values = fold.values
+            return Percentile.select(&values, q: q)
         case .custom: return nil
         }
     }

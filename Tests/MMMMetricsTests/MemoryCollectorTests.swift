@@ -248,3 +248,30 @@ struct MemoryCollectorTests {
         #expect(selector.timeRange == nil)
     }
 }
+
+@Suite("Percentile selection")
+struct PercentileSelectionTests {
+    @Test("quickselect gives exactly the sorted answer, for random, duplicated and ordered inputs")
+    func selectMatchesSort() {
+        var random = SeededRandom(seed: 99)
+        for trial in 0..<300 {
+            let count = 1 + Int(random.next() % 400)
+            var values: [Double] = (0..<count).map { _ in
+                switch trial % 4 {
+                case 0: Double(random.next() % 1000) / 7
+                case 1: Double(random.next() % 5)  // many duplicates
+                case 2: Double(trial)  // all equal
+                default: 0
+                }
+            }
+            if trial % 4 == 3 { values = (0..<count).map(Double.init) }  // already sorted
+            if trial % 8 == 7 { values.reverse() }
+            for q in [0.0, 1, 25, 50, 90, 95, 99, 99.9, 100, Double(random.next() % 1000) / 10] {
+                var copy = values
+                #expect(Percentile.select(&copy, q: q) == Percentile.of(sorted: values.sorted(), q: q), "trial \(trial) q \(q)")
+            }
+        }
+        var empty: [Double] = []
+        #expect(Percentile.select(&empty, q: 50) == nil)
+    }
+}
