@@ -173,6 +173,30 @@ final class OpenFile {
         if let failedErrno { throw Posix.failure(path, "write", failedErrno) }
     }
 
+    /// The file's size.
+    func fileSize() throws(LogError) -> Int {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw Posix.failure(path, "stat") }
+        return Int(info.st_size)
+    }
+
+    /// `count` bytes at `offset` (fewer only at the end of the file).
+    func read(at offset: Int, count: Int) throws(LogError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var done = 0
+        while done < count {
+            let got = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + done, count - done, off_t(offset + done)) }
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw Posix.failure(path, "read")
+            }
+            if got == 0 { break }
+            done += got
+        }
+        guard done == count else { throw LogError.corrupt(path: path, offset: offset + done, reason: "file cut short") }
+        return bytes
+    }
+
     func sync() throws(LogError) {
         if let injected = FaultInjection.failure(for: path) { throw Posix.failure(path, "fsync", injected) }
         guard fsync(descriptor) == 0 else { throw Posix.failure(path, "fsync") }

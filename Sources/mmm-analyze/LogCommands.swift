@@ -49,7 +49,7 @@ struct IngestCommand: AsyncParsableCommand {
                 let descriptor: Int32 = file == "-" ? 0 : open(file, O_RDONLY)
                 guard descriptor >= 0 else { throw Failure(message: "\(file): cannot open: \(String(cString: strerror(errno)))") }
                 let report = try NDJSONTransfer.follow(
-                    descriptor: descriptor, source: source, into: logOptions.root, defaultSession: session,
+                    descriptor: descriptor, source: source, into: try logOptions.writableRoot(), defaultSession: session,
                     flushInterval: interval, options: options) { printError("mmm-analyze: skipped \($0)") }
                 printSummary(report)
                 if report.skippedLines > 0 { throw ExitCode(1) }
@@ -64,7 +64,7 @@ struct IngestCommand: AsyncParsableCommand {
                 }
                 bytes = Array(data)
             }
-            let report = try NDJSONTransfer.ingest(bytes, source: source, into: logOptions.root, defaultSession: session, options: options)
+            let report = try NDJSONTransfer.ingest(bytes, source: source, into: try logOptions.writableRoot(), defaultSession: session, options: options)
             printSummary(report)
         }
     }
@@ -92,7 +92,7 @@ struct ExportCommand: AsyncParsableCommand {
             let range = TimeRange(start: try parseTime(since, option: "--since"), end: try parseTime(until, option: "--until"))
             let filter = ReadFilter(timeRange: range.start == nil && range.end == nil ? nil : range, names: name)
             try NDJSONTransfer.export(
-                from: logOptions.root, session: session, filter: filter, mode: strict ? .strict : .lenient,
+                from: try logOptions.source(), session: session, filter: filter, mode: strict ? .strict : .lenient,
                 warning: { printError("mmm-analyze: \($0)") }, write: writeOut)
         }
     }
@@ -110,7 +110,7 @@ struct SessionsCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let summaries = try LogMaintenance(root: logOptions.root).summaries()
+            let summaries = try LogMaintenance(source: try logOptions.source()).summaries()
             if format == "json" {
                 let objects: [JSONValue] = summaries.map { summary in
                     .object([
@@ -127,7 +127,7 @@ struct SessionsCommand: AsyncParsableCommand {
                 return
             }
             guard !summaries.isEmpty else {
-                print("no sessions in \(logOptions.root.path)")
+                print("no sessions in \(logOptions.log ?? logOptions.root.path)")
                 return
             }
             func time(_ value: Int64?) -> String { value.map { RFC3339.format(MetricTimestamp(nanosecondsSinceEpoch: $0)) } ?? "-" }
@@ -151,9 +151,10 @@ struct VerifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let problems = try LogMaintenance(root: logOptions.root).verify(session: session)
+            let source = try logOptions.source()
+            let problems = try LogMaintenance(source: source).verify(session: session)
             if problems.isEmpty {
-                print("ok: no problems in \(session.map { "session \($0)" } ?? logOptions.root.path)")
+                print("ok: no problems in \(session.map { "session \($0)" } ?? source.location)")
                 return
             }
             for problem in problems { print(problem) }
@@ -173,7 +174,7 @@ struct RecoverCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            for result in try LogMaintenance(root: logOptions.root).recover(session: session) { print(result) }
+            for result in try LogMaintenance(root: try logOptions.writableRoot()).recover(session: session) { print(result) }
         }
     }
 }
@@ -191,7 +192,7 @@ struct StatsCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let stats = try LogMaintenance(root: logOptions.root).statistics(session: session)
+            let stats = try LogMaintenance(source: try logOptions.source()).statistics(session: session)
             if format == "json" {
                 print(JSONText.encode(.object([
                     "sessions": .integer(Int64(stats.sessions)), "segments": .integer(Int64(stats.segments)),

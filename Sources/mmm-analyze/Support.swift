@@ -11,8 +11,23 @@ struct LogOptions: ParsableArguments {
 
     var root: LogRoot { LogRoot.resolve(log, environment: ProcessInfo.processInfo.environment) }
 
-    /// What reading commands read: the log root.
-    func source() throws -> any LogSource { root }
+    /// What reading commands read: a session archive when `--log` names a file, else the log root.
+    func source() throws -> any LogSource {
+        var isDirectory: ObjCBool = false
+        if let log, FileManager.default.fileExists(atPath: log, isDirectory: &isDirectory), !isDirectory.boolValue {
+            return try ArchiveSource(path: log)
+        }
+        return root
+    }
+
+    /// The log root, for commands that write; an archive is refused with a clear error.
+    func writableRoot() throws -> LogRoot {
+        var isDirectory: ObjCBool = false
+        if let log, FileManager.default.fileExists(atPath: log, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw Failure(message: "\(log) is a file (an archive is read-only); this command needs a log directory")
+        }
+        return root
+    }
 }
 
 /// Writes to standard error.
