@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "MMMSwiftMetrics", targets: ["MMMSwiftMetrics"]),
         .library(name: "MMMMetricsLog", targets: ["MMMMetricsLog"]),
         .library(name: "MMMMetricsAnalysis", targets: ["MMMMetricsAnalysis"]),
+        .library(name: "MMMMetricsLegacy", targets: ["MMMMetricsLegacy"]),
         .executable(name: "mmm-metrics-example", targets: ["mmm-metrics-example"]),
         .executable(name: "mmm-analyze", targets: ["mmm-analyze"]),
         .library(name: "MMMWorkload", targets: ["MMMWorkload"]),
@@ -52,6 +53,8 @@ let package = Package(
         .target(name: "MMMMetricsLog", dependencies: ["MMMMetrics", "CZstd"], swiftSettings: strict),
         // Reducers, the query language and its engine, reports.
         .target(name: "MMMMetricsAnalysis", dependencies: ["MMMMetricsLog"], swiftSettings: strict),
+        // MMM's old .mmm/metrics files, both ways.
+        .target(name: "MMMMetricsLegacy", dependencies: ["MMMMetricsAnalysis"], swiftSettings: strict),
         .systemLibrary(
             name: "CZstd",
             pkgConfig: "libzstd",
@@ -60,7 +63,10 @@ let package = Package(
         // The analyzer CLI: parses arguments and prints; the work is in the libraries.
         .executableTarget(
             name: "mmm-analyze",
-            dependencies: ["MMMMetricsLog", "MMMMetricsAnalysis", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "MMMMetricsLog", "MMMMetricsAnalysis", "MMMMetricsLegacy",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strict
         ),
         // The seeded cook-like workload generator behind the size and speed figures.
@@ -80,7 +86,7 @@ let package = Package(
         .testTarget(
             name: "MMMMetricsTests",
             dependencies: [
-                "MMMMetrics", "MMMMetricsTesting", "MMMSwiftMetrics", "MMMMetricsLog", "MMMMetricsAnalysis", "MMMWorkload", "mmm-analyze",
+                "MMMMetrics", "MMMMetricsTesting", "MMMSwiftMetrics", "MMMMetricsLog", "MMMMetricsAnalysis", "MMMMetricsLegacy", "MMMWorkload", "mmm-analyze",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],

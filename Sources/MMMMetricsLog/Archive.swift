@@ -245,7 +245,8 @@ public enum SessionArchive {
         if lstat(destination, &status) == 0 {
             throw .invalidInput("session \(target) already exists in \(root.path); import it under another id with --as NEW_ID")
         }
-        // Verify everything in memory first.
+        // Verify everything in memory first: every entry's CRC (indexes too, though they are rebuilt), then every segment.
+        for entry in archive.entries { _ = try ArchiveSource.data(of: entry, in: archive.path) }
         var files: [(name: String, bytes: [UInt8])] = []
         var expectedSequence: UInt64 = 0
         var events = 0

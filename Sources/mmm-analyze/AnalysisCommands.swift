@@ -20,6 +20,15 @@ struct ReportCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let source = try logOptions.source()
+            if let root = source as? LogRoot, try root.sessionIDs().isEmpty {
+                let legacy = ["current.json", "history.json"].filter { FileManager.default.fileExists(atPath: root.path + "/" + $0) }
+                if !legacy.isEmpty {
+                    throw Failure(message: """
+                        \(root.path) holds only MMM's old metrics files (\(legacy.joined(separator: ", "))), no event log yet. Import them with:
+                          mmm-analyze import-legacy --log \(root.path) --session \(session) \(root.path)
+                        """)
+                }
+            }
             let report = try SessionReport.build(session: session, source: source) { printError("mmm-analyze: \($0)") }
             let text: String
             switch format {

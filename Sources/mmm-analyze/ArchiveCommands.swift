@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MMMMetrics
+import MMMMetricsLegacy
 import MMMMetricsLog
 
 struct ArchiveCommand: AsyncParsableCommand {
@@ -34,6 +35,24 @@ struct ImportCommand: AsyncParsableCommand {
         try await reportingErrors {
             let result = try SessionArchive.importArchive(at: file, into: try logOptions.writableRoot(), as: newID)
             printError("imported session \(result.session): \(result.events) events in \(result.segments) segment\(result.segments == 1 ? "" : "s")")
+        }
+    }
+}
+
+struct ImportLegacyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import-legacy",
+        abstract: "Import MMM's old .mmm/metrics/current.json or history.json (or a directory holding them) as catalog events.",
+        discussion: "Every file is converted before anything is written; the mapping is in docs/LEGACY.md.")
+
+    @OptionGroup var logOptions: LogOptions
+    @Option(help: "The session to append the events to.") var session: String
+    @Argument(help: "current.json, history.json, or a directory holding them.") var path: String
+
+    func run() async throws {
+        try await reportingErrors {
+            let result = try LegacyImport.importFiles(at: path, into: try logOptions.writableRoot(), session: session)
+            printError("imported \(result.events) events from \(result.files.joined(separator: ", ")) into session \(session)")
         }
     }
 }

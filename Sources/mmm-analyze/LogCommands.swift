@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MMMMetrics
+import MMMMetricsLegacy
 import MMMMetricsLog
 
 struct IngestCommand: AsyncParsableCommand {
@@ -78,7 +79,11 @@ struct IngestCommand: AsyncParsableCommand {
 
 struct ExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "export", abstract: "Write events as NDJSON to standard output, in sequence order.")
+        commandName: "export", abstract: "Write events as NDJSON to standard output, in sequence order.",
+        discussion: """
+            --format legacy-current writes the session's latest state as MMM's old current.json (the ProjectMetrics \
+            shape) for MMM's existing readers: to --output, default <log root>/current.json, atomically.
+            """)
 
     @OptionGroup var logOptions: LogOptions
     @Option(help: "Only this session (default: every session, by id).") var session: String?
@@ -86,9 +91,22 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(help: "Only events before this time.") var until: String?
     @Option(help: "Only names matching this glob (* matches any run); repeatable.") var name: [String] = []
     @Flag(help: "Fail on any damaged block instead of skipping it with a warning.") var strict = false
+    @Option(help: "ndjson or legacy-current.") var format: String = "ndjson"
+    @Option(name: .shortAndLong, help: "With --format legacy-current: the file to write.") var output: String?
+
+    func validate() throws {
+        guard ["ndjson", "legacy-current"].contains(format) else { throw ValidationError("--format must be ndjson or legacy-current") }
+        if format == "legacy-current", session == nil { throw ValidationError("--format legacy-current needs --session") }
+    }
 
     func run() async throws {
         try await reportingErrors {
+            if format == "legacy-current", let session {
+                let path = output ?? logOptions.root.path + "/current.json"
+                try LegacyExport.writeCurrent(session: session, source: try logOptions.source(), to: path)
+                printError("wrote \(path)")
+                return
+            }
             let range = TimeRange(start: try parseTime(since, option: "--since"), end: try parseTime(until, option: "--until"))
             let filter = ReadFilter(timeRange: range.start == nil && range.end == nil ? nil : range, names: name)
             try NDJSONTransfer.export(

@@ -10,7 +10,7 @@ struct MMMAnalyze: AsyncParsableCommand {
             """,
         subcommands: [
             IngestCommand.self, ExportCommand.self, SessionsCommand.self, VerifyCommand.self, RecoverCommand.self,
-            StatsCommand.self, ReportCommand.self, QueryCommand.self, ArchiveCommand.self, ImportCommand.self,
+            StatsCommand.self, ReportCommand.self, QueryCommand.self, ArchiveCommand.self, ImportCommand.self, ImportLegacyCommand.self,
         ]
     )
 }

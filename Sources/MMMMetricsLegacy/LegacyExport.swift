@@ -1,0 +1,122 @@
+public import MMMMetrics
+public import MMMMetricsAnalysis
+public import MMMMetricsLog
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Small file helpers for the legacy adapter.
+enum FileSystem {
+    static func list(_ path: String) throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: path) }
+
+    static func read(_ path: String) throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw CocoaError(.fileReadNoSuchFile) }
+        return Array(data)
+    }
+}
+
+/// The latest value of every metric of a session: what MMM's `current.json` holds.
+public struct LatestValuesReducer: MetricsReducer {
+    var gauges: [String: Stamped] = [:]
+    var timers: [String: Stamped] = [:]
+    var commands: [String: Stamped] = [:]
+    var customs: [String: (Int64, UInt64, JSONValue)] = [:]
+    var latest: (Int64, UInt64)?
+    var iteration: (Int64, UInt64, String)?
+
+    struct Stamped {
+        var nanoseconds: Int64
+        var sequence: UInt64
+        var value: Double
+        func isAfter(_ other: Stamped?) -> Bool { other.map { (nanoseconds, sequence) > ($0.nanoseconds, $0.sequence) } ?? true }
+    }
+
+    public init() {}
+
+    public mutating func apply(_ event: ReplayedEvent) {
+        let position = (event.nanoseconds, event.sequence)
+        if latest.map({ position > $0 }) ?? true { latest = position }
+        if let tag = event.event.tags["iteration"], iteration.map({ position > ($0.0, $0.1) }) ?? true {
+            iteration = (position.0, position.1, tag)
+        }
+        let name = event.event.name
+        switch event.event.value {
+        case .gauge(let value):
+            let stamped = Stamped(nanoseconds: position.0, sequence: position.1, value: value)
+            if stamped.isAfter(gauges[name]) { gauges[name] = stamped }
+        case .timer(let duration):
+            let stamped = Stamped(nanoseconds: position.0, sequence: position.1, value: duration.secondsAsDouble)
+            if name == "command.duration", let command = event.event.tags["command"] {
+                if stamped.isAfter(commands[command]) { commands[command] = stamped }
+            } else if stamped.isAfter(timers[name]) {
+                timers[name] = stamped
+            }
+        case .custom(let data):
+            if customs[name].map({ position > ($0.0, $0.1) }) ?? true { customs[name] = (position.0, position.1, data) }
+        case .counter:
+            break
+        }
+    }
+
+    public mutating func merge(_ other: LatestValuesReducer) {
+        for (name, value) in other.gauges where value.isAfter(gauges[name]) { gauges[name] = value }
+        for (name, value) in other.timers where value.isAfter(timers[name]) { timers[name] = value }
+        for (name, value) in other.commands where value.isAfter(commands[name]) { commands[name] = value }
+        for (name, value) in other.customs where customs[name].map({ (value.0, value.1) > ($0.0, $0.1) }) ?? true { customs[name] = value }
+        if let theirs = other.latest, latest.map({ theirs > $0 }) ?? true { latest = theirs }
+        if let theirs = other.iteration, iteration.map({ (theirs.0, theirs.1) > ($0.0, $0.1) }) ?? true { iteration = theirs }
+    }
+
+    /// MMM's `ProjectMetrics` (the last `current.json` shape): every key present, `null` where unknown.
+    public func result() -> JSONValue {
+        func number(_ name: String) -> JSONValue { gauges[name].map { .double($0.value) } ?? .null }
+        func integer(_ name: String) -> JSONValue { gauges[name].map { .integer(Int64($0.value.rounded())) } ?? .null }
+        let iterationID: JSONValue = iteration.map { .string(Int($0.2) != nil ? "iteration-\($0.2)" : $0.2) } ?? .null
+        var timings: [String: JSONValue] = [:]
+        for (command, value) in commands { timings[command] = .double(value.value) }
+        return .object([
+            "test_coverage": number("quality.test_coverage"),
+            "type_coverage": number("legacy.type_coverage"),
+            "lint_warnings": gauges["quality.lint_warnings"].map { .integer(Int64($0.value.rounded())) } ?? .integer(0),
+            "code_duplication": number("legacy.code_duplication"),
+            "doc_coverage": number("quality.documentation_coverage"),
+            "benchmark_results": customs["legacy.benchmark_results"]?.2 ?? .null,
+            "compile_time": timers["legacy.compile_time"].map { .double($0.value) } ?? .null,
+            "binary_size": integer("legacy.binary_size_bytes"),
+            "cyclomatic_complexity": .null,
+            "max_nesting_depth": integer("legacy.max_nesting_depth"),
+            "total_lines": integer("legacy.total_lines"),
+            "tech_debt_score": number("legacy.tech_debt_score"),
+            "improvement_velocity": number("legacy.improvement_velocity"),
+            "timestamp": latest.map { .string(RFC3339.format(MetricTimestamp(nanosecondsSinceEpoch: $0.0))) } ?? .null,
+            "iteration_id": iterationID,
+            "iteration_duration": timers["iteration.duration"].map { .double($0.value) } ?? .null,
+            "command_timings": timings.isEmpty ? .null : .object(timings),
+            "workflow_timing": customs["legacy.workflow_timing"]?.2 ?? .null,
+        ])
+    }
+}
+
+/// Writes the `current.json` that MMM's old readers (its review and coverage commands) expect.
+public enum LegacyExport {
+    /// The `ProjectMetrics` object for a session's latest state.
+    public static func currentJSON(session: String, source: any LogSource) throws -> JSONValue {
+        try Replay.run(LatestValuesReducer.self, source: source, sessions: [session])
+    }
+
+    /// Writes it atomically: into a temporary file beside `path`, then renamed over it.
+    public static func writeCurrent(session: String, source: any LogSource, to path: String) throws {
+        let json = try currentJSON(session: session, source: source)
+        let text = Data((JSONText.encode(json) + "\n").utf8)
+        let url = URL(fileURLWithPath: path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
+        try text.write(to: temporary)
+        guard rename(temporary.path, url.path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: temporary)
+            throw LegacyError(path: path, message: "cannot be replaced: \(reason)")
+        }
+    }
+}
