@@ -69,44 +69,6 @@ public struct QueryEngine: Sendable {
         return result
     }
 
-    /// A tag matcher compiled once per query, with its verdict cached per distinct value.
-    final class CompiledMatcher {
-        let key: String
-        let operation: TagMatcher.Operation
-        let value: String
-        let regex: Regex<AnyRegexOutput>?
-        var verdicts: [String: Bool] = [:]
-
-        init(_ matcher: TagMatcher) throws {
-            key = matcher.key
-            operation = matcher.operation
-            value = matcher.value
-            switch matcher.operation {
-            case .matchesRegex, .notMatchesRegex:
-                do { regex = try Regex(matcher.value) } catch {
-                    throw MetricsReaderError.invalidRegex(matcher.value, reason: "\(error)")
-                }
-            default: regex = nil
-            }
-        }
-
-        func holds(_ tagValue: String) -> Bool {
-            switch operation {
-            case .equal: return tagValue == value
-            case .notEqual: return tagValue != value
-            case .matchesRegex, .notMatchesRegex:
-                let matched: Bool
-                if let cached = verdicts[tagValue] {
-                    matched = cached
-                } else {
-                    matched = (try? regex?.wholeMatch(in: tagValue)) != nil
-                    verdicts[tagValue] = matched
-                }
-                return operation == .matchesRegex ? matched : !matched
-            }
-        }
-    }
-
     /// Up to four tag references: a group key inside one block, hashed without allocating.
     struct LocalKey: Hashable {
         var a: UInt32 = 0, b: UInt32 = 0, c: UInt32 = 0, d: UInt32 = 0
@@ -119,16 +81,17 @@ public struct QueryEngine: Sendable {
     ) throws -> AggregateResult {
         var aggregator = try GroupedAggregator(aggregation, groupBy: selection.groupBy, functions: functions)
         let names = NameGlobList(selection.metricNames)
-        let matchers = try selection.matchers.map(CompiledMatcher.init)
+        let matchers = try selection.matchers.map(CompiledTagMatcher.init)
         let reader = LogReader(source: source)
         let filter = ReadFilter(timeRange: selection.timeRange, names: selection.metricNames)
         var processed = 0
         for session in sessions.isEmpty ? try reader.sessions() : sessions {
             // Conditions on the session tag are decided once per session.
-            guard matchers.filter({ $0.key == "session" }).allSatisfy({ $0.holds(session) }) else { continue }
-            let tagMatchers = matchers.filter { $0.key != "session" }
+            var sessionMatchers = matchers.filter { $0.key == "session" }
+            guard sessionMatchers.indices.allSatisfy({ sessionMatchers[$0].holds(for: session) }) else { continue }
+            var tagMatchers = matchers.filter { $0.key != "session" }
             try reader.replay(session: session, filter: filter) { block in
-                try aggregateBlock(block, session: session, names: names, matchers: tagMatchers, selection: selection, into: &aggregator)
+                try aggregateBlock(block, session: session, names: names, matchers: &tagMatchers, selection: selection, into: &aggregator)
                 processed += block.count
                 progress?(processed)
             }
@@ -137,7 +100,7 @@ public struct QueryEngine: Sendable {
     }
 
     private func aggregateBlock(
-        _ block: DecodedBlock, session: String, names: NameGlobList, matchers: [CompiledMatcher], selection: Selection,
+        _ block: DecodedBlock, session: String, names: NameGlobList, matchers: inout [CompiledTagMatcher], selection: Selection,
         into aggregator: inout GroupedAggregator
     ) throws {
         // Per metric: selected or not.
@@ -174,7 +137,7 @@ public struct QueryEngine: Sendable {
                 var verdict = plans[planIndex].verdicts[reference]
                 if verdict == 0 {
                     let value = reference == 0 ? "" : block.strings[reference - 1]
-                    verdict = matchers[planIndex].holds(value) ? 2 : 1
+                    verdict = matchers[planIndex].holds(for: value) ? 2 : 1
                     plans[planIndex].verdicts[reference] = verdict
                 }
                 if verdict == 1 {

@@ -1,3 +1,47 @@
+/// A ``TagMatcher`` ready to test values: its regular expression compiled once, and the verdict
+/// for each distinct value cached (up to 65,536 values). Meant for one query run, by one task.
+public struct CompiledTagMatcher {
+    /// The tag's key.
+    public let key: String
+    /// The comparison.
+    public let operation: TagMatcher.Operation
+    /// The value or regular expression.
+    public let value: String
+    private let regex: Regex<AnyRegexOutput>?
+    private var verdicts: [String: Bool] = [:]
+
+    /// Compiles a matcher; an invalid regular expression throws ``MetricsReaderError/invalidRegex(_:reason:)``.
+    public init(_ matcher: TagMatcher) throws {
+        key = matcher.key
+        operation = matcher.operation
+        value = matcher.value
+        if matcher.operation == .matchesRegex || matcher.operation == .notMatchesRegex {
+            do { regex = try Regex(matcher.value) } catch {
+                throw MetricsReaderError.invalidRegex(matcher.value, reason: "\(error)")
+            }
+        } else {
+            regex = nil
+        }
+    }
+
+    /// Whether a tag value satisfies the matcher (a missing tag is the empty string). Regexes match the whole value.
+    public mutating func holds(for tagValue: String) -> Bool {
+        switch operation {
+        case .equal: return tagValue == value
+        case .notEqual: return tagValue != value
+        case .matchesRegex, .notMatchesRegex:
+            let matched: Bool
+            if let cached = verdicts[tagValue] {
+                matched = cached
+            } else {
+                matched = (try? regex?.wholeMatch(in: tagValue)) != nil
+                if verdicts.count < 65_536 { verdicts[tagValue] = matched }
+            }
+            return operation == .matchesRegex ? matched : !matched
+        }
+    }
+}
+
 /// A compiled ``MetricsQuery``: name globs, time range and tag conditions, ready to test events.
 ///
 /// Regular expressions are compiled once; their verdict per distinct tag value is cached,
@@ -7,46 +51,14 @@ public struct EventSelector {
     /// The query's time range, if any.
     public let timeRange: TimeRange?
     private let requiredTags: Tags?
-    private var matchers: [CompiledMatcher]
-
-    private struct CompiledMatcher {
-        let key: String
-        let operation: TagMatcher.Operation
-        let value: String
-        let regex: Regex<AnyRegexOutput>?
-        var verdicts: [String: Bool] = [:]
-
-        mutating func holds(for tagValue: String) -> Bool {
-            switch operation {
-            case .equal: return tagValue == value
-            case .notEqual: return tagValue != value
-            case .matchesRegex, .notMatchesRegex:
-                let matched: Bool
-                if let cached = verdicts[tagValue] {
-                    matched = cached
-                } else {
-                    matched = (try? regex?.wholeMatch(in: tagValue)) != nil
-                    if verdicts.count < 65_536 { verdicts[tagValue] = matched }
-                }
-                return operation == .matchesRegex ? matched : !matched
-            }
-        }
-    }
+    private var matchers: [CompiledTagMatcher]
 
     /// Compiles a query; an invalid regular expression throws ``MetricsReaderError/invalidRegex(_:reason:)``.
     public init(_ query: MetricsQuery) throws {
         names = NameGlobList(query.metricNames)
         timeRange = query.timeRange
         requiredTags = query.tags
-        matchers = try query.matchers.map { matcher in
-            var regex: Regex<AnyRegexOutput>?
-            if matcher.operation == .matchesRegex || matcher.operation == .notMatchesRegex {
-                do { regex = try Regex(matcher.value) } catch {
-                    throw MetricsReaderError.invalidRegex(matcher.value, reason: "\(error)")
-                }
-            }
-            return CompiledMatcher(key: matcher.key, operation: matcher.operation, value: matcher.value, regex: regex)
-        }
+        matchers = try query.matchers.map(CompiledTagMatcher.init)
     }
 
     /// Whether a metric name is selected.

@@ -16,20 +16,8 @@ final class ScratchBuffer {
         return storage
     }
 
-    private static let key: pthread_key_t = {
-        var key = pthread_key_t()
-        pthread_key_create(&key) { raw in
-            if let raw { Unmanaged<ScratchBuffer>.fromOpaque(raw).release() }
-        }
-        return key
-    }()
-
-    static var current: ScratchBuffer {
-        if let existing = pthread_getspecific(key) { return Unmanaged<ScratchBuffer>.fromOpaque(existing).takeUnretainedValue() }
-        let buffer = ScratchBuffer()
-        pthread_setspecific(key, Unmanaged.passRetained(buffer).toOpaque())
-        return buffer
-    }
+    private static let perThread = ThreadLocal<ScratchBuffer>()
+    static var current: ScratchBuffer { perThread.value { ScratchBuffer() } }
 }
 
 /// Turns a block's stored bytes back into its payload and decodes it.

@@ -65,26 +65,33 @@ enum ZstdDecoder {
 }
 
 /// One zstd decompression context per thread (contexts are not thread-safe; making one per block is slow).
-private final class DecompressionContext {
+final class DecompressionContext {
     let pointer: OpaquePointer
 
-    private init() { pointer = ZSTD_createDCtx() }
+    init() { pointer = ZSTD_createDCtx() }
     deinit { ZSTD_freeDCtx(pointer) }
 
-    private static let key: pthread_key_t = {
+    private static let perThread = ThreadLocal<DecompressionContext>()
+    static var current: DecompressionContext { perThread.value { DecompressionContext() } }
+}
+
+/// A value per thread, made on first use and released when its thread ends.
+final class ThreadLocal<Value: AnyObject>: Sendable {
+    private let key: pthread_key_t
+
+    init() {
         var key = pthread_key_t()
         pthread_key_create(&key) { raw in
-            if let raw { Unmanaged<DecompressionContext>.fromOpaque(raw).release() }
+            if let raw { Unmanaged<AnyObject>.fromOpaque(raw).release() }
         }
-        return key
-    }()
+        self.key = key
+    }
 
-    static var current: DecompressionContext {
-        if let existing = pthread_getspecific(key) {
-            return Unmanaged<DecompressionContext>.fromOpaque(existing).takeUnretainedValue()
-        }
-        let context = DecompressionContext()
-        pthread_setspecific(key, Unmanaged.passRetained(context).toOpaque())
-        return context
+    /// This thread's value, made by `make` the first time.
+    func value(_ make: () -> Value) -> Value {
+        if let existing = pthread_getspecific(key) { return Unmanaged<AnyObject>.fromOpaque(existing).takeUnretainedValue() as! Value }
+        let value = make()
+        pthread_setspecific(key, Unmanaged<AnyObject>.passRetained(value).toOpaque())
+        return value
     }
 }
