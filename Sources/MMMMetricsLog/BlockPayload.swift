@@ -362,6 +362,20 @@ enum BlockPayload {
         let count: Int
         let width: Int
 
+        /// Writes all `count` values to `output`, plane by plane.
+        func unpack(into output: UnsafeMutablePointer<UInt64>) {
+            guard let base, width > 0 else {
+                output.initialize(repeating: 0, count: count)
+                return
+            }
+            for index in 0..<count { output[index] = UInt64(base[index]) }
+            for plane in 1..<width {
+                let shift = UInt64(plane * 8)
+                let planeBase = base + plane * count
+                for index in 0..<count { output[index] |= UInt64(planeBase[index]) << shift }
+            }
+        }
+
         @inline(__always)
         subscript(index: Int) -> UInt64 {
             guard let base else { return 0 }
@@ -369,22 +383,23 @@ enum BlockPayload {
             let n = count
             // Unrolled for each width: the branch is the same for a whole column, so it predicts well.
             switch width {
+            case 0: return 0
             case 1: return UInt64(p[0])
             case 2: return UInt64(p[0]) | UInt64(p[n]) << 8
             case 3: return UInt64(p[0]) | UInt64(p[n]) << 8 | UInt64(p[2 * n]) << 16
             case 4: return UInt64(p[0]) | UInt64(p[n]) << 8 | UInt64(p[2 * n]) << 16 | UInt64(p[3 * n]) << 24
+            case 5: return low4(p, n) | UInt64(p[4 * n]) << 32
+            case 6: return low4(p, n) | UInt64(p[4 * n]) << 32 | UInt64(p[5 * n]) << 40
+            case 7: return low4(p, n) | UInt64(p[4 * n]) << 32 | UInt64(p[5 * n]) << 40 | UInt64(p[6 * n]) << 48
             default:
-                var value: UInt64 = 0
-                var pointer = p
-                var shift: UInt64 = 0
-                for _ in 0..<width {
-                    value |= UInt64(pointer.pointee) << shift
-                    pointer += n
-                    shift += 8
-                }
-                return value
+                return low4(p, n) | UInt64(p[4 * n]) << 32 | UInt64(p[5 * n]) << 40 | UInt64(p[6 * n]) << 48 | UInt64(p[7 * n]) << 56
             }
         }
+    }
+
+    @inline(__always)
+    static func low4(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
+        UInt64(p[0]) | UInt64(p[n]) << 8 | UInt64(p[2 * n]) << 16 | UInt64(p[3 * n]) << 24
     }
 
     static func column(count: Int, from reader: inout ByteReader) throws(DecodeFailure) -> PlaneColumn {
@@ -438,8 +453,9 @@ enum BlockPayload {
         var metricOutOfRange = false
         let metricOfEvent = [UInt32](unsafeUninitializedCapacity: count) { output, initialized in
             kinds.withUnsafeBufferPointer { kinds in
+                let narrow = metricColumn.width == 1 ? metricColumn.base : nil
                 for index in 0..<count {
-                    let metric = metricColumn[index]
+                    let metric = narrow.map { UInt64($0[index]) } ?? metricColumn[index]
                     if metric >= UInt64(metricCount) {
                         metricOutOfRange = true
                         output[index] = 0
@@ -466,11 +482,25 @@ enum BlockPayload {
             var outOfRange = false
             let tagColumn = [UInt32](unsafeUninitializedCapacity: count) { output, initialized in
                 var reference: Int64 = 0
-                for index in 0..<count {
-                    reference = reference &+ unzigzag(packed[index])
-                    outOfRange = outOfRange || reference < 0 || reference > Int64(stringCount)
-                    output[index] = UInt32(truncatingIfNeeded: reference)
+                var low: Int64 = 0
+                var high: Int64 = 0
+                if packed.width == 1, let bytes = packed.base {
+                    // The common case (references change by less than ±64 between events), without the width switch.
+                    for index in 0..<count {
+                        reference = reference &+ unzigzag(UInt64(bytes[index]))
+                        low = min(low, reference)
+                        high = max(high, reference)
+                        output[index] = UInt32(truncatingIfNeeded: reference)
+                    }
+                } else {
+                    for index in 0..<count {
+                        reference = reference &+ unzigzag(packed[index])
+                        low = min(low, reference)
+                        high = max(high, reference)
+                        output[index] = UInt32(truncatingIfNeeded: reference)
+                    }
                 }
+                outOfRange = low < 0 || high > Int64(stringCount)
                 initialized = count
             }
             if outOfRange { throw DecodeFailure(offset: offset, reason: "tag value reference out of range") }
@@ -506,6 +536,9 @@ enum BlockPayload {
         var timestamps = [Int64]()
         let rawValues = [UInt64](unsafeUninitializedCapacity: count) { values, initializedValues in
             timestamps = [Int64](unsafeUninitializedCapacity: count) { times, initializedTimes in
+                // The deltas first, plane by plane (loops the compiler vectorises); the event loop below
+                // then turns them into timestamps in place.
+                deltas.unpack(into: UnsafeMutableRawPointer(times.baseAddress!).assumingMemoryBound(to: UInt64.self))
                 var counterCursor = 0, gaugeCursor = 0, decimalCursor = 0, bitsCursor = 0, timerCursor = 0, customCursor = 0
                 var lastGaugeBits = [UInt64](repeating: 0, count: metricCount)
                 var lastScale = [Int](repeating: -1, count: metricCount)
@@ -514,7 +547,7 @@ enum BlockPayload {
                 metricOfEvent.withUnsafeBufferPointer { metricOfEvent in
                     kinds.withUnsafeBufferPointer { kinds in
                         for index in 0..<count {
-                            var delta = Int64(bitPattern: deltas[index])
+                            var delta = times[index]
                             let metric = Int(metricOfEvent[index])
                             switch kinds[metric] {
                             case .timer:
