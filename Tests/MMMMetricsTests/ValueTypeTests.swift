@@ -148,3 +148,13 @@ struct ValueTypeTests {
         #expect([Aggregation.sum, .average, .min, .max, .count, .custom("t")].map(\.name) == ["sum", "avg", "min", "max", "count", "t"])
     }
 }
+
+@Suite("JSONValue printing")
+struct JSONValuePrintingTests {
+    @Test("description is compact JSON with sorted keys, escapes and null for non-finite numbers")
+    func description() {
+        let value: JSONValue = ["b": [1, 2.5, true, nil], "a": "x\"\\\n\r\t\u{1}", "c": .double(.infinity)]
+        #expect(value.description == #"{"a":"x\"\\\n\r\t\u0001","b":[1,2.5,true,null],"c":null}"#)
+        #expect(JSONValue.bool(false).description == "false")
+    }
+}
