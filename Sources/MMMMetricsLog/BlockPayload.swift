@@ -451,26 +451,36 @@ enum BlockPayload {
         let metricColumn = try column(count: count, from: &reader)
         var kindCounts = (0, 0, 0, 0)
         var metricOutOfRange = false
+        var perMetric = [Int](repeating: 0, count: metricCount + 1)
         let metricOfEvent = [UInt32](unsafeUninitializedCapacity: count) { output, initialized in
-            kinds.withUnsafeBufferPointer { kinds in
-                let narrow = metricColumn.width == 1 ? metricColumn.base : nil
-                for index in 0..<count {
-                    let metric = narrow.map { UInt64($0[index]) } ?? metricColumn[index]
-                    if metric >= UInt64(metricCount) {
-                        metricOutOfRange = true
-                        output[index] = 0
-                        continue
+            perMetric.withUnsafeMutableBufferPointer { perMetric in
+                // Out-of-range indices are counted in the extra last slot and reported below.
+                let limit = UInt64(metricCount)
+                if metricColumn.width == 1, let bytes = metricColumn.base {
+                    for index in 0..<count {
+                        let metric = UInt64(bytes[index])
+                        let slot = Int(min(metric, limit))
+                        perMetric[slot] += 1
+                        output[index] = UInt32(truncatingIfNeeded: slot)
                     }
-                    output[index] = UInt32(truncatingIfNeeded: metric)
-                    switch kinds[Int(metric)] {
-                    case .counter: kindCounts.0 += 1
-                    case .gauge: kindCounts.1 += 1
-                    case .timer: kindCounts.2 += 1
-                    case .custom: kindCounts.3 += 1
+                } else {
+                    for index in 0..<count {
+                        let slot = Int(min(metricColumn[index], limit))
+                        perMetric[slot] += 1
+                        output[index] = UInt32(truncatingIfNeeded: slot)
                     }
                 }
             }
             initialized = count
+        }
+        metricOutOfRange = perMetric[metricCount] > 0
+        for (metric, kind) in kinds.enumerated() {
+            switch kind {
+            case .counter: kindCounts.0 += perMetric[metric]
+            case .gauge: kindCounts.1 += perMetric[metric]
+            case .timer: kindCounts.2 += perMetric[metric]
+            case .custom: kindCounts.3 += perMetric[metric]
+            }
         }
         if metricOutOfRange { throw DecodeFailure(offset: metricOffset, reason: "metric index out of range") }
 

@@ -134,8 +134,10 @@ struct ByteReader {
     mutating func string() throws(DecodeFailure) -> String {
         let start = offset
         let length = try count(limit: remaining)
-        let raw = try bytes(length)
-        guard let text = String(validating: raw.bindMemory(to: UInt8.self), as: UTF8.self) else {
+        let raw = try bytes(length).bindMemory(to: UInt8.self)
+        // ASCII is valid UTF-8: skip the (generic, slower) validating initialiser for the common case.
+        if raw.allSatisfy({ $0 < 0x80 }) { return String(decoding: raw, as: UTF8.self) }
+        guard let text = String(validating: raw, as: UTF8.self) else {
             throw DecodeFailure(offset: start, reason: "string is not valid UTF-8")
         }
         return text
