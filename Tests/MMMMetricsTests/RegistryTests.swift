@@ -293,11 +293,11 @@ struct RegistryTests {
 
     @Test("a slow collector does not slow the caller beyond the hand-off and still receives events in order")
     func slowCollector() async throws {
-        let slow = SlowCollector(delay: .milliseconds(2))
+        let slow = SlowCollector(delay: .milliseconds(10))
         let registry = MetricsRegistry(config: MetricsConfig(bufferSize: 1000, flushTimeout: .seconds(30)))
         registry.register(slow)
         for index in 0..<50 { await registry.increment("x", by: Int64(index)) }
-        // The caller got here before the collector could have taken them all (50 × 2 ms).
+        // The caller got here before the collector could have taken them all (50 × 10 ms).
         #expect(slow.memory.events.count < 50)
         try await registry.flush()
         let values = slow.memory.events.map(\.counterValue)
