@@ -29,7 +29,14 @@ struct ReportCommand: AsyncParsableCommand {
                         """)
                 }
             }
-            let report = try SessionReport.build(session: session, source: source) { printError("mmm-analyze: \($0)") }
+            let report: SessionReport
+            do {
+                report = try SessionReport.build(session: session, source: source) { printError("mmm-analyze: \($0)") }
+            } catch LogError.noSuchSession(let missing, let location) {
+                let known = (try? source.sessionIDs()) ?? []
+                throw Failure(message: "no session \(missing) in \(location)"
+                    + (known.isEmpty ? "" : "; sessions there: " + known.prefix(10).joined(separator: ", ") + (known.count > 10 ? ", …" : "")))
+            }
             let text: String
             switch format {
             case "json": text = JSONText.encode(report.json()) + "\n"
