@@ -64,15 +64,34 @@ public enum Replay {
 }
 
 /// A value with the position that decides which of two values is later: timestamp, then sequence.
-struct Stamped<Value> {
-    var nanoseconds: Int64
-    var sequence: UInt64
-    var value: Value
+/// The reducers keep "first" and "last" values with it.
+public struct Stamped<Value> {
+    /// The event's timestamp, nanoseconds.
+    public var nanoseconds: Int64
+    /// The event's sequence number.
+    public var sequence: UInt64
+    /// The value.
+    public var value: Value
 
-    func isAfter(_ other: Stamped<Value>) -> Bool {
+    /// A value at a position.
+    public init(nanoseconds: Int64, sequence: UInt64, value: Value) {
+        self.nanoseconds = nanoseconds
+        self.sequence = sequence
+        self.value = value
+    }
+
+    /// Whether this comes after `other` (timestamp, then sequence).
+    public func isAfter(_ other: Stamped<Value>) -> Bool {
         (nanoseconds, sequence) > (other.nanoseconds, other.sequence)
     }
+
+    /// Whether this comes after `other`, or `other` is absent.
+    public func isAfter(_ other: Stamped<Value>?) -> Bool {
+        other.map { isAfter($0) } ?? true
+    }
 }
+
+extension Stamped: Sendable where Value: Sendable {}
 
 /// Folds the quality gauges: for each, the first and the last value of the session (by timestamp,
 /// then sequence), and the last value per iteration.
@@ -91,9 +110,9 @@ public struct QualityReducer: MetricsReducer {
         let stamped = Stamped(nanoseconds: event.nanoseconds, sequence: event.sequence, value: value)
         let name = event.event.name
         if first[name].map({ $0.isAfter(stamped) }) ?? true { first[name] = stamped }
-        if last[name].map({ stamped.isAfter($0) }) ?? true { last[name] = stamped }
+        if stamped.isAfter(last[name]) { last[name] = stamped }
         if let iteration = event.event.tags["iteration"].flatMap({ Int($0) }) {
-            if perIteration[iteration]?[name].map({ stamped.isAfter($0) }) ?? true {
+            if stamped.isAfter(perIteration[iteration]?[name]) {
                 perIteration[iteration, default: [:]][name] = stamped
             }
         }
@@ -101,9 +120,9 @@ public struct QualityReducer: MetricsReducer {
 
     public mutating func merge(_ other: QualityReducer) {
         for (name, value) in other.first where first[name].map({ $0.isAfter(value) }) ?? true { first[name] = value }
-        for (name, value) in other.last where last[name].map({ value.isAfter($0) }) ?? true { last[name] = value }
+        for (name, value) in other.last where value.isAfter(last[name]) { last[name] = value }
         for (iteration, values) in other.perIteration {
-            for (name, value) in values where perIteration[iteration]?[name].map({ value.isAfter($0) }) ?? true {
+            for (name, value) in values where value.isAfter(perIteration[iteration]?[name]) {
                 perIteration[iteration, default: [:]][name] = value
             }
         }

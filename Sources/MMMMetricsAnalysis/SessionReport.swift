@@ -190,16 +190,26 @@ enum Format {
         return (delta > 0 ? "+" : "") + value(delta)
     }
 
-    /// Columns padded to their widest cell; numbers right-aligned.
+    /// The report's tables: indented by two spaces.
     static func table(_ header: [String], _ rows: [[String]], rightAligned: Set<Int> = []) -> String {
+        TextTable.render(header, rows, rightAligned: rightAligned, indent: "  ")
+    }
+}
+
+/// Plain-text tables for terminals, shared by reports and the CLI.
+public enum TextTable {
+    /// Columns padded to their widest cell (right-aligned where asked), two spaces apart, each line
+    /// prefixed by `indent` and without trailing spaces.
+    public static func render(_ header: [String], _ rows: [[String]], rightAligned: Set<Int> = [], indent: String = "") -> String {
         let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
         func line(_ cells: [String]) -> String {
-            cells.enumerated().map { column, cell in
+            let text = indent + cells.enumerated().map { column, cell in
                 let padding = String(repeating: " ", count: widths[column] - cell.count)
                 return rightAligned.contains(column) ? padding + cell : cell + padding
             }.joined(separator: "  ")
+            return String(text.reversed().drop { $0 == " " }.reversed())
         }
-        return ([line(header)] + rows.map(line)).map { "  " + $0 }.map { String($0.reversed().drop { $0 == " " }.reversed()) }.joined(separator: "\n")
+        return ([line(header)] + rows.map(line)).joined(separator: "\n")
     }
 }
 

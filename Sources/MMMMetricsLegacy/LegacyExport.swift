@@ -18,42 +18,32 @@ enum FileSystem {
 
 /// The latest value of every metric of a session: what MMM's `current.json` holds.
 public struct LatestValuesReducer: MetricsReducer {
-    var gauges: [String: Stamped] = [:]
-    var timers: [String: Stamped] = [:]
-    var commands: [String: Stamped] = [:]
-    var customs: [String: (Int64, UInt64, JSONValue)] = [:]
-    var latest: (Int64, UInt64)?
-    var iteration: (Int64, UInt64, String)?
-
-    struct Stamped {
-        var nanoseconds: Int64
-        var sequence: UInt64
-        var value: Double
-        func isAfter(_ other: Stamped?) -> Bool { other.map { (nanoseconds, sequence) > ($0.nanoseconds, $0.sequence) } ?? true }
-    }
+    var gauges: [String: Stamped<Double>] = [:]
+    var timers: [String: Stamped<Double>] = [:]
+    var commands: [String: Stamped<Double>] = [:]
+    var customs: [String: Stamped<JSONValue>] = [:]
+    var latest: Stamped<Void>?
+    var iteration: Stamped<String>?
 
     public init() {}
 
     public mutating func apply(_ event: ReplayedEvent) {
-        let position = (event.nanoseconds, event.sequence)
-        if latest.map({ position > $0 }) ?? true { latest = position }
-        if let tag = event.event.tags["iteration"], iteration.map({ position > ($0.0, $0.1) }) ?? true {
-            iteration = (position.0, position.1, tag)
-        }
+        func stamped<Value>(_ value: Value) -> Stamped<Value> { Stamped(nanoseconds: event.nanoseconds, sequence: event.sequence, value: value) }
+        if stamped(()).isAfter(latest) { latest = stamped(()) }
+        if let tag = event.event.tags["iteration"], stamped(tag).isAfter(iteration) { iteration = stamped(tag) }
         let name = event.event.name
         switch event.event.value {
         case .gauge(let value):
-            let stamped = Stamped(nanoseconds: position.0, sequence: position.1, value: value)
-            if stamped.isAfter(gauges[name]) { gauges[name] = stamped }
+            if stamped(value).isAfter(gauges[name]) { gauges[name] = stamped(value) }
         case .timer(let duration):
-            let stamped = Stamped(nanoseconds: position.0, sequence: position.1, value: duration.secondsAsDouble)
+            let seconds = stamped(duration.secondsAsDouble)
             if name == "command.duration", let command = event.event.tags["command"] {
-                if stamped.isAfter(commands[command]) { commands[command] = stamped }
-            } else if stamped.isAfter(timers[name]) {
-                timers[name] = stamped
+                if seconds.isAfter(commands[command]) { commands[command] = seconds }
+            } else if seconds.isAfter(timers[name]) {
+                timers[name] = seconds
             }
         case .custom(let data):
-            if customs[name].map({ position > ($0.0, $0.1) }) ?? true { customs[name] = (position.0, position.1, data) }
+            if stamped(data).isAfter(customs[name]) { customs[name] = stamped(data) }
         case .counter:
             break
         }
@@ -63,16 +53,16 @@ public struct LatestValuesReducer: MetricsReducer {
         for (name, value) in other.gauges where value.isAfter(gauges[name]) { gauges[name] = value }
         for (name, value) in other.timers where value.isAfter(timers[name]) { timers[name] = value }
         for (name, value) in other.commands where value.isAfter(commands[name]) { commands[name] = value }
-        for (name, value) in other.customs where customs[name].map({ (value.0, value.1) > ($0.0, $0.1) }) ?? true { customs[name] = value }
-        if let theirs = other.latest, latest.map({ theirs > $0 }) ?? true { latest = theirs }
-        if let theirs = other.iteration, iteration.map({ (theirs.0, theirs.1) > ($0.0, $0.1) }) ?? true { iteration = theirs }
+        for (name, value) in other.customs where value.isAfter(customs[name]) { customs[name] = value }
+        if let theirs = other.latest, theirs.isAfter(latest) { latest = theirs }
+        if let theirs = other.iteration, theirs.isAfter(iteration) { iteration = theirs }
     }
 
     /// MMM's `ProjectMetrics` (the last `current.json` shape): every key present, `null` where unknown.
     public func result() -> JSONValue {
         func number(_ name: String) -> JSONValue { gauges[name].map { .double($0.value) } ?? .null }
         func integer(_ name: String) -> JSONValue { gauges[name].map { .integer(Int64($0.value.rounded())) } ?? .null }
-        let iterationID: JSONValue = iteration.map { .string(Int($0.2) != nil ? "iteration-\($0.2)" : $0.2) } ?? .null
+        let iterationID: JSONValue = iteration.map { .string(Int($0.value) != nil ? "iteration-\($0.value)" : $0.value) } ?? .null
         var timings: [String: JSONValue] = [:]
         for (command, value) in commands { timings[command] = .double(value.value) }
         return .object([
@@ -81,7 +71,7 @@ public struct LatestValuesReducer: MetricsReducer {
             "lint_warnings": gauges["quality.lint_warnings"].map { .integer(Int64($0.value.rounded())) } ?? .integer(0),
             "code_duplication": number("legacy.code_duplication"),
             "doc_coverage": number("quality.documentation_coverage"),
-            "benchmark_results": customs["legacy.benchmark_results"]?.2 ?? .null,
+            "benchmark_results": customs["legacy.benchmark_results"]?.value ?? .null,
             "compile_time": timers["legacy.compile_time"].map { .double($0.value) } ?? .null,
             "binary_size": integer("legacy.binary_size_bytes"),
             "cyclomatic_complexity": .null,
@@ -89,11 +79,11 @@ public struct LatestValuesReducer: MetricsReducer {
             "total_lines": integer("legacy.total_lines"),
             "tech_debt_score": number("legacy.tech_debt_score"),
             "improvement_velocity": number("legacy.improvement_velocity"),
-            "timestamp": latest.map { .string(RFC3339.format(MetricTimestamp(nanosecondsSinceEpoch: $0.0))) } ?? .null,
+            "timestamp": latest.map { .string(RFC3339.format(MetricTimestamp(nanosecondsSinceEpoch: $0.nanoseconds))) } ?? .null,
             "iteration_id": iterationID,
             "iteration_duration": timers["iteration.duration"].map { .double($0.value) } ?? .null,
             "command_timings": timings.isEmpty ? .null : .object(timings),
-            "workflow_timing": customs["legacy.workflow_timing"]?.2 ?? .null,
+            "workflow_timing": customs["legacy.workflow_timing"]?.value ?? .null,
         ])
     }
 }

@@ -80,11 +80,4 @@ func parseTime(_ text: String?, option: String) throws -> MetricTimestamp? {
 }
 
 /// Left-aligned text columns.
-func table(_ header: [String], _ rows: [[String]]) -> String {
-    let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
-    func line(_ cells: [String]) -> String {
-        zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
-            .trimmingCharacters(in: .whitespaces)
-    }
-    return ([line(header)] + rows.map(line)).joined(separator: "\n")
-}
+func table(_ header: [String], _ rows: [[String]]) -> String { TextTable.render(header, rows) }
