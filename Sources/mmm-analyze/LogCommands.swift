@@ -128,7 +128,7 @@ struct SessionsCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let summaries = try LogMaintenance(source: try logOptions.source()).summaries()
+            let summaries = try LogMaintenance(source: try logOptions.source(allowMissing: true)).summaries()
             if format == "json" {
                 let objects: [JSONValue] = summaries.map { summary in
                     .object([

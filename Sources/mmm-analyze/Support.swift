@@ -12,10 +12,14 @@ struct LogOptions: ParsableArguments {
     var root: LogRoot { LogRoot.resolve(log, environment: ProcessInfo.processInfo.environment) }
 
     /// What reading commands read: a session archive when `--log` names a file, else the log root.
-    func source() throws -> any LogSource {
+    /// A root that does not exist is an error (a mistyped path should not read as an empty, healthy
+    /// log), unless `allowMissing`.
+    func source(allowMissing: Bool = false) throws -> any LogSource {
         var isDirectory: ObjCBool = false
-        if let log, FileManager.default.fileExists(atPath: log, isDirectory: &isDirectory), !isDirectory.boolValue {
-            return try ArchiveSource(path: log)
+        let exists = FileManager.default.fileExists(atPath: root.path, isDirectory: &isDirectory)
+        if exists, !isDirectory.boolValue { return try ArchiveSource(path: root.path) }
+        if !exists, !allowMissing {
+            throw Failure(message: "\(root.path): no such log directory or archive (the log root is --log, else $MMM_METRICS_DIR, else .mmm/metrics)")
         }
         return root
     }
