@@ -10,6 +10,7 @@ extension SessionReport {
         body.append("<h1>Cook session <code>\(escape(session.sessionId))</code> <span class=\"status \(escape(status))\">\(escape(status))</span></h1>")
         body.append("<p class=\"summary\">Started \(escape(session.startTime.map(RFC3339.format) ?? "-")), ran <b>\(Format.duration(session.totalDurationSeconds))</b>: "
             + "\(session.iterations.count) iterations, \(commandsRun) commands, \(errors.count) errors, \(events) events.</p>")
+        if let note = skippedNote { body.append("<p class=\"incomplete\"><b>\(escape(note))</b></p>") }
         if !session.iterations.isEmpty {
             body.append("<h2>Iteration durations</h2>")
             body.append(barChart(session.iterations.map { ("\($0.iterationNumber)", $0.durationSeconds) }))

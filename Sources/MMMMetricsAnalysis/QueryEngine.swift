@@ -47,17 +47,23 @@ public struct QueryEngine: Sendable {
         self.functions = functions
     }
 
-    /// Parses and runs a query (see docs/QUERY.md).
-    public func run(_ text: String, sessions: [String] = [], progress: ((Int) -> Void)? = nil) throws -> AggregateResult {
-        try run(try QueryParser.parse(text, functions: functions), sessions: sessions, progress: progress)
+    /// Parses and runs a query (see docs/QUERY.md). Damage is handled as ``aggregate(_:_:sessions:mode:warning:progress:)`` says.
+    public func run(
+        _ text: String, sessions: [String] = [], mode: ReadMode = .lenient, warning: (ReadWarning) -> Void = { _ in },
+        progress: ((Int) -> Void)? = nil
+    ) throws -> AggregateResult {
+        try run(try QueryParser.parse(text, functions: functions), sessions: sessions, mode: mode, warning: warning, progress: progress)
     }
 
     /// Runs a parsed query: aggregation, then `top`/`bottom`.
-    public func run(_ query: ParsedQuery, sessions: [String] = [], progress: ((Int) -> Void)? = nil) throws -> AggregateResult {
+    public func run(
+        _ query: ParsedQuery, sessions: [String] = [], mode: ReadMode = .lenient, warning: (ReadWarning) -> Void = { _ in },
+        progress: ((Int) -> Void)? = nil
+    ) throws -> AggregateResult {
         let range: TimeRange? = query.since == nil && query.until == nil ? nil : TimeRange(start: query.since, end: query.until)
         var result = try aggregate(
             query.aggregation, Selection(metricNames: [query.metric], matchers: query.matchers, groupBy: query.groupBy, timeRange: range),
-            sessions: sessions, progress: progress)
+            sessions: sessions, mode: mode, warning: warning, progress: progress)
         switch query.limit {
         case .top(let count)?:
             result.rows = Array(result.rows.enumerated().sorted { ($1.element.value, $0.offset) < ($0.element.value, $1.offset) }.prefix(count).map(\.element))
@@ -76,9 +82,15 @@ public struct QueryEngine: Sendable {
     }
 
     /// Aggregates the values of the selected events of `sessions` (every session when empty).
+    ///
+    /// In `.strict` mode damaged stored data fails the query; in `.lenient` mode (the default) it is
+    /// skipped, each place reported through `warning`, and the result's ``AggregateResult/skipped``
+    /// says how much was left out, so an answer over less data than was stored never looks complete.
     public func aggregate(
-        _ aggregation: Aggregation, _ selection: Selection, sessions: [String] = [], progress: ((Int) -> Void)? = nil
+        _ aggregation: Aggregation, _ selection: Selection, sessions: [String] = [], mode: ReadMode = .lenient,
+        warning: (ReadWarning) -> Void = { _ in }, progress: ((Int) -> Void)? = nil
     ) throws -> AggregateResult {
+        var skipped = SkippedData()
         var aggregator = try GroupedAggregator(aggregation, groupBy: selection.groupBy, functions: functions)
         let names = NameGlobList(selection.metricNames)
         let matchers = try selection.matchers.map(CompiledTagMatcher.init)
@@ -90,13 +102,18 @@ public struct QueryEngine: Sendable {
             var sessionMatchers = matchers.filter { $0.key == "session" }
             guard sessionMatchers.indices.allSatisfy({ sessionMatchers[$0].holds(for: session) }) else { continue }
             var tagMatchers = matchers.filter { $0.key != "session" }
-            try reader.replay(session: session, filter: filter) { block in
+            try reader.replay(session: session, filter: filter, mode: mode, warning: { issue in
+                skipped.add(issue)
+                warning(issue)
+            }) { block in
                 try aggregateBlock(block, session: session, names: names, matchers: &tagMatchers, selection: selection, into: &aggregator)
                 processed += block.count
                 progress?(processed)
             }
         }
-        return aggregator.result()
+        var result = aggregator.result()
+        result.skipped = skipped
+        return result
     }
 
     private func aggregateBlock(

@@ -46,13 +46,13 @@ public enum Replay {
     /// Replays `sessions` (every session when empty) from `source` through a fresh reducer.
     public static func run<R: MetricsReducer>(
         _ reducer: R.Type, source: any LogSource, sessions: [String] = [], filter: ReadFilter = ReadFilter(),
-        warning: (ReadWarning) -> Void = { _ in }
+        mode: ReadMode = .lenient, warning: (ReadWarning) -> Void = { _ in }
     ) throws -> R.Output {
         let reader = LogReader(source: source)
         var state = R()
         for session in sessions.isEmpty ? try reader.sessions() : sessions {
             var part = R()
-            try reader.replay(session: session, filter: filter, warning: warning) { block in
+            try reader.replay(session: session, filter: filter, mode: mode, warning: warning) { block in
                 for index in 0..<block.count {
                     part.apply(ReplayedEvent(session: session, sequence: block.firstSequence + UInt64(index), event: block.event(at: index)))
                 }

@@ -66,13 +66,23 @@ public struct SessionReport: Sendable {
     public var commands: [CommandStatistics]
     /// Events replayed.
     public var events: Int
+    /// What the replay left out because stored data was damaged (each place also went to `warning`).
+    public var skipped = SkippedData()
 
-    /// Replays one session of `source` and builds its report. Throws `LogError.noSuchSession` for an unknown id.
-    public static func build(session: String, source: any LogSource, warning: (ReadWarning) -> Void = { _ in }) throws -> SessionReport {
+    /// Replays one session of `source` and builds its report. Throws `LogError.noSuchSession` for an
+    /// unknown id; damage fails the build in `.strict` mode and is skipped, reported and counted in
+    /// ``skipped`` in `.lenient` mode.
+    public static func build(
+        session: String, source: any LogSource, mode: ReadMode = .lenient, warning: (ReadWarning) -> Void = { _ in }
+    ) throws -> SessionReport {
         var reducer = SessionReducer()
         var commands = CommandReducer()
         var events = 0
-        try LogReader(source: source).replay(session: session, warning: warning) { block in
+        var skipped = SkippedData()
+        try LogReader(source: source).replay(session: session, mode: mode, warning: { issue in
+            skipped.add(issue)
+            warning(issue)
+        }) { block in
             for index in 0..<block.count {
                 let event = ReplayedEvent(session: session, sequence: block.firstSequence + UInt64(index), event: block.event(at: index))
                 reducer.apply(event)
@@ -84,7 +94,7 @@ public struct SessionReport: Sendable {
         metrics.sessionId = session
         return SessionReport(
             session: metrics, rawFinalStatus: reducer.rawFinalStatus, qualityStart: reducer.quality.start,
-            qualityByIteration: reducer.quality.byIteration, commands: commands.result(), events: events)
+            qualityByIteration: reducer.quality.byIteration, commands: commands.result(), events: events, skipped: skipped)
     }
 
     /// The final status as shown: `session.end`'s word, else `incomplete`.
@@ -139,7 +149,19 @@ public struct SessionReport: Sendable {
             "quality_start": quality(qualityStart),
             "commands": .array(commands),
             "events": .integer(Int64(events)),
+            "skipped_events": .integer(Int64(skipped.events)),
+            "skipped_places": .integer(Int64(skipped.places)),
         ])
+    }
+}
+
+extension SessionReport {
+    /// One line saying what damaged data left out of the report, or `nil` when nothing was.
+    var skippedNote: String? {
+        guard !skipped.isEmpty else { return nil }
+        let places = "\(skipped.places) damaged place\(skipped.places == 1 ? "" : "s")"
+        let unknown = skipped.placesOfUnknownSize > 0 ? " (at least: \(skipped.placesOfUnknownSize) of unknown size)" : ""
+        return "INCOMPLETE: \(skipped.events) events\(unknown) in \(places) were skipped; run `mmm-analyze verify` for details"
     }
 }
 
@@ -196,23 +218,6 @@ enum Format {
     }
 }
 
-/// Plain-text tables for terminals, shared by reports and the CLI.
-public enum TextTable {
-    /// Columns padded to their widest cell (right-aligned where asked), two spaces apart, each line
-    /// prefixed by `indent` and without trailing spaces.
-    public static func render(_ header: [String], _ rows: [[String]], rightAligned: Set<Int> = [], indent: String = "") -> String {
-        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
-        func line(_ cells: [String]) -> String {
-            let text = indent + cells.enumerated().map { column, cell in
-                let padding = String(repeating: " ", count: widths[column] - cell.count)
-                return rightAligned.contains(column) ? padding + cell : cell + padding
-            }.joined(separator: "  ")
-            return String(text.reversed().drop { $0 == " " }.reversed())
-        }
-        return ([line(header)] + rows.map(line)).joined(separator: "\n")
-    }
-}
-
 extension SessionReport {
     // MARK: Text
 
@@ -225,6 +230,7 @@ extension SessionReport {
         lines.append("Started \(session.startTime.map(RFC3339.format) ?? "-"), ran \(Format.duration(session.totalDurationSeconds)); "
             + "\(session.iterations.count) iteration\(session.iterations.count == 1 ? "" : "s"), \(commandsRun) command\(commandsRun == 1 ? "" : "s"), "
             + "\(errorCount) error\(errorCount == 1 ? "" : "s"), \(events) events")
+        if let note = skippedNote { lines.append(note) }
         if !session.iterations.isEmpty {
             lines.append("")
             lines.append("Iterations")
@@ -276,6 +282,10 @@ extension SessionReport {
         lines.append("")
         lines.append("Started \(session.startTime.map(RFC3339.format) ?? "-"), ran **\(Format.duration(session.totalDurationSeconds))**: "
             + "\(session.iterations.count) iterations, \(commandsRun) commands, \(errors.count) errors.")
+        if let note = skippedNote {
+            lines.append("")
+            lines.append("> **\(note)**")
+        }
         if !session.iterations.isEmpty {
             lines.append("")
             lines.append("| iteration | duration | commands | files | +lines | −lines | errors |")

@@ -15,9 +15,11 @@ public struct MetricTimestamp: Sendable, Hashable, Comparable, Codable {
         self.nanosecondsSinceEpoch = nanosecondsSinceEpoch
     }
 
-    /// Creates a timestamp from seconds since the Unix epoch (rounded to the nearest nanosecond).
-    public init(secondsSinceEpoch: Double) {
-        self.nanosecondsSinceEpoch = Int64((secondsSinceEpoch * 1e9).rounded())
+    /// Creates a timestamp from seconds since the Unix epoch (rounded to the nearest nanosecond);
+    /// `nil` outside the range of `Int64` nanoseconds (1677-09-21 to 2262-04-11) or for NaN.
+    public init?(secondsSinceEpoch: Double) {
+        guard let duration = Duration.seconds(checked: secondsSinceEpoch) else { return nil }
+        self.nanosecondsSinceEpoch = duration.totalNanoseconds
     }
 
     /// The current wall-clock time (`CLOCK_REALTIME`).

@@ -65,6 +65,7 @@ extension MetricsConfig {
             case "MMM_METRICS_ALLOW": config.allow = Self.commaList(raw)
             case "MMM_METRICS_DENY": config.deny = Self.commaList(raw)
             case "MMM_METRICS_DIR": break  // the log root, read by the log and the analyzer
+            case "MMM_METRICS_SESSION": break  // the session id, read by the file collector
             default: throw .unknownKey(name)
             }
         }
@@ -127,20 +128,17 @@ extension MetricsConfig {
         raw.split(separator: ",").map { String($0.trimmingWhitespace) }.filter { !$0.isEmpty }
     }
 
-    /// Parses a duration: a number of seconds, or a string such as `250ms`, `5s`, `2m`, `1h`, `500us`, `100ns`.
+    /// Parses a duration: a number of seconds, or a string such as `250ms`, `5s`, `2m`, `1h`, `500us`,
+    /// `100ns`, `2d`, `1w`. `nil` for anything else, for negative durations and for durations beyond
+    /// ``Duration/maximumNanoseconds`` (about 292 years).
     public static func parseDuration(_ text: String) -> Duration? {
         let trimmed = String(text.trimmingWhitespace)
-        let units: [(String, Double)] = [("ns", 1e-9), ("us", 1e-6), ("ms", 1e-3), ("s", 1), ("m", 60), ("h", 3600)]
-        for (suffix, scale) in units where trimmed.hasSuffix(suffix) {
+        for (suffix, scale) in Duration.unitSeconds where trimmed.hasSuffix(suffix) {
             let number = trimmed.dropLast(suffix.count)
             // "ms" also ends in "s", "ns" too: only accept when the rest is a plain number.
-            if let amount = Double(number), amount.isFinite, amount >= 0 {
-                return .nanoseconds(Int64((amount * scale * 1e9).rounded()))
-            }
+            if let amount = Double(number), amount >= 0 { return Duration.seconds(checked: amount * scale) }
         }
-        if let seconds = Double(trimmed), seconds.isFinite, seconds >= 0 {
-            return .nanoseconds(Int64((seconds * 1e9).rounded()))
-        }
+        if let seconds = Double(trimmed), seconds >= 0 { return Duration.seconds(checked: seconds) }
         return nil
     }
 
@@ -148,8 +146,10 @@ extension MetricsConfig {
         let expected = "a positive duration (seconds, or a string like \"250ms\", \"5s\", \"2m\")"
         switch value {
         case .integer, .double:
-            guard let seconds = value.doubleValue, seconds > 0, seconds.isFinite else { throw invalid(key, value, expected) }
-            return .nanoseconds(Int64((seconds * 1e9).rounded()))
+            guard let seconds = value.doubleValue, seconds > 0, let duration = Duration.seconds(checked: seconds) else {
+                throw invalid(key, value, expected)
+            }
+            return duration
         case .string(let text):
             guard let duration = parseDuration(text), duration > .zero else { throw invalid(key, value, expected) }
             return duration

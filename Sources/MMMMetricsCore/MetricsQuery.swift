@@ -150,9 +150,14 @@ public struct AggregateRow: Sendable, Hashable {
 public struct AggregateResult: Sendable, Hashable {
     /// One row per non-empty group, ordered by the group's tag values.
     public var rows: [AggregateRow]
+    /// What the reader left out because stored data was damaged (empty for in-memory readers).
+    public var skipped: SkippedData
 
     /// Wraps rows.
-    public init(rows: [AggregateRow]) { self.rows = rows }
+    public init(rows: [AggregateRow], skipped: SkippedData = SkippedData()) {
+        self.rows = rows
+        self.skipped = skipped
+    }
 
     /// The value of the only row when there is no grouping; `nil` when nothing matched.
     public var value: Double? { rows.first?.value }
@@ -180,5 +185,40 @@ public enum MetricsReaderError: Error, Sendable, Hashable, CustomStringConvertib
         case .invalidRegex(let pattern, let reason):
             "invalid regular expression \"\(pattern)\": \(reason)"
         }
+    }
+}
+
+/// What a reader left out of an answer because stored data was damaged: each such place was also
+/// reported as a warning. An answer with a non-empty `SkippedData` is an answer over less than the
+/// data that was stored.
+public struct SkippedData: Sendable, Hashable {
+    /// Events known to be left out.
+    public var events: Int
+    /// Damaged places skipped (blocks, regions, segments, gaps).
+    public var places: Int
+    /// Places whose event count is unknown (then `events` is a lower bound).
+    public var placesOfUnknownSize: Int
+
+    /// Nothing skipped.
+    public init(events: Int = 0, places: Int = 0, placesOfUnknownSize: Int = 0) {
+        self.events = events
+        self.places = places
+        self.placesOfUnknownSize = placesOfUnknownSize
+    }
+
+    /// Whether nothing was skipped.
+    public var isEmpty: Bool { places == 0 }
+
+    /// Counts one skipped place holding `events` events (`nil`: unknown).
+    public mutating func add(events count: Int?) {
+        places += 1
+        if let count { events += count } else { placesOfUnknownSize += 1 }
+    }
+
+    /// Adds another tally.
+    public mutating func add(_ other: SkippedData) {
+        events += other.events
+        places += other.places
+        placesOfUnknownSize += other.placesOfUnknownSize
     }
 }

@@ -31,7 +31,8 @@ public final class MetricsRegistry: Sendable {
         self.errorHandler = errorHandler
     }
 
-    /// Creates a registry and the collectors `config.collectors` names, through `factories`.
+    /// Creates a registry and the collectors `config.collectors` names, through `factories`. With
+    /// `config.enabled == false` no collector is built at all.
     public static func configured(
         _ config: MetricsConfig,
         factories: CollectorFactories = CollectorFactories(),
@@ -39,6 +40,8 @@ public final class MetricsRegistry: Sendable {
     ) throws(MetricsConfigError) -> MetricsRegistry {
         try config.validate()
         let registry = MetricsRegistry(config: config, errorHandler: errorHandler)
+        // Disabled means nothing is built: no collector opens a file, takes a lock or starts a task.
+        guard config.enabled else { return registry }
         for entry in config.collectors {
             let collector = try factories.makeCollector(entry, metrics: config)
             registry.register(collector, name: "\(entry)")

@@ -91,22 +91,24 @@ public struct LatestValuesReducer: MetricsReducer {
 /// Writes the `current.json` that MMM's old readers (its review and coverage commands) expect.
 public enum LegacyExport {
     /// The `ProjectMetrics` object for a session's latest state.
-    public static func currentJSON(session: String, source: any LogSource) throws -> JSONValue {
-        try Replay.run(LatestValuesReducer.self, source: source, sessions: [session])
+    public static func currentJSON(
+        session: String, source: any LogSource, mode: ReadMode = .lenient, warning: (ReadWarning) -> Void = { _ in }
+    ) throws -> JSONValue {
+        try Replay.run(LatestValuesReducer.self, source: source, sessions: [session], mode: mode, warning: warning)
     }
 
-    /// Writes it atomically: into a temporary file beside `path`, then renamed over it.
-    public static func writeCurrent(session: String, source: any LogSource, to path: String) throws {
-        let json = try currentJSON(session: session, source: source)
-        let text = Data((JSONText.encode(json) + "\n").utf8)
-        let url = URL(fileURLWithPath: path)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
-        try text.write(to: temporary)
-        guard rename(temporary.path, url.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw LegacyError(path: path, message: "cannot be replaced: \(reason)")
+    /// Writes it atomically: into a temporary file beside `path`, then renamed over it. Damage is
+    /// handled as in ``currentJSON(session:source:mode:warning:)``.
+    public static func writeCurrent(
+        session: String, source: any LogSource, to path: String, mode: ReadMode = .lenient, warning: (ReadWarning) -> Void = { _ in }
+    ) throws {
+        let json = try currentJSON(session: session, source: source, mode: mode, warning: warning)
+        let parent = URL(fileURLWithPath: path).deletingLastPathComponent()
+        do {
+            try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+            try AtomicFile.write(Array((JSONText.encode(json) + "\n").utf8), to: path)
+        } catch {
+            throw LegacyError(path: path, message: "cannot be written: \(error)")
         }
     }
 }

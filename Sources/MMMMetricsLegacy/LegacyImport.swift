@@ -105,12 +105,19 @@ public enum LegacyImport {
                 guard let secs = parts["secs"]?.integerValue, let nanos = parts["nanos"]?.integerValue else {
                     throw fail(key, "a duration ({\"secs\": N, \"nanos\": N}) or a number of seconds")
                 }
-                return .seconds(secs) + .nanoseconds(nanos)
+                let duration = Duration.seconds(secs) + .nanoseconds(nanos)
+                guard Duration.seconds(checked: duration.secondsAsDouble) != nil else {
+                    throw fail(key, "a duration of at most 292 years (Int64 nanoseconds), not \(secs) s")
+                }
+                return duration
             default:
-                guard let seconds = value.doubleValue, seconds.isFinite else {
+                guard let seconds = value.doubleValue else {
                     throw fail(key, "a duration ({\"secs\": N, \"nanos\": N}) or a number of seconds")
                 }
-                return .nanoseconds(Int64((seconds * 1e9).rounded()))
+                guard let duration = Duration.seconds(checked: seconds) else {
+                    throw fail(key, "a duration of at most 292 years (Int64 nanoseconds), not \(seconds) s")
+                }
+                return duration
             }
         }
         try gauge("test_coverage", as: "quality.test_coverage")
@@ -242,7 +249,11 @@ public enum LegacyImport {
         for file in files {
             let bytes: [UInt8]
             do { bytes = try FileSystem.read(file) } catch { throw LegacyError(path: file, message: "cannot be read: \(error)") }
-            events += try Self.events(fromFile: file, bytes: bytes)
+            let converted = try Self.events(fromFile: file, bytes: bytes)
+            for event in converted {
+                if let violation = EventLimits.violation(event) { throw LegacyError(path: file, message: "cannot be stored: \(violation)") }
+            }
+            events += converted
         }
         let writer = try SessionLogWriter(root: root, session: session)
         try writer.append(contentsOf: events)

@@ -184,6 +184,11 @@ public enum SessionArchive {
         output += crcWriter.bytes
         var count = 0
         for handle in handles {
+            switch try LoadedSegment.open(handle) {
+            case .headerless: continue  // holds no events
+            case .unreadable(let error): throw error
+            case .loaded: break
+            }
             let bytes = try handle.bytes()
             let (segment, index) = try bytes.withBytes { (raw: UnsafeRawBufferPointer) throws(LogError) -> ([UInt8], [UInt8]) in
                 let scan = try SegmentScan.scan(raw, path: handle.name)
@@ -193,7 +198,7 @@ public enum SessionArchive {
                     }
                 }
                 let kept = Array(bytes[0..<scan.validEnd])
-                return (kept, try BlockDecoding.buildIndex(raw, scan, path: handle.name).encoded())
+                return (kept, BlockDecoding.buildIndex(raw, scan, path: handle.name).encoded())
             }
             let name = String(handle.name.split(separator: "/").last ?? "")
             output += entry(name: name, kind: .segment, data: segment)
@@ -250,7 +255,16 @@ public enum SessionArchive {
         var files: [(name: String, bytes: [UInt8])] = []
         var expectedSequence: UInt64 = 0
         var events = 0
-        for handle in try archive.segments(session: archive.session) {
+        let segmentHandles = try archive.segments(session: archive.session)
+        guard !segmentHandles.isEmpty else {
+            throw LogError.corrupt(path: path, offset: 0, reason: "the archive holds no segment: nothing to import")
+        }
+        // Every index entry must belong to a segment entry (names are the only link between them).
+        let segmentNames = Set(archive.entries.filter(\.isSegment).map { $0.name.dropLast(4) })
+        if let stray = archive.entries.first(where: { !$0.isSegment && !segmentNames.contains($0.name.dropLast(4)) }) {
+            throw LogError.corrupt(path: path, offset: stray.offset, reason: "index entry \(stray.name) has no segment entry")
+        }
+        for handle in segmentHandles {
             let original = try handle.bytes()
             let checked = try original.withBytes { (raw: UnsafeRawBufferPointer) throws(LogError) -> (SegmentScan, [UInt8]) in
                 let scan = try SegmentScan.scan(raw, path: handle.name)
@@ -259,6 +273,10 @@ public enum SessionArchive {
                 }
                 guard scan.header.sessionID == archive.session else {
                     throw LogError.corrupt(path: handle.name, offset: 0, reason: "segment belongs to session \(scan.header.sessionID.debugDescription), not \(archive.session.debugDescription)")
+                }
+                // The entry's name becomes the file name, which orders segments: it must say what the header says.
+                guard LoadedSegment.sequence(fromName: handle.name) == scan.header.firstSequence else {
+                    throw LogError.corrupt(path: handle.name, offset: 16, reason: "the entry's name does not match the segment's first sequence number \(scan.header.firstSequence)")
                 }
                 guard scan.header.firstSequence == expectedSequence else {
                     throw LogError.corrupt(path: handle.name, offset: 0, reason: "segment starts at sequence \(scan.header.firstSequence), expected \(expectedSequence)")
@@ -283,7 +301,7 @@ public enum SessionArchive {
             }
             let name = String(handle.name.split(separator: ":").last ?? "")
             let index = try bytes.withBytes { (raw: UnsafeRawBufferPointer) throws(LogError) in
-                try BlockDecoding.buildIndex(raw, try SegmentScan.scan(raw, path: name), path: name).encoded()
+                BlockDecoding.buildIndex(raw, try SegmentScan.scan(raw, path: name), path: name).encoded()
             }
             files.append((name, bytes))
             files.append((String(name.dropLast(4)) + ".idx", index))

@@ -64,10 +64,10 @@ enum BlockDecoding {
         return decoded.metrics.compactMap { seen.insert($0.name).inserted ? $0.name : nil }
     }
 
-    /// An index built from a scan by decoding every block's names.
-    static func buildIndex(_ segment: UnsafeRawBufferPointer, _ scan: SegmentScan, path: String) throws(LogError) -> SegmentIndex {
-        var names: [[String]] = []
-        for block in scan.blocks { names.append(try self.names(segment, block, path: path)) }
+    /// An index built from a scan by decoding every block's names. A block that does not decode gets
+    /// no names (unknown: never skipped by name), so reading it still reports the damage.
+    static func buildIndex(_ segment: UnsafeRawBufferPointer, _ scan: SegmentScan, path: String) -> SegmentIndex {
+        let names = scan.blocks.map { block in (try? self.names(segment, block, path: path)) ?? [] }
         return SegmentIndex(scan: scan, blockNames: names)
     }
 }

@@ -174,6 +174,8 @@ enum BlockPayload {
     /// An encoded payload and the facts about its events that the block header and index need.
     struct Encoded {
         var bytes: [UInt8]
+        /// How many of the given events it holds: a prefix, cut where the byte budget would be passed.
+        var count: Int
         var metricNames: [String]
         var minTimestamp: Int64
         var maxTimestamp: Int64
@@ -182,10 +184,22 @@ enum BlockPayload {
     /// Encodes events (all with timestamps; a missing one is stored as 0).
     static func encode(_ events: some Collection<MetricEvent>) -> [UInt8] { encodeBlock(events).bytes }
 
-    /// Encodes events in one pass: metrics and tag keys are discovered as they come (a tag key first seen
-    /// mid-block gets a column that starts with zeros), then keys are sorted for the output.
-    static func encodeBlock(_ events: some Collection<MetricEvent>) -> Encoded {
-        let count = events.count
+    /// Bytes an event may add to a payload beyond its strings and custom text: the metric column (≤ 4),
+    /// the timestamp delta (≤ 8), the value columns (≤ 9: a scale or flag byte and 8 value bytes).
+    static let columnBytesPerEvent = 21
+    /// Bytes a tag column may take per event (a reference delta, for string tables below 2^31 strings).
+    static let tagColumnBytesPerEvent = 4
+    /// Fixed payload bytes (version, counts, base timestamp, column widths) beyond the per-item ones.
+    static let fixedPayloadBytes = 64
+
+    /// Encodes a prefix of `events` in one pass: as many as fit in `byteBudget` payload bytes (at least
+    /// one). Metrics and tag keys are discovered as they come (a tag key first seen mid-block gets a
+    /// column that starts with zeros), then keys are sorted for the output.
+    ///
+    /// The budget is checked against an upper bound of the payload's size before each event is taken,
+    /// so the payload never exceeds `byteBudget` unless its first event alone does.
+    static func encodeBlock(_ events: some Collection<MetricEvent>, byteBudget: Int = .max) -> Encoded {
+        let capacity = events.count
         var stringIndex: [String: Int] = [:]
         var strings: [String] = []
         @inline(__always) func intern(_ text: String) -> Int {
@@ -197,6 +211,7 @@ enum BlockPayload {
         var metricIndex: [MetricKey: Int] = [:]
         var metrics: [MetricKey] = []
         var keys: [String] = []
+        var keyColumn: [String: Int] = [:]
         var tagColumns: [[UInt64]] = []
         var currentReference: [Int64] = []
         var lastReference: [Int64] = []
@@ -211,8 +226,8 @@ enum BlockPayload {
         var customs = ByteWriter()
         var lastGaugeBits: [Int: UInt64] = [:]
         var lastDecimal: [Int: (scale: Int, mantissa: Int64)] = [:]
-        metricColumn.reserveCapacity(count)
-        deltas.reserveCapacity(count)
+        metricColumn.reserveCapacity(capacity)
+        deltas.reserveCapacity(capacity)
         var previous: Int64 = 0
         var baseTimestamp: Int64 = 0
         var minimum = Int64.max
@@ -220,7 +235,32 @@ enum BlockPayload {
         var lastMetricName = ""
         var lastMetricKind = StoredKind.custom
         var lastMetric = -1
-        for (position, event) in events.enumerated() {
+        // An upper bound of the strings' bytes in the table (each with a 5-byte length prefix at most).
+        var stringBound = 0
+        var position = 0
+        var text: [UInt8] = []
+        var eventColumns: [Int] = []
+        for event in events {
+            // The column of each of the event's tag keys (-1: new to this block).
+            var eventStringBytes = event.name.utf8.count + 5
+            var newKeys = 0
+            eventColumns.removeAll(keepingCapacity: true)
+            for tag in event.tags {
+                eventStringBytes += tag.key.utf8.count + tag.value.utf8.count + 10
+                let column = column(of: tag.key, keys, keyColumn)
+                if column < 0 { newKeys += 1 }
+                eventColumns.append(column)
+            }
+            text.removeAll(keepingCapacity: true)
+            if case .custom(let data) = event.value { JSONText.append(data, to: &text) }
+            if position > 0 {
+                let keyCount = keys.count + newKeys
+                let bound = fixedPayloadBytes + 16 * (metrics.count + 1 + keyCount) + stringBound + eventStringBytes
+                    + (position + 1) * (columnBytesPerEvent + tagColumnBytesPerEvent * keyCount) + customs.bytes.count + text.count + 10
+                if bound > byteBudget { break }
+            }
+            stringBound += eventStringBytes
+
             let kind = StoredKind(event.value)
             let metric: Int
             if lastMetric >= 0, kind == lastMetricKind, event.name == lastMetricName {
@@ -241,17 +281,16 @@ enum BlockPayload {
             metricColumn.append(UInt64(metric))
 
             for column in currentReference.indices { currentReference[column] = 0 }
-            for tag in event.tags {
-                var column = -1
-                for candidate in keys.indices where keys[candidate] == tag.key {
-                    column = candidate
-                    break
-                }
+            for (tagPosition, tag) in event.tags.enumerated() {
+                var column = eventColumns[tagPosition]
+                // New when looked up above; looked up again in case an earlier tag of this event added it.
+                if column < 0 { column = Self.column(of: tag.key, keys, keyColumn) }
                 if column < 0 {
                     column = keys.count
                     keys.append(tag.key)
+                    keyColumn[tag.key] = column
                     tagColumns.append([UInt64](repeating: 0, count: position))
-                    tagColumns[column].reserveCapacity(count)
+                    tagColumns[column].reserveCapacity(capacity)
                     currentReference.append(0)
                     lastReference.append(0)
                 }
@@ -295,19 +334,19 @@ enum BlockPayload {
                 } else {
                     timerFlags.append(0)
                 }
-            case .custom(let data):
-                var text: [UInt8] = []
-                JSONText.append(data, to: &text)
+            case .custom:
                 customs.varint(UInt64(text.count))
                 customs.append(text)
             }
             // Two's complement, not zigzag: deltas are almost never negative, so zigzag's sign bit is wasted.
             deltas.append(UInt64(bitPattern: delta))
+            position += 1
         }
+        let count = position
 
         // Keys in ascending order, so decoded tags come out sorted.
         let order = keys.indices.sorted { keys[$0] < keys[$1] }
-        var writer = ByteWriter(capacity: count * 14 + 256)
+        var writer = ByteWriter(capacity: min(count * 14 + 256, byteBudget))
         writer.u8(version)
         writer.varint(UInt64(count))
         for metric in metrics { _ = intern(metric.name) }
@@ -334,7 +373,16 @@ enum BlockPayload {
         writer.append(customs.bytes)
         var seen = Set<String>()
         let names = metrics.compactMap { seen.insert($0.name).inserted ? $0.name : nil }
-        return Encoded(bytes: writer.bytes, metricNames: names, minTimestamp: minimum, maxTimestamp: maximum)
+        return Encoded(bytes: writer.bytes, count: count, metricNames: names, minTimestamp: minimum, maxTimestamp: maximum)
+    }
+
+    /// The column of tag key `key` among `keys`, or -1: a linear scan for the few keys of a typical
+    /// block, the dictionary once there are many (so a block with thousands of keys stays linear).
+    @inline(__always)
+    static func column(of key: String, _ keys: [String], _ keyColumn: [String: Int]) -> Int {
+        if keys.count > 8 { return keyColumn[key] ?? -1 }
+        for candidate in keys.indices where keys[candidate] == key { return candidate }
+        return -1
     }
 
     /// A column of unsigned integers as byte planes: one byte W (the widest value's byte count),

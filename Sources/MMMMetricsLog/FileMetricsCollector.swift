@@ -52,6 +52,8 @@ public final class FileMetricsCollector: MetricsCollector, Sendable {
         public var written: Int
         /// Events dropped (full buffer, or given up after failures).
         public var dropped: Int
+        /// Events refused because they are over ``EventLimits`` (each reported to the error handler).
+        public var rejected: Int = 0
         /// Failed writes or flushes.
         public var errors: Int
         /// The last error.
@@ -197,6 +199,20 @@ public final class FileMetricsCollector: MetricsCollector, Sendable {
 
     /// Appends a batch and optionally flushes; on failure reports and keeps what it can within the buffer bound.
     private func write(_ batch: [MetricEvent], flush: Bool) -> LogError? {
+        // Events the log cannot store are refused one by one, so they cannot fail the batch they came in.
+        var batch = batch
+        var rejections: [String] = []
+        batch.removeAll { event in
+            guard let violation = EventLimits.violation(event) else { return false }
+            rejections.append(violation)
+            return true
+        }
+        if !rejections.isEmpty {
+            state.withLock { $0.statistics.rejected += rejections.count }
+            for violation in rejections {
+                errorHandler?(CollectorFailure(collector: "file:\(session)", operation: .record, message: "event refused: \(violation)"))
+            }
+        }
         let result: (error: LogError?, written: Int, discarded: Int) = writer.withLock { writer in
             let before = writer.writtenSequence
             var failure: LogError?

@@ -1,12 +1,36 @@
 public import MMMMetrics
 
-/// A JSON syntax error with the byte offset (0-based) where it was found.
+/// A JSON syntax error: where it was found (byte offset, and line and column as an editor counts
+/// them) and why.
 public struct JSONSyntaxError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// Byte offset in the input.
+    /// Byte offset in the input (0-based).
     public let offset: Int
+    /// The line, 1-based.
+    public let line: Int
+    /// The column in characters (Unicode scalars) from the start of the line, 1-based.
+    public let column: Int
     /// What was wrong.
     public let reason: String
-    public var description: String { "\(reason) at column \(offset + 1)" }
+
+    /// An error at `offset` of `bytes`; the line and column are counted from the bytes.
+    init(offset: Int, in bytes: UnsafeRawBufferPointer, reason: String) {
+        self.offset = offset
+        self.reason = reason
+        var line = 1
+        var lineStart = 0
+        let end = min(max(0, offset), bytes.count)
+        for index in 0..<end where bytes[index] == 0x0A {
+            line += 1
+            lineStart = index + 1
+        }
+        // Characters, not bytes: count the bytes that start a UTF-8 sequence (not 10xxxxxx continuations).
+        var column = 1
+        for index in lineStart..<end where bytes[index] & 0xC0 != 0x80 { column += 1 }
+        self.line = line
+        self.column = column
+    }
+
+    public var description: String { line > 1 ? "\(reason) at line \(line), column \(column)" : "\(reason) at column \(column)" }
 }
 
 /// JSON text to and from ``JSONValue``: compact output with sorted object keys, and a strict
@@ -53,6 +77,41 @@ public enum JSONText {
             return
         }
         output.append(contentsOf: number.description.utf8)
+    }
+
+    /// The byte length of `append(value)`'s output, counted without building it; counting stops
+    /// once it passes `limit` (the result is then some number above `limit`).
+    public static func encodedLength(_ value: JSONValue, limit: Int = .max) -> Int {
+        switch value {
+        case .null: return 4
+        case .bool(let flag): return flag ? 4 : 5
+        case .integer(let number): return String(number).utf8.count
+        case .double(let number): return number.isFinite ? number.description.utf8.count : 4
+        case .string(let text): return stringLength(text)
+        case .array(let items):
+            var total = 2 + max(0, items.count - 1)
+            for item in items where total <= limit { total += encodedLength(item, limit: limit - total) }
+            return total
+        case .object(let members):
+            var total = 2 + max(0, members.count - 1)
+            for (key, member) in members where total <= limit {
+                total += stringLength(key) + 1 + encodedLength(member, limit: limit - total)
+            }
+            return total
+        }
+    }
+
+    /// The byte length of a JSON string literal for `text`, quotes and escapes included.
+    static func stringLength(_ text: String) -> Int {
+        var total = 2
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), 0x0A, 0x0D, 0x09: total += 2
+            case 0..<0x20: total += 6
+            default: total += 1
+            }
+        }
+        return total
     }
 
     /// A JSON string literal.
@@ -104,7 +163,7 @@ struct JSONParser {
     init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
     func error(_ reason: String, at offset: Int? = nil) -> JSONSyntaxError {
-        JSONSyntaxError(offset: offset ?? position, reason: reason)
+        JSONSyntaxError(offset: offset ?? position, in: bytes, reason: reason)
     }
 
     var current: UInt8? { position < bytes.count ? bytes[position] : nil }
@@ -299,7 +358,8 @@ struct JSONParser {
         }
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
         if isInteger, let integer = Int64(text) { return .integer(integer) }
-        guard let double = Double(text) else { throw error("number out of range", at: start) }
+        // Double("1e400") is infinity, not nil: a number beyond the Double range is refused, not stored as infinity.
+        guard let double = Double(text), double.isFinite else { throw error("number \(text.prefix(40)) is out of the range of a 64-bit float", at: start) }
         return .double(double)
     }
 }

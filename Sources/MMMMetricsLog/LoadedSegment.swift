@@ -48,12 +48,51 @@ struct LoadedSegment {
             index: { try? Posix.readFile(LogRoot.indexPath(forSegment: path)) }), fullScan: fullScan)
     }
 
+    /// What opening a segment found.
+    enum Opened {
+        /// A readable segment.
+        case loaded(LoadedSegment)
+        /// A file whose header never fully reached the disk (empty, cut short or zeroed) and that holds
+        /// no valid block: what a crash between creating a segment and writing its header leaves. It
+        /// holds no events; readers skip it and recovery removes it.
+        case headerless(path: String, size: Int)
+        /// A segment whose header is damaged or contradicts its file name: the events in it cannot be
+        /// placed in the session. The error names the file and the offset.
+        case unreadable(LogError)
+    }
+
+    /// Opens a segment, telling a headerless or damaged one apart; throws only I/O errors.
+    static func open(_ handle: SegmentHandle, fullScan: Bool = false) throws(LogError) -> Opened {
+        let bytes = try handle.bytes()
+        do {
+            return .loaded(try load(handle, bytes: bytes, fullScan: fullScan))
+        } catch {
+            guard case .corrupt = error else { throw error }
+            return bytes.withUnsafeBytes { SegmentScan.isHeaderless($0) } ? .headerless(path: handle.name, size: bytes.count) : .unreadable(error)
+        }
+    }
+
+    /// The first sequence number a segment's name gives (`…/00000000000000004711.seg` → 4711), if it has one.
+    static func sequence(fromName name: String) -> UInt64? {
+        guard name.hasSuffix(".seg") else { return nil }
+        let digits = name.dropLast(4).suffix(20)
+        guard digits.count == 20, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber) else { return nil }
+        return UInt64(digits)
+    }
+
     /// Reads a segment from any source.
     static func load(_ handle: SegmentHandle, fullScan: Bool = false) throws(LogError) -> LoadedSegment {
+        try load(handle, bytes: try handle.bytes(), fullScan: fullScan)
+    }
+
+    private static func load(_ handle: SegmentHandle, bytes: [UInt8], fullScan: Bool) throws(LogError) -> LoadedSegment {
         let path = handle.name
-        let bytes = try handle.bytes()
         return try bytes.withBytes { (raw: UnsafeRawBufferPointer) throws(LogError) in
             let header = try SegmentHeader.decode(raw, path: path)
+            // The name orders segments; a header that disagrees would put its events in the wrong place.
+            if let named = sequence(fromName: path), named != header.firstSequence {
+                throw LogError.corrupt(path: path, offset: 16, reason: "the file name says the segment starts at sequence \(named), its header says \(header.firstSequence)")
+            }
             let indexPath = path.hasSuffix(".seg") ? LogRoot.indexPath(forSegment: path) : path + ".idx"
             var indexState = IndexState.missing
             var index: SegmentIndex?
@@ -80,7 +119,7 @@ struct LoadedSegment {
                 var names = [Set<String>?](repeating: nil, count: scan.blocks.count)
                 if let index {
                     if index.matches(scan) {
-                        names = index.entries.map { Set($0.names.map { index.names[$0] }) }
+                        names = index.nameSets
                     } else {
                         indexState = .stale("does not match the segment's blocks")
                     }
@@ -105,7 +144,7 @@ struct LoadedSegment {
                 expectedOffset = entry.offset + entry.length
                 expectedSequence = entry.firstSequence + UInt64(entry.eventCount)
             }
-            var names: [Set<String>?] = trusted.entries.map { Set($0.names.map { trusted.names[$0] }) }
+            var names = trusted.nameSets
             guard !trusted.sealed, trusted.coveredBytes < raw.count else {
                 return LoadedSegment(path: path, bytes: bytes, header: header, blocks: blocks, blockNames: names,
                                      damage: damage, sealed: trusted.sealed, indexState: indexState)

@@ -43,9 +43,30 @@ public struct LogRoot: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The longest directory name written as the escaped id itself; longer ones are shortened and
+    /// hashed (file systems allow 255 bytes per name; this leaves room for temporary suffixes).
+    static let maximumPlainDirectoryName = 200
+
     /// A file-system-safe directory name for a session id: ASCII letters, digits, `-`, `_` and
-    /// (not first) `.` stay; every other byte becomes `%XX`.
+    /// (not first) `.` stay; every other byte becomes `%XX`. When that is longer than 200 bytes,
+    /// the name is its first 120 bytes, `~` and 16 hex digits of a 64-bit FNV-1a hash of the id (`~`
+    /// never appears in an escaped id); the id itself is then known only from the segment headers.
     public static func directoryName(for session: String) -> String {
+        let escaped = escapedName(for: session)
+        guard escaped.utf8.count > maximumPlainDirectoryName else { return escaped }
+        var prefix = Substring(escaped.prefix(120))
+        // Do not cut a %XX escape in half.
+        if let percent = prefix.suffix(2).firstIndex(of: "%") { prefix = prefix[..<percent] }
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in session.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        let hex = String(hash, radix: 16, uppercase: false)
+        return prefix + "~" + String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    /// Whether a directory name is a hashed one (see ``directoryName(for:)``).
+    static func isHashedDirectoryName(_ name: String) -> Bool { name.contains("~") }
+
+    private static func escapedName(for session: String) -> String {
         var name = ""
         for (index, byte) in session.utf8.enumerated() {
             let keep = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
@@ -83,12 +104,30 @@ public struct LogRoot: Sendable, Hashable, CustomStringConvertible {
         return id
     }
 
-    /// The session ids present, sorted.
+    /// The session ids present, sorted. A hashed directory's id is read from its first segment's header.
     public func sessionIDs() throws(LogError) -> [String] {
         guard Posix.isDirectory(sessionsPath) else { return [] }
-        return try Posix.listDirectory(sessionsPath).compactMap { name in
-            Posix.isDirectory(sessionsPath + "/" + name) ? Self.sessionID(fromDirectoryName: name) : nil
-        }.sorted()
+        var ids: [String] = []
+        for name in try Posix.listDirectory(sessionsPath) {
+            let directory = sessionsPath + "/" + name
+            guard Posix.isDirectory(directory) else { continue }
+            let id = Self.isHashedDirectoryName(name)
+                ? try Self.sessionIDFromSegments(in: directory, directoryName: name) : Self.sessionID(fromDirectoryName: name)
+            if let id { ids.append(id) }
+        }
+        return ids.sorted()
+    }
+
+    /// The session id in the header of the first readable segment of a hashed directory, when it
+    /// belongs there.
+    static func sessionIDFromSegments(in directory: String, directoryName: String) throws(LogError) -> String? {
+        for file in try Posix.listDirectory(directory) where file.hasSuffix(".seg") {
+            guard let bytes = try? Posix.readFile(directory + "/" + file),
+                let header = bytes.withUnsafeBytes({ try? SegmentHeader.decode($0, path: file) })
+            else { continue }
+            return Self.directoryName(for: header.sessionID) == directoryName ? header.sessionID : nil
+        }
+        return nil
     }
 
     /// Whether the session has a stream here.

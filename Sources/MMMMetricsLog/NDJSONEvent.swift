@@ -37,8 +37,13 @@ public struct NDJSONEvent: Sendable, Hashable {
             return text
         }
         let tsText = try string("ts")
-        guard let timestamp = RFC3339.parse(tsText) else {
-            throw LineError(message: "\"ts\" is not an RFC 3339 timestamp with at most nine fractional digits: \(tsText.debugDescription)")
+        let timestamp: MetricTimestamp
+        switch RFC3339.parseChecked(tsText) {
+        case .success(let parsed): timestamp = parsed
+        case .failure(.syntax):
+            throw LineError(message: "\"ts\" is not an RFC 3339 timestamp with at most nine fractional digits: \(tsText.prefix(80).debugDescription)")
+        case .failure(.outOfRange):
+            throw LineError(message: "\"ts\" \(tsText.prefix(80).debugDescription) is outside the supported range, \(RFC3339.supportedRange)")
         }
         let name = try string("name")
         guard !name.isEmpty else { throw LineError(message: "\"name\" must not be empty") }
@@ -91,7 +96,9 @@ public struct NDJSONEvent: Sendable, Hashable {
         default:
             throw LineError(message: "\"type\" must be counter, gauge, timer or custom, not \(type.debugDescription)")
         }
-        return NDJSONEvent(session: session, event: MetricEvent(name: name, value: value, tags: tags, timestamp: timestamp))
+        let event = MetricEvent(name: name, value: value, tags: tags, timestamp: timestamp)
+        if let violation = EventLimits.violation(event) { throw LineError(message: "event too large to store: \(violation)") }
+        return NDJSONEvent(session: session, event: event)
     }
 
     /// The line for an event (without the newline): keys in a fixed order, `ts` with nine fractional digits.

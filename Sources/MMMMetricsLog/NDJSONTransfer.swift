@@ -80,12 +80,21 @@ public enum NDJSONTransfer {
                 bySession[session, default: []].append(event)
             }
         }
-        // Take every lock before writing anything, so a busy session cannot leave the input half written.
-        var writers: [SessionLogWriter] = []
-        for session in order { writers.append(try SessionLogWriter(root: root, session: session, options: options)) }
-        for (session, writer) in zip(order, writers) {
-            try writer.append(contentsOf: bySession[session]!)
-            try writer.close()
+        // Take every lock before writing anything, so a busy session cannot leave the input half
+        // written; if anything fails, undo what was written, so a failed ingest leaves nothing behind.
+        var opened: [(writer: SessionLogWriter, checkpoint: SessionLogWriter.Checkpoint)] = []
+        do {
+            for session in order {
+                let writer = try SessionLogWriter(root: root, session: session, options: options)
+                opened.append((writer, try writer.checkpoint()))
+            }
+            for (session, (writer, _)) in zip(order, opened) {
+                try writer.append(contentsOf: bySession[session]!)
+                try writer.close()
+            }
+        } catch {
+            for (writer, checkpoint) in opened.reversed() { writer.rollBack(to: checkpoint) }
+            throw error
         }
         return IngestReport(sessions: order.map { ($0, bySession[$0]!.count) }, skippedLines: 0)
     }
@@ -113,7 +122,12 @@ public enum NDJSONTransfer {
             do {
                 let (session, event) = try parseLine(line, number: lineNumber, source: source, defaultSession: defaultSession)
                 if writers[session] == nil {
-                    writers[session] = try SessionLogWriter(root: root, session: session, options: options)
+                    // A session that cannot be opened (its writer lock is held elsewhere) costs its lines, not the stream.
+                    do {
+                        writers[session] = try SessionLogWriter(root: root, session: session, options: options)
+                    } catch {
+                        throw IngestError(source: source, line: lineNumber, message: "cannot write session \(session): \(error)")
+                    }
                     order.append(session)
                 }
                 try writers[session]!.append(event)

@@ -108,8 +108,14 @@ enum Posix {
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
+    /// Removes a file, ignoring failure (cleanup of temporary or derived files).
     static func remove(_ path: String) {
         unlink(path)
+    }
+
+    /// Removes a file; throws when it cannot be removed (a missing file is not an error).
+    static func removeFile(_ path: String) throws(LogError) {
+        guard unlink(path) == 0 || errno == ENOENT else { throw failure(path, "unlink") }
     }
 }
 
@@ -215,5 +221,29 @@ final class OpenFile {
         if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return true }
         if errno == EWOULDBLOCK { return false }
         throw Posix.failure(path, "flock")
+    }
+}
+
+extension Posix {
+    /// What is at a path.
+    enum Kind: Equatable {
+        case missing, file, directory
+    }
+
+    /// Whether `path` is a directory, another kind of file, or nothing (symbolic links followed).
+    static func kind(of path: String) -> Kind {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return .missing }
+        return (info.st_mode & S_IFMT) == S_IFDIR ? .directory : .file
+    }
+}
+
+/// Whole-file writes that readers never see half done.
+public enum AtomicFile {
+    /// Writes `bytes` to a temporary file beside `path` (synced when `sync`), then renames it over
+    /// `path`: a reader sees the old file or the new one, never a mix; on failure `path` is untouched
+    /// and the temporary file removed.
+    public static func write(_ bytes: [UInt8], to path: String, sync: Bool = true) throws(LogError) {
+        try Posix.writeAtomically(path, bytes, sync: sync)
     }
 }

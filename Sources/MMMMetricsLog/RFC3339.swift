@@ -56,9 +56,25 @@ public enum RFC3339 {
         output.append(UInt8(ascii: "Z"))
     }
 
+    /// The instants the log can store: nanoseconds since the epoch in `Int64`.
+    public static let supportedRange = "1677-09-21T00:12:43.145224192Z to 2262-04-11T23:47:16.854775807Z"
+
+    /// Why a text is not a timestamp the log can store.
+    public enum Failure: Error, Sendable, Hashable {
+        /// Not of the form `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, or not a real date and time.
+        case syntax
+        /// A valid timestamp outside ``supportedRange``.
+        case outOfRange
+    }
+
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, with up to nine fractional digits; `nil`
-    /// when the text is not such a timestamp or is outside the range of nanoseconds in `Int64`.
+    /// when the text is not such a timestamp or is outside ``supportedRange``.
     public static func parse(_ text: String) -> MetricTimestamp? {
+        try? parseChecked(text).get()
+    }
+
+    /// Like ``parse(_:)``, saying why a text is refused.
+    public static func parseChecked(_ text: String) -> Result<MetricTimestamp, Failure> {
         let bytes = Array(text.utf8)
         var position = 0
         func number(_ count: Int) -> Int64? {
@@ -85,24 +101,24 @@ public enum RFC3339 {
         }
         var yearDigits = 0
         while position + yearDigits < bytes.count, bytes[position + yearDigits] >= 0x30, bytes[position + yearDigits] <= 0x39 { yearDigits += 1 }
-        guard yearDigits >= 4, yearDigits <= 12, yearSign == 1 || yearDigits >= 4 else { return nil }
+        guard yearDigits >= 4, yearDigits <= 12 else { return .failure(.syntax) }
         guard let unsignedYear = number(yearDigits), expect("-"), let month = number(2), expect("-"), let day = number(2), expect("Tt "),
             let hour = number(2), expect(":"), let minute = number(2), expect(":"), let second = number(2)
-        else { return nil }
+        else { return .failure(.syntax) }
         let year = yearSign * unsignedYear
         guard (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day), hour < 24, minute < 60, second < 61
-        else { return nil }
+        else { return .failure(.syntax) }
         var fraction: Int64 = 0
         if position < bytes.count, bytes[position] == UInt8(ascii: ".") {
             position += 1
             var count = 0
             while position < bytes.count, bytes[position] >= 0x30, bytes[position] <= 0x39 {
-                guard count < 9 else { return nil }
+                guard count < 9 else { return .failure(.syntax) }
                 fraction = fraction * 10 + Int64(bytes[position] - 0x30)
                 position += 1
                 count += 1
             }
-            guard count > 0 else { return nil }
+            guard count > 0 else { return .failure(.syntax) }
             for _ in count..<9 { fraction *= 10 }
         }
         var offsetSeconds: Int64 = 0
@@ -110,23 +126,27 @@ public enum RFC3339 {
         } else if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") {
             let sign: Int64 = bytes[position] == UInt8(ascii: "-") ? -1 : 1
             position += 1
-            guard let offsetHours = number(2), expect(":"), let offsetMinutes = number(2), offsetHours < 24, offsetMinutes < 60 else { return nil }
+            guard let offsetHours = number(2), expect(":"), let offsetMinutes = number(2), offsetHours < 24, offsetMinutes < 60 else {
+                return .failure(.syntax)
+            }
             offsetSeconds = sign * (offsetHours * 3600 + offsetMinutes * 60)
         } else {
-            return nil
+            return .failure(.syntax)
         }
-        guard position == bytes.count else { return nil }
+        guard position == bytes.count else { return .failure(.syntax) }
+        // Outside these years no instant fits in Int64 nanoseconds; inside them the arithmetic below
+        // cannot overflow until the final scaling, which is checked.
+        guard (1677...2262).contains(year) else { return .failure(.outOfRange) }
         let days = self.days(fromCivil: year, month, day)
-        let (daySeconds, overflow0) = days.multipliedReportingOverflow(by: 86_400)
-        guard !overflow0 else { return nil }
+        let daySeconds = days * 86_400
         let seconds = daySeconds + hour * 3600 + minute * 60 + min(second, 59) - offsetSeconds
         // Near Int64.min, seconds × 10⁹ overflows although the sum with the fraction does not: borrow a second.
         let (wholeSeconds, fractionPart) = seconds < 0 && fraction > 0 ? (seconds + 1, fraction - 1_000_000_000) : (seconds, fraction)
         let (scaled, overflow) = wholeSeconds.multipliedReportingOverflow(by: 1_000_000_000)
-        guard !overflow else { return nil }
+        guard !overflow else { return .failure(.outOfRange) }
         let (total, overflow2) = scaled.addingReportingOverflow(fractionPart)
-        guard !overflow2 else { return nil }
-        return MetricTimestamp(nanosecondsSinceEpoch: total)
+        guard !overflow2 else { return .failure(.outOfRange) }
+        return .success(MetricTimestamp(nanosecondsSinceEpoch: total))
     }
 
     static func daysIn(month: Int64, year: Int64) -> Int64 {

@@ -12,7 +12,9 @@ public struct IndexEntry: Sendable, Hashable {
     public var minTimestamp: Int64
     /// Its largest timestamp.
     public var maxTimestamp: Int64
-    /// The metric names that occur in it (indices into the index's name table).
+    /// The metric names that occur in it (indices into the index's name table). Empty when they are
+    /// unknown (the block could not be decoded when the index was built): such a block is never
+    /// skipped by name.
     public var names: [Int]
 }
 
@@ -35,7 +37,9 @@ public struct SegmentIndex: Sendable, Hashable {
         var names: [String] = []
         var entries: [IndexEntry] = []
         for (block, blockNames) in zip(scan.blocks, blockNames) {
-            let indices = blockNames.map { name -> Int in
+            // A name the index cannot hold (its length is a u16) leaves the block's names unknown.
+            let representable = blockNames.allSatisfy { $0.utf8.count <= Int(UInt16.max) }
+            let indices = (representable ? blockNames : []).map { name -> Int in
                 if let index = table[name] { return index }
                 table[name] = names.count
                 names.append(name)
@@ -103,7 +107,8 @@ public struct SegmentIndex: Sendable, Hashable {
             guard try reader.u16() == Format.version else { throw corrupt(8, "unsupported index version") }
             let sealed = try reader.u16() & 1 == 1
             let entryCount = Int(try reader.u32())
-            let covered = Int(try reader.u64())
+            let covered = Int(truncatingIfNeeded: try reader.u64())
+            guard covered >= 0 else { throw corrupt(16, "covered byte count out of range") }
             let headerCRC = try reader.u32()
             let nameCount = Int(try reader.u32())
             var names: [String] = []
@@ -118,7 +123,9 @@ public struct SegmentIndex: Sendable, Hashable {
             guard names.count == nameCount else { throw corrupt(reader.offset, "name table cut short") }
             var entries: [IndexEntry] = []
             for _ in 0..<min(entryCount, reader.remaining / 44 + 1) {
-                let offset = Int(try reader.u64())
+                let entryOffset = reader.offset
+                let offset = Int(truncatingIfNeeded: try reader.u64())
+                guard offset >= 0, offset <= Int(UInt32.max) << 8 else { throw corrupt(entryOffset, "block offset out of range") }
                 let length = Int(try reader.u32())
                 let events = Int(try reader.u32())
                 let first = try reader.u64()
@@ -141,6 +148,11 @@ public struct SegmentIndex: Sendable, Hashable {
         } catch {
             throw corrupt(reader.offset, "index cut short")
         }
+    }
+
+    /// Each entry's metric names, `nil` where they are unknown.
+    var nameSets: [Set<String>?] {
+        entries.map { $0.names.isEmpty ? nil : Set($0.names.map { names[$0] }) }
     }
 
     /// Whether this index describes the segment as scanned (same header, same blocks, same end).

@@ -112,6 +112,21 @@ public struct SegmentScan: Sendable {
         return "CRC mismatch"
     }
 
+    /// Whether a segment file is what a crash between creating it and writing its header leaves:
+    /// empty, zero-filled, or a proper prefix of a segment header (the magic so far), with no valid
+    /// block or seal anywhere. Such a file holds no events. Anything else that fails to decode is
+    /// damage, not an unfinished header.
+    public static func isHeaderless(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        let zeroFilled = bytes.allSatisfy { $0 == 0 }
+        // Cut short: the magic as far as it goes, and fewer bytes than the header length it declares.
+        var cutShort = zip(bytes, Format.segmentMagic).allSatisfy { $0 == $1 }
+        if cutShort, bytes.count >= 16 {
+            let declared = Int(bytes.loadUnaligned(fromByteOffset: 12, as: UInt32.self).littleEndian)
+            cutShort = declared >= 38 && declared <= 38 + Format.maximumSessionIDBytes && bytes.count < declared
+        }
+        return (zeroFilled || cutShort) && resynchronize(bytes, after: -1) == nil
+    }
+
     /// The offset of the next valid block or seal after `offset`, if any.
     static func resynchronize(_ bytes: UnsafeRawBufferPointer, after offset: Int) -> Int? {
         var candidate = offset + 1

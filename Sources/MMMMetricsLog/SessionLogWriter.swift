@@ -21,23 +21,46 @@ public struct LogWriterOptions: Sendable, Hashable {
     public var segmentMaxBytes: Int
     /// Start a new segment when the current one is older than this.
     public var segmentMaxAge: Duration
-    /// Write a block when this many events are buffered.
+    /// Write a block when this many events are buffered (1 to ``LogWriterOptions/maximumBlockEvents``).
     public var blockMaxEvents: Int
+    /// Cut a block before its encoded payload would pass this many bytes (1 to
+    /// ``LogWriterOptions/maximumBlockBytes``); a single larger event still gets a block of its own.
+    public var blockMaxBytes: Int
     /// zstd level for blocks (1–19; higher is smaller and slower to write, not slower to read).
     public var compressionLevel: Int32
     /// fsync policy.
     public var durability: LogDurability
 
-    /// Defaults: 64 MiB or one hour per segment, 32,768 events per block, zstd level 6, fsync on flush.
+    /// The most events a block may hold (the format's limit, 2^24).
+    public static let maximumBlockEvents = BlockPayload.maximumEvents
+    /// The largest `blockMaxBytes`: with one event of at most ``EventLimits/maximumEventBytes`` on top,
+    /// a block stays under the 64 MiB a reader accepts.
+    public static let maximumBlockBytes = 32 << 20
+
+    /// Defaults: 64 MiB or one hour per segment, 32,768 events or 8 MiB per block, zstd level 6, fsync on flush.
     public init(
         segmentMaxBytes: Int = 64 << 20, segmentMaxAge: Duration = .seconds(3600), blockMaxEvents: Int = 32_768,
-        compressionLevel: Int32 = 6, durability: LogDurability = .onFlush
+        blockMaxBytes: Int = 8 << 20, compressionLevel: Int32 = 6, durability: LogDurability = .onFlush
     ) {
         self.segmentMaxBytes = segmentMaxBytes
         self.segmentMaxAge = segmentMaxAge
         self.blockMaxEvents = blockMaxEvents
+        self.blockMaxBytes = blockMaxBytes
         self.compressionLevel = compressionLevel
         self.durability = durability
+    }
+
+    /// Throws ``LogError/invalidInput(_:)`` naming the first setting out of its range.
+    public func validate() throws(LogError) {
+        guard segmentMaxBytes > 0 else { throw .invalidInput("segment size limit must be positive, got \(segmentMaxBytes)") }
+        guard segmentMaxAge >= .zero else { throw .invalidInput("segment age limit must not be negative, got \(segmentMaxAge)") }
+        guard (1...Self.maximumBlockEvents).contains(blockMaxEvents) else {
+            throw .invalidInput("events per block must be 1 to \(Self.maximumBlockEvents), got \(blockMaxEvents)")
+        }
+        guard (1...Self.maximumBlockBytes).contains(blockMaxBytes) else {
+            throw .invalidInput("bytes per block must be 1 to \(Self.maximumBlockBytes), got \(blockMaxBytes)")
+        }
+        guard (1...19).contains(compressionLevel) else { throw .invalidInput("zstd level must be 1 to 19, got \(compressionLevel)") }
     }
 }
 
@@ -51,9 +74,11 @@ public struct RecoveryReport: Sendable, Hashable, CustomStringConvertible {
     public var droppedEvents: Int?
     /// Damage left in place (bad blocks followed by valid ones are never deleted).
     public var damageKept: [SegmentDamage]
+    /// Segment files removed because they held no header and no event (a crash right after creating them).
+    public var removedEmptySegments: [String] = []
 
     public var description: String {
-        var parts: [String] = []
+        var parts: [String] = removedEmptySegments.map { "removed the empty segment \($0) (no header, no events)" }
         if truncatedBytes > 0 {
             parts.append("truncated a torn tail of \(truncatedBytes) bytes"
                 + (droppedEvents.map { " (\($0) events)" } ?? " (event count unknown)") + " from \(segmentPath)")
@@ -87,9 +112,15 @@ public final class SessionLogWriter {
     public var nextSequence: UInt64 { writtenSequence + UInt64(pending.count) }
 
     private let directory: String
+    /// Whether opening this writer made the session's directory (undone by a rollback).
+    private let createdDirectory: Bool
     private let lock: OpenFile
     private let compressor: ZstdCompressor
     private var pending: [MetricEvent] = []
+    /// Each pending event's size as ``EventLimits`` measured it, and their sum: a block is due when
+    /// either the count or the bytes reach the block's limit.
+    private var pendingSizes: [Int] = []
+    private var pendingBytes = 0
     private var segment: OpenSegment?
     private var closed = false
 
@@ -117,23 +148,46 @@ public final class SessionLogWriter {
     /// when another writer holds it.
     public init(root: LogRoot, session: String, options: LogWriterOptions = LogWriterOptions()) throws(LogError) {
         try LogRoot.validate(sessionID: session)
+        try options.validate()
         self.root = root
         self.session = session
         self.options = options
-        directory = root.sessionPath(session)
+        let directory = root.sessionPath(session)
+        let created = !Posix.isDirectory(directory)
+        self.directory = directory
+        createdDirectory = created
+        // Failing to open leaves nothing behind: a directory made here is removed again.
+        func undoDirectory() {
+            guard created else { return }
+            Posix.remove(directory + "/LOCK")
+            rmdir(directory)
+        }
         try Posix.makeDirectories(directory)
         let lockPath = directory + "/LOCK"
-        lock = try OpenFile(path: lockPath, flags: O_RDWR | O_CREAT)
-        guard try lock.tryLock() else {
-            let holder = (try? Posix.readFile(lockPath)).flatMap { Int32(String(decoding: $0, as: UTF8.self).trimmingCharacters()) }
-            throw .locked(session: session, path: lockPath, holderPID: holder)
+        do throws(LogError) {
+            lock = try OpenFile(path: lockPath, flags: O_RDWR | O_CREAT)
+            guard try lock.tryLock() else {
+                let holder = (try? Posix.readFile(lockPath)).flatMap { Int32(String(decoding: $0, as: UTF8.self).trimmingCharacters()) }
+                throw LogError.locked(session: session, path: lockPath, holderPID: holder)
+            }
+            try lock.truncate(to: 0)
+            try lock.seek(to: 0)
+            try lock.write(Array("\(getpid())\n".utf8))
+        } catch {
+            // When another writer holds the lock, the directory (and its LOCK) are that writer's.
+            if case .locked = error {} else { undoDirectory() }
+            throw error
         }
-        try lock.truncate(to: 0)
-        try lock.seek(to: 0)
-        try lock.write(Array("\(getpid())\n".utf8))
         compressor = ZstdCompressor(level: options.compressionLevel)
         writtenSequence = 0
-        try openLastSegment()
+        do {
+            try openLastSegment()
+        } catch {
+            closed = true
+            lock.close()
+            undoDirectory()
+            throw error
+        }
     }
 
     /// Dropping a writer without `close()` writes what is buffered (best effort) and releases the
@@ -145,17 +199,45 @@ public final class SessionLogWriter {
         }
     }
 
-    /// Examines the last segment: cuts a torn tail, keeps appending to it when unsealed.
+    /// Examines the last segment: removes it when it holds no header (a crash right after creating
+    /// it), cuts a torn tail, keeps appending to it when unsealed.
     private func openLastSegment() throws(LogError) {
-        guard let last = try root.segmentPaths(session: session).last else { return }
-        let bytes = try Posix.readFile(last)
+        var paths = try root.segmentPaths(session: session)
+        var removed: [String] = []
+        var found: (path: String, bytes: [UInt8])?
+        while let last = paths.last {
+            let bytes = try Posix.readFile(last)
+            let headerless = bytes.withUnsafeBytes { SegmentScan.isHeaderless($0) }
+            guard headerless else {
+                found = (last, bytes)
+                break
+            }
+            // No header and no block: it holds no events, and the file name is needed again.
+            try Posix.removeFile(last)
+            Posix.remove(LogRoot.indexPath(forSegment: last))
+            if options.durability != .none { Posix.syncDirectory(directory) }
+            removed.append(last)
+            paths.removeLast()
+        }
+        guard let (last, bytes) = found else {
+            if let path = removed.first {
+                recovery = RecoveryReport(segmentPath: path, truncatedBytes: 0, droppedEvents: nil, damageKept: [], removedEmptySegments: removed)
+            }
+            return
+        }
         let scanned: (SegmentScan, SegmentIndex?) = try bytes.withBytes { (raw: UnsafeRawBufferPointer) throws(LogError) in
             let scan = try SegmentScan.scan(raw, path: last)
+            guard scan.header.sessionID == session else {
+                throw LogError.corrupt(path: last, offset: 34, reason: "the segment belongs to session \(scan.header.sessionID.debugDescription), not \(session.debugDescription)")
+            }
+            if let named = LoadedSegment.sequence(fromName: last), named != scan.header.firstSequence {
+                throw LogError.corrupt(path: last, offset: 16, reason: "the file name says the segment starts at sequence \(named), its header says \(scan.header.firstSequence)")
+            }
             guard !scan.isSealed else { return (scan, nil) }
-            return (scan, try BlockDecoding.buildIndex(raw, scan, path: last))
+            return (scan, BlockDecoding.buildIndex(raw, scan, path: last))
         }
         let scan = scanned.0
-        var report = RecoveryReport(segmentPath: last, truncatedBytes: 0, droppedEvents: nil, damageKept: [])
+        var report = RecoveryReport(segmentPath: last, truncatedBytes: 0, droppedEvents: nil, damageKept: [], removedEmptySegments: removed)
         for damage in scan.damage {
             if case .tornTail(_, let count, let events) = damage {
                 report.truncatedBytes = count
@@ -184,34 +266,64 @@ public final class SessionLogWriter {
                 blockNames: index.entries.map { $0.names.map { index.names[$0] } })
             writtenSequence = scan.nextSequence
         }
-        if report.truncatedBytes > 0 || !report.damageKept.isEmpty { recovery = report }
+        if report.truncatedBytes > 0 || !report.damageKept.isEmpty || !removed.isEmpty { recovery = report }
     }
 
     /// Events buffered and not yet written.
     public var pendingCount: Int { pending.count }
 
-    /// Buffers an event; writes a block when `blockMaxEvents` are buffered. When that write fails the
-    /// event stays buffered.
+    /// Buffers an event; writes a block when a block's worth (events or bytes) is buffered. When that
+    /// write fails the event stays buffered. An event over ``EventLimits`` is refused and not buffered.
     public func append(_ event: MetricEvent) throws(LogError) {
         guard !closed else { throw .invalidInput("the writer for session \(session) is closed") }
+        let size = try Self.measure(event)
         pending.append(event)
-        if pending.count >= options.blockMaxEvents { try writeBlocks(all: false) }
+        pendingSizes.append(size)
+        pendingBytes += size
+        if blockIsDue { try writeBlocks(all: false) }
     }
 
-    /// Buffers events in order, then writes every full block. When a write fails, every event stays buffered.
+    /// Checks every event against ``EventLimits`` (refusing the whole batch, with nothing buffered,
+    /// when one fails), buffers them in order, then writes every full block. When a write fails,
+    /// every event stays buffered.
     public func append(contentsOf events: some Sequence<MetricEvent>) throws(LogError) {
         guard !closed else { throw .invalidInput("the writer for session \(session) is closed") }
-        pending.append(contentsOf: events)
+        var batch: [MetricEvent] = []
+        var sizes: [Int] = []
+        for event in events {
+            sizes.append(try Self.measure(event))
+            batch.append(event)
+        }
+        pending.append(contentsOf: batch)
+        pendingSizes.append(contentsOf: sizes)
+        pendingBytes += sizes.reduce(0, +)
         try writeBlocks(all: false)
     }
+
+    /// An upper bound of the bytes an event adds to a block payload; throws when it is over the limits.
+    private static func measure(_ event: MetricEvent) throws(LogError) -> Int {
+        try EventLimits.check(event)
+        var size = event.name.utf8.count + BlockPayload.columnBytesPerEvent + 5
+        for tag in event.tags { size += tag.key.utf8.count + tag.value.utf8.count + 10 + BlockPayload.tagColumnBytesPerEvent }
+        if case .custom(let data) = event.value { size += JSONText.encodedLength(data) + 10 }
+        return size
+    }
+
+    private var blockIsDue: Bool { pending.count >= options.blockMaxEvents || pendingBytes >= options.blockMaxBytes }
 
     /// Drops up to `count` of the oldest buffered events (after writes failed and the caller gave up
     /// on them); returns how many were dropped. Sequence numbers stay contiguous.
     @discardableResult
     public func discardOldest(_ count: Int) -> Int {
         let dropped = min(count, pending.count)
-        pending.removeFirst(dropped)
+        removePending(dropped)
         return dropped
+    }
+
+    private func removePending(_ count: Int) {
+        pendingBytes -= pendingSizes[0..<count].reduce(0, +)
+        pending.removeFirst(count)
+        pendingSizes.removeFirst(count)
     }
 
     /// Writes buffered events as a block, fsyncs under `.onFlush`/`.everyBlock`, and rewrites the
@@ -234,10 +346,50 @@ public final class SessionLogWriter {
         try sealCurrentSegment()
     }
 
+    /// The state of the session's files, to return to when a batch of appends must be undone.
+    struct Checkpoint {
+        let segmentFiles: Set<String>
+        let openSegment: (path: String, size: Int, index: [UInt8]?)?
+    }
+
+    /// Where the session's files stand now (everything appended so far written).
+    func checkpoint() throws(LogError) -> Checkpoint {
+        let files = Set(try root.segmentPaths(session: session))
+        let open = segment.map { ($0.file.path, $0.size, try? Posix.readFile(LogRoot.indexPath(forSegment: $0.file.path))) }
+        return Checkpoint(segmentFiles: files, openSegment: open)
+    }
+
+    /// Undoes everything written since `checkpoint` (new segments removed, the segment that was open
+    /// cut back and its index restored; a directory this writer made removed), then releases the
+    /// lock. The writer is closed afterwards. Best effort: a file that cannot be restored is left
+    /// for `recover`, which never loses a readable event.
+    func rollBack(to checkpoint: Checkpoint) {
+        closed = true
+        removePending(pending.count)
+        segment?.file.close()
+        segment = nil
+        let current = (try? root.segmentPaths(session: session)) ?? []
+        for path in current where !checkpoint.segmentFiles.contains(path) {
+            Posix.remove(path)
+            Posix.remove(LogRoot.indexPath(forSegment: path))
+        }
+        if let open = checkpoint.openSegment, let file = try? OpenFile(path: open.path, flags: O_WRONLY) {
+            try? file.truncate(to: open.size)
+            if options.durability != .none { try? file.sync() }
+            let indexPath = LogRoot.indexPath(forSegment: open.path)
+            if let index = open.index { try? Posix.writeAtomically(indexPath, index, sync: options.durability != .none) } else { Posix.remove(indexPath) }
+        }
+        if createdDirectory, ((try? root.segmentPaths(session: session)) ?? []).isEmpty {
+            for name in (try? Posix.listDirectory(directory)) ?? [] { Posix.remove(directory + "/" + name) }
+            rmdir(directory)
+        }
+        lock.close()
+    }
+
     /// Closes files and the lock without writing anything more.
     func abandon() {
         closed = true
-        pending.removeAll()
+        removePending(pending.count)
         segment?.file.close()
         segment = nil
         lock.close()
@@ -307,18 +459,20 @@ public final class SessionLogWriter {
         return OpenSegment(file: file, header: stored, size: bytes.count, blocks: [], blockNames: [])
     }
 
-    /// Writes buffered events in blocks of at most `blockMaxEvents`: only full blocks unless `all`.
+    /// Writes buffered events in blocks of at most `blockMaxEvents` events and `blockMaxBytes` bytes:
+    /// only full blocks unless `all`.
     private func writeBlocks(all: Bool) throws(LogError) {
-        while pending.count >= options.blockMaxEvents || (all && !pending.isEmpty) {
-            let count = min(pending.count, options.blockMaxEvents)
-            try writeBlock(pending[0..<count])
-            pending.removeFirst(count)
+        while blockIsDue || (all && !pending.isEmpty) {
+            let count = try writeBlock(pending[0..<min(pending.count, options.blockMaxEvents)])
+            removePending(count)
             writtenSequence += UInt64(count)
         }
     }
 
-    private func writeBlock(_ events: ArraySlice<MetricEvent>) throws(LogError) {
-        let encoded = BlockPayload.encodeBlock(events)
+    /// Writes a block of a prefix of `candidates` (as many as fit the byte limit); returns how many.
+    private func writeBlock(_ candidates: ArraySlice<MetricEvent>) throws(LogError) -> Int {
+        let encoded = BlockPayload.encodeBlock(candidates, byteBudget: options.blockMaxBytes)
+        let events = candidates.prefix(encoded.count)
         let payload = encoded.bytes
         let compressed: [UInt8]
         do {
@@ -356,6 +510,7 @@ public final class SessionLogWriter {
         current.blockNames.append(names)
         current.size += framed.count
         if options.durability == .everyBlock { try current.file.sync() }
+        return events.count
     }
 }
 

@@ -9,12 +9,11 @@ public enum TimeExpression {
         if text == "now" { return now }
         guard text.hasPrefix("-") else { return nil }
         let body = text.dropFirst()
-        let units: [(String, Double)] = [("ns", 1), ("us", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9), ("d", 86400e9), ("w", 604800e9)]
-        for (suffix, scale) in units where body.hasSuffix(suffix) {
-            guard let amount = Double(body.dropLast(suffix.count)), amount.isFinite, amount >= 0 else { continue }
-            let nanoseconds = amount * scale
-            guard nanoseconds < 9e18 else { return nil }
-            return MetricTimestamp(nanosecondsSinceEpoch: now.nanosecondsSinceEpoch &- Int64(nanoseconds.rounded()))
+        for (suffix, scale) in Duration.unitSeconds where body.hasSuffix(suffix) {
+            guard let amount = Double(body.dropLast(suffix.count)), amount >= 0 else { continue }
+            guard let duration = Duration.seconds(checked: amount * scale) else { return nil }
+            let (instant, overflow) = now.nanosecondsSinceEpoch.subtractingReportingOverflow(duration.totalNanoseconds)
+            return overflow ? nil : MetricTimestamp(nanosecondsSinceEpoch: instant)
         }
         return nil
     }

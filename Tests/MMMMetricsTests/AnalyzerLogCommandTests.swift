@@ -168,6 +168,6 @@ struct AnalyzerLogCommandTests {
         #expect(process.terminationStatus == 1)  // one line was skipped
         #expect(stderr.contains("stdin:3:"))
         #expect(try readSession(directory.root, "live").count == 3)
-        #expect(try LogMaintenance(root: directory.root).summaries().first?.lastSegmentSealed == true)
+        #expect(try LogMaintenance(root: directory.root).summaries().sessions.first?.lastSegmentSealed == true)
     }
 }

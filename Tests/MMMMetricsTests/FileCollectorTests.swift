@@ -26,7 +26,7 @@ struct FileCollectorTests {
         #expect(collector.statistics.written == 3)
         #expect(collector.statistics.errors == 0)
         try await collector.close()
-        #expect(try LogMaintenance(root: directory.root).summaries().first?.lastSegmentSealed == true)
+        #expect(try LogMaintenance(root: directory.root).summaries().sessions.first?.lastSegmentSealed == true)
     }
 
     @Test("CollectorConfig.file(path:) resolves once the factory is installed")

@@ -54,7 +54,7 @@ struct LogStorageTests {
         try writeSession(directory.root, "s", second)
         #expect(sameEvents(try readSession(directory.root, "s"), first + second))
         #expect(try directory.root.segmentPaths(session: "s").count == 2)
-        let summary = try #require(try LogMaintenance(root: directory.root).summaries().first)
+        let summary = try #require(try LogMaintenance(root: directory.root).summaries().sessions.first)
         #expect(summary.events == first.count + second.count)
         #expect(summary.segments == 2)
         #expect(summary.lastSegmentSealed)
@@ -336,12 +336,12 @@ struct LogStorageTests {
         #expect(stats.compressionRatio > 0)
         let onlyB = try maintenance.statistics(session: "b")
         #expect(onlyB.sessions == 1)
-        let summaries = try maintenance.summaries()
+        let summaries = try maintenance.summaries().sessions
         #expect(summaries.map(\.session) == ["a", "b"])
         #expect(summaries[0].firstTimestamp == EventGenerator.cookSession(iterations: 4, seed: 1).first?.timestamp?.nanosecondsSinceEpoch)
         #expect(LogStatistics().bytesPerEvent == 0)
         #expect(LogStatistics().compressionRatio == 0)
-        #expect(try LogMaintenance(root: LogRoot(path: directory.path + "/none")).summaries().isEmpty)
+        #expect(try LogMaintenance(root: LogRoot(path: directory.path + "/none")).summaries().sessions.isEmpty)
     }
 
     @Test("blocks that do not compress are stored raw and read back")
@@ -358,7 +358,7 @@ struct LogStorageTests {
         let directory = TemporaryDirectory()
         try writeSession(directory.root, "s", EventGenerator.cookSession(iterations: 1, seed: 1))
         let path = try #require(try directory.root.segmentPaths(session: "s").first)
-        for garbage in [Array("not a segment at all, just text".utf8), Array(Format.segmentMagic) + [2, 0], []] {
+        for garbage in [Array("not a segment at all, just text".utf8), Array(Format.segmentMagic) + [2, 0] + Array(repeating: 9, count: 40)] {
             Corrupter.write(path, garbage)
             do {
                 _ = try readSession(directory.root, "s")
@@ -368,6 +368,16 @@ struct LogStorageTests {
             }
             #expect(try LogMaintenance(root: directory.root).verify().contains { $0.file.hasSuffix(".seg") })
         }
+        // An empty file, a zeroed one or a header cut short holds no events (a crash right after creating
+        // the segment): readers skip it, verify names it, recover removes it.
+        for headerless in [[], [UInt8](repeating: 0, count: 4096), Array(Format.segmentMagic) + [1, 0]] {
+            Corrupter.write(path, headerless)
+            #expect(try readSession(directory.root, "s").isEmpty)
+            #expect(try LogMaintenance(root: directory.root).verify().contains { $0.message.contains("an empty segment") })
+        }
+        #expect(try LogMaintenance(root: directory.root).recover().first?.description.contains("removed an empty segment") == true)
+        #expect(try directory.root.segmentPaths(session: "s").isEmpty)
+        try writeSession(directory.root, "s", EventGenerator.cookSession(iterations: 1, seed: 1))
         #expect(throws: LogError.self) { try readSession(directory.root, "missing") }
     }
 }
@@ -428,7 +438,7 @@ struct LogEdgeTests {
         #expect(!read.contains { $0.name == "dropped" || $0.name == "kept" })
         let sequences = try LogReader(root: directory.root).events(session: "s").map(\.sequence)
         #expect(sequences == (0..<UInt64(sequences.count)).map { $0 })
-        let summary = try #require(try LogMaintenance(root: directory.root).summaries().first)
+        let summary = try #require(try LogMaintenance(root: directory.root).summaries().sessions.first)
         #expect(!summary.lastSegmentSealed)
     }
 
@@ -459,15 +469,26 @@ struct LogEdgeTests {
         try writeSession(directory.root, "b", EventGenerator.cookSession(iterations: 1, seed: 2))
         let a = try #require(try directory.root.segmentPaths(session: "a").first)
         let b = try #require(try directory.root.segmentPaths(session: "b").first)
-        // A copy of b's segment in a's stream, named as if it continued a's sequence far later.
+        // A copy of b's segment in a's stream, its header rewritten to continue a's sequence far later.
         let foreign = Posix.parent(of: a) + "/" + LogRoot.segmentFileName(firstSequence: 500)
-        Corrupter.write(foreign, Corrupter.bytes(b))
+        let bBytes = Corrupter.bytes(b)
+        var header = try bBytes.withUnsafeBytes { try SegmentHeader.decode($0, path: b) }
+        let blocks = bBytes[header.size...]
+        header.firstSequence = 500
+        Corrupter.write(foreign, header.encoded() + blocks)
         // And a's first segment loses its seal.
         Corrupter.write(a, Array(Corrupter.bytes(a).dropLast(Format.sealSize)))
         let problems = try LogMaintenance(root: directory.root).verify(session: "a")
         #expect(problems.contains { $0.message.contains("segment header names session \"b\"") })
         #expect(problems.contains { $0.message.contains("not sealed, but later segments exist") })
-        #expect(problems.contains { $0.message.contains("starts at sequence 0, the previous segment ended at") })
+        #expect(problems.contains { $0.message.contains("starts at sequence 500, the previous segment ended at") })
+        // A segment whose file name disagrees with its header cannot be placed: verify and readers say so.
+        let misnamed = Posix.parent(of: a) + "/" + LogRoot.segmentFileName(firstSequence: 900)
+        Corrupter.write(misnamed, Corrupter.bytes(foreign))
+        #expect(try LogMaintenance(root: directory.root).verify(session: "a").contains {
+            $0.message.contains("the file name says the segment starts at sequence 900, its header says 500")
+        })
+        #expect(throws: LogError.self) { try readSession(directory.root, "a") }
         #expect(LogMaintenance(source: directory.root).source.location == directory.root.path)
         #expect(problems.first?.description.hasPrefix("a ") == true)
     }

@@ -170,3 +170,14 @@ func runAnalyzer(_ arguments: [String], stdin: Data? = nil, environment: [String
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
 }
+
+/// Runs blocking or CPU-heavy test work on a thread of its own, so it does not hold one of the few
+/// threads of Swift's cooperative pool (two on a two-core machine) that other tests' tasks, such as
+/// a collector's writing task, need to make progress.
+func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread { continuation.resume(with: Result { try body() }) }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+}

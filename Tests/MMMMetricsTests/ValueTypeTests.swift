@@ -105,8 +105,13 @@ struct ValueTypeTests {
     @Test("timestamps and durations convert exactly")
     func time() {
         let timestamp = MetricTimestamp(secondsSinceEpoch: 1.5)
-        #expect(timestamp.nanosecondsSinceEpoch == 1_500_000_000)
-        #expect(timestamp.secondsSinceEpoch == 1.5)
+        #expect(timestamp?.nanosecondsSinceEpoch == 1_500_000_000)
+        #expect(timestamp?.secondsSinceEpoch == 1.5)
+        // Outside Int64 nanoseconds (and NaN): nil, never a trap.
+        #expect(MetricTimestamp(secondsSinceEpoch: 1e300) == nil)
+        #expect(MetricTimestamp(secondsSinceEpoch: -9.3e9) == nil)
+        #expect(MetricTimestamp(secondsSinceEpoch: .nan) == nil)
+        #expect(MetricTimestamp(secondsSinceEpoch: 9.2e9)?.nanosecondsSinceEpoch == 9_200_000_000_000_000_000)
         #expect(MetricTimestamp(nanosecondsSinceEpoch: 1) < MetricTimestamp(nanosecondsSinceEpoch: 2))
         let now = MetricTimestamp.now().secondsSinceEpoch
         #expect(abs(now - Date().timeIntervalSince1970) < 5)

@@ -1,0 +1,71 @@
+public import MMMMetrics
+public import MMMMetricsLog
+
+/// A query's answer as `mmm-analyze query` prints it: a table of the group keys and the value, JSON
+/// `{"rows": [{"group": {key: value}, "value": V, "count": N}], "skipped_events": N, "skipped_places": N}`
+/// (values that are whole numbers below 10^15 as JSON integers), or CSV.
+public struct QueryAnswer: TabularOutput, Sendable, Hashable {
+    /// The engine's result.
+    public var result: AggregateResult
+    /// The `by` keys, in the query's order.
+    public var groupBy: [String]
+
+    /// An answer to print.
+    public init(result: AggregateResult, groupBy: [String]) {
+        self.result = result
+        self.groupBy = groupBy
+    }
+
+    /// A value as the table and CSV print it: whole numbers without a fraction.
+    static func number(_ value: Double) -> String {
+        if value.isFinite, value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+        return "\(value)"
+    }
+
+    public var columns: [String] { groupBy + ["value"] }
+
+    public var rows: [[String]] {
+        result.rows.map { row in groupBy.map { row.group[$0] ?? "" } + [Self.number(row.value)] }
+    }
+
+    public var textTable: String {
+        result.rows.isEmpty ? "no rows" : TextTable.render(columns.map { $0.uppercased() }, rows)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case rows
+        case skippedEvents = "skipped_events"
+        case skippedPlaces = "skipped_places"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        let rows: [JSONValue] = result.rows.map { row in
+            var group: [String: JSONValue] = [:]
+            for key in groupBy { group[key] = .string(row.group[key] ?? "") }
+            let value: JSONValue = row.value.isFinite && row.value == row.value.rounded() && abs(row.value) < 1e15
+                ? .integer(Int64(row.value)) : .double(row.value)
+            return .object(["group": .object(group), "value": value, "count": .integer(Int64(row.count))])
+        }
+        try container.encode(rows, forKey: .rows)
+        try container.encode(result.skipped.events, forKey: .skippedEvents)
+        try container.encode(result.skipped.places, forKey: .skippedPlaces)
+    }
+}
+
+/// How a session report is written.
+public enum ReportFormat: String, Sendable, Hashable, CaseIterable {
+    case text, json, markdown, html
+}
+
+extension SessionReport {
+    /// The report in `format`, ending with a newline.
+    public func rendered(as format: ReportFormat) -> String {
+        switch format {
+        case .text: text()
+        case .json: JSONText.encode(json()) + "\n"
+        case .markdown: markdown()
+        case .html: html()
+        }
+    }
+}

@@ -1,0 +1,22 @@
+import ArgumentParser
+import MMMMetricsLegacy
+import MMMMetrics
+import MMMMetricsLog
+
+struct ImportLegacyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import-legacy",
+        abstract: "Import MMM's old .mmm/metrics/current.json or history.json (or a directory holding them) as catalog events.",
+        discussion: "Every file is converted before anything is written; the mapping is in docs/LEGACY.md.")
+
+    @OptionGroup var logOptions: LogOptions
+    @Option(help: "The session to append the events to.") var session: String
+    @Argument(help: "current.json, history.json, or a directory holding them.") var path: String
+
+    func run() async throws {
+        try await reportingErrors {
+            let result = try LegacyImport.importFiles(at: path, into: try logOptions.writableRoot(), session: session)
+            Console.error("imported \(result.events) events from \(result.files.joined(separator: ", ")) into session \(session)")
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import MMMMetrics
+import MMMMetricsLog
+
+struct IngestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Append NDJSON events (one per line) to the log.",
+        discussion: """
+            Without --follow the whole input is validated first: an invalid line is an error naming its \
+            line number, and nothing from that input is written. With --follow, input is read as it \
+            arrives (a pipe from another program) and flushed every --flush-interval; a bad line is \
+            reported and skipped, and the exit code is 1 if any was.
+            """
+    )
+
+    @OptionGroup var logOptions: LogOptions
+    @Option(help: "The session for lines without a \"session\" key.") var session: String?
+    @Flag(help: "Read a stream continuously until it ends.") var follow = false
+    @Option(help: "With --follow: how often to flush (e.g. 1s, 250ms).") var flushInterval: String = "1s"
+    @Option(help: "fsync policy: none, flush, block.") var durability: LogDurability = .onFlush
+    @Option(help: "Start a new segment past this many bytes.") var segmentBytes: Int = 64 << 20
+    @Option(help: "Start a new segment when the current one is older than this (e.g. 1h).") var segmentAge: String = "1h"
+    @Option(help: "Events per block, 1 to \(LogWriterOptions.maximumBlockEvents).") var blockEvents: Int = 32_768
+    @Option(help: "zstd level for blocks, 1-19.") var level: Int32 = 6
+    @Argument(help: "An NDJSON file, or - for standard input (the default).") var file: String = "-"
+
+    func validate() throws {
+        do {
+            try writerOptions().validate()
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        if follow { _ = try parseDurationOption(flushInterval, option: "--flush-interval") }
+    }
+
+    private func writerOptions() throws -> LogWriterOptions {
+        LogWriterOptions(
+            segmentMaxBytes: segmentBytes, segmentMaxAge: try parseDurationOption(segmentAge, option: "--segment-age", allowZero: true),
+            blockMaxEvents: blockEvents, compressionLevel: level, durability: durability)
+    }
+
+    func run() async throws {
+        try await reportingErrors {
+            let options = try writerOptions()
+            let source = file == "-" ? "stdin" : file
+            let root = try logOptions.writableRoot()
+            if follow {
+                let descriptor: Int32 = file == "-" ? 0 : open(file, O_RDONLY)
+                guard descriptor >= 0 else { throw CommandFailure("cannot open \(file): \(String(cString: strerror(errno)))") }
+                let report = try NDJSONTransfer.follow(
+                    descriptor: descriptor, source: source, into: root, defaultSession: session,
+                    flushInterval: try parseDurationOption(flushInterval, option: "--flush-interval"), options: options
+                ) { Console.error("mmm-analyze: skipped \($0)") }
+                printSummary(report)
+                if report.skippedLines > 0 { throw ExitCode(1) }
+                return
+            }
+            let bytes: [UInt8]
+            if file == "-" {
+                bytes = Array(FileHandle.standardInput.readDataToEndOfFile())
+            } else {
+                guard let data = FileManager.default.contents(atPath: file) else {
+                    throw CommandFailure("cannot open \(file): \(String(cString: strerror(errno)))")
+                }
+                bytes = Array(data)
+            }
+            printSummary(try NDJSONTransfer.ingest(bytes, source: source, into: root, defaultSession: session, options: options))
+        }
+    }
+
+    private func printSummary(_ report: IngestReport) {
+        for entry in report.sessions { Console.error("ingested \(entry.events) events into session \(entry.id)") }
+        if report.sessions.isEmpty { Console.error("no events in the input") }
+        if report.skippedLines > 0 { Console.error("skipped \(report.skippedLines) invalid lines") }
+    }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import MMMMetrics
+import MMMMetricsAnalysis
+import MMMMetricsLog
+
+struct QueryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "query",
+        abstract: "Evaluate a query over stored sessions.",
+        discussion: """
+            QUERY is  agg(selector) [by (tag, …)] [since T] [until T] [top N | bottom N]  — for example
+              p95(command.duration) by (command)
+              count(error) by (session) since -7d
+              max(iteration.duration) by (session, iteration) top 5
+            See docs/QUERY.md for the grammar and the functions.
+            """)
+
+    @OptionGroup var logOptions: LogOptions
+    @OptionGroup var damage: DamageOptions
+    @Option(help: "Only this session.") var session: String?
+    @Option(help: "table, json or csv.") var format: TableFormat = .table
+    @Argument(help: "The query.") var query: String
+
+    func run() async throws {
+        let parsed: ParsedQuery
+        do {
+            parsed = try QueryParser.parse(query)
+        } catch {
+            Console.error("mmm-analyze: query \(error)")
+            throw ExitCode(2)
+        }
+        try await reportingErrors {
+            let source = try logOptions.source()
+            if let session, try source.segments(session: session).isEmpty { throw source.missingSessionError(session) }
+            let showProgress = isatty(2) == 1
+            var lastShown = 0
+            let result = try QueryEngine(source: source).run(
+                parsed, sessions: session.map { [$0] } ?? [], mode: damage.mode, warning: damage.warn
+            ) { events in
+                if showProgress, events - lastShown >= 1_000_000 {
+                    lastShown = events
+                    FileHandle.standardError.write(Data("\rreplayed \(events) events…".utf8))
+                }
+            }
+            if lastShown > 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            if !result.skipped.isEmpty {
+                Console.error("mmm-analyze: warning: the answer leaves out \(result.skipped.events) events"
+                    + (result.skipped.placesOfUnknownSize > 0 ? " or more" : "") + " in \(result.skipped.places) damaged places (see above; --strict fails instead)")
+            }
+            try Console.write(try QueryAnswer(result: result, groupBy: parsed.groupBy).rendered(as: format))
+        }
+    }
+}

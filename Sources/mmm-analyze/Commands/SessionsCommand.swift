@@ -1,0 +1,23 @@
+import ArgumentParser
+import MMMMetrics
+import MMMMetricsLog
+
+struct SessionsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "sessions", abstract: "List the sessions in the log.")
+
+    @OptionGroup var logOptions: LogOptions
+    @OptionGroup var damage: DamageOptions
+    @Option(help: "table, json or csv.") var format: TableFormat = .table
+
+    func run() async throws {
+        try await reportingErrors {
+            let source = try logOptions.source(allowMissing: true)
+            let list = try LogMaintenance(source: source).summaries(mode: damage.mode, warning: damage.warn)
+            if format == .table, list.sessions.isEmpty {
+                try Console.write("no sessions in \(source.location)\n")
+                return
+            }
+            try Console.write(try list.rendered(as: format))
+        }
+    }
+}

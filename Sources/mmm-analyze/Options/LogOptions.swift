@@ -1,0 +1,34 @@
+import ArgumentParser
+import Foundation
+import MMMMetrics
+import MMMMetricsLog
+
+/// `--log DIR|ARCHIVE`, shared by every subcommand.
+struct LogOptions: ParsableArguments {
+    @Option(name: .long, help: "The log root, or an archive to read in place (default: $MMM_METRICS_DIR, else .mmm/metrics).")
+    var log: String?
+
+    var root: LogRoot { LogRoot.resolve(log, environment: ProcessInfo.processInfo.environment) }
+
+    /// What reading commands read: an archive when the path is a file, else the log root; a root
+    /// that does not exist is an error unless `allowMissing`.
+    func source(allowMissing: Bool = false) throws -> any LogSource {
+        try LogRoot.openSource(root.path, allowMissing: allowMissing)
+    }
+
+    /// The log root, for commands that write; an archive is refused with a clear error.
+    func writableRoot() throws -> LogRoot {
+        try LogRoot.openWritable(root.path)
+    }
+}
+
+/// `--strict`, for every command that reads stored events.
+struct DamageOptions: ParsableArguments {
+    @Flag(help: "Fail on damaged data instead of skipping it with a warning on standard error.")
+    var strict = false
+
+    var mode: ReadMode { strict ? .strict : .lenient }
+
+    /// Prints a warning about skipped data on standard error.
+    func warn(_ warning: ReadWarning) { Console.error("mmm-analyze: \(warning)") }
+}
