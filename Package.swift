@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "MMMMetricsCore", targets: ["MMMMetricsCore"]),
         .library(name: "MMMMetricsTesting", targets: ["MMMMetricsTesting"]),
         .library(name: "MMMSwiftMetrics", targets: ["MMMSwiftMetrics"]),
+        .library(name: "MMMMetricsLogFormat", targets: ["MMMMetricsLogFormat"]),
         .library(name: "MMMMetricsLog", targets: ["MMMMetricsLog"]),
         .library(name: "MMMMetricsAnalysis", targets: ["MMMMetricsAnalysis"]),
         .library(name: "MMMMetricsLegacy", targets: ["MMMMetricsLegacy"]),
@@ -49,31 +50,34 @@ let package = Package(
             dependencies: ["MMMMetricsCore", .product(name: "CoreMetrics", package: "swift-metrics")],
             swiftSettings: strict
         ),
-        // The event log: binary format, segments, index, recovery, the file collector, NDJSON.
-        .target(name: "MMMMetricsLog", dependencies: ["MMMMetrics", "CZstd"], swiftSettings: strict),
+        // The log's binary format as pure codecs, no file I/O: bytes, CRC32C, zstd, blocks, segment
+        // headers, seals, indexes, archive records (docs/FORMAT.md).
+        .target(name: "MMMMetricsLogFormat", dependencies: ["MMMMetricsCore", "CZstd"], swiftSettings: strict),
+        // The log on files: writing, reading, recovery, maintenance, NDJSON, archives, the file collector.
+        .target(name: "MMMMetricsLog", dependencies: ["MMMMetricsCore", "MMMMetricsLogFormat"], swiftSettings: strict),
         // Reducers, the query language and its engine, reports.
-        .target(name: "MMMMetricsAnalysis", dependencies: ["MMMMetricsLog"], swiftSettings: strict),
+        .target(name: "MMMMetricsAnalysis", dependencies: ["MMMMetricsCore", "MMMMetricsLogFormat", "MMMMetricsLog"], swiftSettings: strict),
         // MMM's old .mmm/metrics files, both ways.
-        .target(name: "MMMMetricsLegacy", dependencies: ["MMMMetricsAnalysis"], swiftSettings: strict),
+        .target(name: "MMMMetricsLegacy", dependencies: ["MMMMetricsCore", "MMMMetricsLog", "MMMMetricsAnalysis"], swiftSettings: strict),
         .systemLibrary(
             name: "CZstd",
             pkgConfig: "libzstd",
-            providers: [.apt(["libzstd-dev"])]
+            providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]
         ),
         // The analyzer CLI: parses arguments and prints; the work is in the libraries.
         .executableTarget(
             name: "mmm-analyze",
             dependencies: [
-                "MMMMetricsLog", "MMMMetricsAnalysis", "MMMMetricsLegacy",
+                "MMMMetricsCore", "MMMMetricsLog", "MMMMetricsAnalysis", "MMMMetricsLegacy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),
         // The seeded cook-like workload generator behind the size and speed figures.
-        .target(name: "MMMWorkload", dependencies: ["MMMMetrics"], path: "Tools/WorkloadKit", swiftSettings: strict),
+        .target(name: "MMMWorkload", dependencies: ["MMMMetricsCore"], path: "Tools/WorkloadKit", swiftSettings: strict),
         .executableTarget(
             name: "mmm-workload",
-            dependencies: ["MMMMetricsLog", "MMMWorkload"],
+            dependencies: ["MMMMetricsCore", "MMMMetricsLog", "MMMWorkload"],
             path: "Tools/Workload",
             swiftSettings: strict
         ),

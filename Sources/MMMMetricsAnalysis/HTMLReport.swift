@@ -1,4 +1,4 @@
-import MMMMetrics
+import MMMMetricsCore
 import MMMMetricsLog
 
 extension SessionReport {

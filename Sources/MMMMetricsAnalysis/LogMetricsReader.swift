@@ -1,4 +1,4 @@
-public import MMMMetrics
+public import MMMMetricsCore
 public import MMMMetricsLog
 
 /// A log root or an archive as a ``MetricsReader``: the questions a person asks with

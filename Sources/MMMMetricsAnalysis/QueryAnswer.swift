@@ -1,4 +1,4 @@
-public import MMMMetrics
+public import MMMMetricsCore
 public import MMMMetricsLog
 
 /// A query's answer as `mmm-analyze query` prints it: a table of the group keys and the value, JSON

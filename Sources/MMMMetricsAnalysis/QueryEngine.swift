@@ -1,4 +1,4 @@
-public import MMMMetrics
+public import MMMMetricsCore
 public import MMMMetricsLog
 
 /// What to aggregate: the general form behind both the query language and ``MetricsQuery``.

@@ -1,4 +1,4 @@
-public import MMMMetrics
+public import MMMMetricsCore
 import MMMMetricsLog
 
 /// A parsed query of the query language (docs/QUERY.md):

@@ -1,4 +1,4 @@
-public import MMMMetrics
+public import MMMMetricsCore
 public import MMMMetricsLog
 
 /// An event as replay hands it to reducers: with the session (stream) it belongs to and its

@@ -1,4 +1,4 @@
-public import MMMMetrics
+public import MMMMetricsCore
 public import MMMMetricsLog
 
 /// Per-command timings of a session: every `command.duration`, by its `command` tag.

@@ -1,4 +1,4 @@
-public import MMMMetrics
+public import MMMMetricsCore
 public import MMMMetricsAnalysis
 public import MMMMetricsLog
 import Foundation

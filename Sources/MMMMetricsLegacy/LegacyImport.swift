@@ -1,4 +1,4 @@
-public import MMMMetrics
+public import MMMMetricsCore
 public import MMMMetricsLog
 
 /// A legacy file that cannot be imported: which file and why.

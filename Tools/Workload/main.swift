@@ -4,7 +4,7 @@
 //
 //   swift run -c release mmm-workload --events 2000000 --sessions 20 --seed 1 --ndjson w.ndjson --log w-log
 import Foundation
-import MMMMetrics
+import MMMMetricsCore
 import MMMMetricsLog
 import MMMWorkload
 

@@ -3,7 +3,7 @@
 // It accounts the information content of every random draw (the sum of -log2 p), a floor for any
 // lossless encoding of the events it makes. Used by `mmm-workload` and the benchmarks.
 import Foundation
-public import MMMMetrics
+public import MMMMetricsCore
 
 /// SplitMix64 with information accounting: every draw adds its -log2 p to `bits`.
 struct Random {

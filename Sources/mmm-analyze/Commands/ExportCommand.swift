@@ -1,5 +1,5 @@
 import ArgumentParser
-import MMMMetrics
+import MMMMetricsCore
 import MMMMetricsLegacy
 import MMMMetricsLog
 

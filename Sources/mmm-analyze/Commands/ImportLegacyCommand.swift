@@ -1,6 +1,6 @@
 import ArgumentParser
 import MMMMetricsLegacy
-import MMMMetrics
+import MMMMetricsCore
 import MMMMetricsLog
 
 struct ImportLegacyCommand: AsyncParsableCommand {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import MMMMetrics
+import MMMMetricsCore
 import MMMMetricsLog
 
 struct IngestCommand: AsyncParsableCommand {

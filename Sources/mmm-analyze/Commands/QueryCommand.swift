@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import MMMMetrics
+import MMMMetricsCore
 import MMMMetricsAnalysis
 import MMMMetricsLog
 

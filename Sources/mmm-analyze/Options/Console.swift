@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import MMMMetrics
+import MMMMetricsCore
 import MMMMetricsLog
 
 /// Standard output and error. Output that cannot be written (a full disk, a closed pipe) is an

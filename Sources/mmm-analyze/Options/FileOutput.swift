@@ -1,4 +1,4 @@
-import MMMMetrics
+import MMMMetricsCore
 import MMMMetricsLog
 
 /// Files a command writes its answer to (`-o FILE`).

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import MMMMetrics
+import MMMMetricsCore
 import MMMMetricsLog
 
 /// `--log DIR|ARCHIVE`, shared by every subcommand.

@@ -1,0 +1,209 @@
+/// A recursive-descent JSON parser over UTF-8 bytes.
+package struct JSONParser {
+    package let bytes: UnsafeRawBufferPointer
+    package var position = 0
+    package static let maximumDepth = 512
+
+    package init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    package func error(_ reason: String, at offset: Int? = nil) -> JSONSyntaxError {
+        JSONSyntaxError(offset: offset ?? position, in: bytes, reason: reason)
+    }
+
+    package var current: UInt8? { position < bytes.count ? bytes[position] : nil }
+
+    package mutating func skipWhitespace() {
+        while position < bytes.count {
+            switch bytes[position] {
+            case 0x20, 0x09, 0x0A, 0x0D: position += 1
+            default: return
+            }
+        }
+    }
+
+    package mutating func expect(_ literal: String, value: JSONValue) throws(JSONSyntaxError) -> JSONValue {
+        for byte in literal.utf8 {
+            guard current == byte else { throw error("invalid literal, expected \(literal)") }
+            position += 1
+        }
+        return value
+    }
+
+    package mutating func value(depth: Int) throws(JSONSyntaxError) -> JSONValue {
+        guard depth < Self.maximumDepth else { throw error("nesting deeper than \(Self.maximumDepth)") }
+        guard let byte = current else { throw error("unexpected end of input, expected a value") }
+        switch byte {
+        case UInt8(ascii: "{"): return try object(depth: depth)
+        case UInt8(ascii: "["): return try array(depth: depth)
+        case UInt8(ascii: "\""): return .string(try string())
+        case UInt8(ascii: "t"): return try expect("true", value: .bool(true))
+        case UInt8(ascii: "f"): return try expect("false", value: .bool(false))
+        case UInt8(ascii: "n"): return try expect("null", value: .null)
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
+        default: throw error("unexpected character '\(Character(Unicode.Scalar(byte)))', expected a value")
+        }
+    }
+
+    package mutating func object(depth: Int) throws(JSONSyntaxError) -> JSONValue {
+        position += 1
+        var members: [String: JSONValue] = [:]
+        skipWhitespace()
+        if current == UInt8(ascii: "}") {
+            position += 1
+            return .object(members)
+        }
+        while true {
+            skipWhitespace()
+            let keyOffset = position
+            guard current == UInt8(ascii: "\"") else { throw error("expected a string key") }
+            let key = try string()
+            skipWhitespace()
+            guard current == UInt8(ascii: ":") else { throw error("expected ':' after key \"\(key)\"") }
+            position += 1
+            skipWhitespace()
+            let member = try value(depth: depth + 1)
+            guard members.updateValue(member, forKey: key) == nil else { throw error("duplicate key \"\(key)\"", at: keyOffset) }
+            skipWhitespace()
+            switch current {
+            case UInt8(ascii: ","): position += 1
+            case UInt8(ascii: "}"):
+                position += 1
+                return .object(members)
+            default: throw error("expected ',' or '}' in an object")
+            }
+        }
+    }
+
+    package mutating func array(depth: Int) throws(JSONSyntaxError) -> JSONValue {
+        position += 1
+        var items: [JSONValue] = []
+        skipWhitespace()
+        if current == UInt8(ascii: "]") {
+            position += 1
+            return .array(items)
+        }
+        while true {
+            skipWhitespace()
+            items.append(try value(depth: depth + 1))
+            skipWhitespace()
+            switch current {
+            case UInt8(ascii: ","): position += 1
+            case UInt8(ascii: "]"):
+                position += 1
+                return .array(items)
+            default: throw error("expected ',' or ']' in an array")
+            }
+        }
+    }
+
+    package mutating func hex4() throws(JSONSyntaxError) -> UInt32 {
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            guard let byte = current else { throw error("unexpected end of input in \\u escape") }
+            let digit: UInt32
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
+            default: throw error("invalid hex digit in \\u escape")
+            }
+            value = value << 4 | digit
+            position += 1
+        }
+        return value
+    }
+
+    package mutating func string() throws(JSONSyntaxError) -> String {
+        let start = position
+        position += 1
+        // Fast path: no escapes.
+        var scan = position
+        while scan < bytes.count {
+            let byte = bytes[scan]
+            if byte == UInt8(ascii: "\"") {
+                let raw = UnsafeRawBufferPointer(rebasing: bytes[position..<scan])
+                guard let text = String(validating: raw.bindMemory(to: UInt8.self), as: UTF8.self) else {
+                    throw error("string is not valid UTF-8", at: start)
+                }
+                if raw.contains(where: { $0 < 0x20 }) { throw error("control character in a string", at: start) }
+                position = scan + 1
+                return text
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            scan += 1
+        }
+        var output: [UInt8] = []
+        while true {
+            guard let byte = current else { throw error("unterminated string", at: start) }
+            position += 1
+            switch byte {
+            case UInt8(ascii: "\""):
+                guard let text = String(validating: output, as: UTF8.self) else { throw error("string is not valid UTF-8", at: start) }
+                return text
+            case UInt8(ascii: "\\"):
+                guard let escape = current else { throw error("unterminated escape", at: start) }
+                position += 1
+                switch escape {
+                case UInt8(ascii: "\""): output.append(0x22)
+                case UInt8(ascii: "\\"): output.append(0x5C)
+                case UInt8(ascii: "/"): output.append(0x2F)
+                case UInt8(ascii: "b"): output.append(0x08)
+                case UInt8(ascii: "f"): output.append(0x0C)
+                case UInt8(ascii: "n"): output.append(0x0A)
+                case UInt8(ascii: "r"): output.append(0x0D)
+                case UInt8(ascii: "t"): output.append(0x09)
+                case UInt8(ascii: "u"):
+                    var scalar = try hex4()
+                    if (0xD800..<0xDC00).contains(scalar) {
+                        guard current == UInt8(ascii: "\\") else { throw error("unpaired surrogate in \\u escape") }
+                        position += 1
+                        guard current == UInt8(ascii: "u") else { throw error("unpaired surrogate in \\u escape") }
+                        position += 1
+                        let low = try hex4()
+                        guard (0xDC00..<0xE000).contains(low) else { throw error("invalid low surrogate in \\u escape") }
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    }
+                    guard let unicode = Unicode.Scalar(scalar) else { throw error("invalid \\u escape") }
+                    output.append(contentsOf: String(Character(unicode)).utf8)
+                default: throw error("invalid escape '\\\(Character(Unicode.Scalar(escape)))'")
+                }
+            case 0..<0x20: throw error("control character in a string", at: position - 1)
+            default: output.append(byte)
+            }
+        }
+    }
+
+    package mutating func number() throws(JSONSyntaxError) -> JSONValue {
+        let start = position
+        var isInteger = true
+        if current == UInt8(ascii: "-") { position += 1 }
+        func digits(_ parser: inout JSONParser) -> Int {
+            var count = 0
+            while let byte = parser.current, byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
+                parser.position += 1
+                count += 1
+            }
+            return count
+        }
+        let integerStart = position
+        let integerDigits = digits(&self)
+        guard integerDigits > 0 else { throw error("expected digits in a number", at: start) }
+        if integerDigits > 1, bytes[integerStart] == UInt8(ascii: "0") { throw error("leading zero in a number", at: start) }
+        if current == UInt8(ascii: ".") {
+            isInteger = false
+            position += 1
+            guard digits(&self) > 0 else { throw error("expected digits after '.'", at: start) }
+        }
+        if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
+            isInteger = false
+            position += 1
+            if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { position += 1 }
+            guard digits(&self) > 0 else { throw error("expected digits in an exponent", at: start) }
+        }
+        let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
+        if isInteger, let integer = Int64(text) { return .integer(integer) }
+        // Double("1e400") is infinity, not nil: a number beyond the Double range is refused, not stored as infinity.
+        guard let double = Double(text), double.isFinite else { throw error("number \(text.prefix(40)) is out of the range of a 64-bit float", at: start) }
+        return .double(double)
+    }
+}

@@ -1,0 +1,241 @@
+public import MMMMetricsCore
+public import MMMMetricsLogFormat
+import Synchronization
+
+/// Records events into a session's stream in the event log (`CollectorConfig.file(path:)`).
+///
+/// Guarantees:
+/// - `record` never does I/O and never waits beyond `overflow`'s bound: events go into a buffer of at
+///   most `bufferSize` events, written by the collector's own task every `flushInterval` or when a
+///   block's worth is buffered. When the buffer is full, `.drop` drops the event (counted) and
+///   `.wait(d)` waits up to `d` for room, then drops.
+/// - I/O errors (disk full, permission denied) never reach the code that records: they are
+///   reported to the error handler, counted, and `flush()` throws them (a registry counts them too).
+///   Unwritten events stay buffered (within `bufferSize`, beyond which the oldest are dropped and
+///   counted) and writing resumes by itself when the cause clears.
+/// - A failed write is cut back from the segment, so data flushed earlier is never damaged.
+public final class FileMetricsCollector: MetricsCollector, Sendable {
+    /// What to do with an event when the buffer is full.
+    public enum OverflowPolicy: Sendable, Hashable {
+        /// Drop it and count it.
+        case drop
+        /// Wait up to this long for room, then drop and count.
+        case wait(Duration)
+    }
+
+    /// Collector settings.
+    public struct Options: Sendable, Hashable {
+        /// The writer's settings.
+        public var writer: LogWriterOptions
+        /// Events buffered at most.
+        public var bufferSize: Int
+        /// How often buffered events are written and flushed on their own.
+        public var flushInterval: Duration
+        /// The full-buffer policy.
+        public var overflow: OverflowPolicy
+
+        /// Settings; defaults follow `MetricsConfig`'s.
+        public init(writer: LogWriterOptions = LogWriterOptions(), bufferSize: Int = 100_000, flushInterval: Duration = .seconds(1),
+                    overflow: OverflowPolicy = .drop) {
+            self.writer = writer
+            self.bufferSize = bufferSize
+            self.flushInterval = flushInterval
+            self.overflow = overflow
+        }
+    }
+
+    /// Counts of what happened to events.
+    public struct Statistics: Sendable, Hashable {
+        /// Events written to the log.
+        public var written: Int
+        /// Events dropped (full buffer, or given up after failures).
+        public var dropped: Int
+        /// Events refused because they are over ``EventLimits`` (each reported to the error handler).
+        public var rejected: Int = 0
+        /// Failed writes or flushes.
+        public var errors: Int
+        /// The last error.
+        public var lastError: String?
+    }
+
+    private struct State {
+        var queue: [MetricEvent] = []
+        var accepted: UInt64 = 0  // events accepted so far (queue positions are accepted - queue.count ..< accepted)
+        var written: UInt64 = 0
+        var flushers: [(target: UInt64, continuation: CheckedContinuation<LogError?, Never>)] = []
+        var flushRequested = false
+        var closed = false
+        var statistics = Statistics(written: 0, dropped: 0, errors: 0, lastError: nil)
+    }
+
+    /// The log root.
+    public let root: LogRoot
+    /// The session written.
+    public let session: String
+    /// The settings.
+    public let options: Options
+    private let state = Mutex(State())
+    private let writer: Mutex<SessionLogWriter>
+    private let wakeup = WakeupSignal()
+    private let errorHandler: MetricsErrorHandler?
+    private let worker = Mutex<Task<Void, Never>?>(nil)
+
+    /// Opens the session for writing (taking its lock) and starts the writing task.
+    public init(root: LogRoot, session: String, options: Options = Options(), errorHandler: MetricsErrorHandler? = nil) throws(LogError) {
+        self.root = root
+        self.session = session
+        self.options = options
+        self.errorHandler = errorHandler
+        writer = Mutex(try SessionLogWriter(root: root, session: session, options: options.writer))
+        let task = Task.detached { [self] in await self.run() }
+        worker.withLock { $0 = task }
+    }
+
+    /// What happened to events so far.
+    public var statistics: Statistics { state.withLock { $0.statistics } }
+
+    /// What opening the session repaired (a torn tail cut), if anything.
+    public var recovery: RecoveryReport? { writer.withLock { $0.recovery } }
+
+    public func record(_ event: MetricEvent) async throws {
+        try await record(contentsOf: [event])
+    }
+
+    public func record(contentsOf events: [MetricEvent]) async throws {
+        var remaining = events[...]
+        let deadline: ContinuousClock.Instant? = if case .wait(let bound) = options.overflow { .now + bound } else { nil }
+        while !remaining.isEmpty {
+            let (taken, wake) = state.withLock { state -> (Int, Bool) in
+                if state.closed { return (0, false) }
+                let room = max(0, options.bufferSize - state.queue.count)
+                let taken = min(room, remaining.count)
+                state.queue.append(contentsOf: remaining.prefix(taken))
+                state.accepted += UInt64(taken)
+                return (taken, state.queue.count >= options.writer.blockMaxEvents)
+            }
+            remaining = remaining.dropFirst(taken)
+            if wake { wakeup.signal() }
+            guard !remaining.isEmpty else { return }
+            if let deadline, ContinuousClock.now < deadline, !state.withLock({ $0.closed }) {
+                wakeup.signal()
+                try? await Task.sleep(for: .milliseconds(1))
+                continue
+            }
+            let dropped = remaining.count
+            let total = state.withLock { state in
+                state.statistics.dropped += dropped
+                return state.statistics.dropped
+            }
+            if total == dropped || total & (total - 1) == 0 {
+                errorHandler?(CollectorFailure(collector: "file:\(session)", operation: .overflow,
+                                               message: "buffer of \(options.bufferSize) events is full; \(total) event(s) dropped so far"))
+            }
+            return
+        }
+    }
+
+    /// Returns once every event recorded before the call is written (and fsynced per the durability
+    /// setting); throws the I/O error when writing failed.
+    public func flush() async throws {
+        let error: LogError? = await withCheckedContinuation { continuation in
+            let immediate: Bool = state.withLock { state in
+                if state.written >= state.accepted && state.closed { return true }
+                state.flushers.append((state.accepted, continuation))
+                state.flushRequested = true
+                return false
+            }
+            if immediate { continuation.resume(returning: nil) } else { wakeup.signal() }
+        }
+        if let error { throw error }
+    }
+
+    /// Writes what is buffered, seals the segment and releases the session's lock.
+    public func close() async throws {
+        try? await flush()
+        state.withLock { $0.closed = true }
+        wakeup.signal()
+        await worker.withLock { $0 }?.value
+        try writer.withLock { writer throws(LogError) in try writer.close() }
+    }
+
+    // MARK: The writing task
+
+    private func run() async {
+        var nextFlush = ContinuousClock.now + options.flushInterval
+        while true {
+            let wait = nextFlush - ContinuousClock.now
+            if wait > .zero { await wakeup.wait(timeout: wait) }
+            let (batch, flushNow, closed, takenThrough) = state.withLock { state -> ([MetricEvent], Bool, Bool, UInt64) in
+                let batch = state.queue
+                state.queue.removeAll(keepingCapacity: true)
+                let flushNow = state.flushRequested
+                state.flushRequested = false
+                return (batch, flushNow, state.closed, state.accepted)
+            }
+            let due = ContinuousClock.now >= nextFlush
+            let flushed = flushNow || due || closed
+            let error = write(batch, flush: flushed)
+            if flushed { nextFlush = ContinuousClock.now + options.flushInterval }
+            let unwritten = UInt64(writer.withLock { $0.pendingCount })
+            let waiting = state.withLock { state -> [(CheckedContinuation<LogError?, Never>, LogError?)] in
+                guard flushed else { return [] }
+                if error == nil { state.written = takenThrough - min(unwritten, takenThrough) }
+                var resumed: [(CheckedContinuation<LogError?, Never>, LogError?)] = []
+                state.flushers.removeAll { flusher in
+                    if error != nil || flusher.target <= state.written {
+                        resumed.append((flusher.continuation, error))
+                        return true
+                    }
+                    return false
+                }
+                return resumed
+            }
+            for (continuation, error) in waiting { continuation.resume(returning: error) }
+            if closed, state.withLock({ $0.queue.isEmpty }) { return }
+        }
+    }
+
+    /// Appends a batch and optionally flushes; on failure reports and keeps what it can within the buffer bound.
+    private func write(_ batch: [MetricEvent], flush: Bool) -> LogError? {
+        // Events the log cannot store are refused one by one, so they cannot fail the batch they came in.
+        var batch = batch
+        var rejections: [String] = []
+        batch.removeAll { event in
+            guard let violation = EventLimits.violation(event) else { return false }
+            rejections.append(violation)
+            return true
+        }
+        if !rejections.isEmpty {
+            state.withLock { $0.statistics.rejected += rejections.count }
+            for violation in rejections {
+                errorHandler?(CollectorFailure(collector: "file:\(session)", operation: .record, message: "event refused: \(violation)"))
+            }
+        }
+        let result: (error: LogError?, written: Int, discarded: Int) = writer.withLock { writer in
+            let before = writer.writtenSequence
+            var failure: LogError?
+            do throws(LogError) {
+                try writer.append(contentsOf: batch)
+                if flush { try writer.flush() }
+            } catch {
+                failure = error
+            }
+            // Whatever did not reach the file stays buffered in the writer, within the buffer bound.
+            let excess = writer.pendingCount - options.bufferSize
+            let discarded = excess > 0 ? writer.discardOldest(excess) : 0
+            return (failure, Int(writer.writtenSequence - before), discarded)
+        }
+        state.withLock { state in
+            state.statistics.written += result.written
+            state.statistics.dropped += result.discarded
+            if let error = result.error {
+                state.statistics.errors += 1
+                state.statistics.lastError = "\(error)"
+            }
+        }
+        if let error = result.error {
+            errorHandler?(CollectorFailure(collector: "file:\(session)", operation: .flush, message: "\(error)"))
+        }
+        return result.error
+    }
+}

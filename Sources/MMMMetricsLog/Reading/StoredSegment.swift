@@ -1,0 +1,244 @@
+public import MMMMetricsCore
+public import MMMMetricsLogFormat
+
+/// The state of a segment's index file relative to the segment.
+public enum IndexState: Sendable, Hashable, CustomStringConvertible {
+    /// Present and describing the segment as it is.
+    case valid
+    /// No index file.
+    case missing
+    /// Present but describing another state of the segment (fewer blocks, another header).
+    case stale(String)
+    /// Unreadable: bad magic, bad CRC, cut short.
+    case corrupt(String)
+
+    public var description: String {
+        switch self {
+        case .valid: "valid"
+        case .missing: "missing"
+        case .stale(let why): "stale (\(why))"
+        case .corrupt(let why): "corrupt (\(why))"
+        }
+    }
+}
+
+/// A segment file read into memory with its block list, from its index when that can be trusted,
+/// else from a scan of the bytes.
+struct LoadedSegment {
+    let path: String
+    let bytes: [UInt8]
+    let header: SegmentHeader
+    var blocks: [BlockLocation]
+    /// Metric names per block, where an index supplied them.
+    var blockNames: [Set<String>?]
+    var damage: [SegmentDamage]
+    var sealed: Bool
+    var indexState: IndexState
+
+    /// Where the next segment starts: the seal says so when there is one (even if blocks before it were lost).
+    var nextSequence: UInt64 {
+        if sealed, let seal = bytes.withUnsafeBytes({ SealRecord.validate($0, at: $0.count - Format.sealSize) }) {
+            return seal.nextSequence
+        }
+        return blocks.last.map { $0.header.firstSequence + UInt64($0.header.eventCount) } ?? header.firstSequence
+    }
+
+    /// Reads a segment. With `fullScan`, ignores the index for the block list (verify does this)
+    /// but still reports its state.
+    static func load(_ path: String, fullScan: Bool = false) throws(LogError) -> LoadedSegment {
+        try load(SegmentHandle(
+            name: path, bytes: { () throws(LogError) -> [UInt8] in try Posix.readFile(path) },
+            index: { try? Posix.readFile(LogRoot.indexPath(forSegment: path)) }), fullScan: fullScan)
+    }
+
+    /// What opening a segment found.
+    enum Opened {
+        /// A readable segment.
+        case loaded(LoadedSegment)
+        /// A file whose header never fully reached the disk (empty, cut short or zeroed) and that holds
+        /// no valid block: what a crash between creating a segment and writing its header leaves. It
+        /// holds no events; readers skip it and recovery removes it.
+        case headerless(path: String, size: Int)
+        /// A segment whose header is damaged or contradicts its file name: the events in it cannot be
+        /// placed in the session. The error names the file and the offset.
+        case unreadable(LogError)
+    }
+
+    /// Opens a segment, telling a headerless or damaged one apart; throws only I/O errors.
+    static func open(_ handle: SegmentHandle, fullScan: Bool = false) throws(LogError) -> Opened {
+        let bytes = try handle.bytes()
+        do {
+            return .loaded(try load(handle, bytes: bytes, fullScan: fullScan))
+        } catch {
+            guard case .corrupt = error else { throw error }
+            return bytes.withUnsafeBytes { SegmentScan.isHeaderless($0) } ? .headerless(path: handle.name, size: bytes.count) : .unreadable(error)
+        }
+    }
+
+    /// The first sequence number a segment's name gives (`…/00000000000000004711.seg` → 4711), if it has one.
+    static func sequence(fromName name: String) -> UInt64? {
+        guard name.hasSuffix(".seg") else { return nil }
+        let digits = name.dropLast(4).suffix(20)
+        guard digits.count == 20, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber) else { return nil }
+        return UInt64(digits)
+    }
+
+    /// Reads a segment from any source.
+    static func load(_ handle: SegmentHandle, fullScan: Bool = false) throws(LogError) -> LoadedSegment {
+        try load(handle, bytes: try handle.bytes(), fullScan: fullScan)
+    }
+
+    private static func load(_ handle: SegmentHandle, bytes: [UInt8], fullScan: Bool) throws(LogError) -> LoadedSegment {
+        let path = handle.name
+        return try bytes.withBytes { (raw: UnsafeRawBufferPointer) throws(LogError) in
+            let header = try SegmentHeader.decode(raw, path: path)
+            // The name orders segments; a header that disagrees would put its events in the wrong place.
+            if let named = sequence(fromName: path), named != header.firstSequence {
+                throw LogError.corrupt(path: path, offset: 16, reason: "the file name says the segment starts at sequence \(named), its header says \(header.firstSequence)")
+            }
+            let indexPath = path.hasSuffix(".seg") ? LogRoot.indexPath(forSegment: path) : path + ".idx"
+            var indexState = IndexState.missing
+            var index: SegmentIndex?
+            if let indexBytes = handle.indexBytes() {
+                do {
+                    index = try indexBytes.withBytes { (rawIndex: UnsafeRawBufferPointer) throws(LogError) in
+                        try SegmentIndex.decode(rawIndex, path: indexPath)
+                    }
+                    indexState = .valid
+                } catch {
+                    indexState = .corrupt("\(error)")
+                }
+            }
+            if let candidate = index, case .valid = indexState {
+                if let problem = Self.check(candidate, against: header, raw) {
+                    indexState = .stale(problem)
+                    index = nil
+                }
+            } else {
+                index = nil
+            }
+            if fullScan || index == nil {
+                let scan = try SegmentScan.scan(raw, path: path)
+                var names = [Set<String>?](repeating: nil, count: scan.blocks.count)
+                if let index {
+                    if index.matches(scan) {
+                        names = index.nameSets
+                    } else {
+                        indexState = .stale("does not match the segment's blocks")
+                    }
+                }
+                return LoadedSegment(path: path, bytes: bytes, header: header, blocks: scan.blocks, blockNames: names,
+                                     damage: scan.damage, sealed: scan.isSealed, indexState: indexState)
+            }
+            let trusted = index!
+            var blocks: [BlockLocation] = []
+            var damage: [SegmentDamage] = []
+            var expectedOffset = header.size
+            var expectedSequence = header.firstSequence
+            for entry in trusted.entries {
+                let (blockHeader, _) = BlockHeader.peek(raw, at: entry.offset)!
+                if entry.offset != expectedOffset {
+                    damage.append(.badRegion(
+                        offset: expectedOffset, resumeOffset: entry.offset,
+                        eventsLost: entry.firstSequence >= expectedSequence ? entry.firstSequence - expectedSequence : nil,
+                        reason: "not a valid block (the index skips it)"))
+                }
+                blocks.append(BlockLocation(offset: entry.offset, header: blockHeader))
+                expectedOffset = entry.offset + entry.length
+                expectedSequence = entry.firstSequence + UInt64(entry.eventCount)
+            }
+            var names = trusted.nameSets
+            guard !trusted.sealed, trusted.coveredBytes < raw.count else {
+                return LoadedSegment(path: path, bytes: bytes, header: header, blocks: blocks, blockNames: names,
+                                     damage: damage, sealed: trusted.sealed, indexState: indexState)
+            }
+            // The active segment grew after its index was written: scan the rest.
+            var rest = SegmentScan(header: header, blocks: [], seal: nil, damage: [], validEnd: trusted.coveredBytes, fileSize: raw.count)
+            rest.continueScan(raw, from: trusted.coveredBytes)
+            blocks += rest.blocks
+            names += rest.blocks.map { _ in nil }
+            return LoadedSegment(path: path, bytes: bytes, header: header, blocks: blocks, blockNames: names,
+                                 damage: damage + rest.damage, sealed: rest.isSealed,
+                                 indexState: .stale("covers \(trusted.coveredBytes) of \(raw.count) bytes"))
+        }
+    }
+
+    /// Why an index cannot be trusted for this segment, or `nil` when it can (cheap checks; CRCs are checked on read).
+    private static func check(_ index: SegmentIndex, against header: SegmentHeader, _ raw: UnsafeRawBufferPointer) -> String? {
+        guard index.segmentHeaderCRC == header.crc else { return "belongs to another segment header" }
+        guard index.coveredBytes <= raw.count else { return "covers \(index.coveredBytes) bytes, the segment has \(raw.count)" }
+        if index.sealed {
+            guard index.coveredBytes == raw.count, SealRecord.validate(raw, at: raw.count - Format.sealSize) != nil else {
+                return "says sealed, the segment does not end with its seal"
+            }
+        }
+        var previousEnd = header.size
+        for entry in index.entries {
+            guard entry.offset >= previousEnd, let (block, _) = BlockHeader.peek(raw, at: entry.offset),
+                block.totalLength == entry.length, block.eventCount == entry.eventCount, block.firstSequence == entry.firstSequence,
+                block.minTimestamp == entry.minTimestamp, block.maxTimestamp == entry.maxTimestamp,
+                entry.offset + entry.length <= index.coveredBytes
+            else { return "entry at offset \(entry.offset) does not match the block there" }
+            previousEnd = entry.offset + entry.length
+        }
+        return nil
+    }
+}
+
+/// A segment file read into memory and scanned (every block's CRC checked), for tools that work on
+/// the stored form directly: benchmarks that separate decompression from decoding, or a second
+/// implementation checking this one block by block.
+public struct StoredSegment: Sendable {
+    /// The file.
+    public let path: String
+    /// Its header.
+    public let header: SegmentHeader
+    /// Its valid blocks, in file order.
+    public let blocks: [BlockLocation]
+    /// Damage found by the scan.
+    public let damage: [SegmentDamage]
+    private let bytes: [UInt8]
+
+    /// Reads and scans a segment file.
+    public static func load(_ path: String) throws(LogError) -> StoredSegment {
+        let bytes = try Posix.readFile(path)
+        let scan = try bytes.withBytes { (raw: UnsafeRawBufferPointer) throws(LogError) in try SegmentScan.scan(raw, path: path) }
+        return StoredSegment(path: path, header: scan.header, blocks: scan.blocks, damage: scan.damage, bytes: bytes)
+    }
+
+    /// The segment's size in bytes.
+    public var size: Int { bytes.count }
+
+    /// Decompresses a block's payload (the binary encoding, not decoded further) into `buffer`,
+    /// which grows as needed; returns the payload's length.
+    @discardableResult
+    public func decompress(_ block: BlockLocation, into buffer: inout [UInt8]) throws(LogError) -> Int {
+        let size = block.header.decodedLength
+        if buffer.count < size { buffer = [UInt8](repeating: 0, count: size) }
+        let start = block.offset + Format.blockHeaderSize
+        let path = self.path
+        let failure: ZstdFailure? = bytes.withUnsafeBytes { raw -> ZstdFailure? in
+            let stored = UnsafeRawBufferPointer(rebasing: raw[start..<(start + block.header.storedLength)])
+            return buffer.withUnsafeMutableBytes { output -> ZstdFailure? in
+                if block.header.encoding == .raw {
+                    output.copyMemory(from: stored)
+                    return nil
+                }
+                do throws(ZstdFailure) {
+                    try ZstdDecoder.decompress(stored, expectedSize: size, into: output)
+                    return nil
+                } catch {
+                    return error
+                }
+            }
+        }
+        if let failure { throw .corrupt(path: path, offset: block.offset, reason: "\(failure)") }
+        return size
+    }
+
+    /// Decodes a block into columns.
+    public func decode(_ block: BlockLocation) throws(LogError) -> DecodedBlock {
+        let path = self.path
+        return try bytes.withBytes { (raw: UnsafeRawBufferPointer) throws(LogError) in try BlockDecoding.decode(raw, block, path: path) }
+    }
+}

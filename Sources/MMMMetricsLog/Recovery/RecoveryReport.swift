@@ -1,0 +1,26 @@
+public import MMMMetricsCore
+public import MMMMetricsLogFormat
+
+/// What opening a session for writing found and repaired.
+public struct RecoveryReport: Sendable, Hashable, CustomStringConvertible {
+    /// The segment that was examined (the session's last).
+    public var segmentPath: String
+    /// Bytes cut from a torn tail.
+    public var truncatedBytes: Int
+    /// Events in the cut tail, when its block header could be read.
+    public var droppedEvents: Int?
+    /// Damage left in place (bad blocks followed by valid ones are never deleted).
+    public var damageKept: [SegmentDamage]
+    /// Segment files removed because they held no header and no event (a crash right after creating them).
+    public var removedEmptySegments: [String] = []
+
+    public var description: String {
+        var parts: [String] = removedEmptySegments.map { "removed the empty segment \($0) (no header, no events)" }
+        if truncatedBytes > 0 {
+            parts.append("truncated a torn tail of \(truncatedBytes) bytes"
+                + (droppedEvents.map { " (\($0) events)" } ?? " (event count unknown)") + " from \(segmentPath)")
+        }
+        for damage in damageKept { parts.append("kept damage in \(segmentPath): \(damage)") }
+        return parts.isEmpty ? "\(segmentPath): nothing to repair" : parts.joined(separator: "; ")
+    }
+}

@@ -1,0 +1,25 @@
+public import MMMMetricsCore
+public import MMMMetricsLogFormat
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Injected write failures, for tests of disk-full and I/O-error handling: while a path prefix is
+/// registered, writes and fsyncs to files under it fail with the given errno.
+enum FaultInjection {
+    private static let failures = Mutex<[String: Int32]>([:])
+
+    /// Makes writes under `prefix` fail with `code` (e.g. `ENOSPC`), or stop failing with `nil`.
+    static func failWrites(under prefix: String, with code: Int32?) {
+        failures.withLock { $0[prefix] = code }
+    }
+
+    static func failure(for path: String) -> Int32? {
+        failures.withLock { table in
+            table.isEmpty ? nil : table.first { path.hasPrefix($0.key) }?.value
+        }
+    }
+}

@@ -1,0 +1,138 @@
+public import MMMMetricsCore
+
+/// The kind of a metric, as stored: the tag of ``MetricValue``.
+public enum StoredKind: UInt8, Sendable, Hashable {
+    case counter = 0
+    case gauge = 1
+    case timer = 2
+    case custom = 3
+
+    package init(_ value: MetricValue) {
+        switch value {
+        case .counter: self = .counter
+        case .gauge: self = .gauge
+        case .timer: self = .timer
+        case .custom: self = .custom
+        }
+    }
+}
+
+/// A metric of a block: a name with the kind of its events.
+public struct BlockMetric: Sendable, Hashable {
+    /// The metric name.
+    public let name: String
+    /// The kind of its events.
+    public let kind: StoredKind
+}
+
+/// A decoded block in columns: what replay and queries work on without building events.
+///
+/// `rawValues[i]` holds event i's value: a counter's `Int64` bits, a gauge's `Double` bits, a
+/// timer's nanoseconds as `Int64` bits, or for a custom event the index of its data among the block's
+/// custom events. Custom data stays JSON text until asked for.
+/// Tags are columns too: `tagColumns[k][i]` is 0 when event i has no tag `tagKeys[k]`, else the
+/// index of its value in `strings` plus one.
+public struct DecodedBlock: Sendable {
+    /// The sequence number of the first event; event i has `firstSequence + i`.
+    public let firstSequence: UInt64
+    /// The block's metrics, indexed by `metricOfEvent`.
+    public let metrics: [BlockMetric]
+    /// Each event's metric index.
+    public let metricOfEvent: [UInt32]
+    /// The block's string table (tag keys and values among them).
+    public let strings: [String]
+    /// The tag keys that occur in the block, ascending.
+    public let tagKeys: [String]
+    /// Per tag key, per event: 0 for absent, else the value's index in `strings` plus one.
+    public let tagColumns: [[UInt32]]
+    /// Each event's timestamp, nanoseconds since the Unix epoch.
+    public let timestamps: [Int64]
+    /// Each event's value bits (see the type's documentation).
+    public let rawValues: [UInt64]
+    /// The custom events' JSON texts, back to back.
+    package let customText: [UInt8]
+    /// Where each custom event's text starts in `customText` (one more entry marks the end).
+    package let customBounds: [Int]
+    /// Each event's kind, by metric (avoids touching the metric's name on hot paths).
+    package let kinds: [StoredKind]
+
+    /// The data of the `index`-th custom event of the block (parsed on each call).
+    public func customData(_ index: Int) -> JSONValue {
+        customText.withUnsafeBytes { raw in
+            let slice = UnsafeRawBufferPointer(rebasing: raw[customBounds[index]..<customBounds[index + 1]])
+            return (try? JSONText.parse(slice)) ?? .null
+        }
+    }
+
+    /// Every custom event's data, in event order; throws when a text is not valid JSON.
+    public func allCustomData() throws(JSONSyntaxError) -> [JSONValue] {
+        try customText.withBytes { (raw: UnsafeRawBufferPointer) throws(JSONSyntaxError) -> [JSONValue] in
+            var values: [JSONValue] = []
+            for index in 0..<(customBounds.count - 1) {
+                values.append(try JSONText.parse(UnsafeRawBufferPointer(rebasing: raw[customBounds[index]..<customBounds[index + 1]])))
+            }
+            return values
+        }
+    }
+
+    /// The number of events.
+    public var count: Int { timestamps.count }
+
+    /// The metric name of event `index`.
+    @inline(__always)
+    public func name(at index: Int) -> String { metrics[Int(metricOfEvent[index])].name }
+
+    /// The kind of event `index`.
+    @inline(__always)
+    public func kind(at index: Int) -> StoredKind { kinds[Int(metricOfEvent[index])] }
+
+    /// The value of tag `tagKeys[key]` on event `index`, or `nil`.
+    @inline(__always)
+    public func tagValue(key: Int, at index: Int) -> String? {
+        let reference = tagColumns[key][index]
+        return reference == 0 ? nil : strings[Int(reference) - 1]
+    }
+
+    /// The tags of event `index`.
+    public func tags(at index: Int) -> Tags {
+        var pairs: [Tag] = []
+        for key in tagKeys.indices {
+            let reference = tagColumns[key][index]
+            if reference != 0 { pairs.append(Tag(key: tagKeys[key], value: strings[Int(reference) - 1])) }
+        }
+        return pairs.isEmpty ? Tags() : Tags(presorted: pairs)
+    }
+
+    /// The value of event `index`.
+    public func value(at index: Int) -> MetricValue {
+        let raw = rawValues[index]
+        switch kind(at: index) {
+        case .counter: return .counter(Int64(bitPattern: raw))
+        case .gauge: return .gauge(Double(bitPattern: raw))
+        case .timer: return .timer(.nanoseconds(Int64(bitPattern: raw)))
+        case .custom: return .custom(customData(Int(raw)))
+        }
+    }
+
+    /// The number aggregations use for event `index`: counter and gauge values, timers in seconds, `nil` for custom.
+    @inline(__always)
+    public func numericValue(at index: Int) -> Double? {
+        let raw = rawValues[index]
+        switch kind(at: index) {
+        case .counter: return Double(Int64(bitPattern: raw))
+        case .gauge: return Double(bitPattern: raw)
+        case .timer: return Double(Int64(bitPattern: raw)) / 1e9
+        case .custom: return nil
+        }
+    }
+
+    /// Event `index` as a ``MetricEvent``.
+    public func event(at index: Int) -> MetricEvent {
+        MetricEvent(
+            name: name(at: index), value: value(at: index), tags: tags(at: index),
+            timestamp: MetricTimestamp(nanosecondsSinceEpoch: timestamps[index]))
+    }
+
+    /// Every event, in sequence order.
+    public var events: [MetricEvent] { (0..<count).map(event(at:)) }
+}

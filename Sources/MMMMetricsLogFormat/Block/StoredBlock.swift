@@ -1,0 +1,53 @@
+public import MMMMetricsCore
+
+/// Turns a block's stored bytes back into its payload and decodes it.
+package enum BlockDecoding {
+    /// Runs `body` on the block's decoded payload bytes (decompressing when needed).
+    package static func withPayload<T>(
+        _ segment: UnsafeRawBufferPointer, _ block: BlockLocation, path: String,
+        _ body: (UnsafeRawBufferPointer) throws(DecodeFailure) -> T
+    ) throws(LogError) -> T {
+        let start = block.offset + Format.blockHeaderSize
+        let stored = UnsafeRawBufferPointer(rebasing: segment[start..<(start + block.header.storedLength)])
+        func corrupt(_ reason: String) -> LogError { .corrupt(path: path, offset: block.offset, reason: reason) }
+        switch block.header.encoding {
+        case .raw:
+            do { return try body(stored) } catch { throw corrupt("block payload: \(error)") }
+        case .zstd:
+            let size = block.header.decodedLength
+            // One scratch buffer per thread, reused across blocks: a fresh one per block costs page faults.
+            let buffer = ScratchBuffer.current.bytes(atLeast: max(size, 1))
+            do {
+                try ZstdDecoder.decompress(stored, expectedSize: size, into: buffer)
+            } catch {
+                throw corrupt("block payload: \(error)")
+            }
+            do { return try body(UnsafeRawBufferPointer(rebasing: buffer[0..<size])) } catch { throw corrupt("block payload: \(error)") }
+        }
+    }
+
+    /// The block's events, in columns.
+    package static func decode(_ segment: UnsafeRawBufferPointer, _ block: BlockLocation, path: String) throws(LogError) -> DecodedBlock {
+        let decoded = try withPayload(segment, block, path: path) { payload throws(DecodeFailure) in
+            try BlockPayload.decode(payload, firstSequence: block.header.firstSequence)
+        }
+        guard decoded.count == block.header.eventCount else {
+            throw .corrupt(path: path, offset: block.offset, reason: "block header says \(block.header.eventCount) events, payload holds \(decoded.count)")
+        }
+        return decoded
+    }
+
+    /// The distinct metric names in the block.
+    package static func names(_ segment: UnsafeRawBufferPointer, _ block: BlockLocation, path: String) throws(LogError) -> [String] {
+        let decoded = try decode(segment, block, path: path)
+        var seen = Set<String>()
+        return decoded.metrics.compactMap { seen.insert($0.name).inserted ? $0.name : nil }
+    }
+
+    /// An index built from a scan by decoding every block's names. A block that does not decode gets
+    /// no names (unknown: never skipped by name), so reading it still reports the damage.
+    package static func buildIndex(_ segment: UnsafeRawBufferPointer, _ scan: SegmentScan, path: String) -> SegmentIndex {
+        let names = scan.blocks.map { block in (try? self.names(segment, block, path: path)) ?? [] }
+        return SegmentIndex(scan: scan, blockNames: names)
+    }
+}
