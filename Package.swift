@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // The core API: standard library, Foundation and Synchronization only.
@@ -54,7 +55,11 @@ let package = Package(
         // headers, seals, indexes, archive records (docs/FORMAT.md).
         .target(name: "MMMMetricsLogFormat", dependencies: ["MMMMetricsCore", "CZstd"], swiftSettings: strict),
         // The log on files: writing, reading, recovery, maintenance, NDJSON, archives, the file collector.
-        .target(name: "MMMMetricsLog", dependencies: ["MMMMetricsCore", "MMMMetricsLogFormat"], swiftSettings: strict),
+        .target(
+            name: "MMMMetricsLog",
+            dependencies: ["MMMMetricsCore", "MMMMetricsLogFormat", .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: strict
+        ),
         // Reducers, the query language and its engine, reports.
         .target(name: "MMMMetricsAnalysis", dependencies: ["MMMMetricsCore", "MMMMetricsLogFormat", "MMMMetricsLog"], swiftSettings: strict),
         // MMM's old .mmm/metrics files, both ways.

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// A point in time: nanoseconds since the Unix epoch, UTC.
 public struct MetricTimestamp: Sendable, Hashable, Comparable, Codable {
     /// Nanoseconds since 1970-01-01T00:00:00Z.
@@ -24,9 +18,7 @@ public struct MetricTimestamp: Sendable, Hashable, Comparable, Codable {
 
     /// The current wall-clock time (`CLOCK_REALTIME`).
     public static func now() -> MetricTimestamp {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return MetricTimestamp(nanosecondsSinceEpoch: Int64(spec.tv_sec) &* 1_000_000_000 &+ Int64(spec.tv_nsec))
+        MetricTimestamp(nanosecondsSinceEpoch: WallClock.nanosecondsSinceEpoch())
     }
 
     /// Seconds since the Unix epoch.

@@ -1,20 +1,6 @@
 public import MMMMetricsCore
 public import MMMMetricsAnalysis
 public import MMMMetricsLog
-import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// Small file helpers for the legacy adapter.
-enum FileSystem {
-    static func list(_ path: String) throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: path) }
-
-    static func read(_ path: String) throws -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: path) else { throw CocoaError(.fileReadNoSuchFile) }
-        return Array(data)
-    }
-}
 
 /// The latest value of every metric of a session: what MMM's `current.json` holds.
 public struct LatestValuesReducer: MetricsReducer {
@@ -103,9 +89,8 @@ public enum LegacyExport {
         session: String, source: any LogSource, to path: String, mode: ReadMode = .lenient, warning: (ReadWarning) -> Void = { _ in }
     ) throws {
         let json = try currentJSON(session: session, source: source, mode: mode, warning: warning)
-        let parent = URL(fileURLWithPath: path).deletingLastPathComponent()
         do {
-            try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+            try FileSystem.makeDirectories(FileSystem.parent(of: path))
             try AtomicFile.write(Array((JSONText.encode(json) + "\n").utf8), to: path)
         } catch {
             throw LegacyError(path: path, message: "cannot be written: \(error)")

@@ -239,7 +239,7 @@ public enum LegacyImport {
     public static func importFiles(at path: String, into root: LogRoot, session: String) throws -> Result {
         var files: [String] = []
         var isDirectory = false
-        if let entries = try? FileSystem.list(path) {
+        if let entries = try? FileSystem.listDirectory(path) {
             isDirectory = true
             for name in ["history.json", "current.json"] where entries.contains(name) { files.append(path + "/" + name) }
             guard !files.isEmpty else { throw LegacyError(path: path, message: "holds neither current.json nor history.json") }
@@ -248,7 +248,7 @@ public enum LegacyImport {
         var events: [MetricEvent] = []
         for file in files {
             let bytes: [UInt8]
-            do { bytes = try FileSystem.read(file) } catch { throw LegacyError(path: file, message: "cannot be read: \(error)") }
+            do { bytes = try FileSystem.readFile(file) } catch { throw LegacyError(path: file, message: "cannot be read: \(error)") }
             let converted = try Self.events(fromFile: file, bytes: bytes)
             for event in converted {
                 if let violation = EventLimits.violation(event) { throw LegacyError(path: file, message: "cannot be stored: \(violation)") }

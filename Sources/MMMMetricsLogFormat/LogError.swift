@@ -1,4 +1,4 @@
-public import MMMMetricsCore
+import MMMMetricsCore
 
 /// What went wrong with a log, naming the file and, where it applies, the byte offset.
 public enum LogError: Error, Sendable, Hashable, CustomStringConvertible {

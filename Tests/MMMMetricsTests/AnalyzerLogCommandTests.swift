@@ -113,7 +113,7 @@ struct AnalyzerLogCommandTests {
         let path = try #require(try directory.root.segmentPaths(session: "s1").first)
         let bytes = Corrupter.bytes(path)
         Corrupter.write(path, bytes + [1, 2, 3, 4, 5])
-        Posix.remove(LogRoot.indexPath(forSegment: path))
+        FileSystem.remove(LogRoot.indexPath(forSegment: path))
         let bad = try runAnalyzer(["verify", "--log", log, "--session", "s1"])
         #expect(bad.status == 1)
         let problems = bad.out.split(separator: "\n")

@@ -403,7 +403,7 @@ struct HardeningTests {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: analyzerPath())
             process.arguments = arguments + ["--log", root.path]
-            process.standardOutput = try #require(FileHandle(forWritingAtPath: "/dev/full"))
+            process.standardOutput = FileHandle(forWritingAtPath: "/dev/full")
             let errors = Pipe()
             process.standardError = errors
             try process.run()

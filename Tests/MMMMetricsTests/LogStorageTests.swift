@@ -97,7 +97,7 @@ struct LogStorageTests {
         let indexPath = LogRoot.indexPath(forSegment: path)
         for cut in goodSize..<fullBytes.count {
             Corrupter.write(path, Array(fullBytes.prefix(cut)))
-            Posix.remove(indexPath)
+            FileSystem.remove(indexPath)
             let reopened = try SessionLogWriter(root: directory.root, session: "s")
             if cut > goodSize {
                 let report = try #require(reopened.recovery, "cut at \(cut)")
@@ -177,7 +177,7 @@ struct LogStorageTests {
         #expect(Corrupter.bytes(path).count == before)
         #expect(actions.first?.actions.contains { $0.contains("kept damage") } == true)
         // Without the index, a scan finds the same: the gap is reported, later blocks are read.
-        Posix.remove(LogRoot.indexPath(forSegment: path))
+        FileSystem.remove(LogRoot.indexPath(forSegment: path))
         var scanWarnings: [ReadWarning] = []
         let rescanned = try LogReader(root: directory.root).events(session: "s", mode: .lenient) { scanWarnings.append($0) }
         #expect(rescanned.count == read.count)
@@ -192,7 +192,7 @@ struct LogStorageTests {
         let paths = try directory.root.segmentPaths(session: "s")
         #expect(paths.count >= 2)
         let maintenance = LogMaintenance(root: directory.root)
-        Posix.remove(LogRoot.indexPath(forSegment: paths[0]))
+        FileSystem.remove(LogRoot.indexPath(forSegment: paths[0]))
         Corrupter.write(LogRoot.indexPath(forSegment: paths[1]), Array("garbage".utf8))
         // A stale index: the one of another segment.
         if paths.count > 2 { Corrupter.write(LogRoot.indexPath(forSegment: paths[2]), Corrupter.bytes(LogRoot.indexPath(forSegment: paths[1]))) }
@@ -470,7 +470,7 @@ struct LogEdgeTests {
         let a = try #require(try directory.root.segmentPaths(session: "a").first)
         let b = try #require(try directory.root.segmentPaths(session: "b").first)
         // A copy of b's segment in a's stream, its header rewritten to continue a's sequence far later.
-        let foreign = Posix.parent(of: a) + "/" + LogRoot.segmentFileName(firstSequence: 500)
+        let foreign = FileSystem.parent(of: a) + "/" + LogRoot.segmentFileName(firstSequence: 500)
         let bBytes = Corrupter.bytes(b)
         var header = try bBytes.withUnsafeBytes { try SegmentHeader.decode($0, path: b) }
         let blocks = bBytes[header.size...]
@@ -483,7 +483,7 @@ struct LogEdgeTests {
         #expect(problems.contains { $0.message.contains("not sealed, but later segments exist") })
         #expect(problems.contains { $0.message.contains("starts at sequence 500, the previous segment ended at") })
         // A segment whose file name disagrees with its header cannot be placed: verify and readers say so.
-        let misnamed = Posix.parent(of: a) + "/" + LogRoot.segmentFileName(firstSequence: 900)
+        let misnamed = FileSystem.parent(of: a) + "/" + LogRoot.segmentFileName(firstSequence: 900)
         Corrupter.write(misnamed, Corrupter.bytes(foreign))
         #expect(try LogMaintenance(root: directory.root).verify(session: "a").contains {
             $0.message.contains("the file name says the segment starts at sequence 900, its header says 500")
@@ -526,9 +526,9 @@ struct LogEdgeTests {
         let directory = TemporaryDirectory()
         let path = directory.path + "/file"
         Corrupter.write(path, Array(repeating: 7, count: 100_000))
-        #expect(try Posix.readFile(path).count == 100_000)
-        #expect(throws: LogError.self) { try Posix.readFile(directory.path + "/missing") }
-        #expect(throws: LogError.self) { try Posix.listDirectory(directory.path + "/missing") }
-        #expect(throws: LogError.self) { try Posix.makeDirectories("/proc/mmm-cannot") }
+        #expect(try FileSystem.readFile(path).count == 100_000)
+        #expect(throws: LogError.self) { try FileSystem.readFile(directory.path + "/missing") }
+        #expect(throws: LogError.self) { try FileSystem.listDirectory(directory.path + "/missing") }
+        #expect(throws: LogError.self) { try FileSystem.makeDirectories("/proc/mmm-cannot") }
     }
 }

@@ -1,10 +1,5 @@
-public import MMMMetricsCore
+import MMMMetricsCore
 public import MMMMetricsLogFormat
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A session archive read in place: a ``LogSource`` with one session.
 ///
@@ -23,7 +18,7 @@ public struct ArchiveSource: LogSource {
     /// Opens an archive; throws ``LogError/corrupt(path:offset:reason:)`` naming the offset of the first problem.
     public init(path: String) throws(LogError) {
         self.path = path
-        let file = try OpenFile(path: path, flags: O_RDONLY)
+        let file = try OpenFile(path: path, mode: .read)
         let size = try file.fileSize()
         func corrupt(_ offset: Int, _ reason: String) -> LogError { .corrupt(path: path, offset: offset, reason: reason) }
         func read(_ offset: Int, _ count: Int) throws(LogError) -> [UInt8] {
@@ -115,7 +110,7 @@ public struct ArchiveSource: LogSource {
 
     /// An entry's data, with its CRC checked.
     static func data(of entry: ArchiveEntry, in path: String) throws(LogError) -> [UInt8] {
-        let file = try OpenFile(path: path, flags: O_RDONLY)
+        let file = try OpenFile(path: path, mode: .read)
         let bytes = try file.read(at: entry.offset, count: entry.length)
         guard CRC32C.checksum(bytes) == entry.crc else {
             throw .corrupt(path: path, offset: entry.offset, reason: "CRC mismatch in entry \(entry.name)")

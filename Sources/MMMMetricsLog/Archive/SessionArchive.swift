@@ -1,10 +1,5 @@
-public import MMMMetricsCore
+import MMMMetricsCore
 public import MMMMetricsLogFormat
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Writing and importing archives.
 public enum SessionArchive {
@@ -55,7 +50,7 @@ public enum SessionArchive {
         trailer.u32(UInt32(count))
         trailer.u32(CRC32C.checksum(trailer.bytes))
         output += trailer.bytes
-        try Posix.writeAtomically(path, output, sync: true)
+        try FileSystem.writeAtomically(path, output, sync: true)
         return handles.count
     }
 
@@ -91,8 +86,7 @@ public enum SessionArchive {
         let target = newSessionID ?? archive.session
         try LogRoot.validate(sessionID: target)
         let destination = root.sessionPath(target)
-        var status = stat()
-        if lstat(destination, &status) == 0 {
+        if FileSystem.exists(destination) {
             throw .invalidInput("session \(target) already exists in \(root.path); import it under another id with --as NEW_ID")
         }
         // Verify everything in memory first: every entry's CRC (indexes too, though they are rebuilt), then every segment.
@@ -152,16 +146,16 @@ public enum SessionArchive {
             files.append((String(name.dropLast(4)) + ".idx", index))
         }
         // Then write into a hidden directory and move it into place in one rename.
-        try Posix.makeDirectories(root.sessionsPath)
-        let staging = root.sessionsPath + "/.import-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileSystem.makeDirectories(root.sessionsPath)
+        let staging = root.sessionsPath + "/.import-\(FileSystem.processID)-\(UInt32.random(in: 0...UInt32.max))"
         do throws(LogError) {
-            try Posix.makeDirectories(staging)
-            for file in files { try Posix.writeAtomically(staging + "/" + file.name, file.bytes, sync: true) }
-            guard rename(staging, destination) == 0 else { throw Posix.failure(destination, "rename") }
-            Posix.syncDirectory(root.sessionsPath)
+            try FileSystem.makeDirectories(staging)
+            for file in files { try FileSystem.writeAtomically(staging + "/" + file.name, file.bytes, sync: true) }
+            try FileSystem.rename(staging, to: destination)
+            FileSystem.syncDirectory(root.sessionsPath)
         } catch {
-            for file in files { Posix.remove(staging + "/" + file.name) }
-            rmdir(staging)
+            for file in files { FileSystem.remove(staging + "/" + file.name) }
+            FileSystem.removeDirectory(staging)
             throw error
         }
         return ImportResult(session: target, segments: files.count / 2, events: events)

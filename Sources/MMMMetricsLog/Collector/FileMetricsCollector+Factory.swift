@@ -1,11 +1,6 @@
 public import MMMMetricsCore
-public import MMMMetricsLogFormat
+import MMMMetricsLogFormat
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 extension FileMetricsCollector {
     /// Installs the factory behind `CollectorConfig.file(path:)`: each such entry opens a
@@ -14,7 +9,7 @@ extension FileMetricsCollector {
     /// and flush interval come from the `MetricsConfig`.
     public static func install(into factories: CollectorFactories, session: String? = nil, errorHandler: MetricsErrorHandler? = nil) {
         factories.registerFile { path, metrics in
-            let id = session ?? getenv("MMM_METRICS_SESSION").map { String(cString: $0) } ?? generatedSessionID()
+            let id = session ?? FileSystem.environment("MMM_METRICS_SESSION") ?? generatedSessionID()
             let options = Options(bufferSize: metrics.bufferSize, flushInterval: metrics.flushInterval)
             return try FileMetricsCollector(root: LogRoot(path: path), session: id, options: options, errorHandler: errorHandler)
         }
@@ -24,6 +19,6 @@ extension FileMetricsCollector {
     public static func generatedSessionID() -> String {
         let text = RFC3339.format(.now())
         let compact = text.prefix(19).filter { $0 != "-" && $0 != ":" }
-        return "\(compact)Z-\(getpid())"
+        return "\(compact)Z-\(FileSystem.processID)"
     }
 }

@@ -1,5 +1,5 @@
 public import MMMMetricsCore
-public import MMMMetricsLogFormat
+import MMMMetricsLogFormat
 
 /// One line of the NDJSON event format (docs/FORMAT.md, "NDJSON events"):
 /// `{"ts":"…","session":"s1","type":"counter","name":"…","value":1,"tags":{…}}`.

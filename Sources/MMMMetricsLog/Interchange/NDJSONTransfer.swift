@@ -1,10 +1,5 @@
-public import MMMMetricsCore
-public import MMMMetricsLogFormat
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import MMMMetricsCore
+import MMMMetricsLogFormat
 
 /// An invalid NDJSON input line: where and why.
 public struct IngestError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -102,13 +97,16 @@ public enum NDJSONTransfer {
         return IngestReport(sessions: order.map { ($0, bySession[$0]!.count) }, skippedLines: 0)
     }
 
-    /// Reads NDJSON from a file descriptor until end of input, appending continuously and flushing
-    /// every `flushInterval`. A bad line is reported through `warning` and skipped (earlier lines are
-    /// already written). Writers are closed (segments sealed) at the end.
+    /// Reads NDJSON from `path` (standard input when `nil`) until the end of the input, appending
+    /// continuously and flushing every `flushInterval`. A bad line, or a line of a session that cannot
+    /// be opened for writing, is reported through `warning` and skipped (earlier lines are already
+    /// written). Writers are closed (segments sealed) at the end.
     public static func follow(
-        descriptor: Int32, source: String, into root: LogRoot, defaultSession: String?, flushInterval: Duration,
+        from path: String?, into root: LogRoot, defaultSession: String?, flushInterval: Duration,
         options: LogWriterOptions = LogWriterOptions(), warning: (IngestError) -> Void
     ) throws -> IngestReport {
+        let input = try path.map { (path: String) throws(LogError) in try InputStream.open(path: path) } ?? .standardInput
+        let source = input.name
         var writers: [String: SessionLogWriter] = [:]
         var order: [String] = []
         var counts: [String: Int] = [:]
@@ -147,17 +145,8 @@ public enum NDJSONTransfer {
         }
 
         while true {
-            let remaining = nextFlush - clock.now
-            let milliseconds = max(0, Int32(clamping: remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000))
-            var request = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&request, 1, milliseconds)
-            if ready < 0, errno != EINTR { throw Posix.failure(source, "poll") }
-            if ready > 0 {
-                let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-                if count < 0 {
-                    if errno == EINTR || errno == EAGAIN { continue }
-                    throw Posix.failure(source, "read")
-                }
+            if try input.waitReadable(timeout: nextFlush - clock.now) {
+                let count = try chunk.withUnsafeMutableBytes { buffer in Result { () throws(LogError) -> Int in try input.read(into: buffer) } }.get()
                 if count == 0 { break }
                 carry.append(contentsOf: chunk[0..<count])
                 if let lastNewline = carry.lastIndex(of: 0x0A) {

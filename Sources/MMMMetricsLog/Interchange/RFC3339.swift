@@ -1,5 +1,5 @@
 public import MMMMetricsCore
-public import MMMMetricsLogFormat
+import MMMMetricsLogFormat
 
 /// RFC 3339 timestamps with nanosecond precision, without Foundation (proleptic Gregorian, UTC).
 public enum RFC3339 {

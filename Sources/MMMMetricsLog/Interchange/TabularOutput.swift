@@ -1,5 +1,5 @@
-public import MMMMetricsCore
-public import MMMMetricsLogFormat
+import MMMMetricsCore
+import MMMMetricsLogFormat
 
 /// How a command prints a table of results: aligned text for people, JSON for jq and scripts, CSV
 /// for spreadsheets and DuckDB.

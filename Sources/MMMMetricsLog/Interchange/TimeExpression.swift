@@ -1,5 +1,5 @@
 public import MMMMetricsCore
-public import MMMMetricsLogFormat
+import MMMMetricsLogFormat
 
 /// Points in time as users type them: RFC 3339 (`2026-11-28T10:00:00Z`), `now`, or relative to now
 /// (`-2h`, `-30m`, `-7d`; units `ns`, `us`, `ms`, `s`, `m`, `h`, `d`, `w`).

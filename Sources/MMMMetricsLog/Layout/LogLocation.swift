@@ -1,4 +1,4 @@
-public import MMMMetricsCore
+import MMMMetricsCore
 public import MMMMetricsLogFormat
 
 extension LogRoot {
@@ -6,7 +6,7 @@ extension LogRoot {
     /// there. A path that does not exist is an error (a mistyped path must not read as an empty,
     /// healthy log) unless `allowMissing`.
     public static func openSource(_ path: String, allowMissing: Bool = false) throws(LogError) -> any LogSource {
-        switch Posix.kind(of: path) {
+        switch FileSystem.kind(of: path) {
         case .file: return try ArchiveSource(path: path)
         case .directory: return LogRoot(path: path)
         case .missing:
@@ -19,7 +19,7 @@ extension LogRoot {
 
     /// The log root at `path` for writing; an archive (a file) is refused: archives are read-only.
     public static func openWritable(_ path: String) throws(LogError) -> LogRoot {
-        if case .file = Posix.kind(of: path) {
+        if case .file = FileSystem.kind(of: path) {
             throw .invalidInput("\(path) is a file (an archive is read-only); this command needs a log directory")
         }
         return LogRoot(path: path)
@@ -28,7 +28,7 @@ extension LogRoot {
     /// MMM's old metrics files in the root directory (`current.json`, `history.json`), which
     /// `import-legacy` turns into events.
     public var legacyMetricsFiles: [String] {
-        ["current.json", "history.json"].filter { Posix.kind(of: path + "/" + $0) == .file }
+        ["current.json", "history.json"].filter { FileSystem.kind(of: path + "/" + $0) == .file }
     }
 }
 

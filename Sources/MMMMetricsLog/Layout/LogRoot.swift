@@ -1,4 +1,4 @@
-public import MMMMetricsCore
+import MMMMetricsCore
 public import MMMMetricsLogFormat
 
 /// A log root directory: one stream per session under `sessions/`.
@@ -109,11 +109,11 @@ public struct LogRoot: Sendable, Hashable, CustomStringConvertible {
 
     /// The session ids present, sorted. A hashed directory's id is read from its first segment's header.
     public func sessionIDs() throws(LogError) -> [String] {
-        guard Posix.isDirectory(sessionsPath) else { return [] }
+        guard FileSystem.isDirectory(sessionsPath) else { return [] }
         var ids: [String] = []
-        for name in try Posix.listDirectory(sessionsPath) {
+        for name in try FileSystem.listDirectory(sessionsPath) {
             let directory = sessionsPath + "/" + name
-            guard Posix.isDirectory(directory) else { continue }
+            guard FileSystem.isDirectory(directory) else { continue }
             let id = Self.isHashedDirectoryName(name)
                 ? try Self.sessionIDFromSegments(in: directory, directoryName: name) : Self.sessionID(fromDirectoryName: name)
             if let id { ids.append(id) }
@@ -124,8 +124,8 @@ public struct LogRoot: Sendable, Hashable, CustomStringConvertible {
     /// The session id in the header of the first readable segment of a hashed directory, when it
     /// belongs there.
     static func sessionIDFromSegments(in directory: String, directoryName: String) throws(LogError) -> String? {
-        for file in try Posix.listDirectory(directory) where file.hasSuffix(".seg") {
-            guard let bytes = try? Posix.readFile(directory + "/" + file),
+        for file in try FileSystem.listDirectory(directory) where file.hasSuffix(".seg") {
+            guard let bytes = try? FileSystem.readFile(directory + "/" + file),
                 let header = bytes.withUnsafeBytes({ try? SegmentHeader.decode($0, path: file) })
             else { continue }
             return Self.directoryName(for: header.sessionID) == directoryName ? header.sessionID : nil
@@ -134,13 +134,13 @@ public struct LogRoot: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Whether the session has a stream here.
-    public func contains(session: String) -> Bool { Posix.isDirectory(sessionPath(session)) }
+    public func contains(session: String) -> Bool { FileSystem.isDirectory(sessionPath(session)) }
 
     /// The session's segment files, in sequence order.
     public func segmentPaths(session: String) throws(LogError) -> [String] {
         let directory = sessionPath(session)
-        guard Posix.isDirectory(directory) else { return [] }
-        return try Posix.listDirectory(directory).filter { $0.hasSuffix(".seg") }.map { directory + "/" + $0 }
+        guard FileSystem.isDirectory(directory) else { return [] }
+        return try FileSystem.listDirectory(directory).filter { $0.hasSuffix(".seg") }.map { directory + "/" + $0 }
     }
 
     /// A segment's file name for its first sequence number.

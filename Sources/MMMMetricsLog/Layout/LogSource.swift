@@ -1,4 +1,4 @@
-public import MMMMetricsCore
+import MMMMetricsCore
 public import MMMMetricsLogFormat
 
 /// One stored segment, wherever it lives: a file in a log root, or an entry of an archive.
@@ -40,8 +40,8 @@ extension LogRoot: LogSource {
         try segmentPaths(session: session).map { path in
             SegmentHandle(
                 name: path,
-                bytes: { () throws(LogError) -> [UInt8] in try Posix.readFile(path) },
-                index: { try? Posix.readFile(LogRoot.indexPath(forSegment: path)) })
+                bytes: { () throws(LogError) -> [UInt8] in try FileSystem.readFile(path) },
+                index: { try? FileSystem.readFile(LogRoot.indexPath(forSegment: path)) })
         }
     }
 }

@@ -1,10 +1,5 @@
-public import MMMMetricsCore
+import MMMMetricsCore
 public import MMMMetricsLogFormat
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Listing, checking and repairing stored sessions.
 public struct LogMaintenance: Sendable {
@@ -204,7 +199,7 @@ public struct LogMaintenance: Sendable {
         for session in try sessionList(only) {
             var action = RecoveryAction(session: session, actions: [])
             let lockPath = root.sessionPath(session) + "/LOCK"
-            let lock = try OpenFile(path: lockPath, flags: O_RDWR | O_CREAT)
+            let lock = try OpenFile(path: lockPath, mode: .readWriteCreate)
             guard try lock.tryLock() else {
                 action.actions.append("skipped: a writer holds \(lockPath)")
                 results.append(action)
@@ -222,9 +217,9 @@ public struct LogMaintenance: Sendable {
                 case .headerless(_, let size):
                     // It holds no events (no header, no valid block): removing it loses nothing and lets the
                     // writer create the segment again.
-                    try Posix.removeFile(path)
-                    Posix.remove(LogRoot.indexPath(forSegment: path))
-                    if durability != .none { Posix.syncDirectory(Posix.parent(of: path)) }
+                    try FileSystem.removeFile(path)
+                    FileSystem.remove(LogRoot.indexPath(forSegment: path))
+                    if durability != .none { FileSystem.syncDirectory(FileSystem.parent(of: path)) }
                     action.actions.append("\(file): removed an empty segment (\(size) bytes, no complete header, no events)")
                     continue
                 case .unreadable(let error):
@@ -234,7 +229,7 @@ public struct LogMaintenance: Sendable {
                 for damage in segment.damage {
                     switch damage {
                     case .tornTail(let offset, let bytes, let events) where position == handles.count - 1 || segment.sealed:
-                        let handle = try OpenFile(path: path, flags: O_WRONLY)
+                        let handle = try OpenFile(path: path, mode: .write)
                         try handle.truncate(to: offset)
                         if durability != .none { try handle.sync() }
                         action.actions.append("\(file): truncated a torn tail of \(bytes) bytes at offset \(offset)"
@@ -248,7 +243,7 @@ public struct LogMaintenance: Sendable {
                 let index = try segment.bytes.withBytes { (raw: UnsafeRawBufferPointer) throws(LogError) in
                     BlockDecoding.buildIndex(raw, try SegmentScan.scan(raw, path: path), path: path)
                 }
-                try Posix.writeAtomically(LogRoot.indexPath(forSegment: path), index.encoded(), sync: durability != .none)
+                try FileSystem.writeAtomically(LogRoot.indexPath(forSegment: path), index.encoded(), sync: durability != .none)
                 action.actions.append("\(file): rebuilt the index (was \(segment.indexState))")
             }
             results.append(action)

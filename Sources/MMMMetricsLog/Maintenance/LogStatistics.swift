@@ -1,5 +1,5 @@
 public import MMMMetricsCore
-public import MMMMetricsLogFormat
+import MMMMetricsLogFormat
 
 /// Size figures of stored sessions, as `mmm-analyze stats` prints them. JSON keys: `sessions`,
 /// `segments`, `blocks`, `raw_blocks`, `events`, `segment_bytes`, `index_bytes`,

@@ -1,5 +1,5 @@
 public import MMMMetricsCore
-public import MMMMetricsLogFormat
+import MMMMetricsLogFormat
 
 /// One session's shape on disk, as `mmm-analyze sessions` lists it.
 ///

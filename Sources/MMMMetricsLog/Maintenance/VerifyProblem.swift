@@ -1,5 +1,5 @@
-public import MMMMetricsCore
-public import MMMMetricsLogFormat
+import MMMMetricsCore
+import MMMMetricsLogFormat
 
 /// A problem `verify` found, one line each. JSON: `{"session", "file", "offset" (or null), "message"}`.
 public struct VerifyProblem: Sendable, Hashable, Codable, CustomStringConvertible {

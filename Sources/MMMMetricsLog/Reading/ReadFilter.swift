@@ -1,5 +1,5 @@
 public import MMMMetricsCore
-public import MMMMetricsLogFormat
+import MMMMetricsLogFormat
 
 /// Which events a replay wants: pushed down to skip blocks through the index.
 public struct ReadFilter: Sendable, Hashable {

@@ -1,5 +1,5 @@
 public import MMMMetricsCore
-public import MMMMetricsLogFormat
+import MMMMetricsLogFormat
 
 /// How a replay treats damage.
 public enum ReadMode: Sendable, Hashable {

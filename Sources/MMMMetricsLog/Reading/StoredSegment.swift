@@ -1,4 +1,4 @@
-public import MMMMetricsCore
+import MMMMetricsCore
 public import MMMMetricsLogFormat
 
 /// The state of a segment's index file relative to the segment.
@@ -47,8 +47,8 @@ struct LoadedSegment {
     /// but still reports its state.
     static func load(_ path: String, fullScan: Bool = false) throws(LogError) -> LoadedSegment {
         try load(SegmentHandle(
-            name: path, bytes: { () throws(LogError) -> [UInt8] in try Posix.readFile(path) },
-            index: { try? Posix.readFile(LogRoot.indexPath(forSegment: path)) }), fullScan: fullScan)
+            name: path, bytes: { () throws(LogError) -> [UInt8] in try FileSystem.readFile(path) },
+            index: { try? FileSystem.readFile(LogRoot.indexPath(forSegment: path)) }), fullScan: fullScan)
     }
 
     /// What opening a segment found.
@@ -201,7 +201,7 @@ public struct StoredSegment: Sendable {
 
     /// Reads and scans a segment file.
     public static func load(_ path: String) throws(LogError) -> StoredSegment {
-        let bytes = try Posix.readFile(path)
+        let bytes = try FileSystem.readFile(path)
         let scan = try bytes.withBytes { (raw: UnsafeRawBufferPointer) throws(LogError) in try SegmentScan.scan(raw, path: path) }
         return StoredSegment(path: path, header: scan.header, blocks: scan.blocks, damage: scan.damage, bytes: bytes)
     }

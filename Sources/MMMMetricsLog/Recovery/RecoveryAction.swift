@@ -1,5 +1,5 @@
-public import MMMMetricsCore
-public import MMMMetricsLogFormat
+import MMMMetricsCore
+import MMMMetricsLogFormat
 
 /// What `recover` did to one session.
 public struct RecoveryAction: Sendable, Hashable, CustomStringConvertible {

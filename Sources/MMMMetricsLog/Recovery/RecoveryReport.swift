@@ -1,4 +1,4 @@
-public import MMMMetricsCore
+import MMMMetricsCore
 public import MMMMetricsLogFormat
 
 /// What opening a session for writing found and repaired.

@@ -1,11 +1,6 @@
-public import MMMMetricsCore
-public import MMMMetricsLogFormat
+import MMMMetricsCore
+import MMMMetricsLogFormat
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Injected write failures, for tests of disk-full and I/O-error handling: while a path prefix is
 /// registered, writes and fsyncs to files under it fail with the given errno.

@@ -1,61 +1,83 @@
-public import MMMMetricsCore
-public import MMMMetricsLogFormat
+import MMMMetricsLogFormat
+import SystemPackage
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
 
-/// Thin wrappers over POSIX file calls that throw ``LogError`` naming the file.
-enum Posix {
-    static func failure(_ path: String, _ operation: String, _ code: Int32 = errno) -> LogError {
+/// The file-system calls of the log, on Linux and Darwin: the one place outside `OpenFile` that
+/// makes system calls. Failures are ``LogError/io(path:operation:errno:message:)`` naming the path.
+package enum FileSystem {
+    /// The error for a failed call, from `errno` (or the given code).
+    package static func failure(_ path: String, _ operation: String, _ code: Int32 = errno) -> LogError {
         .io(path: path, operation: operation, errno: code, message: String(cString: strerror(code)))
     }
 
-    /// The whole file.
-    static func readFile(_ path: String) throws(LogError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw failure(path, "open") }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw failure(path, "stat") }
-        var size = Int(info.st_size)
-        var bytes = [UInt8](repeating: 0, count: size)
-        var total = 0
-        while true {
-            if total == size {
-                // The file may have grown since fstat (a writer appending): read what is there now.
-                var probe = [UInt8](repeating: 0, count: 65536)
-                let extra = probe.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                if extra < 0, errno == EINTR { continue }
-                guard extra >= 0 else { throw failure(path, "read") }
-                if extra == 0 { break }
-                bytes.append(contentsOf: probe[0..<extra])
-                total += extra
-                size = total
-                continue
-            }
-            let count = bytes.withUnsafeMutableBytes { buffer in
-                read(fd, buffer.baseAddress! + total, size - total)
-            }
-            if count < 0, errno == EINTR { continue }
-            guard count >= 0 else { throw failure(path, "read") }
-            if count == 0 {
-                bytes.removeSubrange(total...)
-                break
-            }
-            total += count
-        }
-        return bytes
+    /// The error for a failed swift-system call.
+    static func failure(_ path: String, _ operation: String, _ error: any Error) -> LogError {
+        let code = (error as? Errno)?.rawValue ?? EIO
+        return failure(path, operation, code)
     }
 
-    static func isDirectory(_ path: String) -> Bool {
+    /// The whole file, including what a writer appends while it is read.
+    package static func readFile(_ path: String) throws(LogError) -> [UInt8] {
+        let file = try OpenFile(path: path, mode: .read)
+        var bytes = [UInt8](repeating: 0, count: try file.fileSize())
+        var total = 0
+        while total < bytes.count {
+            let count = try read(file, into: &bytes, at: total)
+            if count == 0 { break }
+            total += count
+        }
+        if total < bytes.count {
+            bytes.removeSubrange(total...)
+            return bytes
+        }
+        // The file grew since its size was taken (a writer appending): read what is there now.
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = try read(file, into: &chunk, at: 0)
+            if count == 0 { return bytes }
+            bytes.append(contentsOf: chunk[0..<count])
+        }
+    }
+
+    private static func read(_ file: OpenFile, into bytes: inout [UInt8], at offset: Int) throws(LogError) -> Int {
+        try bytes.withUnsafeMutableBytes { buffer in
+            Result { () throws(LogError) -> Int in try file.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[offset...])) }
+        }.get()
+    }
+
+    /// What is at a path.
+    package enum Kind: Equatable {
+        case missing, file, directory
+    }
+
+    /// Whether `path` is a directory, another kind of file, or nothing (symbolic links followed).
+    package static func kind(of path: String) -> Kind {
         var info = stat()
-        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+        guard stat(path, &info) == 0 else { return .missing }
+        return (info.st_mode & S_IFMT) == S_IFDIR ? .directory : .file
+    }
+
+    package static func isDirectory(_ path: String) -> Bool { kind(of: path) == .directory }
+
+    /// Whether anything, even a dangling symbolic link, is at `path`.
+    package static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0
+    }
+
+    /// Whether `path` is a regular file (symbolic links followed); `nil` when nothing is there.
+    static func isRegularFile(_ path: String) -> Bool? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return (info.st_mode & S_IFMT) == S_IFREG
     }
 
     /// Creates a directory and its parents.
-    static func makeDirectories(_ path: String) throws(LogError) {
+    package static func makeDirectories(_ path: String) throws(LogError) {
         if isDirectory(path) { return }
         var prefix = path.hasPrefix("/") ? "/" : ""
         for component in path.split(separator: "/") {
@@ -66,7 +88,7 @@ enum Posix {
     }
 
     /// Names in a directory, without `.` and `..`, sorted.
-    static func listDirectory(_ path: String) throws(LogError) -> [String] {
+    package static func listDirectory(_ path: String) throws(LogError) -> [String] {
         guard let directory = opendir(path) else { throw failure(path, "opendir") }
         defer { closedir(directory) }
         var names: [String] = []
@@ -79,57 +101,89 @@ enum Posix {
         return names.sorted()
     }
 
-    /// Syncs a directory so that entries created or renamed in it survive a crash.
-    static func syncDirectory(_ path: String) {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        fsync(fd)
-        close(fd)
+    /// Syncs a directory so that entries created or renamed in it survive a crash (best effort:
+    /// some file systems refuse to sync directories).
+    package static func syncDirectory(_ path: String) {
+        guard let directory = try? FileDescriptor.open(FilePath(path), .readOnly, options: [.directory, .closeOnExec]) else { return }
+        fsync(directory.rawValue)
+        try? directory.close()
     }
 
-    /// Writes a whole file under a temporary name, then renames it over `path`.
-    static func writeAtomically(_ path: String, _ bytes: [UInt8], sync: Bool) throws(LogError) {
-        let temporary = path + ".tmp-\(getpid())"
-        let file = try OpenFile(path: temporary, flags: O_WRONLY | O_CREAT | O_TRUNC)
+    /// Writes a whole file under a temporary name beside it, then renames it over `path`, so a
+    /// reader sees the old file or the new one, never a mix.
+    package static func writeAtomically(_ path: String, _ bytes: [UInt8], sync: Bool) throws(LogError) {
+        let temporary = path + ".tmp-\(processID)"
+        let file = try OpenFile(path: temporary, mode: .replace)
         do throws(LogError) {
             try file.write(bytes)
             if sync { try file.sync() }
             file.close()
-            guard rename(temporary, path) == 0 else { throw failure(path, "rename") }
+            try rename(temporary, to: path)
         } catch {
             file.close()
-            unlink(temporary)
+            remove(temporary)
             throw error
         }
         if sync { syncDirectory(parent(of: path)) }
     }
 
-    static func parent(of path: String) -> String {
+    /// Renames (moves) a file or directory, replacing a file at the destination.
+    package static func rename(_ path: String, to destination: String) throws(LogError) {
+        #if canImport(Glibc)
+        let result = Glibc.rename(path, destination)
+        #else
+        let result = Darwin.rename(path, destination)
+        #endif
+        guard result == 0 else { throw failure(destination, "rename") }
+    }
+
+    /// The directory part of a path.
+    package static func parent(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
     /// Removes a file, ignoring failure (cleanup of temporary or derived files).
-    static func remove(_ path: String) {
+    package static func remove(_ path: String) {
         unlink(path)
     }
 
     /// Removes a file; throws when it cannot be removed (a missing file is not an error).
-    static func removeFile(_ path: String) throws(LogError) {
+    package static func removeFile(_ path: String) throws(LogError) {
         guard unlink(path) == 0 || errno == ENOENT else { throw failure(path, "unlink") }
+    }
+
+    /// Removes an empty directory, ignoring failure.
+    package static func removeDirectory(_ path: String) {
+        rmdir(path)
+    }
+
+    /// This process's id.
+    package static var processID: Int32 { getpid() }
+
+    /// An environment variable's value.
+    package static func environment(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
     }
 }
 
-extension Posix {
-    /// What is at a path.
-    enum Kind: Equatable {
-        case missing, file, directory
-    }
-
-    /// Whether `path` is a directory, another kind of file, or nothing (symbolic links followed).
-    static func kind(of path: String) -> Kind {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return .missing }
-        return (info.st_mode & S_IFMT) == S_IFDIR ? .directory : .file
+/// Whole-file writes that readers never see half done.
+public enum AtomicFile {
+    /// Writes `bytes` to `path` so that a reader sees the old content or the new, never a mix: into
+    /// a temporary file beside it (synced when `sync`), then renamed over it. A symbolic link is
+    /// followed (the file it points to is replaced, not the link); something that is not a regular
+    /// file, such as a device or a pipe, is written in place. On failure the target is untouched.
+    public static func write(_ bytes: [UInt8], to path: String, sync: Bool = true) throws(LogError) {
+        var target = path
+        if let resolved = realpath(path, nil) {
+            target = String(cString: resolved)
+            free(resolved)
+        }
+        if FileSystem.isRegularFile(target) == false {
+            let file = try OpenFile(path: target, mode: .write)
+            try file.write(bytes)
+            return
+        }
+        try FileSystem.writeAtomically(target, bytes, sync: sync)
     }
 }

@@ -1,70 +1,105 @@
-public import MMMMetricsCore
-public import MMMMetricsLogFormat
+import MMMMetricsLogFormat
+import SystemPackage
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
 
-/// An open file descriptor with the calls the log needs. Not thread-safe: one owner.
-final class OpenFile {
-    let path: String
-    private(set) var descriptor: Int32
+/// An open file with the calls the log needs, on apple/swift-system's `FileDescriptor` (open, read,
+/// write, seek, truncate, close); what swift-system lacks (`fsync`, `flock`, `fstat`) is written here
+/// for Linux and Darwin. Every failure is a ``LogError/io(path:operation:errno:message:)`` naming the
+/// file. Not thread-safe: one owner.
+package final class OpenFile {
+    /// How a file is opened.
+    package enum Mode {
+        /// Reading.
+        case read
+        /// Writing from the start (for truncating and rewriting in place).
+        case write
+        /// Appending: every write goes to the end.
+        case append
+        /// Appending to a file that must not exist yet.
+        case createNew
+        /// Reading and writing, created when missing (lock files).
+        case readWriteCreate
+        /// Writing a new or emptied file (temporary files).
+        case replace
 
-    init(path: String, flags: Int32, mode: mode_t = 0o644) throws(LogError) {
+        var access: FileDescriptor.AccessMode {
+            switch self {
+            case .read: .readOnly
+            case .write, .append, .createNew, .replace: .writeOnly
+            case .readWriteCreate: .readWrite
+            }
+        }
+
+        var options: FileDescriptor.OpenOptions {
+            switch self {
+            case .read, .write: [.closeOnExec]
+            case .append: [.append, .closeOnExec]
+            case .createNew: [.create, .exclusiveCreate, .append, .closeOnExec]
+            case .readWriteCreate: [.create, .closeOnExec]
+            case .replace: [.create, .truncate, .closeOnExec]
+            }
+        }
+    }
+
+    package let path: String
+    private var descriptor: FileDescriptor?
+
+    /// Opens `path`; created files get mode 0644.
+    package init(path: String, mode: Mode) throws(LogError) {
         self.path = path
-        descriptor = open(path, flags | O_CLOEXEC, mode)
-        guard descriptor >= 0 else { throw Posix.failure(path, "open") }
+        do {
+            descriptor = try FileDescriptor.open(
+                FilePath(path), mode.access, options: mode.options, permissions: [.ownerReadWrite, .groupRead, .otherRead])
+        } catch {
+            throw FileSystem.failure(path, "open", error)
+        }
     }
 
     deinit { close() }
 
-    func close() {
-        if descriptor >= 0 {
-            Glibc.close(descriptor)
-            descriptor = -1
-        }
+    /// Closes the file (once; later calls do nothing).
+    package func close() {
+        try? descriptor?.close()
+        descriptor = nil
     }
 
-    /// Writes all bytes at the current offset (O_APPEND files: at the end).
-    func write(_ bytes: [UInt8]) throws(LogError) {
+    private func open(_ operation: String) throws(LogError) -> FileDescriptor {
+        guard let descriptor else { throw FileSystem.failure(path, operation, Errno.badFileDescriptor) }
+        return descriptor
+    }
+
+    /// Writes all bytes at the current offset (appending files: at the end).
+    package func write(_ bytes: [UInt8]) throws(LogError) {
+        let descriptor = try open("write")
         if let injected = FaultInjection.failure(for: path) {
-            // Simulate a device that took part of the write before failing, as a full disk does.
-            let partial = Array(bytes.prefix(bytes.count / 2))
-            _ = partial.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-            throw Posix.failure(path, "write", injected)
+            // A device that took part of the write before failing, as a full disk does.
+            _ = try? bytes.prefix(bytes.count / 2).withUnsafeBytes { try descriptor.writeAll($0) }
+            throw FileSystem.failure(path, "write", Errno(rawValue: injected))
         }
-        let failedErrno: Int32? = bytes.withUnsafeBytes { buffer in
-            var written = 0
-            while written < buffer.count {
-                let count = Glibc.write(descriptor, buffer.baseAddress! + written, buffer.count - written)
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    return errno
-                }
-                written += count
-            }
-            return nil
+        do {
+            _ = try bytes.withUnsafeBytes { try descriptor.writeAll($0) }
+        } catch {
+            throw FileSystem.failure(path, "write", error)
         }
-        if let failedErrno { throw Posix.failure(path, "write", failedErrno) }
     }
 
-    /// The file's size.
-    func fileSize() throws(LogError) -> Int {
-        var info = stat()
-        guard fstat(descriptor, &info) == 0 else { throw Posix.failure(path, "stat") }
-        return Int(info.st_size)
-    }
-
-    /// `count` bytes at `offset` (fewer only at the end of the file).
-    func read(at offset: Int, count: Int) throws(LogError) -> [UInt8] {
+    /// `count` bytes at `offset`; a file that ends sooner is an error naming where.
+    package func read(at offset: Int, count: Int) throws(LogError) -> [UInt8] {
+        let descriptor = try open("read")
         var bytes = [UInt8](repeating: 0, count: count)
         var done = 0
         while done < count {
-            let got = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + done, count - done, off_t(offset + done)) }
-            if got < 0 {
-                if errno == EINTR { continue }
-                throw Posix.failure(path, "read")
+            let got: Int
+            do {
+                got = try bytes.withUnsafeMutableBytes { buffer in
+                    try descriptor.read(fromAbsoluteOffset: Int64(offset + done), into: UnsafeMutableRawBufferPointer(rebasing: buffer[done...]))
+                }
+            } catch {
+                throw FileSystem.failure(path, "read", error)
             }
             if got == 0 { break }
             done += got
@@ -73,23 +108,44 @@ final class OpenFile {
         return bytes
     }
 
-    func sync() throws(LogError) {
-        if let injected = FaultInjection.failure(for: path) { throw Posix.failure(path, "fsync", injected) }
-        guard fsync(descriptor) == 0 else { throw Posix.failure(path, "fsync") }
+    /// Reads from the current offset into `buffer`; 0 at the end of the file.
+    package func read(into buffer: UnsafeMutableRawBufferPointer) throws(LogError) -> Int {
+        let descriptor = try open("read")
+        do { return try descriptor.read(into: buffer) } catch { throw FileSystem.failure(path, "read", error) }
     }
 
-    func truncate(to size: Int) throws(LogError) {
-        guard ftruncate(descriptor, off_t(size)) == 0 else { throw Posix.failure(path, "ftruncate") }
+    /// The file's size now.
+    package func fileSize() throws(LogError) -> Int {
+        let descriptor = try open("stat")
+        var info = stat()
+        guard fstat(descriptor.rawValue, &info) == 0 else { throw FileSystem.failure(path, "stat") }
+        return Int(info.st_size)
     }
 
-    func seek(to offset: Int) throws(LogError) {
-        guard lseek(descriptor, off_t(offset), SEEK_SET) >= 0 else { throw Posix.failure(path, "lseek") }
+    /// Makes written data durable (`fsync`).
+    package func sync() throws(LogError) {
+        let descriptor = try open("fsync")
+        if let injected = FaultInjection.failure(for: path) { throw FileSystem.failure(path, "fsync", Errno(rawValue: injected)) }
+        guard fsync(descriptor.rawValue) == 0 else { throw FileSystem.failure(path, "fsync") }
     }
 
-    /// Takes an exclusive, non-blocking `flock`; `false` when someone else holds it.
-    func tryLock() throws(LogError) -> Bool {
-        if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return true }
+    /// Cuts (or zero-extends) the file to `size` bytes.
+    package func truncate(to size: Int) throws(LogError) {
+        let descriptor = try open("ftruncate")
+        do { try descriptor.resize(to: Int64(size)) } catch { throw FileSystem.failure(path, "ftruncate", error) }
+    }
+
+    /// Moves the offset of the next read or write.
+    package func seek(to offset: Int) throws(LogError) {
+        let descriptor = try open("lseek")
+        do { _ = try descriptor.seek(offset: Int64(offset), from: .start) } catch { throw FileSystem.failure(path, "lseek", error) }
+    }
+
+    /// Takes an exclusive, non-blocking `flock`; `false` when someone else holds it. Released on close.
+    package func tryLock() throws(LogError) -> Bool {
+        let descriptor = try open("flock")
+        if flock(descriptor.rawValue, LOCK_EX | LOCK_NB) == 0 { return true }
         if errno == EWOULDBLOCK { return false }
-        throw Posix.failure(path, "flock")
+        throw FileSystem.failure(path, "flock")
     }
 }

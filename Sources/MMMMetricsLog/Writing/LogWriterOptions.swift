@@ -1,4 +1,4 @@
-public import MMMMetricsCore
+import MMMMetricsCore
 public import MMMMetricsLogFormat
 
 /// How the writer uses fsync, and what each setting guarantees after a crash of the machine

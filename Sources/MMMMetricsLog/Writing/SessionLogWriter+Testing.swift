@@ -1,5 +1,5 @@
-public import MMMMetricsCore
-public import MMMMetricsLogFormat
+import MMMMetricsCore
+import MMMMetricsLogFormat
 
 extension SessionLogWriter {
     /// Drops the writer as a crash would: no buffered block written, no seal, no index update;

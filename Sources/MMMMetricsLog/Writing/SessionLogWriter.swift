@@ -1,10 +1,5 @@
 public import MMMMetricsCore
 public import MMMMetricsLogFormat
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Appends events to one session's stream. One writer per session, enforced by an OS file lock
 /// (`flock` on `LOCK`). Not thread-safe: one owner (the file collector wraps it in a task).
@@ -71,26 +66,26 @@ public final class SessionLogWriter {
         self.session = session
         self.options = options
         let directory = root.sessionPath(session)
-        let created = !Posix.isDirectory(directory)
+        let created = !FileSystem.isDirectory(directory)
         self.directory = directory
         createdDirectory = created
         // Failing to open leaves nothing behind: a directory made here is removed again.
         func undoDirectory() {
             guard created else { return }
-            Posix.remove(directory + "/LOCK")
-            rmdir(directory)
+            FileSystem.remove(directory + "/LOCK")
+            FileSystem.removeDirectory(directory)
         }
-        try Posix.makeDirectories(directory)
+        try FileSystem.makeDirectories(directory)
         let lockPath = directory + "/LOCK"
         do throws(LogError) {
-            lock = try OpenFile(path: lockPath, flags: O_RDWR | O_CREAT)
+            lock = try OpenFile(path: lockPath, mode: .readWriteCreate)
             guard try lock.tryLock() else {
-                let holder = (try? Posix.readFile(lockPath)).flatMap { Int32(String(decoding: $0, as: UTF8.self).trimmingCharacters()) }
+                let holder = (try? FileSystem.readFile(lockPath)).flatMap { Int32(String(decoding: $0, as: UTF8.self).trimmingCharacters()) }
                 throw LogError.locked(session: session, path: lockPath, holderPID: holder)
             }
             try lock.truncate(to: 0)
             try lock.seek(to: 0)
-            try lock.write(Array("\(getpid())\n".utf8))
+            try lock.write(Array("\(FileSystem.processID)\n".utf8))
         } catch {
             // When another writer holds the lock, the directory (and its LOCK) are that writer's.
             if case .locked = error {} else { undoDirectory() }
@@ -124,16 +119,16 @@ public final class SessionLogWriter {
         var removed: [String] = []
         var found: (path: String, bytes: [UInt8])?
         while let last = paths.last {
-            let bytes = try Posix.readFile(last)
+            let bytes = try FileSystem.readFile(last)
             let headerless = bytes.withUnsafeBytes { SegmentScan.isHeaderless($0) }
             guard headerless else {
                 found = (last, bytes)
                 break
             }
             // No header and no block: it holds no events, and the file name is needed again.
-            try Posix.removeFile(last)
-            Posix.remove(LogRoot.indexPath(forSegment: last))
-            if options.durability != .none { Posix.syncDirectory(directory) }
+            try FileSystem.removeFile(last)
+            FileSystem.remove(LogRoot.indexPath(forSegment: last))
+            if options.durability != .none { FileSystem.syncDirectory(directory) }
             removed.append(last)
             paths.removeLast()
         }
@@ -168,12 +163,12 @@ public final class SessionLogWriter {
             writtenSequence = max(seal.nextSequence, scan.nextSequence)
             if report.truncatedBytes > 0 {
                 // Bytes after a seal: cut them so the segment ends with its seal.
-                let file = try OpenFile(path: last, flags: O_WRONLY)
+                let file = try OpenFile(path: last, mode: .write)
                 try file.truncate(to: scan.validEnd)
                 if options.durability != .none { try file.sync() }
             }
         } else {
-            let file = try OpenFile(path: last, flags: O_WRONLY | O_APPEND)
+            let file = try OpenFile(path: last, mode: .append)
             if report.truncatedBytes > 0 {
                 try file.truncate(to: scan.validEnd)
                 if options.durability != .none { try file.sync() }
@@ -273,7 +268,7 @@ public final class SessionLogWriter {
     /// Where the session's files stand now (everything appended so far written).
     func checkpoint() throws(LogError) -> Checkpoint {
         let files = Set(try root.segmentPaths(session: session))
-        let open = segment.map { ($0.file.path, $0.size, try? Posix.readFile(LogRoot.indexPath(forSegment: $0.file.path))) }
+        let open = segment.map { ($0.file.path, $0.size, try? FileSystem.readFile(LogRoot.indexPath(forSegment: $0.file.path))) }
         return Checkpoint(segmentFiles: files, openSegment: open)
     }
 
@@ -288,18 +283,18 @@ public final class SessionLogWriter {
         segment = nil
         let current = (try? root.segmentPaths(session: session)) ?? []
         for path in current where !checkpoint.segmentFiles.contains(path) {
-            Posix.remove(path)
-            Posix.remove(LogRoot.indexPath(forSegment: path))
+            FileSystem.remove(path)
+            FileSystem.remove(LogRoot.indexPath(forSegment: path))
         }
-        if let open = checkpoint.openSegment, let file = try? OpenFile(path: open.path, flags: O_WRONLY) {
+        if let open = checkpoint.openSegment, let file = try? OpenFile(path: open.path, mode: .write) {
             try? file.truncate(to: open.size)
             if options.durability != .none { try? file.sync() }
             let indexPath = LogRoot.indexPath(forSegment: open.path)
-            if let index = open.index { try? Posix.writeAtomically(indexPath, index, sync: options.durability != .none) } else { Posix.remove(indexPath) }
+            if let index = open.index { try? FileSystem.writeAtomically(indexPath, index, sync: options.durability != .none) } else { FileSystem.remove(indexPath) }
         }
         if createdDirectory, ((try? root.segmentPaths(session: session)) ?? []).isEmpty {
-            for name in (try? Posix.listDirectory(directory)) ?? [] { Posix.remove(directory + "/" + name) }
-            rmdir(directory)
+            for name in (try? FileSystem.listDirectory(directory)) ?? [] { FileSystem.remove(directory + "/" + name) }
+            FileSystem.removeDirectory(directory)
         }
         lock.close()
     }
@@ -345,7 +340,7 @@ public final class SessionLogWriter {
         var scan = SegmentScan(header: current.header, blocks: current.blocks, seal: nil, damage: [], validEnd: current.size, fileSize: current.size)
         if sealed { scan.seal = SealRecord(blockCount: 0, eventCount: 0, nextSequence: 0, minTimestamp: 0, maxTimestamp: 0) }
         let index = SegmentIndex(scan: scan, blockNames: current.blockNames)
-        try Posix.writeAtomically(LogRoot.indexPath(forSegment: current.file.path), index.encoded(), sync: options.durability != .none)
+        try FileSystem.writeAtomically(LogRoot.indexPath(forSegment: current.file.path), index.encoded(), sync: options.durability != .none)
     }
 
     /// Cuts a segment back to its last good size after a failed write.
@@ -359,16 +354,16 @@ public final class SessionLogWriter {
         let path = directory + "/" + LogRoot.segmentFileName(firstSequence: firstSequence)
         let header = SegmentHeader(sessionID: session, firstSequence: firstSequence, createdNanoseconds: MetricTimestamp.now().nanosecondsSinceEpoch)
         let bytes = header.encoded()
-        let file = try OpenFile(path: path, flags: O_WRONLY | O_CREAT | O_EXCL | O_APPEND)
+        let file = try OpenFile(path: path, mode: .createNew)
         do {
             try file.write(bytes)
             if options.durability != .none {
                 try file.sync()
-                Posix.syncDirectory(directory)
+                FileSystem.syncDirectory(directory)
             }
         } catch {
             file.close()
-            Posix.remove(path)
+            FileSystem.remove(path)
             throw error
         }
         var stored = header

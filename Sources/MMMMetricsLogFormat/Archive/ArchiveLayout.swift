@@ -1,4 +1,4 @@
-public import MMMMetricsCore
+import MMMMetricsCore
 
 // Session archives (docs/FORMAT.md, "Archive file"): one file holding a session's segments and
 // indexes as they are stored, each entry framed with its length and a CRC32C.

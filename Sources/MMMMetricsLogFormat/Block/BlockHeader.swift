@@ -1,4 +1,4 @@
-public import MMMMetricsCore
+import MMMMetricsCore
 
 /// How a block's payload is stored.
 public enum BlockEncoding: UInt8, Sendable {

@@ -1,4 +1,4 @@
-public import MMMMetricsCore
+package import MMMMetricsCore
 
 /// The binary encoding of a block's events before compression (docs/FORMAT.md, "Block payload").
 package enum BlockPayload {

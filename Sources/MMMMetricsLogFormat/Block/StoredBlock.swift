@@ -1,4 +1,4 @@
-public import MMMMetricsCore
+import MMMMetricsCore
 
 /// Turns a block's stored bytes back into its payload and decodes it.
 package enum BlockDecoding {

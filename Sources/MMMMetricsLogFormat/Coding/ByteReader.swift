@@ -1,4 +1,4 @@
-public import MMMMetricsCore
+import MMMMetricsCore
 
 /// Why a byte sequence could not be decoded.
 package struct DecodeFailure: Error, CustomStringConvertible {

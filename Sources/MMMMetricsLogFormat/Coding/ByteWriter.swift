@@ -1,4 +1,4 @@
-public import MMMMetricsCore
+import MMMMetricsCore
 
 /// Appends little-endian integers and LEB128 varints to a byte array.
 package struct ByteWriter {

@@ -1,4 +1,4 @@
-public import MMMMetricsCore
+import MMMMetricsCore
 
 /// CRC-32C (Castagnoli, polynomial 0x1EDC6F41, reflected 0x82F63B78), as used by iSCSI, ext4,
 /// LevelDB and Prometheus' TSDB. Slicing-by-8 tables; `check("123456789") == 0xE3069283`.

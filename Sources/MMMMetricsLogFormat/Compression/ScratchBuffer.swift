@@ -1,4 +1,4 @@
-public import MMMMetricsCore
+import MMMMetricsCore
 
 /// A per-thread buffer for decompressed payloads. `body` must not keep the bytes: the next block reuses them.
 package final class ScratchBuffer {

@@ -1,4 +1,4 @@
-public import MMMMetricsCore
+import MMMMetricsCore
 
 /// What the index says about one block.
 public struct IndexEntry: Sendable, Hashable {

@@ -1,4 +1,4 @@
-public import MMMMetricsCore
+import MMMMetricsCore
 
 /// The record that ends a sealed segment.
 public struct SealRecord: Sendable, Hashable {

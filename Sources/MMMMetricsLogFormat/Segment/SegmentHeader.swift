@@ -1,4 +1,4 @@
-public import MMMMetricsCore
+import MMMMetricsCore
 
 /// A segment's header: which session, which sequence it starts at, when it was made.
 public struct SegmentHeader: Sendable, Hashable {

@@ -1,4 +1,4 @@
-public import MMMMetricsCore
+import MMMMetricsCore
 
 // The byte layout of segments, blocks, seal records and index files. docs/FORMAT.md describes
 // the same layout in prose; keep the two in step.

@@ -1,4 +1,4 @@
-public import MMMMetricsCore
+import MMMMetricsCore
 
 /// A block found in a segment.
 public struct BlockLocation: Sendable, Hashable {

@@ -10,9 +10,14 @@ package final class ThreadLocal<Value: AnyObject>: Sendable {
 
     package init() {
         var key = pthread_key_t()
+        // The destructor's parameter is optional in Glibc's declaration, not in Darwin's.
+        #if canImport(Darwin)
+        pthread_key_create(&key) { raw in Unmanaged<AnyObject>.fromOpaque(raw).release() }
+        #else
         pthread_key_create(&key) { raw in
             if let raw { Unmanaged<AnyObject>.fromOpaque(raw).release() }
         }
+        #endif
         self.key = key
     }
 

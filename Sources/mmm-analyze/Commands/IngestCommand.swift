@@ -47,10 +47,8 @@ struct IngestCommand: AsyncParsableCommand {
             let source = file == "-" ? "stdin" : file
             let root = try logOptions.writableRoot()
             if follow {
-                let descriptor: Int32 = file == "-" ? 0 : open(file, O_RDONLY)
-                guard descriptor >= 0 else { throw CommandFailure("cannot open \(file): \(String(cString: strerror(errno)))") }
                 let report = try NDJSONTransfer.follow(
-                    descriptor: descriptor, source: source, into: root, defaultSession: session,
+                    from: file == "-" ? nil : file, into: root, defaultSession: session,
                     flushInterval: try parseDurationOption(flushInterval, option: "--flush-interval"), options: options
                 ) { Console.error("mmm-analyze: skipped \($0)") }
                 printSummary(report)
