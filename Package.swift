@@ -92,12 +92,59 @@ let package = Package(
             path: "Tools/Example",
             swiftSettings: strict
         ),
+        // Test helpers shared by every test target: generators, temporary logs, corrupters, fixtures, the CLI runner.
+        .target(
+            name: "MMMMetricsTestSupport",
+            dependencies: ["MMMMetricsCore", "MMMMetricsLog", "MMMWorkload", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/MMMMetricsTestSupport",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MMMMetricsCoreTests",
+            dependencies: ["MMMMetricsCore", "MMMMetrics", "MMMMetricsTesting", "MMMMetricsTestSupport"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "MMMMetricsTests",
+            dependencies: ["MMMMetrics", "MMMMetricsTestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "MMMMetricsTestingTests", dependencies: ["MMMMetrics", "MMMMetricsTesting"], swiftSettings: strict),
+        .testTarget(
+            name: "MMMSwiftMetricsTests",
             dependencies: [
-                "MMMMetrics", "MMMMetricsTesting", "MMMSwiftMetrics", "MMMMetricsLog", "MMMMetricsAnalysis", "MMMMetricsLegacy", "MMMWorkload", "mmm-analyze",
+                "MMMMetrics", "MMMMetricsTesting", "MMMSwiftMetrics",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MMMMetricsLogFormatTests",
+            dependencies: ["MMMMetricsCore", "MMMMetricsLogFormat", "MMMMetricsTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MMMMetricsLogTests",
+            dependencies: ["MMMMetricsCore", "MMMMetrics", "MMMMetricsLog", "MMMMetricsTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MMMMetricsAnalysisTests",
+            dependencies: ["MMMMetricsCore", "MMMMetricsLog", "MMMMetricsAnalysis", "MMMWorkload", "MMMMetricsTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MMMMetricsLegacyTests",
+            dependencies: ["MMMMetricsCore", "MMMMetricsLog", "MMMMetricsAnalysis", "MMMMetricsLegacy", "MMMMetricsTestSupport"],
+            swiftSettings: strict
+        ),
+        // The command-line tests run the mmm-analyze binary built beside the test bundle.
+        .testTarget(
+            name: "MMMAnalyzeTests",
+            dependencies: [
+                "MMMMetricsCore", "MMMMetrics", "MMMMetricsLog", "MMMMetricsAnalysis", "MMMMetricsLegacy", "MMMMetricsTestSupport",
+                "mmm-analyze",
             ],
             swiftSettings: strict
         ),

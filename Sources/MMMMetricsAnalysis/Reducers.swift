@@ -65,28 +65,28 @@ public enum Replay {
 
 /// A value with the position that decides which of two values is later: timestamp, then sequence.
 /// The reducers keep "first" and "last" values with it.
-public struct Stamped<Value> {
+package struct Stamped<Value> {
     /// The event's timestamp, nanoseconds.
-    public var nanoseconds: Int64
+    package var nanoseconds: Int64
     /// The event's sequence number.
-    public var sequence: UInt64
+    package var sequence: UInt64
     /// The value.
-    public var value: Value
+    package var value: Value
 
     /// A value at a position.
-    public init(nanoseconds: Int64, sequence: UInt64, value: Value) {
+    package init(nanoseconds: Int64, sequence: UInt64, value: Value) {
         self.nanoseconds = nanoseconds
         self.sequence = sequence
         self.value = value
     }
 
     /// Whether this comes after `other` (timestamp, then sequence).
-    public func isAfter(_ other: Stamped<Value>) -> Bool {
+    package func isAfter(_ other: Stamped<Value>) -> Bool {
         (nanoseconds, sequence) > (other.nanoseconds, other.sequence)
     }
 
     /// Whether this comes after `other`, or `other` is absent.
-    public func isAfter(_ other: Stamped<Value>?) -> Bool {
+    package func isAfter(_ other: Stamped<Value>?) -> Bool {
         other.map { isAfter($0) } ?? true
     }
 }

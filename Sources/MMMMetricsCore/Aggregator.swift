@@ -1,12 +1,12 @@
 import Synchronization
 
 /// Exact order statistics.
-public enum Percentile {
+package enum Percentile {
     /// The q-th percentile (q in [0, 100]) of ascending `sorted` values by linear interpolation
     /// between closest ranks (Hyndman–Fan type 7, numpy's default, DuckDB's `quantile_cont`);
     /// `nil` for no values.
     @inlinable
-    public static func of(sorted: some RandomAccessCollection<Double>, q: Double) -> Double? {
+    package static func of(sorted: some RandomAccessCollection<Double>, q: Double) -> Double? {
         guard !sorted.isEmpty else { return nil }
         let n = sorted.count
         let h = Double(n - 1) * (Swift.min(Swift.max(q, 0), 100) / 100)
@@ -22,7 +22,7 @@ public enum Percentile {
 extension Percentile {
     /// The same result as ``of(sorted:q:)`` for unsorted values, in expected linear time (quickselect):
     /// `values` is reordered. `nil` for no values.
-    public static func select(_ values: inout [Double], q: Double) -> Double? {
+    package static func select(_ values: inout [Double], q: Double) -> Double? {
         guard !values.isEmpty else { return nil }
         let n = values.count
         let h = Double(n - 1) * (Swift.min(Swift.max(q, 0), 100) / 100)
@@ -86,16 +86,16 @@ public protocol AggregationFunction: Sendable {
 }
 
 /// A type-erased ``AggregationFunction``.
-public struct AnyAggregationFunction: Sendable {
+package struct AnyAggregationFunction: Sendable {
     /// The name queries call it by.
-    public let name: String
+    package let name: String
     fileprivate let initial: @Sendable () -> any Sendable
     fileprivate let step: @Sendable (inout any Sendable, Double) -> Void
     fileprivate let merge: @Sendable (inout any Sendable, any Sendable) -> Void
     fileprivate let result: @Sendable (any Sendable) -> Double?
 
     /// Wraps a function under a name.
-    public init<F: AggregationFunction>(name: String, _ function: F) where F.State: Sendable {
+    package init<F: AggregationFunction>(name: String, _ function: F) where F.State: Sendable {
         self.name = name
         initial = { function.initialState() }
         step = { state, value in
@@ -128,7 +128,7 @@ public final class AggregationRegistry: Sendable {
     }
 
     /// The function registered under `name`.
-    public func function(named name: String) -> AnyAggregationFunction? {
+    package func function(named name: String) -> AnyAggregationFunction? {
         functions.withLock { $0[name] }
     }
 
@@ -139,7 +139,7 @@ public final class AggregationRegistry: Sendable {
 /// Folds values into per-group aggregates; the shared engine behind every ``MetricsReader``.
 ///
 /// NaN values count as events for `count` and are skipped by every other aggregation.
-public struct GroupedAggregator {
+package struct GroupedAggregator {
     fileprivate struct Fold {
         var count = 0
         var numeric = 0
@@ -151,15 +151,15 @@ public struct GroupedAggregator {
     }
 
     /// The aggregation computed.
-    public let aggregation: Aggregation
+    package let aggregation: Aggregation
     /// Tag keys grouped by.
-    public let groupBy: [String]
+    package let groupBy: [String]
     private let custom: AnyAggregationFunction?
     private let keepsValues: Bool
     private var groups: [[String]: Fold] = [:]
 
     /// Prepares an aggregation; a custom name must be registered in `functions`.
-    public init(_ aggregation: Aggregation, groupBy: [String] = [], functions: AggregationRegistry? = nil) throws {
+    package init(_ aggregation: Aggregation, groupBy: [String] = [], functions: AggregationRegistry? = nil) throws {
         self.aggregation = aggregation
         self.groupBy = groupBy
         switch aggregation {
@@ -179,12 +179,12 @@ public struct GroupedAggregator {
     }
 
     /// The group key of an event's tags.
-    public func groupKey(tags: Tags, extraTags: Tags? = nil) -> [String] {
+    package func groupKey(tags: Tags, extraTags: Tags? = nil) -> [String] {
         groupBy.map { tags[$0] ?? extraTags?[$0] ?? "" }
     }
 
     /// Adds one event's value to its group. `value` is `nil` for custom events, which only `count` accepts.
-    public mutating func add(value: Double?, name: String, group: [String]) throws {
+    package mutating func add(value: Double?, name: String, group: [String]) throws {
         if value == nil, aggregation != .count {
             throw MetricsReaderError.aggregationNeedsNumbers(aggregation: aggregation.name, metric: name)
         }
@@ -195,7 +195,7 @@ public struct GroupedAggregator {
 
     /// Adds many events of one group at once: `values` are their numbers, `nonNumeric` the number of
     /// custom events among them (only `count` accepts those). One group lookup for the lot.
-    public mutating func add(contentsOf values: [Double], nonNumeric: Int = 0, name: String, group: [String]) throws {
+    package mutating func add(contentsOf values: [Double], nonNumeric: Int = 0, name: String, group: [String]) throws {
         if nonNumeric > 0, aggregation != .count {
             throw MetricsReaderError.aggregationNeedsNumbers(aggregation: aggregation.name, metric: name)
         }
@@ -218,7 +218,7 @@ public struct GroupedAggregator {
     }
 
     /// Combines another aggregator's groups into this one (same aggregation and grouping).
-    public mutating func merge(_ other: GroupedAggregator) {
+    package mutating func merge(_ other: GroupedAggregator) {
         for (key, fold) in other.groups {
             guard var mine = groups[key] else { groups[key] = fold; continue }
             mine.count += fold.count
@@ -236,7 +236,7 @@ public struct GroupedAggregator {
     }
 
     /// The rows: one per group with a value, ordered by group.
-    public func result() -> AggregateResult {
+    package func result() -> AggregateResult {
         var rows: [AggregateRow] = []
         for (key, fold) in groups {
             guard let value = value(of: fold) else { continue }

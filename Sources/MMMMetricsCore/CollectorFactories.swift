@@ -2,80 +2,75 @@ import Synchronization
 
 /// Turns ``CollectorConfig`` entries into collectors: the plugin system.
 ///
-/// Plugins register a factory under a name at start-up; `CollectorConfig.custom(name:config:)`
-/// resolves through it. The file and remote kinds are resolved by factories that the modules
-/// providing them install (``registerFile(_:)``, ``registerRemote(_:)``); until one is installed
-/// those kinds fail with ``MetricsConfigError/collectorNotAvailable(kind:reason:)``.
+/// Every collector type, built-in or not, is a factory registered under a name: `memory` is
+/// registered here; the `file` collector registers itself from `MMMMetricsLog`
+/// (`FileMetricsCollector.install(into:)`), a remote collector from its own module, a third-party
+/// plugin with ``register(_:identity:factory:)``. An entry resolves through the factory its
+/// ``CollectorConfig/type`` names; the core names no particular plugin.
+///
+/// A built collector is named by its type and a non-secret identity that its factory reads from
+/// the options (a path, a host), never by its options: ``collectorName(for:)``.
 public final class CollectorFactories: Sendable {
-    /// Builds a plugin collector from its JSON configuration and the metrics configuration.
-    public typealias Factory = @Sendable (_ config: JSONValue, _ metrics: MetricsConfig) throws -> any MetricsCollector
-    /// Builds a file collector for a log root path.
-    public typealias FileFactory = @Sendable (_ path: String, _ metrics: MetricsConfig) throws -> any MetricsCollector
-    /// Builds a remote collector for an endpoint and API key.
-    public typealias RemoteFactory = @Sendable (_ endpoint: String, _ apiKey: String, _ metrics: MetricsConfig) throws -> any MetricsCollector
+    /// Builds a collector from its options (the entry's ``CollectorConfig/options``) and the metrics configuration.
+    public typealias Factory = @Sendable (_ options: JSONValue, _ metrics: MetricsConfig) throws -> any MetricsCollector
+    /// Reads the non-secret part of the options that tells two collectors of one type apart (a path,
+    /// a host and port), or `nil`. It must never return a secret such as an API key.
+    public typealias Identity = @Sendable (_ options: JSONValue) -> String?
 
-    private struct State {
-        var plugins: [String: Factory] = [:]
-        var file: FileFactory?
-        var remote: RemoteFactory?
+    private struct Registration: Sendable {
+        let factory: Factory
+        let identity: Identity?
+        let builtIn: Bool
     }
 
-    private let state = Mutex(State())
+    private let table = Mutex<[String: Registration]>([:])
 
-    /// A set of factories with no plugins.
-    public init() {}
-
-    /// Registers (or replaces) a plugin factory under `name`.
-    public func register(_ name: String, factory: @escaping Factory) {
-        state.withLock { $0.plugins[name] = factory }
+    /// Factories with the built-in `memory` collector (bounded by the configuration's `bufferSize`).
+    public init() {
+        table.withLock { table in
+            table["memory"] = Registration(
+                factory: { _, metrics in MemoryMetricsCollector(capacity: metrics.bufferSize) }, identity: nil, builtIn: true)
+        }
     }
 
-    /// Installs the factory behind `CollectorConfig.file(path:)`.
-    public func registerFile(_ factory: @escaping FileFactory) {
-        state.withLock { $0.file = factory }
+    /// Registers (or replaces) the factory for collectors of type `type`.
+    public func register(_ type: String, identity: Identity? = nil, factory: @escaping Factory) {
+        table.withLock { $0[type] = Registration(factory: factory, identity: identity, builtIn: false) }
     }
 
-    /// Installs the factory behind `CollectorConfig.remote(endpoint:apiKey:)`.
-    public func registerRemote(_ factory: @escaping RemoteFactory) {
-        state.withLock { $0.remote = factory }
+    /// Registers a collector this package provides (left out of ``registeredNames``).
+    package func registerBuiltIn(_ type: String, identity: Identity? = nil, factory: @escaping Factory) {
+        table.withLock { $0[type] = Registration(factory: factory, identity: identity, builtIn: true) }
     }
 
-    /// The registered plugin names, sorted.
-    public var registeredNames: [String] { state.withLock { $0.plugins.keys.sorted() } }
+    /// The names plugins registered, sorted (the package's own collector types are not listed).
+    public var registeredNames: [String] { table.withLock { $0.filter { !$0.value.builtIn }.keys.sorted() } }
+
+    /// The name a collector built from `entry` goes by in logs and statistics: its type, and
+    /// `type:identity` when its factory reads an identity from the options. Never the options.
+    public func collectorName(for entry: CollectorConfig) -> String {
+        let identity = table.withLock { $0[entry.type]?.identity }
+        guard let identity, let value = identity(entry.options), !value.isEmpty else { return entry.type }
+        return "\(entry.type):\(value)"
+    }
 
     /// Builds the collector a configuration entry names.
     public func makeCollector(_ entry: CollectorConfig, metrics: MetricsConfig) throws(MetricsConfigError) -> any MetricsCollector {
-        let current = state.withLock { ($0.plugins, $0.file, $0.remote) }
-        do {
+        let registration = table.withLock { $0[entry.type] }
+        guard let registration else {
             switch entry {
-            case .memory:
-                return MemoryMetricsCollector(capacity: metrics.bufferSize)
-            case .file(let path):
-                guard let file = current.1 else {
-                    throw MetricsConfigError.collectorNotAvailable(
-                        kind: "file", reason: "no file collector is installed (import MMMMetricsLog and install it) for path \(path)")
-                }
-                return try file(path, metrics)
-            case .remote(let endpoint, let apiKey):
-                guard let remote = current.2 else {
-                    throw MetricsConfigError.collectorNotAvailable(
-                        kind: "remote", reason: "no remote collector is installed for endpoint \(endpoint)")
-                }
-                return try remote(endpoint, apiKey, metrics)
-            case .custom(let name, let config):
-                guard let factory = current.0[name] else {
-                    throw MetricsConfigError.unknownCollector(name: name, registered: current.0.keys.sorted())
-                }
-                do { return try factory(config, metrics) } catch let error as MetricsConfigError {
-                    throw error
-                } catch {
-                    throw MetricsConfigError.pluginFailed(name: name, reason: "\(error)")
-                }
+            case .file, .remote:
+                throw .collectorNotAvailable(kind: entry.type, reason: "no factory is registered under \"\(entry.type)\"")
+            case .memory, .custom:
+                throw .unknownCollector(name: entry.type, registered: registeredNames)
             }
+        }
+        do {
+            return try registration.factory(entry.options, metrics)
         } catch let error as MetricsConfigError {
             throw error
         } catch {
-            throw MetricsConfigError.pluginFailed(name: "\(entry)", reason: "\(error)")
+            throw .pluginFailed(name: collectorName(for: entry), reason: "\(error)")
         }
     }
 }

@@ -1,17 +1,17 @@
 /// A ``TagMatcher`` ready to test values: its regular expression compiled once, and the verdict
 /// for each distinct value cached (up to 65,536 values). Meant for one query run, by one task.
-public struct CompiledTagMatcher {
+package struct CompiledTagMatcher {
     /// The tag's key.
-    public let key: String
+    package let key: String
     /// The comparison.
-    public let operation: TagMatcher.Operation
+    package let operation: TagMatcher.Operation
     /// The value or regular expression.
-    public let value: String
+    package let value: String
     private let regex: Regex<AnyRegexOutput>?
     private var verdicts: [String: Bool] = [:]
 
     /// Compiles a matcher; an invalid regular expression throws ``MetricsReaderError/invalidRegex(_:reason:)``.
-    public init(_ matcher: TagMatcher) throws {
+    package init(_ matcher: TagMatcher) throws {
         key = matcher.key
         operation = matcher.operation
         value = matcher.value
@@ -25,7 +25,7 @@ public struct CompiledTagMatcher {
     }
 
     /// Whether a tag value satisfies the matcher (a missing tag is the empty string). Regexes match the whole value.
-    public mutating func holds(for tagValue: String) -> Bool {
+    package mutating func holds(for tagValue: String) -> Bool {
         switch operation {
         case .equal: return tagValue == value
         case .notEqual: return tagValue != value
@@ -46,15 +46,15 @@ public struct CompiledTagMatcher {
 ///
 /// Regular expressions are compiled once; their verdict per distinct tag value is cached,
 /// so a selector is meant for one query run, by one task.
-public struct EventSelector {
+package struct EventSelector {
     private let names: NameGlobList
     /// The query's time range, if any.
-    public let timeRange: TimeRange?
+    package let timeRange: TimeRange?
     private let requiredTags: Tags?
     private var matchers: [CompiledTagMatcher]
 
     /// Compiles a query; an invalid regular expression throws ``MetricsReaderError/invalidRegex(_:reason:)``.
-    public init(_ query: MetricsQuery) throws {
+    package init(_ query: MetricsQuery) throws {
         names = NameGlobList(query.metricNames)
         timeRange = query.timeRange
         requiredTags = query.tags
@@ -62,18 +62,18 @@ public struct EventSelector {
     }
 
     /// Whether a metric name is selected.
-    public func selects(name: String) -> Bool { names.isEmpty || names.matches(name) }
+    package func selects(name: String) -> Bool { names.isEmpty || names.matches(name) }
 
     /// Whether an event is selected. `extraTags` are tags the event carries implicitly
     /// (a stored log's `session`); the event's own tags win over them.
-    public mutating func selects(_ event: MetricEvent, extraTags: Tags? = nil) -> Bool {
+    package mutating func selects(_ event: MetricEvent, extraTags: Tags? = nil) -> Bool {
         guard selects(name: event.name) else { return false }
         if let timeRange, let timestamp = event.timestamp, !timeRange.contains(timestamp) { return false }
         return selects(tags: event.tags, extraTags: extraTags)
     }
 
     /// Whether tags satisfy the query's tag conditions.
-    public mutating func selects(tags: Tags, extraTags: Tags? = nil) -> Bool {
+    package mutating func selects(tags: Tags, extraTags: Tags? = nil) -> Bool {
         if let requiredTags {
             for tag in requiredTags where (tags[tag.key] ?? extraTags?[tag.key]) != tag.value { return false }
         }

@@ -33,17 +33,17 @@ public enum MetricValue: Sendable, Hashable {
 
 extension Duration {
     /// The longest duration the package stores or accepts: `Int64.max` nanoseconds (about 292 years).
-    public static let maximumNanoseconds = Int64.max
+    package static let maximumNanoseconds = Int64.max
 
     /// Unit suffixes users write, with their length in seconds, longest suffix first where one ends
     /// another (`ms` before `s`).
-    public static let unitSeconds: [(suffix: String, seconds: Double)] = [
+    package static let unitSeconds: [(suffix: String, seconds: Double)] = [
         ("ns", 1e-9), ("us", 1e-6), ("ms", 1e-3), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400), ("w", 604_800),
     ]
 
     /// `seconds` as a duration rounded to the nanosecond, or `nil` when it is not finite or its
     /// nanoseconds do not fit in `Int64` (never a trap, whatever the input).
-    public static func seconds(checked seconds: Double) -> Duration? {
+    package static func seconds(checked seconds: Double) -> Duration? {
         let nanoseconds = (seconds * 1e9).rounded()
         // 2^63 is exactly representable; every Double below it converts without trapping.
         guard nanoseconds.isFinite, nanoseconds > -9.223372036854775808e18, nanoseconds < 9.223372036854775808e18 else { return nil }

@@ -4,13 +4,13 @@
 
 extension MetricsConfig {
     /// The keys the `[metrics]` table accepts.
-    public static let tableKeys: Set<String> = [
+    package static let tableKeys: Set<String> = [
         "enabled", "buffer_size", "flush_interval", "flush_timeout", "sampling_rate", "sampling_seed",
         "sampling_overrides", "allow", "deny", "pipeline", "collectors",
     ]
 
     /// Applies the `[metrics]` table over `self`. `prefix` is how the table is named in errors.
-    public func applying(table: [String: JSONValue], prefix: String = "metrics") throws(MetricsConfigError) -> MetricsConfig {
+    package func applying(table: [String: JSONValue], prefix: String = "metrics") throws(MetricsConfigError) -> MetricsConfig {
         var config = self
         for key in table.keys.sorted() {
             let value = table[key]!
@@ -40,7 +40,7 @@ extension MetricsConfig {
 
     /// Applies `MMM_METRICS*` environment variables over `self` (see docs/CONFIGURATION.md).
     /// Variables that the configuration does not know are ignored, except misspelt `MMM_METRICS_*` ones.
-    public func applying(environment: [String: String]) throws(MetricsConfigError) -> MetricsConfig {
+    package func applying(environment: [String: String]) throws(MetricsConfigError) -> MetricsConfig {
         var config = self
         for (name, raw) in environment.sorted(by: { $0.key < $1.key }) where name.hasPrefix("MMM_METRICS") {
             let text = JSONValue.string(raw)
@@ -131,7 +131,7 @@ extension MetricsConfig {
     /// Parses a duration: a number of seconds, or a string such as `250ms`, `5s`, `2m`, `1h`, `500us`,
     /// `100ns`, `2d`, `1w`. `nil` for anything else, for negative durations and for durations beyond
     /// ``Duration/maximumNanoseconds`` (about 292 years).
-    public static func parseDuration(_ text: String) -> Duration? {
+    package static func parseDuration(_ text: String) -> Duration? {
         let trimmed = String(text.trimmingWhitespace)
         for (suffix, scale) in Duration.unitSeconds where trimmed.hasSuffix(suffix) {
             let number = trimmed.dropLast(suffix.count)

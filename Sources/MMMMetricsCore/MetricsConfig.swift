@@ -1,13 +1,38 @@
-/// Where events go: one entry per collector a configuration asks for.
-public enum CollectorConfig: Sendable, Hashable {
-    /// The durable event log under `path` (a log root directory).
+/// Where events go: one entry per collector a configuration asks for. Every entry resolves by its
+/// ``type`` through ``CollectorFactories``, which hands the factory the entry's ``options``; the
+/// named cases are the spec's configurations, kept for convenience.
+public enum CollectorConfig: Sendable, Hashable, CustomStringConvertible {
+    /// The durable event log under `path` (a log root directory): type `file`, options `{"path"}`.
     case file(path: String)
-    /// An in-memory collector, bounded by the config's `bufferSize`.
+    /// An in-memory collector, bounded by the config's `bufferSize`: type `memory`.
     case memory
-    /// A remote service.
+    /// A remote service: type `remote`, options `{"endpoint", "api_key"}`.
     case remote(endpoint: String, apiKey: String)
-    /// A plugin, resolved by name through ``CollectorFactories``.
+    /// Any registered collector type with its options (a plugin's JSON configuration).
     case custom(name: String, config: JSONValue)
+
+    /// The factory this entry resolves through: `file`, `memory`, `remote`, or a plugin's name.
+    public var type: String {
+        switch self {
+        case .file: "file"
+        case .memory: "memory"
+        case .remote: "remote"
+        case .custom(let name, _): name
+        }
+    }
+
+    /// What the factory receives.
+    public var options: JSONValue {
+        switch self {
+        case .file(let path): ["path": .string(path)]
+        case .memory: [:]
+        case .remote(let endpoint, let apiKey): ["endpoint": .string(endpoint), "api_key": .string(apiKey)]
+        case .custom(_, let config): config
+        }
+    }
+
+    /// The type only: options may hold secrets (an API key), so they are never printed.
+    public var description: String { type }
 }
 
 /// A sampling rate for the metric names that match a glob.

@@ -18,7 +18,7 @@ extension MetricsPipelineStage {
 /// Drops events whose name matches a glob.
 public struct DropStage: MetricsPipelineStage {
     /// The names to drop.
-    public let names: NameGlobList
+    package let names: NameGlobList
     /// Drops names matching any of the globs.
     public init(_ globs: [String]) { names = NameGlobList(globs) }
     public func apply(to event: inout MetricEvent) -> Bool { !names.matches(event.name) }
@@ -57,7 +57,7 @@ public struct AddTagsStage: MetricsPipelineStage {
     /// The tags to add.
     public let tags: Tags
     /// The names affected.
-    public let names: NameGlobList
+    package let names: NameGlobList
     /// Adds `tags` to events matching any glob in `matching` (all by default).
     public init(_ tags: Tags, matching: [String] = ["*"]) {
         self.tags = tags
@@ -77,7 +77,7 @@ public struct RemoveTagsStage: MetricsPipelineStage {
     /// The keys to remove.
     public let keys: [String]
     /// The names affected.
-    public let names: NameGlobList
+    package let names: NameGlobList
     /// Removes `keys` from events matching any glob in `matching` (all by default).
     public init(_ keys: [String], matching: [String] = ["*"]) {
         self.keys = keys

@@ -44,7 +44,7 @@ public final class MetricsRegistry: Sendable {
         guard config.enabled else { return registry }
         for entry in config.collectors {
             let collector = try factories.makeCollector(entry, metrics: config)
-            registry.register(collector, name: "\(entry)")
+            registry.register(collector, name: factories.collectorName(for: entry))
         }
         return registry
     }

@@ -2,15 +2,15 @@
 /// every other character matches itself.
 ///
 /// Matching works on UTF-8 bytes and never allocates.
-public struct NameGlob: Sendable, Hashable, CustomStringConvertible {
+package struct NameGlob: Sendable, Hashable, CustomStringConvertible {
     /// The pattern as written.
-    public let pattern: String
+    package let pattern: String
     private let parts: [[UInt8]]
     private let anchoredStart: Bool
     private let anchoredEnd: Bool
 
     /// Compiles a pattern.
-    public init(_ pattern: String) {
+    package init(_ pattern: String) {
         self.pattern = pattern
         let bytes = Array(pattern.utf8)
         parts = bytes.split(separator: UInt8(ascii: "*"), omittingEmptySubsequences: false).map(Array.init)
@@ -19,18 +19,18 @@ public struct NameGlob: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Whether the pattern has no `*`, so it matches exactly one name.
-    public var isLiteral: Bool { parts.count == 1 }
+    package var isLiteral: Bool { parts.count == 1 }
 
-    public var description: String { pattern }
+    package var description: String { pattern }
 
     /// Whether `name` matches the whole pattern.
-    public func matches(_ name: String) -> Bool {
+    package func matches(_ name: String) -> Bool {
         var name = name
         return name.withUTF8 { matches(bytes: $0) }
     }
 
     /// Whether the UTF-8 bytes of a name match the whole pattern.
-    public func matches(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    package func matches(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         if parts.count == 1 { return bytes.elementsEqual(parts[0]) }
         var position = 0
         let first = parts[0]
@@ -64,22 +64,22 @@ public struct NameGlob: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// An ordered list of globs; a name matches the list when it matches any of them.
-public struct NameGlobList: Sendable, Hashable {
+package struct NameGlobList: Sendable, Hashable {
     /// The globs, in order.
-    public let globs: [NameGlob]
+    package let globs: [NameGlob]
     private let literals: Set<String>
 
     /// Compiles the patterns.
-    public init(_ patterns: [String]) {
+    package init(_ patterns: [String]) {
         globs = patterns.map(NameGlob.init)
         literals = Set(globs.filter(\.isLiteral).map(\.pattern))
     }
 
     /// Whether there are no patterns.
-    public var isEmpty: Bool { globs.isEmpty }
+    package var isEmpty: Bool { globs.isEmpty }
 
     /// Whether `name` matches any of the globs.
-    public func matches(_ name: String) -> Bool {
+    package func matches(_ name: String) -> Bool {
         if literals.contains(name) { return true }
         return globs.contains { !$0.isLiteral && $0.matches(name) }
     }

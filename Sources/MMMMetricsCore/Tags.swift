@@ -35,7 +35,7 @@ public struct Tags: Sendable, Hashable {
 
     /// Creates tags from pairs already in ascending key order with unique keys, without sorting
     /// (decoders that store tags in order use it). The order is checked in debug builds only.
-    public init(presorted pairs: [Tag]) {
+    package init(presorted pairs: [Tag]) {
         assert(zip(pairs, pairs.dropFirst()).allSatisfy { $0.key < $1.key }, "Tags(presorted:) needs ascending unique keys")
         self.pairs = pairs
     }

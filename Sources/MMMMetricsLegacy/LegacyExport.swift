@@ -1,9 +1,9 @@
 public import MMMMetricsCore
-public import MMMMetricsAnalysis
+package import MMMMetricsAnalysis
 public import MMMMetricsLog
 
 /// The latest value of every metric of a session: what MMM's `current.json` holds.
-public struct LatestValuesReducer: MetricsReducer {
+package struct LatestValuesReducer: MetricsReducer {
     var gauges: [String: Stamped<Double>] = [:]
     var timers: [String: Stamped<Double>] = [:]
     var commands: [String: Stamped<Double>] = [:]
@@ -11,9 +11,9 @@ public struct LatestValuesReducer: MetricsReducer {
     var latest: Stamped<Void>?
     var iteration: Stamped<String>?
 
-    public init() {}
+    package init() {}
 
-    public mutating func apply(_ event: ReplayedEvent) {
+    package mutating func apply(_ event: ReplayedEvent) {
         func stamped<Value>(_ value: Value) -> Stamped<Value> { Stamped(nanoseconds: event.nanoseconds, sequence: event.sequence, value: value) }
         if stamped(()).isAfter(latest) { latest = stamped(()) }
         if let tag = event.event.tags["iteration"], stamped(tag).isAfter(iteration) { iteration = stamped(tag) }
@@ -35,7 +35,7 @@ public struct LatestValuesReducer: MetricsReducer {
         }
     }
 
-    public mutating func merge(_ other: LatestValuesReducer) {
+    package mutating func merge(_ other: LatestValuesReducer) {
         for (name, value) in other.gauges where value.isAfter(gauges[name]) { gauges[name] = value }
         for (name, value) in other.timers where value.isAfter(timers[name]) { timers[name] = value }
         for (name, value) in other.commands where value.isAfter(commands[name]) { commands[name] = value }
@@ -45,7 +45,7 @@ public struct LatestValuesReducer: MetricsReducer {
     }
 
     /// MMM's `ProjectMetrics` (the last `current.json` shape): every key present, `null` where unknown.
-    public func result() -> JSONValue {
+    package func result() -> JSONValue {
         func number(_ name: String) -> JSONValue { gauges[name].map { .double($0.value) } ?? .null }
         func integer(_ name: String) -> JSONValue { gauges[name].map { .integer(Int64($0.value.rounded())) } ?? .null }
         let iterationID: JSONValue = iteration.map { .string(Int($0.value) != nil ? "iteration-\($0.value)" : $0.value) } ?? .null

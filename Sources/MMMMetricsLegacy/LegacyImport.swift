@@ -62,7 +62,7 @@ public enum LegacyImport {
     }
 
     /// The iteration tag for an `iteration_id`: the number of `iteration-N`, else the id as it is.
-    static func iterationTag(_ id: String) -> String {
+    package static func iterationTag(_ id: String) -> String {
         if id.hasPrefix("iteration-"), let number = Int(id.dropFirst("iteration-".count)) { return String(number) }
         return id
     }

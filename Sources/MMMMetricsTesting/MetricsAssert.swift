@@ -1,5 +1,5 @@
 public import MMMMetricsCore
-import Testing
+public import Testing
 
 /// Records metrics in memory and checks them in tests, as swift-metrics' `MetricsTestKit` does.
 ///
@@ -33,63 +33,63 @@ public final class MetricsAssert: Sendable {
     // MARK: Assertions
 
     /// Asserts that the counters recorded under `name` add up to `expected`.
-    public func assertCounter(_ name: String, expected: Int64, fileID: String = #fileID, filePath: String = #filePath, line: Int = #line, column: Int = #column) {
+    public func assertCounter(_ name: String, expected: Int64, sourceLocation: SourceLocation = #_sourceLocation) {
         let recorded = events(named: name)
         let counters = recorded.compactMap { event -> Int64? in
             if case .counter(let value) = event.value { return value }
             return nil
         }
         guard !counters.isEmpty else {
-            fail("expected counter \(name) to total \(expected), but no counter was recorded under that name", recorded, SourceLocation(fileID: fileID, filePath: filePath, line: line, column: column))
+            fail("expected counter \(name) to total \(expected), but no counter was recorded under that name", recorded, sourceLocation)
             return
         }
         let total = counters.reduce(0, &+)
         if total != expected {
-            fail("expected counter \(name) to total \(expected), but it totals \(total)", recorded, SourceLocation(fileID: fileID, filePath: filePath, line: line, column: column))
+            fail("expected counter \(name) to total \(expected), but it totals \(total)", recorded, sourceLocation)
         }
     }
 
     /// Asserts that the last gauge recorded under `name` is `expected` (within `tolerance`).
     public func assertGauge(
-        _ name: String, expected: Double, tolerance: Double = 0, fileID: String = #fileID, filePath: String = #filePath, line: Int = #line, column: Int = #column
+        _ name: String, expected: Double, tolerance: Double = 0, sourceLocation: SourceLocation = #_sourceLocation
     ) {
         let recorded = events(named: name)
         let last = recorded.last { if case .gauge = $0.value { true } else { false } }
         guard let last, case .gauge(let value) = last.value else {
-            fail("expected gauge \(name) to be \(expected), but no gauge was recorded under that name", recorded, SourceLocation(fileID: fileID, filePath: filePath, line: line, column: column))
+            fail("expected gauge \(name) to be \(expected), but no gauge was recorded under that name", recorded, sourceLocation)
             return
         }
         if !(abs(value - expected) <= tolerance) && !(value.isNaN && expected.isNaN) {
-            fail("expected gauge \(name) to be \(expected), but its last value is \(value)", recorded, SourceLocation(fileID: fileID, filePath: filePath, line: line, column: column))
+            fail("expected gauge \(name) to be \(expected), but its last value is \(value)", recorded, sourceLocation)
         }
     }
 
     /// Asserts that a timer was recorded under `name` (exactly `times` times, when given).
-    public func assertTimerCalled(_ name: String, times: Int? = nil, fileID: String = #fileID, filePath: String = #filePath, line: Int = #line, column: Int = #column) {
+    public func assertTimerCalled(_ name: String, times: Int? = nil, sourceLocation: SourceLocation = #_sourceLocation) {
         let recorded = events(named: name)
         let count = recorded.filter { if case .timer = $0.value { true } else { false } }.count
         if let times {
             if count != times {
-                fail("expected timer \(name) to be recorded \(times) time(s), but it was recorded \(count) time(s)", recorded, SourceLocation(fileID: fileID, filePath: filePath, line: line, column: column))
+                fail("expected timer \(name) to be recorded \(times) time(s), but it was recorded \(count) time(s)", recorded, sourceLocation)
             }
         } else if count == 0 {
-            fail("expected timer \(name) to be recorded, but it was not", recorded, SourceLocation(fileID: fileID, filePath: filePath, line: line, column: column))
+            fail("expected timer \(name) to be recorded, but it was not", recorded, sourceLocation)
         }
     }
 
     /// Asserts that some event recorded under `name` carries all of `include` (it may carry more).
-    public func assertTags(_ name: String, include: Tags, fileID: String = #fileID, filePath: String = #filePath, line: Int = #line, column: Int = #column) {
+    public func assertTags(_ name: String, include: Tags, sourceLocation: SourceLocation = #_sourceLocation) {
         let recorded = events(named: name)
         if !recorded.contains(where: { $0.tags.contains(include) }) {
-            fail("expected an event \(name) with tags \(include), but none has them", recorded, SourceLocation(fileID: fileID, filePath: filePath, line: line, column: column))
+            fail("expected an event \(name) with tags \(include), but none has them", recorded, sourceLocation)
         }
     }
 
     /// Asserts that nothing was recorded.
-    public func assertNoMetrics(fileID: String = #fileID, filePath: String = #filePath, line: Int = #line, column: Int = #column) {
+    public func assertNoMetrics(sourceLocation: SourceLocation = #_sourceLocation) {
         let recorded = events
         if !recorded.isEmpty {
-            fail("expected no metrics, but \(recorded.count) event(s) were recorded", recorded, SourceLocation(fileID: fileID, filePath: filePath, line: line, column: column))
+            fail("expected no metrics, but \(recorded.count) event(s) were recorded", recorded, sourceLocation)
         }
     }
 

@@ -1,39 +1,8 @@
 import Logging
 import MMMMetrics
+import MMMMetricsTestSupport
 import Synchronization
 import Testing
-
-/// A swift-log handler that keeps what it is given.
-final class CapturingLogHandler: LogHandler, Sendable {
-    struct Entry: Sendable {
-        let level: Logger.Level
-        let message: String
-        let metadata: [String: String]
-    }
-
-    private let entries = Mutex<[Entry]>([])
-    var captured: [Entry] { entries.withLock { $0 } }
-
-    var metadata: Logger.Metadata {
-        get { [:] }
-        set {}
-    }
-
-    var logLevel: Logger.Level {
-        get { .trace }
-        set {}
-    }
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { nil }
-        set {}
-    }
-
-    func log(event: LogEvent) {
-        let flat = (event.metadata ?? [:]).mapValues { "\($0)" }
-        entries.withLock { $0.append(Entry(level: event.level, message: "\(event.message)", metadata: flat)) }
-    }
-}
 
 @Suite("swift-log error reporting")
 struct LoggingTests {

@@ -5,6 +5,7 @@
 import MMMMetrics
 import MMMMetricsLog
 import MMMMetricsTesting
+import Testing  // MetricsAssert reports failures as Swift Testing issues at the caller's source location
 
 let probe = MetricsAssert()
 let registry = MetricsRegistry(config: MetricsConfig(enabled: true))

@@ -1,14 +1,14 @@
 /// A JSON syntax error: where it was found (byte offset, and line and column as an editor counts
 /// them) and why.
-public struct JSONSyntaxError: Error, Sendable, Hashable, CustomStringConvertible {
+package struct JSONSyntaxError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Byte offset in the input (0-based).
-    public let offset: Int
+    package let offset: Int
     /// The line, 1-based.
-    public let line: Int
+    package let line: Int
     /// The column in characters (Unicode scalars) from the start of the line, 1-based.
-    public let column: Int
+    package let column: Int
     /// What was wrong.
-    public let reason: String
+    package let reason: String
 
     /// An error at `offset` of `bytes`; the line and column are counted from the bytes.
     init(offset: Int, in bytes: UnsafeRawBufferPointer, reason: String) {
@@ -28,5 +28,5 @@ public struct JSONSyntaxError: Error, Sendable, Hashable, CustomStringConvertibl
         self.column = column
     }
 
-    public var description: String { line > 1 ? "\(reason) at line \(line), column \(column)" : "\(reason) at column \(column)" }
+    package var description: String { line > 1 ? "\(reason) at line \(line), column \(column)" : "\(reason) at column \(column)" }
 }

@@ -1,15 +1,15 @@
 /// JSON text to and from ``JSONValue``: compact output with sorted object keys, and a strict
 /// parser that keeps integers that fit in `Int64` exact and reports errors with their column.
-public enum JSONText {
+package enum JSONText {
     /// Compact JSON for a value, object keys sorted. Non-finite doubles (not representable in JSON) become `null`.
-    public static func encode(_ value: JSONValue) -> String {
+    package static func encode(_ value: JSONValue) -> String {
         var output: [UInt8] = []
         append(value, to: &output)
         return String(decoding: output, as: UTF8.self)
     }
 
     /// Appends compact JSON for a value.
-    public static func append(_ value: JSONValue, to output: inout [UInt8]) {
+    package static func append(_ value: JSONValue, to output: inout [UInt8]) {
         switch value {
         case .null: output.append(contentsOf: "null".utf8)
         case .bool(let flag): output.append(contentsOf: (flag ? "true" : "false").utf8)
@@ -36,7 +36,7 @@ public enum JSONText {
     }
 
     /// A finite double in the shortest form that reads back to the same value; non-finite as `null`.
-    public static func appendDouble(_ number: Double, to output: inout [UInt8]) {
+    package static func appendDouble(_ number: Double, to output: inout [UInt8]) {
         guard number.isFinite else {
             output.append(contentsOf: "null".utf8)
             return
@@ -46,7 +46,7 @@ public enum JSONText {
 
     /// The byte length of `append(value)`'s output, counted without building it; counting stops
     /// once it passes `limit` (the result is then some number above `limit`).
-    public static func encodedLength(_ value: JSONValue, limit: Int = .max) -> Int {
+    package static func encodedLength(_ value: JSONValue, limit: Int = .max) -> Int {
         switch value {
         case .null: return 4
         case .bool(let flag): return flag ? 4 : 5
@@ -80,7 +80,7 @@ public enum JSONText {
     }
 
     /// A JSON string literal.
-    public static func appendString(_ text: String, to output: inout [UInt8]) {
+    package static func appendString(_ text: String, to output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
         for byte in text.utf8 {
             switch byte {
@@ -100,7 +100,7 @@ public enum JSONText {
     }
 
     /// Parses one JSON value (surrounding whitespace allowed).
-    public static func parse(_ text: String) throws(JSONSyntaxError) -> JSONValue {
+    package static func parse(_ text: String) throws(JSONSyntaxError) -> JSONValue {
         var text = text
         let result: Result<JSONValue, JSONSyntaxError> = text.withUTF8 { bytes in
             Result { () throws(JSONSyntaxError) -> JSONValue in try parse(UnsafeRawBufferPointer(bytes)) }
@@ -109,7 +109,7 @@ public enum JSONText {
     }
 
     /// Parses one JSON value from UTF-8 bytes.
-    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONSyntaxError) -> JSONValue {
+    package static func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONSyntaxError) -> JSONValue {
         var parser = JSONParser(bytes: bytes)
         parser.skipWhitespace()
         let value = try parser.value(depth: 0)

@@ -4,17 +4,17 @@
 ///
 /// Integers that fit in `Int64` stay integers; other numbers become doubles (non-finite ones `null`,
 /// as ``JSONText`` writes them); synthesised conformances omit `nil` optionals, as Foundation's encoder does.
-public struct JSONValueEncoder: Sendable {
+package struct JSONValueEncoder: Sendable {
     /// An encoder.
-    public init() {}
+    package init() {}
 
     /// The JSON value for `value`.
-    public func encode(_ value: some Encodable) throws -> JSONValue {
+    package func encode(_ value: some Encodable) throws -> JSONValue {
         try Self.encodeNested(value, codingPath: [])
     }
 
     /// The compact JSON text for `value`.
-    public func text(_ value: some Encodable) throws -> String { JSONText.encode(try encode(value)) }
+    package func text(_ value: some Encodable) throws -> String { JSONText.encode(try encode(value)) }
 
     /// A value being built: containers hold nodes, resolved into a ``JSONValue`` at the end.
     final class Node {

@@ -11,7 +11,7 @@ public struct ArchiveSource: LogSource {
     /// The session it holds.
     public let session: String
     /// Its entries, in file order.
-    public let entries: [ArchiveEntry]
+    package let entries: [ArchiveEntry]
 
     public var location: String { path }
 

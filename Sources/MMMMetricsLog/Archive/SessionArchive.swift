@@ -24,7 +24,7 @@ public enum SessionArchive {
         output += crcWriter.bytes
         var count = 0
         for handle in handles {
-            switch try LoadedSegment.open(handle) {
+            switch try StoredSegment.open(handle) {
             case .headerless: continue  // holds no events
             case .unreadable(let error): throw error
             case .loaded: break
@@ -54,7 +54,7 @@ public enum SessionArchive {
         return handles.count
     }
 
-    static func entry(name: String, kind: ArchiveFormat.Kind, data: [UInt8]) -> [UInt8] {
+    package static func entry(name: String, kind: ArchiveFormat.Kind, data: [UInt8]) -> [UInt8] {
         var writer = ByteWriter()
         writer.u32(ArchiveFormat.entryMagic)
         writer.u8(kind.rawValue)
@@ -114,7 +114,7 @@ public enum SessionArchive {
                     throw LogError.corrupt(path: handle.name, offset: 0, reason: "segment belongs to session \(scan.header.sessionID.debugDescription), not \(archive.session.debugDescription)")
                 }
                 // The entry's name becomes the file name, which orders segments: it must say what the header says.
-                guard LoadedSegment.sequence(fromName: handle.name) == scan.header.firstSequence else {
+                guard StoredSegment.sequence(fromName: handle.name) == scan.header.firstSequence else {
                     throw LogError.corrupt(path: handle.name, offset: 16, reason: "the entry's name does not match the segment's first sequence number \(scan.header.firstSequence)")
                 }
                 guard scan.header.firstSequence == expectedSequence else {

@@ -3,12 +3,16 @@ import MMMMetricsLogFormat
 import Synchronization
 
 extension FileMetricsCollector {
-    /// Installs the factory behind `CollectorConfig.file(path:)`: each such entry opens a
-    /// `FileMetricsCollector` on the log root `path`, for the session `session`, else the
-    /// `MMM_METRICS_SESSION` environment variable, else a new id (`<UTC time>-<pid>`). Its buffer size
-    /// and flush interval come from the `MetricsConfig`.
+    /// Registers the `file` collector type (`CollectorConfig.file(path:)`, `type = "file"` in
+    /// `.mmm/config.toml`): each such entry opens a `FileMetricsCollector` on the log root in its
+    /// `path` option, for the session `session`, else the `MMM_METRICS_SESSION` environment variable,
+    /// else a new id (`<UTC time>-<pid>`). Its buffer size and flush interval come from the
+    /// `MetricsConfig`. The collector is named `file:<path>`.
     public static func install(into factories: CollectorFactories, session: String? = nil, errorHandler: MetricsErrorHandler? = nil) {
-        factories.registerFile { path, metrics in
+        factories.registerBuiltIn("file", identity: { $0["path"]?.stringValue }) { options, metrics in
+            guard case .string(let path)? = options["path"], !path.isEmpty else {
+                throw MetricsConfigError.invalidValue(key: "collectors.path", value: "\(options["path"] ?? .null)", expected: "a log root directory path")
+            }
             let id = session ?? FileSystem.environment("MMM_METRICS_SESSION") ?? generatedSessionID()
             let options = Options(bufferSize: metrics.bufferSize, flushInterval: metrics.flushInterval)
             return try FileMetricsCollector(root: LogRoot(path: path), session: id, options: options, errorHandler: errorHandler)

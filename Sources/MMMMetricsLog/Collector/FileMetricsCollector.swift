@@ -127,7 +127,7 @@ public final class FileMetricsCollector: MetricsCollector, Sendable {
                 return state.statistics.dropped
             }
             if total == dropped || total & (total - 1) == 0 {
-                errorHandler?(CollectorFailure(collector: "file:\(session)", operation: .overflow,
+                errorHandler?(CollectorFailure(collector: "file:\(root.path)", operation: .overflow,
                                                message: "buffer of \(options.bufferSize) events is full; \(total) event(s) dropped so far"))
             }
             return
@@ -208,7 +208,7 @@ public final class FileMetricsCollector: MetricsCollector, Sendable {
         if !rejections.isEmpty {
             state.withLock { $0.statistics.rejected += rejections.count }
             for violation in rejections {
-                errorHandler?(CollectorFailure(collector: "file:\(session)", operation: .record, message: "event refused: \(violation)"))
+                errorHandler?(CollectorFailure(collector: "file:\(root.path)", operation: .record, message: "event refused: \(violation)"))
             }
         }
         let result: (error: LogError?, written: Int, discarded: Int) = writer.withLock { writer in
@@ -234,7 +234,7 @@ public final class FileMetricsCollector: MetricsCollector, Sendable {
             }
         }
         if let error = result.error {
-            errorHandler?(CollectorFailure(collector: "file:\(session)", operation: .flush, message: "\(error)"))
+            errorHandler?(CollectorFailure(collector: "file:\(root.path)", operation: .flush, message: "\(error)"))
         }
         return result.error
     }

@@ -103,7 +103,7 @@ public struct NDJSONEvent: Sendable, Hashable {
     }
 
     /// The line for an event (without the newline): keys in a fixed order, `ts` with nine fractional digits.
-    public static func format(_ event: MetricEvent, session: String?, into output: inout [UInt8]) {
+    package static func format(_ event: MetricEvent, session: String?, into output: inout [UInt8]) {
         output.append(contentsOf: #"{"ts":""#.utf8)
         RFC3339.append(event.timestamp ?? MetricTimestamp(nanosecondsSinceEpoch: 0), to: &output)
         output.append(UInt8(ascii: "\""))

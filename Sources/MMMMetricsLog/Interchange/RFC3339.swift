@@ -12,7 +12,7 @@ public enum RFC3339 {
     }
 
     /// Appends `format(timestamp)`'s bytes.
-    public static func append(_ timestamp: MetricTimestamp, to output: inout [UInt8]) {
+    package static func append(_ timestamp: MetricTimestamp, to output: inout [UInt8]) {
         let nanos = timestamp.nanosecondsSinceEpoch
         var seconds = nanos / 1_000_000_000
         var fraction = nanos % 1_000_000_000

@@ -30,10 +30,10 @@ public struct LogRoot: Sendable, Hashable, CustomStringConvertible {
     public var description: String { path }
 
     /// The directory holding one directory per session.
-    public var sessionsPath: String { path + "/sessions" }
+    package var sessionsPath: String { path + "/sessions" }
 
     /// The directory of a session's stream.
-    public func sessionPath(_ session: String) -> String { sessionsPath + "/" + Self.directoryName(for: session) }
+    package func sessionPath(_ session: String) -> String { sessionsPath + "/" + Self.directoryName(for: session) }
 
     /// Checks that a session id can be stored: 1 to 1024 bytes of UTF-8 without NUL or newline.
     public static func validate(sessionID: String) throws(LogError) {
@@ -54,7 +54,7 @@ public struct LogRoot: Sendable, Hashable, CustomStringConvertible {
     /// (not first) `.` stay; every other byte becomes `%XX`. When that is longer than 200 bytes,
     /// the name is its first 120 bytes, `~` and 16 hex digits of a 64-bit FNV-1a hash of the id (`~`
     /// never appears in an escaped id); the id itself is then known only from the segment headers.
-    public static func directoryName(for session: String) -> String {
+    package static func directoryName(for session: String) -> String {
         let escaped = escapedName(for: session)
         guard escaped.utf8.count > maximumPlainDirectoryName else { return escaped }
         var prefix = Substring(escaped.prefix(120))
@@ -85,7 +85,7 @@ public struct LogRoot: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The session id a directory name stands for, or `nil` when it is not one this code makes.
-    public static func sessionID(fromDirectoryName name: String) -> String? {
+    package static func sessionID(fromDirectoryName name: String) -> String? {
         var bytes: [UInt8] = []
         var iterator = Array(name.utf8).makeIterator()
         func hexValue(_ byte: UInt8) -> UInt8? {
@@ -137,18 +137,18 @@ public struct LogRoot: Sendable, Hashable, CustomStringConvertible {
     public func contains(session: String) -> Bool { FileSystem.isDirectory(sessionPath(session)) }
 
     /// The session's segment files, in sequence order.
-    public func segmentPaths(session: String) throws(LogError) -> [String] {
+    @_spi(Benchmarks) public func segmentPaths(session: String) throws(LogError) -> [String] {
         let directory = sessionPath(session)
         guard FileSystem.isDirectory(directory) else { return [] }
         return try FileSystem.listDirectory(directory).filter { $0.hasSuffix(".seg") }.map { directory + "/" + $0 }
     }
 
     /// A segment's file name for its first sequence number.
-    static func segmentFileName(firstSequence: UInt64) -> String {
+    package static func segmentFileName(firstSequence: UInt64) -> String {
         let digits = String(firstSequence)
         return String(repeating: "0", count: max(0, 20 - digits.count)) + digits + ".seg"
     }
 
     /// The index path of a segment path.
-    static func indexPath(forSegment path: String) -> String { String(path.dropLast(4)) + ".idx" }
+    package static func indexPath(forSegment path: String) -> String { String(path.dropLast(4)) + ".idx" }
 }

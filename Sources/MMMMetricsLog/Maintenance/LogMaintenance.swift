@@ -80,7 +80,7 @@ public struct LogMaintenance: Sendable {
     /// events), reporting damage and unreadable segments per `mode`.
     private func forEachSegment(
         _ session: String, mode: ReadMode, skipped: inout SkippedData, warning: (ReadWarning) -> Void,
-        _ body: (SegmentHandle, LoadedSegment?) -> Void
+        _ body: (SegmentHandle, StoredSegment?) -> Void
     ) throws(LogError) {
         let handles = try source.segments(session: session)
         for (position, handle) in handles.enumerated() {
@@ -90,7 +90,7 @@ public struct LogMaintenance: Sendable {
                 skipped.add(issue)
                 warning(issue)
             }
-            switch try LoadedSegment.open(handle) {
+            switch try StoredSegment.open(handle) {
             case .loaded(var segment):
                 for damage in segment.damage {
                     switch damage {
@@ -131,8 +131,8 @@ public struct LogMaintenance: Sendable {
                 func problem(_ offset: Int?, _ message: String) {
                     problems.append(VerifyProblem(session: session, file: file, offset: offset, message: message))
                 }
-                let segment: LoadedSegment
-                switch try LoadedSegment.open(handle, fullScan: true) {
+                let segment: StoredSegment
+                switch try StoredSegment.open(handle, fullScan: true) {
                 case .loaded(let loaded):
                     segment = loaded
                 case .headerless(_, let size):
@@ -210,8 +210,8 @@ public struct LogMaintenance: Sendable {
             for (position, handle) in handles.enumerated() {
                 let path = handle.name
                 let file = String(path.split(separator: "/").last ?? "")
-                var segment: LoadedSegment
-                switch try LoadedSegment.open(handle, fullScan: true) {
+                var segment: StoredSegment
+                switch try StoredSegment.open(handle, fullScan: true) {
                 case .loaded(let loaded):
                     segment = loaded
                 case .headerless(_, let size):
@@ -234,7 +234,7 @@ public struct LogMaintenance: Sendable {
                         if durability != .none { try handle.sync() }
                         action.actions.append("\(file): truncated a torn tail of \(bytes) bytes at offset \(offset)"
                             + (events.map { " (\($0) events)" } ?? ""))
-                        segment = try LoadedSegment.load(path, fullScan: true)
+                        segment = try StoredSegment.load(path, fullScan: true)
                     default:
                         action.actions.append("\(file): kept damage (nothing after it is deleted): \(damage)")
                     }

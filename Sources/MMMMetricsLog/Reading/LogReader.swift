@@ -26,7 +26,7 @@ public struct LogReader: Sendable {
     /// mode each is skipped and reported through `warning`, with the events it left out when known.
     /// (A torn tail of the last, unsealed segment, which a live writer may be writing, is reported in
     /// both modes and fails neither.)
-    public func replay(
+    package func replay(
         session: String, filter: ReadFilter = ReadFilter(), mode: ReadMode = .lenient,
         warning: (ReadWarning) -> Void = { _ in },
         _ body: (DecodedBlock) throws -> Void
@@ -42,16 +42,16 @@ public struct LogReader: Sendable {
         for (position, handle) in handles.enumerated() {
             let path = handle.name
             let isLast = position == handles.count - 1
-            let segment: LoadedSegment
-            switch try LoadedSegment.open(handle) {
+            let segment: StoredSegment
+            switch try StoredSegment.open(handle) {
             case .loaded(let loaded):
                 segment = loaded
             case .headerless:
                 continue  // holds no events
             case .unreadable(let error):
                 // The next segment's name says where this one's events end, when there is a next one.
-                let first = LoadedSegment.sequence(fromName: path)
-                let next = isLast ? nil : LoadedSegment.sequence(fromName: handles[position + 1].name)
+                let first = StoredSegment.sequence(fromName: path)
+                let next = isLast ? nil : StoredSegment.sequence(fromName: handles[position + 1].name)
                 let lost = first.flatMap { first in next.flatMap { $0 >= first ? Int(clamping: $0 - first) : nil } }
                 let (offset, reason) = if case .corrupt(_, let offset, let reason) = error { (offset, reason) } else { (0, "\(error)") }
                 try report(path, offset, "unreadable segment skipped (\(reason)); " + (lost.map { "\($0) events lost" } ?? "events lost unknown"),

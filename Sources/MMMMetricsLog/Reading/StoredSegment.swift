@@ -1,8 +1,8 @@
-import MMMMetricsCore
+public import MMMMetricsCore
 public import MMMMetricsLogFormat
 
 /// The state of a segment's index file relative to the segment.
-public enum IndexState: Sendable, Hashable, CustomStringConvertible {
+package enum IndexState: Sendable, Hashable, CustomStringConvertible {
     /// Present and describing the segment as it is.
     case valid
     /// No index file.
@@ -12,7 +12,7 @@ public enum IndexState: Sendable, Hashable, CustomStringConvertible {
     /// Unreadable: bad magic, bad CRC, cut short.
     case corrupt(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .valid: "valid"
         case .missing: "missing"
@@ -23,20 +23,23 @@ public enum IndexState: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// A segment file read into memory with its block list, from its index when that can be trusted,
-/// else from a scan of the bytes.
-struct LoadedSegment {
+/// else from a scan of the bytes: what readers, verification and recovery work on.
+///
+/// Benchmarks (`Tools/Benchmarks`) reach its stored form through the `Benchmarks` SPI: blocks
+/// decompressed alone, or decoded into columns, to measure each step apart.
+@_spi(Benchmarks) public struct StoredSegment: Sendable {
     let path: String
-    let bytes: [UInt8]
-    let header: SegmentHeader
-    var blocks: [BlockLocation]
+    package let bytes: [UInt8]
+    package let header: SegmentHeader
+    package var blocks: [BlockLocation]
     /// Metric names per block, where an index supplied them.
     var blockNames: [Set<String>?]
-    var damage: [SegmentDamage]
-    var sealed: Bool
+    package var damage: [SegmentDamage]
+    package var sealed: Bool
     var indexState: IndexState
 
     /// Where the next segment starts: the seal says so when there is one (even if blocks before it were lost).
-    var nextSequence: UInt64 {
+    package var nextSequence: UInt64 {
         if sealed, let seal = bytes.withUnsafeBytes({ SealRecord.validate($0, at: $0.count - Format.sealSize) }) {
             return seal.nextSequence
         }
@@ -45,7 +48,7 @@ struct LoadedSegment {
 
     /// Reads a segment. With `fullScan`, ignores the index for the block list (verify does this)
     /// but still reports its state.
-    static func load(_ path: String, fullScan: Bool = false) throws(LogError) -> LoadedSegment {
+    static func load(_ path: String, fullScan: Bool = false) throws(LogError) -> StoredSegment {
         try load(SegmentHandle(
             name: path, bytes: { () throws(LogError) -> [UInt8] in try FileSystem.readFile(path) },
             index: { try? FileSystem.readFile(LogRoot.indexPath(forSegment: path)) }), fullScan: fullScan)
@@ -54,7 +57,7 @@ struct LoadedSegment {
     /// What opening a segment found.
     enum Opened {
         /// A readable segment.
-        case loaded(LoadedSegment)
+        case loaded(StoredSegment)
         /// A file whose header never fully reached the disk (empty, cut short or zeroed) and that holds
         /// no valid block: what a crash between creating a segment and writing its header leaves. It
         /// holds no events; readers skip it and recovery removes it.
@@ -84,11 +87,11 @@ struct LoadedSegment {
     }
 
     /// Reads a segment from any source.
-    static func load(_ handle: SegmentHandle, fullScan: Bool = false) throws(LogError) -> LoadedSegment {
+    static func load(_ handle: SegmentHandle, fullScan: Bool = false) throws(LogError) -> StoredSegment {
         try load(handle, bytes: try handle.bytes(), fullScan: fullScan)
     }
 
-    private static func load(_ handle: SegmentHandle, bytes: [UInt8], fullScan: Bool) throws(LogError) -> LoadedSegment {
+    private static func load(_ handle: SegmentHandle, bytes: [UInt8], fullScan: Bool) throws(LogError) -> StoredSegment {
         let path = handle.name
         return try bytes.withBytes { (raw: UnsafeRawBufferPointer) throws(LogError) in
             let header = try SegmentHeader.decode(raw, path: path)
@@ -127,7 +130,7 @@ struct LoadedSegment {
                         indexState = .stale("does not match the segment's blocks")
                     }
                 }
-                return LoadedSegment(path: path, bytes: bytes, header: header, blocks: scan.blocks, blockNames: names,
+                return StoredSegment(path: path, bytes: bytes, header: header, blocks: scan.blocks, blockNames: names,
                                      damage: scan.damage, sealed: scan.isSealed, indexState: indexState)
             }
             let trusted = index!
@@ -149,7 +152,7 @@ struct LoadedSegment {
             }
             var names = trusted.nameSets
             guard !trusted.sealed, trusted.coveredBytes < raw.count else {
-                return LoadedSegment(path: path, bytes: bytes, header: header, blocks: blocks, blockNames: names,
+                return StoredSegment(path: path, bytes: bytes, header: header, blocks: blocks, blockNames: names,
                                      damage: damage, sealed: trusted.sealed, indexState: indexState)
             }
             // The active segment grew after its index was written: scan the rest.
@@ -157,7 +160,7 @@ struct LoadedSegment {
             rest.continueScan(raw, from: trusted.coveredBytes)
             blocks += rest.blocks
             names += rest.blocks.map { _ in nil }
-            return LoadedSegment(path: path, bytes: bytes, header: header, blocks: blocks, blockNames: names,
+            return StoredSegment(path: path, bytes: bytes, header: header, blocks: blocks, blockNames: names,
                                  damage: damage + rest.damage, sealed: rest.isSealed,
                                  indexState: .stale("covers \(trusted.coveredBytes) of \(raw.count) bytes"))
         }
@@ -185,60 +188,64 @@ struct LoadedSegment {
     }
 }
 
-/// A segment file read into memory and scanned (every block's CRC checked), for tools that work on
-/// the stored form directly: benchmarks that separate decompression from decoding, or a second
-/// implementation checking this one block by block.
-public struct StoredSegment: Sendable {
-    /// The file.
-    public let path: String
-    /// Its header.
-    public let header: SegmentHeader
-    /// Its valid blocks, in file order.
-    public let blocks: [BlockLocation]
-    /// Damage found by the scan.
-    public let damage: [SegmentDamage]
-    private let bytes: [UInt8]
+// MARK: - Benchmarks SPI
 
-    /// Reads and scans a segment file.
-    public static func load(_ path: String) throws(LogError) -> StoredSegment {
-        let bytes = try FileSystem.readFile(path)
-        let scan = try bytes.withBytes { (raw: UnsafeRawBufferPointer) throws(LogError) in try SegmentScan.scan(raw, path: path) }
-        return StoredSegment(path: path, header: scan.header, blocks: scan.blocks, damage: scan.damage, bytes: bytes)
+extension StoredSegment {
+    /// Reads a segment file (trusting a valid index, else scanning).
+    @_spi(Benchmarks) public static func load(_ path: String) throws(LogError) -> StoredSegment {
+        try load(path, fullScan: false)
     }
 
-    /// The segment's size in bytes.
-    public var size: Int { bytes.count }
+    /// The file's path.
+    @_spi(Benchmarks) public var filePath: String { path }
 
-    /// Decompresses a block's payload (the binary encoding, not decoded further) into `buffer`,
-    /// which grows as needed; returns the payload's length.
+    /// The segment's size in bytes.
+    @_spi(Benchmarks) public var size: Int { bytes.count }
+
+    /// The number of valid blocks.
+    @_spi(Benchmarks) public var blockCount: Int { blocks.count }
+
+    /// Decompresses block `index`'s payload (the binary encoding, not decoded further) into
+    /// `buffer`, which grows as needed; returns the payload's length.
     @discardableResult
-    public func decompress(_ block: BlockLocation, into buffer: inout [UInt8]) throws(LogError) -> Int {
+    @_spi(Benchmarks) public func decompress(block index: Int, into buffer: inout [UInt8]) throws(LogError) -> Int {
+        let block = blocks[index]
         let size = block.header.decodedLength
         if buffer.count < size { buffer = [UInt8](repeating: 0, count: size) }
-        let start = block.offset + Format.blockHeaderSize
         let path = self.path
-        let failure: ZstdFailure? = bytes.withUnsafeBytes { raw -> ZstdFailure? in
-            let stored = UnsafeRawBufferPointer(rebasing: raw[start..<(start + block.header.storedLength)])
-            return buffer.withUnsafeMutableBytes { output -> ZstdFailure? in
-                if block.header.encoding == .raw {
-                    output.copyMemory(from: stored)
-                    return nil
-                }
-                do throws(ZstdFailure) {
-                    try ZstdDecoder.decompress(stored, expectedSize: size, into: output)
-                    return nil
-                } catch {
-                    return error
+        let result: Result<Void, LogError> = bytes.withUnsafeBytes { raw in
+            buffer.withUnsafeMutableBytes { output in
+                Result { () throws(LogError) in
+                    try BlockDecoding.withPayload(raw, block, path: path) { payload throws(DecodeFailure) in
+                        UnsafeMutableRawBufferPointer(rebasing: output[0..<size]).copyMemory(from: payload)
+                    }
                 }
             }
         }
-        if let failure { throw .corrupt(path: path, offset: block.offset, reason: "\(failure)") }
+        try result.get()
         return size
     }
 
-    /// Decodes a block into columns.
-    public func decode(_ block: BlockLocation) throws(LogError) -> DecodedBlock {
+    /// Decodes block `index` into columns.
+    @_spi(Benchmarks) public func decode(block index: Int) throws(LogError) -> DecodedColumns {
         let path = self.path
-        return try bytes.withBytes { (raw: UnsafeRawBufferPointer) throws(LogError) in try BlockDecoding.decode(raw, block, path: path) }
+        let block = blocks[index]
+        return DecodedColumns(block: try bytes.withBytes { (raw: UnsafeRawBufferPointer) throws(LogError) in
+            try BlockDecoding.decode(raw, block, path: path)
+        })
     }
+}
+
+/// A decoded block, as the benchmarks see it.
+@_spi(Benchmarks) public struct DecodedColumns: Sendable {
+    let block: DecodedBlock
+
+    /// The number of events.
+    @_spi(Benchmarks) public var count: Int { block.count }
+
+    /// Event `index`'s value as aggregations use it (timers in seconds), `nil` for custom events.
+    @_spi(Benchmarks) public func numericValue(at index: Int) -> Double? { block.numericValue(at: index) }
+
+    /// Event `index` as a ``MetricEvent``.
+    @_spi(Benchmarks) public func event(at index: Int) -> MetricEvent { block.event(at: index) }
 }

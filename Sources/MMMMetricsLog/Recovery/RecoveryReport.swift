@@ -14,6 +14,15 @@ public struct RecoveryReport: Sendable, Hashable, CustomStringConvertible {
     /// Segment files removed because they held no header and no event (a crash right after creating them).
     public var removedEmptySegments: [String] = []
 
+    /// Creates a value from its fields.
+    package init(segmentPath: String, truncatedBytes: Int, droppedEvents: Int?, damageKept: [SegmentDamage], removedEmptySegments: [String] = []) {
+        self.segmentPath = segmentPath
+        self.truncatedBytes = truncatedBytes
+        self.droppedEvents = droppedEvents
+        self.damageKept = damageKept
+        self.removedEmptySegments = removedEmptySegments
+    }
+
     public var description: String {
         var parts: [String] = removedEmptySegments.map { "removed the empty segment \($0) (no header, no events)" }
         if truncatedBytes > 0 {

@@ -141,11 +141,19 @@ package final class OpenFile {
         do { _ = try descriptor.seek(offset: Int64(offset), from: .start) } catch { throw FileSystem.failure(path, "lseek", error) }
     }
 
-    /// Takes an exclusive, non-blocking `flock`; `false` when someone else holds it. Released on close.
-    package func tryLock() throws(LogError) -> Bool {
+    /// Takes an exclusive `flock`, trying again for up to `patience` while someone else holds it;
+    /// `false` when it is still held then. Released on close.
+    ///
+    /// The short wait covers a lock that is being released: a writer that just closed, or a child
+    /// process between fork and exec still holding a copy of the descriptor.
+    package func tryLock(patience: Duration = .milliseconds(250)) throws(LogError) -> Bool {
         let descriptor = try open("flock")
-        if flock(descriptor.rawValue, LOCK_EX | LOCK_NB) == 0 { return true }
-        if errno == EWOULDBLOCK { return false }
-        throw FileSystem.failure(path, "flock")
+        let deadline = ContinuousClock.now + patience
+        while true {
+            if flock(descriptor.rawValue, LOCK_EX | LOCK_NB) == 0 { return true }
+            guard errno == EWOULDBLOCK || errno == EINTR else { throw FileSystem.failure(path, "flock") }
+            if ContinuousClock.now >= deadline { return false }
+            usleep(5_000)
+        }
     }
 }

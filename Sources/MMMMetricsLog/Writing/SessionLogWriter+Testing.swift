@@ -4,7 +4,7 @@ import MMMMetricsLogFormat
 extension SessionLogWriter {
     /// Drops the writer as a crash would: no buffered block written, no seal, no index update;
     /// files closed and the lock released. For recovery tests.
-    func simulateCrash() {
+    package func simulateCrash() {
         abandon()
     }
 }

@@ -43,7 +43,7 @@ public final class SessionLogWriter {
         let header: SegmentHeader
         let createdAt: ContinuousClock.Instant
         var size: Int
-        var blocks: [BlockLocation]
+        package var blocks: [BlockLocation]
         var blockNames: [[String]]
         var needsRepair = false
 
@@ -143,7 +143,7 @@ public final class SessionLogWriter {
             guard scan.header.sessionID == session else {
                 throw LogError.corrupt(path: last, offset: 34, reason: "the segment belongs to session \(scan.header.sessionID.debugDescription), not \(session.debugDescription)")
             }
-            if let named = LoadedSegment.sequence(fromName: last), named != scan.header.firstSequence {
+            if let named = StoredSegment.sequence(fromName: last), named != scan.header.firstSequence {
                 throw LogError.corrupt(path: last, offset: 16, reason: "the file name says the segment starts at sequence \(named), its header says \(scan.header.firstSequence)")
             }
             guard !scan.isSealed else { return (scan, nil) }

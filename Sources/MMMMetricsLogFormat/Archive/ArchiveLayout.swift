@@ -28,17 +28,17 @@ package enum ArchiveFormat {
 }
 
 /// One entry of an archive.
-public struct ArchiveEntry: Sendable, Hashable {
+package struct ArchiveEntry: Sendable, Hashable {
     /// The file name (`00000000000000000000.seg` or `.idx`).
-    public let name: String
+    package let name: String
     /// Whether it is a segment (else an index).
-    public let isSegment: Bool
+    package let isSegment: Bool
     /// Offset of the data in the archive file.
-    public let offset: Int
+    package let offset: Int
     /// Data length.
-    public let length: Int
+    package let length: Int
     /// CRC32C of the data.
-    public let crc: UInt32
+    package let crc: UInt32
 
     /// Creates a value from its fields.
     package init(name: String, isSegment: Bool, offset: Int, length: Int, crc: UInt32) {

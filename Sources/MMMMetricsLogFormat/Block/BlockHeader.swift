@@ -1,7 +1,7 @@
 import MMMMetricsCore
 
 /// How a block's payload is stored.
-public enum BlockEncoding: UInt8, Sendable {
+package enum BlockEncoding: UInt8, Sendable {
     /// Stored as encoded, because compressing did not make it smaller.
     case raw = 0
     /// One standard zstd frame.
@@ -9,21 +9,21 @@ public enum BlockEncoding: UInt8, Sendable {
 }
 
 /// The fixed header in front of every block's payload.
-public struct BlockHeader: Sendable, Hashable {
+package struct BlockHeader: Sendable, Hashable {
     /// How the payload is stored.
-    public var encoding: BlockEncoding
+    package var encoding: BlockEncoding
     /// Payload bytes on disk.
-    public var storedLength: Int
+    package var storedLength: Int
     /// Payload bytes once decompressed.
-    public var decodedLength: Int
+    package var decodedLength: Int
     /// Events in the block.
-    public var eventCount: Int
+    package var eventCount: Int
     /// The sequence number of the block's first event.
-    public var firstSequence: UInt64
+    package var firstSequence: UInt64
     /// The smallest event timestamp in the block.
-    public var minTimestamp: Int64
+    package var minTimestamp: Int64
     /// The largest event timestamp in the block.
-    public var maxTimestamp: Int64
+    package var maxTimestamp: Int64
 
     /// Creates a value from its fields.
     package init(encoding: BlockEncoding, storedLength: Int, decodedLength: Int, eventCount: Int, firstSequence: UInt64, minTimestamp: Int64, maxTimestamp: Int64) {
@@ -37,7 +37,7 @@ public struct BlockHeader: Sendable, Hashable {
     }
 
     /// Header plus payload.
-    public var totalLength: Int { Format.blockHeaderSize + storedLength }
+    package var totalLength: Int { Format.blockHeaderSize + storedLength }
 
     /// The framed block: header, CRC over header and payload, payload.
     package func frame(payload: [UInt8]) -> [UInt8] {

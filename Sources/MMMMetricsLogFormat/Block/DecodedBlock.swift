@@ -1,7 +1,7 @@
-public import MMMMetricsCore
+package import MMMMetricsCore
 
 /// The kind of a metric, as stored: the tag of ``MetricValue``.
-public enum StoredKind: UInt8, Sendable, Hashable {
+package enum StoredKind: UInt8, Sendable, Hashable {
     case counter = 0
     case gauge = 1
     case timer = 2
@@ -18,11 +18,11 @@ public enum StoredKind: UInt8, Sendable, Hashable {
 }
 
 /// A metric of a block: a name with the kind of its events.
-public struct BlockMetric: Sendable, Hashable {
+package struct BlockMetric: Sendable, Hashable {
     /// The metric name.
-    public let name: String
+    package let name: String
     /// The kind of its events.
-    public let kind: StoredKind
+    package let kind: StoredKind
 }
 
 /// A decoded block in columns: what replay and queries work on without building events.
@@ -32,23 +32,23 @@ public struct BlockMetric: Sendable, Hashable {
 /// custom events. Custom data stays JSON text until asked for.
 /// Tags are columns too: `tagColumns[k][i]` is 0 when event i has no tag `tagKeys[k]`, else the
 /// index of its value in `strings` plus one.
-public struct DecodedBlock: Sendable {
+package struct DecodedBlock: Sendable {
     /// The sequence number of the first event; event i has `firstSequence + i`.
-    public let firstSequence: UInt64
+    package let firstSequence: UInt64
     /// The block's metrics, indexed by `metricOfEvent`.
-    public let metrics: [BlockMetric]
+    package let metrics: [BlockMetric]
     /// Each event's metric index.
-    public let metricOfEvent: [UInt32]
+    package let metricOfEvent: [UInt32]
     /// The block's string table (tag keys and values among them).
-    public let strings: [String]
+    package let strings: [String]
     /// The tag keys that occur in the block, ascending.
-    public let tagKeys: [String]
+    package let tagKeys: [String]
     /// Per tag key, per event: 0 for absent, else the value's index in `strings` plus one.
-    public let tagColumns: [[UInt32]]
+    package let tagColumns: [[UInt32]]
     /// Each event's timestamp, nanoseconds since the Unix epoch.
-    public let timestamps: [Int64]
+    package let timestamps: [Int64]
     /// Each event's value bits (see the type's documentation).
-    public let rawValues: [UInt64]
+    package let rawValues: [UInt64]
     /// The custom events' JSON texts, back to back.
     package let customText: [UInt8]
     /// Where each custom event's text starts in `customText` (one more entry marks the end).
@@ -57,7 +57,7 @@ public struct DecodedBlock: Sendable {
     package let kinds: [StoredKind]
 
     /// The data of the `index`-th custom event of the block (parsed on each call).
-    public func customData(_ index: Int) -> JSONValue {
+    package func customData(_ index: Int) -> JSONValue {
         customText.withUnsafeBytes { raw in
             let slice = UnsafeRawBufferPointer(rebasing: raw[customBounds[index]..<customBounds[index + 1]])
             return (try? JSONText.parse(slice)) ?? .null
@@ -65,7 +65,7 @@ public struct DecodedBlock: Sendable {
     }
 
     /// Every custom event's data, in event order; throws when a text is not valid JSON.
-    public func allCustomData() throws(JSONSyntaxError) -> [JSONValue] {
+    package func allCustomData() throws(JSONSyntaxError) -> [JSONValue] {
         try customText.withBytes { (raw: UnsafeRawBufferPointer) throws(JSONSyntaxError) -> [JSONValue] in
             var values: [JSONValue] = []
             for index in 0..<(customBounds.count - 1) {
@@ -76,25 +76,25 @@ public struct DecodedBlock: Sendable {
     }
 
     /// The number of events.
-    public var count: Int { timestamps.count }
+    package var count: Int { timestamps.count }
 
     /// The metric name of event `index`.
     @inline(__always)
-    public func name(at index: Int) -> String { metrics[Int(metricOfEvent[index])].name }
+    package func name(at index: Int) -> String { metrics[Int(metricOfEvent[index])].name }
 
     /// The kind of event `index`.
     @inline(__always)
-    public func kind(at index: Int) -> StoredKind { kinds[Int(metricOfEvent[index])] }
+    package func kind(at index: Int) -> StoredKind { kinds[Int(metricOfEvent[index])] }
 
     /// The value of tag `tagKeys[key]` on event `index`, or `nil`.
     @inline(__always)
-    public func tagValue(key: Int, at index: Int) -> String? {
+    package func tagValue(key: Int, at index: Int) -> String? {
         let reference = tagColumns[key][index]
         return reference == 0 ? nil : strings[Int(reference) - 1]
     }
 
     /// The tags of event `index`.
-    public func tags(at index: Int) -> Tags {
+    package func tags(at index: Int) -> Tags {
         var pairs: [Tag] = []
         for key in tagKeys.indices {
             let reference = tagColumns[key][index]
@@ -104,7 +104,7 @@ public struct DecodedBlock: Sendable {
     }
 
     /// The value of event `index`.
-    public func value(at index: Int) -> MetricValue {
+    package func value(at index: Int) -> MetricValue {
         let raw = rawValues[index]
         switch kind(at: index) {
         case .counter: return .counter(Int64(bitPattern: raw))
@@ -116,7 +116,7 @@ public struct DecodedBlock: Sendable {
 
     /// The number aggregations use for event `index`: counter and gauge values, timers in seconds, `nil` for custom.
     @inline(__always)
-    public func numericValue(at index: Int) -> Double? {
+    package func numericValue(at index: Int) -> Double? {
         let raw = rawValues[index]
         switch kind(at: index) {
         case .counter: return Double(Int64(bitPattern: raw))
@@ -127,12 +127,12 @@ public struct DecodedBlock: Sendable {
     }
 
     /// Event `index` as a ``MetricEvent``.
-    public func event(at index: Int) -> MetricEvent {
+    package func event(at index: Int) -> MetricEvent {
         MetricEvent(
             name: name(at: index), value: value(at: index), tags: tags(at: index),
             timestamp: MetricTimestamp(nanosecondsSinceEpoch: timestamps[index]))
     }
 
     /// Every event, in sequence order.
-    public var events: [MetricEvent] { (0..<count).map(event(at:)) }
+    package var events: [MetricEvent] { (0..<count).map(event(at:)) }
 }

@@ -2,7 +2,7 @@ import MMMMetricsCore
 
 /// CRC-32C (Castagnoli, polynomial 0x1EDC6F41, reflected 0x82F63B78), as used by iSCSI, ext4,
 /// LevelDB and Prometheus' TSDB. Slicing-by-8 tables; `check("123456789") == 0xE3069283`.
-public enum CRC32C {
+package enum CRC32C {
     private static let tables: [[UInt32]] = {
         var tables = [[UInt32]](repeating: [UInt32](repeating: 0, count: 256), count: 8)
         for index in 0..<256 {
@@ -22,7 +22,7 @@ public enum CRC32C {
     private static let flat: [UInt32] = tables.flatMap { $0 }
 
     /// The CRC of `bytes`, continuing from `crc` (the CRC of the bytes before them; 0 to start).
-    public static func checksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
+    package static func checksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
         var crc = ~crc
         guard var pointer = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return ~crc }
         var remaining = bytes.count
@@ -48,7 +48,7 @@ public enum CRC32C {
     }
 
     /// The CRC of a byte array.
-    public static func checksum(_ bytes: [UInt8], continuing crc: UInt32 = 0) -> UInt32 {
+    package static func checksum(_ bytes: [UInt8], continuing crc: UInt32 = 0) -> UInt32 {
         bytes.withUnsafeBytes { checksum($0, continuing: crc) }
     }
 }

@@ -1,37 +1,37 @@
 import MMMMetricsCore
 
 /// What the index says about one block.
-public struct IndexEntry: Sendable, Hashable {
+package struct IndexEntry: Sendable, Hashable {
     /// Byte offset of the block in the segment.
-    public var offset: Int
+    package var offset: Int
     /// The block's length including its header.
-    public var length: Int
+    package var length: Int
     /// Events in the block.
-    public var eventCount: Int
+    package var eventCount: Int
     /// The sequence number of its first event.
-    public var firstSequence: UInt64
+    package var firstSequence: UInt64
     /// Its smallest timestamp.
-    public var minTimestamp: Int64
+    package var minTimestamp: Int64
     /// Its largest timestamp.
-    public var maxTimestamp: Int64
+    package var maxTimestamp: Int64
     /// The metric names that occur in it (indices into the index's name table). Empty when they are
     /// unknown (the block could not be decoded when the index was built): such a block is never
     /// skipped by name.
-    public var names: [Int]
+    package var names: [Int]
 }
 
 /// A segment's index: derived data, rebuilt from the segment whenever it is missing, stale or corrupt.
-public struct SegmentIndex: Sendable, Hashable {
+package struct SegmentIndex: Sendable, Hashable {
     /// The metric names the entries refer to.
-    public var names: [String]
+    package var names: [String]
     /// One entry per valid block, in file order.
-    public var entries: [IndexEntry]
+    package var entries: [IndexEntry]
     /// The segment bytes the index describes (`validEnd` of the scan it was built from).
-    public var coveredBytes: Int
+    package var coveredBytes: Int
     /// The CRC of the segment header it belongs to.
-    public var segmentHeaderCRC: UInt32
+    package var segmentHeaderCRC: UInt32
     /// Whether the segment was sealed when the index was built.
-    public var sealed: Bool
+    package var sealed: Bool
 
     /// Builds an index from a scan and the decoded names of each block.
     package init(scan: SegmentScan, blockNames: [[String]]) {

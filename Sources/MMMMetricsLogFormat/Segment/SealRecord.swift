@@ -1,17 +1,17 @@
 import MMMMetricsCore
 
 /// The record that ends a sealed segment.
-public struct SealRecord: Sendable, Hashable {
+package struct SealRecord: Sendable, Hashable {
     /// Blocks in the segment.
-    public var blockCount: Int
+    package var blockCount: Int
     /// Events in the segment.
-    public var eventCount: UInt64
+    package var eventCount: UInt64
     /// The sequence number the next segment starts at.
-    public var nextSequence: UInt64
+    package var nextSequence: UInt64
     /// The smallest timestamp in the segment (0 when empty).
-    public var minTimestamp: Int64
+    package var minTimestamp: Int64
     /// The largest timestamp in the segment (0 when empty).
-    public var maxTimestamp: Int64
+    package var maxTimestamp: Int64
 
     /// Creates a value from its fields.
     package init(blockCount: Int, eventCount: UInt64, nextSequence: UInt64, minTimestamp: Int64, maxTimestamp: Int64) {

@@ -1,17 +1,17 @@
 import MMMMetricsCore
 
 /// A segment's header: which session, which sequence it starts at, when it was made.
-public struct SegmentHeader: Sendable, Hashable {
+package struct SegmentHeader: Sendable, Hashable {
     /// The session the segment belongs to.
-    public var sessionID: String
+    package var sessionID: String
     /// The sequence number of the segment's first event.
-    public var firstSequence: UInt64
+    package var firstSequence: UInt64
     /// When the segment was created, nanoseconds since the Unix epoch.
-    public var createdNanoseconds: Int64
+    package var createdNanoseconds: Int64
     /// The header's CRC32C (binds an index to its segment).
-    public var crc: UInt32 = 0
+    package var crc: UInt32 = 0
     /// The header's size in bytes.
-    public var size: Int = 0
+    package var size: Int = 0
 
     /// Creates a value from its fields.
     package init(sessionID: String, firstSequence: UInt64, createdNanoseconds: Int64, crc: UInt32 = 0, size: Int = 0) {

@@ -1,11 +1,11 @@
 import MMMMetricsCore
 
 /// A block found in a segment.
-public struct BlockLocation: Sendable, Hashable {
+package struct BlockLocation: Sendable, Hashable {
     /// Byte offset of the block header in the segment file.
-    public var offset: Int
+    package var offset: Int
     /// The block's header.
-    public var header: BlockHeader
+    package var header: BlockHeader
 
     /// Creates a value from its fields.
     package init(offset: Int, header: BlockHeader) {
@@ -36,19 +36,19 @@ public enum SegmentDamage: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// The result of reading a segment file's structure from its bytes (not trusting any index).
-public struct SegmentScan: Sendable {
+package struct SegmentScan: Sendable {
     /// The header.
-    public var header: SegmentHeader
+    package var header: SegmentHeader
     /// Valid blocks, in file order.
-    public var blocks: [BlockLocation]
+    package var blocks: [BlockLocation]
     /// The seal, when the segment ends with a valid one.
-    public var seal: SealRecord?
+    package var seal: SealRecord?
     /// Damage found, in file order.
-    public var damage: [SegmentDamage]
+    package var damage: [SegmentDamage]
     /// The offset just past the last valid block or seal.
-    public var validEnd: Int
+    package var validEnd: Int
     /// The file's size when scanned.
-    public var fileSize: Int
+    package var fileSize: Int
 
     /// Creates a value from its fields.
     package init(header: SegmentHeader, blocks: [BlockLocation], seal: SealRecord?, damage: [SegmentDamage], validEnd: Int, fileSize: Int) {
@@ -61,18 +61,18 @@ public struct SegmentScan: Sendable {
     }
 
     /// Whether the segment ends with a valid seal.
-    public var isSealed: Bool { seal != nil }
+    package var isSealed: Bool { seal != nil }
     /// Events in valid blocks.
-    public var eventCount: Int { blocks.reduce(0) { $0 + $1.header.eventCount } }
+    package var eventCount: Int { blocks.reduce(0) { $0 + $1.header.eventCount } }
     /// The sequence number after the last valid block.
-    public var nextSequence: UInt64 {
+    package var nextSequence: UInt64 {
         blocks.last.map { $0.header.firstSequence + UInt64($0.header.eventCount) } ?? header.firstSequence
     }
 
     /// Scans a whole segment: validates the header, walks blocks checking every CRC, and on a bad
     /// block searches forward for the next valid block or seal. Damage followed by no valid block
     /// is a torn tail; damage followed by one is a bad region.
-    public static func scan(_ bytes: UnsafeRawBufferPointer, path: String) throws(LogError) -> SegmentScan {
+    package static func scan(_ bytes: UnsafeRawBufferPointer, path: String) throws(LogError) -> SegmentScan {
         let header = try SegmentHeader.decode(bytes, path: path)
         var scan = SegmentScan(header: header, blocks: [], seal: nil, damage: [], validEnd: header.size, fileSize: bytes.count)
         scan.continueScan(bytes, from: header.size)
@@ -134,7 +134,7 @@ public struct SegmentScan: Sendable {
     /// empty, zero-filled, or a proper prefix of a segment header (the magic so far), with no valid
     /// block or seal anywhere. Such a file holds no events. Anything else that fails to decode is
     /// damage, not an unfinished header.
-    public static func isHeaderless(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    package static func isHeaderless(_ bytes: UnsafeRawBufferPointer) -> Bool {
         let zeroFilled = bytes.allSatisfy { $0 == 0 }
         // Cut short: the magic as far as it goes, and fewer bytes than the header length it declares.
         var cutShort = zip(bytes, Format.segmentMagic).allSatisfy { $0 == $1 }

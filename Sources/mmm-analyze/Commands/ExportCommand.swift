@@ -17,7 +17,7 @@ struct ExportCommand: AsyncParsableCommand {
     }
 
     @OptionGroup var logOptions: LogOptions
-    @OptionGroup var damage: DamageOptions
+    @OptionGroup package var damage: DamageOptions
     @Option(help: "Only this session (default: every session, by id).") var session: String?
     @Option(help: "Only events at or after this time (RFC 3339, now, -2h).") var since: String?
     @Option(help: "Only events before this time.") var until: String?

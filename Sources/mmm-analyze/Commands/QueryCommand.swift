@@ -17,7 +17,7 @@ struct QueryCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var logOptions: LogOptions
-    @OptionGroup var damage: DamageOptions
+    @OptionGroup package var damage: DamageOptions
     @Option(help: "Only this session.") var session: String?
     @Option(help: "table, json or csv.") var format: TableFormat = .table
     @Argument(help: "The query.") var query: String

@@ -8,7 +8,7 @@ struct ReportCommand: AsyncParsableCommand {
         commandName: "report", abstract: "Summarise one session: status, iterations, quality, slowest commands, errors.")
 
     @OptionGroup var logOptions: LogOptions
-    @OptionGroup var damage: DamageOptions
+    @OptionGroup package var damage: DamageOptions
     @Option(help: "The session to report on.") var session: String
     @Option(help: "text, json, markdown or html.") var format: ReportFormat = .text
     @Option(name: .shortAndLong, help: "Write to this file instead of standard output.") var output: String?

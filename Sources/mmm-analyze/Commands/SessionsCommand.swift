@@ -6,7 +6,7 @@ struct SessionsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "sessions", abstract: "List the sessions in the log.")
 
     @OptionGroup var logOptions: LogOptions
-    @OptionGroup var damage: DamageOptions
+    @OptionGroup package var damage: DamageOptions
     @Option(help: "table, json or csv.") var format: TableFormat = .table
 
     func run() async throws {

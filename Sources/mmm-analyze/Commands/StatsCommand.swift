@@ -6,7 +6,7 @@ struct StatsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "stats", abstract: "Bytes per event, compression ratio, blocks, segments.")
 
     @OptionGroup var logOptions: LogOptions
-    @OptionGroup var damage: DamageOptions
+    @OptionGroup package var damage: DamageOptions
     @Option(help: "Only this session.") var session: String?
     @Option(help: "text (or table), json or csv.") var format: StatsFormat = .text
 

@@ -6,8 +6,8 @@
 // - opening a session whose last segment has a torn tail, with 1 and with 16 earlier segments.
 import Benchmark
 import Foundation
-import MMMMetrics
-import MMMMetricsLog
+import MMMMetricsCore
+@_spi(Benchmarks) import MMMMetricsLog
 import MMMWorkload
 
 let replayEvents = 1_000_000
@@ -57,7 +57,7 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.startMeasurement()
         var bytes = 0
         for segment in fixture.replaySegments {
-            for block in segment.blocks { bytes += try segment.decompress(block, into: &buffer) }
+            for block in 0..<segment.blockCount { bytes += try segment.decompress(block: block, into: &buffer) }
         }
         blackHole(bytes)
     }
@@ -67,7 +67,7 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.startMeasurement()
         var events = 0
         for segment in fixture.replaySegments {
-            for block in segment.blocks { events += try segment.decode(block).count }
+            for block in 0..<segment.blockCount { events += try segment.decode(block: block).count }
         }
         precondition(events == replayEvents)
         blackHole(events)
@@ -78,8 +78,8 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.startMeasurement()
         var total = 0.0
         for segment in fixture.replaySegments {
-            for block in segment.blocks {
-                let decoded = try segment.decode(block)
+            for block in 0..<segment.blockCount {
+                let decoded = try segment.decode(block: block)
                 for index in 0..<decoded.count { total += decoded.numericValue(at: index) ?? 0 }
             }
         }
@@ -91,8 +91,8 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.startMeasurement()
         var count = 0
         for segment in fixture.replaySegments {
-            for block in segment.blocks {
-                let decoded = try segment.decode(block)
+            for block in 0..<segment.blockCount {
+                let decoded = try segment.decode(block: block)
                 for index in 0..<decoded.count { blackHole(decoded.event(at: index)); count += 1 }
             }
         }

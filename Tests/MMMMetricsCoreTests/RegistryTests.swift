@@ -1,5 +1,6 @@
 import MMMMetrics
 import MMMMetricsTesting
+import MMMMetricsTestSupport
 import Synchronization
 import Testing
 
@@ -357,22 +358,31 @@ struct RegistryTests {
         }
     }
 
-    @Test("installed file and remote factories resolve their cases")
+    @Test("file and remote entries resolve by name, like plugins; a collector is named by type and identity, never its options")
     func installedFactories() throws {
         let factories = CollectorFactories()
-        let paths = Mutex<[String]>([])
-        factories.registerFile { path, _ in
-            paths.withLock { $0.append(path) }
+        let seen = Mutex<[String]>([])
+        factories.register("file", identity: { $0["path"]?.stringValue }) { options, _ in
+            seen.withLock { $0.append(options["path"]?.stringValue ?? "?") }
             return MemoryMetricsCollector()
         }
-        factories.registerRemote { endpoint, key, _ in
-            paths.withLock { $0.append("\(endpoint)|\(key)") }
+        factories.register("remote", identity: { _ in "127.0.0.1:9091" }) { options, _ in
+            seen.withLock { $0.append("\(options["endpoint"]?.stringValue ?? "?")|\(options["api_key"]?.stringValue ?? "?")") }
             return MemoryMetricsCollector()
         }
         _ = try factories.makeCollector(.file(path: "logs"), metrics: MetricsConfig())
-        _ = try factories.makeCollector(.remote(endpoint: "e", apiKey: "k"), metrics: MetricsConfig())
-        #expect(paths.withLock { $0 } == ["logs", "e|k"])
-        #expect(factories.registeredNames.isEmpty)
+        _ = try factories.makeCollector(.remote(endpoint: "http://127.0.0.1:9091/x", apiKey: "s3cret"), metrics: MetricsConfig())
+        #expect(seen.withLock { $0 } == ["logs", "http://127.0.0.1:9091/x|s3cret"])
+        #expect(factories.registeredNames == ["file", "remote"])
+        #expect(factories.collectorName(for: .file(path: "logs")) == "file:logs")
+        #expect(factories.collectorName(for: .memory) == "memory")
+        let remote = CollectorConfig.remote(endpoint: "http://127.0.0.1:9091/x", apiKey: "s3cret")
+        #expect(factories.collectorName(for: remote) == "remote:127.0.0.1:9091")
+        #expect(!"\(remote)".contains("s3cret"))
+        // Through a configured registry: statistics carry the name, not the key.
+        let registry = try MetricsRegistry.configured(MetricsConfig(collectors: [remote, .memory]), factories: factories) { _ in }
+        #expect(registry.statistics().map(\.name) == ["remote:127.0.0.1:9091", "memory"])
+        #expect(!registry.statistics().contains { $0.name.contains("s3cret") || $0.lastError?.contains("s3cret") == true })
     }
 
     @Test("events reach each collector in recording order across many concurrent recorders")

@@ -32,6 +32,6 @@ public struct LogMetricsReader: MetricsReader {
 
     /// Aggregates over every session, exactly as the query language does.
     public func aggregate(_ aggregation: Aggregation, for query: MetricsQuery) async throws -> AggregateResult {
-        try engine.aggregate(aggregation, Selection(query))
+        try engine.aggregate(aggregation, for: query)
     }
 }

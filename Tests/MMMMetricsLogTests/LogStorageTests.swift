@@ -1,8 +1,10 @@
 import Foundation
-import MMMMetrics
-@testable import MMMMetricsLog
+import MMMMetricsCore
+@_spi(Benchmarks) import MMMMetricsLog
+import MMMMetricsTestSupport
 import Synchronization
 import Testing
+
 
 @Suite("Event log: writing, reading, recovery")
 struct LogStorageTests {
@@ -29,7 +31,7 @@ struct LogStorageTests {
         #expect(paths.count >= 3)
         var expected: UInt64 = 0
         for path in paths {
-            let segment = try LoadedSegment.load(path)
+            let segment = try StoredSegment.load(path)
             #expect(segment.sealed)
             #expect(segment.header.firstSequence == expected)
             #expect(path.hasSuffix(LogRoot.segmentFileName(firstSequence: expected)))
@@ -155,7 +157,7 @@ struct LogStorageTests {
         let events = EventGenerator.cookSession(iterations: 10, seed: 4)
         try writeSession(directory.root, "s", events, options: LogWriterOptions(blockMaxEvents: 10))
         let path = try #require(try directory.root.segmentPaths(session: "s").first)
-        let segment = try LoadedSegment.load(path)
+        let segment = try StoredSegment.load(path)
         let victim = segment.blocks[2]
         Corrupter.flipBit(path, bit: (victim.offset + Format.blockHeaderSize + 3) * 8)
         #expect(throws: LogError.self) { try readSession(directory.root, "s", mode: .strict) }
@@ -396,10 +398,11 @@ struct LogEdgeTests {
         #expect(segment.size == Corrupter.bytes(path).count)
         var buffer: [UInt8] = []
         var decoded: [MetricEvent] = []
-        for block in segment.blocks {
-            let length = try segment.decompress(block, into: &buffer)
+        for (index, block) in segment.blocks.enumerated() {
+            let length = try segment.decompress(block: index, into: &buffer)
             #expect(length == block.header.decodedLength)
-            let columns = try segment.decode(block)
+            #expect(try segment.decode(block: index).count == block.header.eventCount)
+            let columns = try segment.bytes.withUnsafeBytes { try BlockDecoding.decode($0, block, path: path) }
             decoded += columns.events
             let commandKey = columns.tagKeys.firstIndex(of: "command")
             for index in 0..<columns.count where columns.name(at: index) == "command.duration" {
@@ -413,7 +416,7 @@ struct LogEdgeTests {
         // A raw block copies through decompress unchanged.
         try writeSession(directory.root, "tiny", [.counter(name: "c", value: 1, timestamp: MetricTimestamp(nanosecondsSinceEpoch: 1))])
         let tiny = try StoredSegment.load(try #require(try directory.root.segmentPaths(session: "tiny").first))
-        #expect(try tiny.decompress(tiny.blocks[0], into: &buffer) == tiny.blocks[0].header.storedLength)
+        #expect(try tiny.decompress(block: 0, into: &buffer) == tiny.blocks[0].header.storedLength)
     }
 
     @Test("roll seals the current segment; discardOldest keeps sequences contiguous; dropping a writer writes and leaves the segment open")
@@ -431,8 +434,8 @@ struct LogEdgeTests {
         }  // dropped without close: the buffered event is written, the segment stays unsealed
         let paths = try directory.root.segmentPaths(session: "s")
         #expect(paths.count == 2)
-        #expect(try LoadedSegment.load(paths[0]).sealed)
-        #expect(try !LoadedSegment.load(paths[1]).sealed)
+        #expect(try StoredSegment.load(paths[0]).sealed)
+        #expect(try !StoredSegment.load(paths[1]).sealed)
         let read = try readSession(directory.root, "s")
         #expect(read.last?.name == "last")
         #expect(!read.contains { $0.name == "dropped" || $0.name == "kept" })

@@ -1,5 +1,5 @@
 import Foundation
-import MMMMetrics
+import MMMMetricsCore
 import Testing
 
 @Suite("Tags, JSON values, globs, timestamps")

@@ -1,81 +1,12 @@
 import Foundation
-import MMMMetrics
-@testable import MMMMetricsLog
+import MMMMetricsCore
+@_spi(Benchmarks) import MMMMetricsLog
+import MMMMetricsTestSupport
+import Synchronization
 import Testing
 
-@Suite("Event log: format")
-struct LogFormatTests {
-    @Test("CRC32C matches the standard check value and is incremental")
-    func crc() {
-        #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
-        #expect(CRC32C.checksum([UInt8]()) == 0)
-        let data = (0..<1000).map { UInt8(truncatingIfNeeded: $0 * 7) }
-        let whole = CRC32C.checksum(data)
-        let split = CRC32C.checksum(Array(data[300...]), continuing: CRC32C.checksum(Array(data[..<300])))
-        #expect(whole == split)
-        // 32 zero bytes: a published CRC-32C test vector (RFC 3720, B.4).
-        #expect(CRC32C.checksum([UInt8](repeating: 0, count: 32)) == 0x8A91_36AA)
-        #expect(CRC32C.checksum([UInt8](repeating: 0xFF, count: 32)) == 0x62A8_AB43)
-    }
-
-    @Test("block payloads round-trip random events of every kind bit for bit", arguments: [1, 2, 3, 4, 5, 6, 7, 8] as [UInt64])
-    func payloadRoundTrip(seed: UInt64) throws {
-        let events = EventGenerator.events(count: 1 + Int(seed * 97 % 700), seed: seed)
-        let payload = BlockPayload.encode(events)
-        let decoded = try payload.withUnsafeBytes { try BlockPayload.decode($0, firstSequence: 10) }
-        #expect(decoded.count == events.count)
-        #expect(decoded.firstSequence == 10)
-        #expect(sameEvents(decoded.events, events))
-        for index in 0..<decoded.count {
-            #expect(decoded.numericValue(at: index).map { $0.isNaN ? 0 : $0 } == events[index].value.numericValue.map { $0.isNaN ? 0 : $0 }
-                    || decoded.numericValue(at: index)?.isNaN == events[index].value.numericValue?.isNaN)
-        }
-    }
-
-    @Test("a damaged payload is an error, never a crash")
-    func payloadDamage() {
-        let payload = BlockPayload.encode(EventGenerator.events(count: 50, seed: 9))
-        var failures = 0
-        for cut in stride(from: 0, to: payload.count - 1, by: 3) {
-            let short = Array(payload.prefix(cut))
-            if (try? short.withUnsafeBytes { try BlockPayload.decode($0, firstSequence: 0) }) == nil { failures += 1 }
-        }
-        #expect(failures == (0..<(payload.count - 1)).filter { $0 % 3 == 0 }.count)
-        var random = SeededRandom(seed: 1)
-        for _ in 0..<500 {
-            var damaged = payload
-            damaged[Int(random.next() % UInt64(damaged.count))] = UInt8(truncatingIfNeeded: random.next())
-            _ = try? damaged.withUnsafeBytes { try BlockPayload.decode($0, firstSequence: 0) }
-        }
-        #expect(throws: DecodeFailure.self) { try [UInt8]([9]).withUnsafeBytes { try BlockPayload.decode($0, firstSequence: 0) } }
-    }
-
-    @Test("varints and zigzag round-trip the extremes; overlong varints are errors")
-    func varints() throws {
-        var writer = ByteWriter()
-        let values: [UInt64] = [0, 1, 127, 128, 300, .max, .max - 1, 1 << 63]
-        for value in values { writer.varint(value) }
-        let signed: [Int64] = [0, -1, 1, .min, .max]
-        for value in signed { writer.zigzag(value) }
-        let (decodedValues, decodedSigned, atEnd) = try writer.bytes.withUnsafeBytes { raw throws -> ([UInt64], [Int64], Bool) in
-            var reader = ByteReader(raw)
-            let unsigned = try values.map { _ in try reader.varint() }
-            let zigzags = try signed.map { _ in try reader.zigzag() }
-            return (unsigned, zigzags, reader.isAtEnd)
-        }
-        #expect(decodedValues == values)
-        #expect(decodedSigned == signed)
-        #expect(atEnd)
-        let overlong = [UInt8](repeating: 0xFF, count: 11)
-        #expect(throws: DecodeFailure.self) { try overlong.withUnsafeBytes { raw in var reader = ByteReader(raw); _ = try reader.varint() } }
-        #expect(throws: DecodeFailure.self) { try [UInt8]([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x02]).withUnsafeBytes { raw in var reader = ByteReader(raw); _ = try reader.varint() } }
-        #expect(throws: DecodeFailure.self) { try [UInt8]([0x80]).withUnsafeBytes { raw in var reader = ByteReader(raw); _ = try reader.varint() } }
-        #expect(throws: DecodeFailure.self) { try [UInt8]([1, 2]).withUnsafeBytes { raw in var reader = ByteReader(raw); _ = try reader.u32() } }
-        #expect(throws: DecodeFailure.self) { try [UInt8]([2, 0xC3]).withUnsafeBytes { raw in var reader = ByteReader(raw); _ = try reader.string() } }
-        #expect(throws: DecodeFailure.self) { try [UInt8]([5]).withUnsafeBytes { raw in var reader = ByteReader(raw); _ = try reader.count(limit: 4) } }
-        #expect(DecodeFailure(offset: 3, reason: "r").description == "r at byte 3")
-    }
-
+@Suite("RFC 3339, NDJSON lines, session directory names, time expressions")
+struct InterchangeTests {
     @Test("RFC 3339: nine fractional digits out; up to nine in, with Z or an offset; bad text is rejected")
     func rfc3339() {
         let cases: [(String, Int64)] = [
@@ -104,37 +35,6 @@ struct LogFormatTests {
         for extreme in [Int64.min, .max] {
             #expect(RFC3339.parse(RFC3339.format(MetricTimestamp(nanosecondsSinceEpoch: extreme)))?.nanosecondsSinceEpoch == extreme)
         }
-    }
-
-    @Test("JSON text: strict parsing with columns, exact integers, escapes, and compact sorted output")
-    func jsonText() throws {
-        #expect(try JSONText.parse(#" {"b": [1, -2.5e3, true, null, "x\u00e9\ud83d\ude80\n"], "a": {}} "#)
-                == ["b": [1, -2500.0, true, nil, "xé🚀\n"], "a": [:]])
-        #expect(try JSONText.parse("-9223372036854775808") == .integer(.min))
-        #expect(try JSONText.parse("9223372036854775808") == .double(9.223372036854775808e18))
-        #expect(try JSONText.parse(#""\"\\\/\b\f\r\t""#) == .string("\"\\/\u{8}\u{c}\r\t"))
-        let failures: [(String, String)] = [
-            ("{", "expected a string key"), (#"{"a" 1}"#, "expected ':'"), ("[1,]", "unexpected character"),
-            (#"{"a":1,"a":2}"#, "duplicate key"), ("01", "leading zero"), ("1.", "expected digits after '.'"),
-            ("1e", "expected digits in an exponent"), ("tru", "invalid literal"), (#""abc"#, "unterminated string"),
-            (#""\x""#, "invalid escape"), (#""\ud800""#, "unpaired surrogate"), ("[1 2]", "expected ',' or ']'"),
-            (#"{"a":1 "b":2}"#, "expected ',' or '}'"), ("1 2", "unexpected text after"), ("-", "expected digits"),
-            (#""\u12G4""#, "invalid hex digit"), (#"{1:2}"#, "expected a string key"), ("\"a\u{1}\"", "control character"),
-            (#""\ud800\u0041""#, "invalid low surrogate"), ("", "unexpected end of input"),
-        ]
-        for (text, reason) in failures {
-            do {
-                _ = try JSONText.parse(text)
-                Issue.record("accepted \(text)")
-            } catch {
-                #expect(error.reason.contains(reason), "\(text): \(error)")
-            }
-        }
-        do { _ = try JSONText.parse(#"{"a":1,"a":2}"#) } catch { #expect(error.description == #"duplicate key "a" at column 8"#) }
-        let deep = String(repeating: "[", count: 600) + String(repeating: "]", count: 600)
-        #expect(throws: JSONSyntaxError.self) { try JSONText.parse(deep) }
-        #expect(JSONText.encode(["b": 1, "a": [2.5, "x\u{1}\"\\\t\r\n"], "c": .double(.nan)]) == #"{"a":[2.5,"x\u0001\"\\\t\r\n"],"b":1,"c":null}"#)
-        #expect(JSONText.encode([true, false, nil]) == "[true,false,null]")
     }
 
     @Test("NDJSON lines parse the contract's four examples and format them back")

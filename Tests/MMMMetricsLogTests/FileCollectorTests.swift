@@ -1,11 +1,11 @@
 import Foundation
 import MMMMetrics
-@testable import MMMMetricsLog
+import MMMMetricsCore
+@_spi(Benchmarks) import MMMMetricsLog
+import MMMMetricsTestSupport
 import Synchronization
 import Testing
-#if canImport(Glibc)
-import Glibc
-#endif
+
 
 @Suite("FileMetricsCollector")
 struct FileCollectorTests {

@@ -1,7 +1,11 @@
 import Foundation
-import MMMMetrics
-@testable import MMMMetricsLog
+import MMMMetricsAnalysis
+import MMMMetricsCore
+import MMMMetricsLegacy
+@_spi(Benchmarks) import MMMMetricsLog
+import MMMMetricsTestSupport
 import Testing
+
 
 @Suite("mmm-analyze: log commands")
 struct AnalyzerLogCommandTests {

@@ -1,24 +1,9 @@
 import Foundation
-import MMMMetrics
-@testable import MMMMetricsLog
+import MMMMetricsCore
+@_spi(Benchmarks) import MMMMetricsLog
+import MMMMetricsTestSupport
+import Synchronization
 import Testing
-
-/// The committed fixture logs, copied to a temporary directory before each use (tests never change them).
-enum FixtureLogs {
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Fixtures")
-
-    static func copy(_ name: String, into temporary: TemporaryDirectory) throws -> LogRoot {
-        let target = temporary.path + "/" + name
-        try FileManager.default.copyItem(atPath: directory.appendingPathComponent("logs/\(name)").path, toPath: target)
-        return LogRoot(path: target)
-    }
-
-    static var sourceEvents: [MetricEvent] {
-        let text = try! String(contentsOf: directory.appendingPathComponent("cook-session.ndjson"), encoding: .utf8)
-        return text.split(separator: "\n").map { try! NDJSONEvent.parse(String($0)).event }
-    }
-}
 
 @Suite("Fixture logs")
 struct FixtureLogTests {

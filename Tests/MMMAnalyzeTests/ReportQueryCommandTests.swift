@@ -1,0 +1,64 @@
+import Foundation
+import MMMMetricsAnalysis
+import MMMMetricsCore
+import MMMMetricsLegacy
+@_spi(Benchmarks) import MMMMetricsLog
+import MMMMetricsTestSupport
+import Testing
+
+@Suite("mmm-analyze: report and query")
+struct AnalyzerAnalysisCommandTests {
+    @Test("report prints each format; the JSON has the contract's keys")
+    func report() throws {
+        let temporary = TemporaryDirectory()
+        let root = try FixtureLogs.copy("good", into: temporary)
+        let text = try runAnalyzer(["report", "--log", root.path, "--session", "fixture-cook"])
+        #expect(text.status == 0)
+        #expect(text.out.hasPrefix("Session fixture-cook: completed"))
+        let json = try runAnalyzer(["report", "--log", root.path, "--session", "fixture-cook", "--format", "json"])
+        let value = try JSONText.parse(json.out.trimmingCharacters(in: .whitespacesAndNewlines))
+        for key in ["session_id", "start_time", "total_duration_seconds", "final_status", "iterations", "quality"] {
+            #expect(value[key] != nil, "missing \(key)")
+        }
+        #expect(value["start_time"] == "2026-11-28T10:00:00.000000000Z")
+        guard case .array(let iterations)? = value["iterations"], let first = iterations.first else { Issue.record("no iterations"); return }
+        for key in ["iteration_number", "duration_seconds", "commands_executed", "files_changed", "lines_added", "lines_removed", "errors"] {
+            #expect(first[key] != nil, "missing iterations[].\(key)")
+        }
+        for key in ["test_coverage", "lint_warnings", "complexity_score", "documentation_coverage"] {
+            #expect(value["quality"]?[key] != nil, "missing quality.\(key)")
+        }
+        let markdown = try runAnalyzer(["report", "--log", root.path, "--session", "fixture-cook", "--format", "markdown"])
+        #expect(markdown.out.contains("| iteration | duration |"))
+        let file = temporary.path + "/report.html"
+        let html = try runAnalyzer(["report", "--log", root.path, "--session", "fixture-cook", "--format", "html", "-o", file])
+        #expect(html.status == 0)
+        #expect(try String(contentsOfFile: file, encoding: .utf8).contains("<svg"))
+        let missing = try runAnalyzer(["report", "--log", root.path, "--session", "nope"])
+        #expect(missing.status != 0)
+        #expect(missing.err.contains("no session nope"))
+    }
+
+    @Test("query prints a table, JSON rows or CSV; a parse error prints the caret on stderr and nothing on stdout")
+    func query() throws {
+        let temporary = TemporaryDirectory()
+        let root = try FixtureLogs.copy("good", into: temporary)
+        let table = try runAnalyzer(["query", "--log", root.path, "max(command.duration) by (command)"])
+        #expect(table.out == "COMMAND  VALUE\nbuild    12.5\nlint     3.1\ntest     31\n")
+        let json = try runAnalyzer(["query", "--log", root.path, "--format", "json", "count(error) by (iteration)"])
+        #expect(json.out == #"{"rows":[{"count":1,"group":{"iteration":"1"},"value":1},{"count":1,"group":{"iteration":"2"},"value":1}],"skipped_events":0,"skipped_places":0}"# + "\n")
+        let ungrouped = try runAnalyzer(["query", "--log", root.path, "--session", "fixture-cook", "--format", "json", "sum(git.lines_added)"])
+        #expect(ungrouped.out == #"{"rows":[{"count":3,"group":{},"value":196}],"skipped_events":0,"skipped_places":0}"# + "\n")
+        let csv = try runAnalyzer(["query", "--log", root.path, "--format", "csv", "p50(command.duration) by (command, status)"])
+        #expect(csv.out.hasPrefix("command,status,value\nbuild,ok,11.000000123\n"))
+        let bad = try runAnalyzer(["query", "--log", root.path, "p95(command.duration) by (command"])
+        #expect(bad.status != 0)
+        #expect(bad.out.isEmpty)
+        #expect(bad.err.contains("p95(command.duration) by (command\n"))
+        #expect(bad.err.contains("^"))
+        let notNumeric = try runAnalyzer(["query", "--log", root.path, "avg(error)"])
+        #expect(notNumeric.status != 0)
+        #expect(notNumeric.err.contains("only count applies to custom events"))
+        #expect(try runAnalyzer(["query", "--log", root.path, "count(nothing)"]).out == "no rows\n")
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import MMMMetricsAnalysis
+import MMMMetricsCore
+@_spi(Benchmarks) import MMMMetricsLog
+import MMMMetricsTestSupport
+import MMMWorkload
+import Testing
+
+@Suite("Analysis: reducers and reports")
+struct ReducerTests {
+    func at(_ seconds: Double) -> MetricTimestamp { MetricTimestamp(secondsSinceEpoch: 1_795_860_000 + seconds)! }
+
+    @Test("reports of the fixture match the golden files")
+    func goldenReports() throws {
+        let temporary = TemporaryDirectory()
+        let root = try FixtureLogs.copy("good", into: temporary)
+        let report = try SessionReport.build(session: "fixture-cook", source: root)
+        let golden = FixtureLogs.directory.appendingPathComponent("reports")
+        #expect(report.text() == (try String(contentsOf: golden.appendingPathComponent("fixture-cook.text"), encoding: .utf8)))
+        #expect(report.markdown() == (try String(contentsOf: golden.appendingPathComponent("fixture-cook.markdown"), encoding: .utf8)))
+        #expect(JSONText.encode(report.json()) + "\n" == (try String(contentsOf: golden.appendingPathComponent("fixture-cook.json"), encoding: .utf8)))
+        let html = report.html()
+        #expect(html.hasPrefix("<!DOCTYPE html>"))
+        #expect(html.components(separatedBy: "<svg").count - 1 == 6)  // durations, 4 quality charts, command distribution
+        #expect(!html.contains("http://") && !html.contains("https://") && !html.contains("<script"))
+    }
+
+    @Test("the fixture's session structure follows the reduction rules, checked field by field")
+    func fixtureStructure() throws {
+        let temporary = TemporaryDirectory()
+        let root = try FixtureLogs.copy("good", into: temporary)
+        let session = try Replay.run(SessionReducer.self, source: root, sessions: ["fixture-cook"])
+        #expect(session.sessionId == "fixture-cook")
+        #expect(session.startTime == RFC3339.parse("2026-11-28T10:00:00Z"))
+        #expect(session.finalStatus == .completed)
+        #expect(session.iterations.map(\.iterationNumber) == [1, 2, 3])
+        #expect(session.iterations.map(\.commandsExecuted) == [3, 3, 3])
+        #expect(session.iterations.map(\.filesChanged) == [7, 4, 2])
+        #expect(session.iterations.map(\.linesAdded) == [120, 64, 12])
+        #expect(session.iterations.map(\.linesRemoved) == [30, 12, 4])
+        #expect(session.iterations[0].errors == [ErrorMetric(message: "lint failed in iteration 1", kind: "lint", timestamp: session.iterations[0].errors.first?.timestamp)])
+        #expect(session.iterations[2].errors.isEmpty)
+        #expect(session.quality == QualityMetrics(testCoverage: 78.25, lintWarnings: 5, complexityScore: 12.25, documentationCoverage: 60))
+        // iteration 1: build 12.5 s + test 31 s + lint 3.1 s, 1 ms apart each, an error 1 µs, then 0.5 s.
+        #expect(abs(session.iterations[0].durationSeconds - 47.103001) < 1e-9)
+        let events = FixtureLogs.sourceEvents
+        #expect(abs(session.totalDurationSeconds - (events.last!.timestamp!.secondsSinceEpoch - events.first!.timestamp!.secondsSinceEpoch)) < 1e-6)
+    }
+
+    @Test("without markers: start is the first event, the end the last, status incomplete; quality is last by timestamp, then sequence")
+    func reductionRules() throws {
+        let temporary = TemporaryDirectory()
+        let root = temporary.root
+        try writeSession(root, "s", [
+            .gauge(name: "quality.test_coverage", value: 50, tags: ["iteration": "1"], timestamp: at(10)),
+            .timer(name: "iteration.duration", duration: .seconds(2), tags: ["iteration": "2"], timestamp: at(11)),
+            .timer(name: "iteration.duration", duration: .seconds(3), tags: ["iteration": "2"], timestamp: at(12)),
+            .counter(name: "git.lines_added", value: 5, tags: ["iteration": "x"], timestamp: at(13)),  // not an integer: no iteration
+            .gauge(name: "quality.test_coverage", value: 70, tags: ["iteration": "2"], timestamp: at(20)),
+            .gauge(name: "quality.test_coverage", value: 60, tags: ["iteration": "2"], timestamp: at(15)),  // recorded later, but earlier in time
+            .gauge(name: "quality.lint_warnings", value: 3, timestamp: at(20)),
+            .gauge(name: "quality.lint_warnings", value: 4, timestamp: at(20)),  // same time: the later sequence wins
+            .custom(name: "error", data: ["message": "first"], tags: ["iteration": "2"], timestamp: at(16)),
+            .custom(name: "error", data: ["message": "second", "kind": "k"], tags: ["iteration": "2"], timestamp: at(17)),
+            .counter(name: "other", value: 1, timestamp: at(30)),
+        ])
+        let session = try Replay.run(SessionReducer.self, source: root)
+        #expect(session.startTime == at(10))
+        #expect(abs(session.totalDurationSeconds - 20) < 1e-9)
+        #expect(session.finalStatus == .incomplete)
+        #expect(session.iterations.map(\.iterationNumber) == [1, 2])
+        #expect(session.iterations[0].durationSeconds == 0)
+        #expect(session.iterations[1].durationSeconds == 5)
+        #expect(session.iterations[1].errors.map(\.message) == ["first", "second"])
+        #expect(session.iterations[1].errors.map(\.kind) == ["", "k"])
+        #expect(session.quality.testCoverage == 70)
+        #expect(session.quality.lintWarnings == 4)
+        #expect(session.quality.complexityScore == nil)
+        let report = try SessionReport.build(session: "s", source: root)
+        #expect(report.qualityStart.testCoverage == 50)
+        #expect(report.status == "incomplete")
+        #expect(report.json()["quality"]?["complexity_score"] == .null)
+        #expect(report.text().contains("Session s: incomplete"))
+    }
+
+    @Test("a session.end status outside the catalog is reported as written")
+    func unusualStatus() throws {
+        let temporary = TemporaryDirectory()
+        try writeSession(temporary.root, "s", [
+            .custom(name: "session.start", data: nil, timestamp: at(1)),
+            .custom(name: "session.end", data: ["status": "cancelled"], timestamp: at(5)),
+        ])
+        let report = try SessionReport.build(session: "s", source: temporary.root)
+        #expect(report.status == "cancelled")
+        #expect(report.json()["final_status"] == "cancelled")
+        #expect(report.session.totalDurationSeconds == 4)
+        #expect(throws: LogError.self) { try SessionReport.build(session: "nope", source: temporary.root) }
+    }
+
+    @Test("reducers merge: replaying parts and merging equals replaying the whole, in either order")
+    func merge() throws {
+        let events = EventGenerator.cookSession(iterations: 12, seed: 4)
+        let replayed = events.enumerated().map { ReplayedEvent(session: "s", sequence: UInt64($0.offset), event: $0.element) }
+        var whole = SessionReducer()
+        replayed.forEach { whole.apply($0) }
+        var left = SessionReducer(), right = SessionReducer()
+        replayed.prefix(40).forEach { left.apply($0) }
+        replayed.dropFirst(40).forEach { right.apply($0) }
+        var forward = left
+        forward.merge(right)
+        var backward = right
+        backward.merge(left)
+        #expect(forward.result() == whole.result())
+        #expect(backward.result() == whole.result())
+        var commands = CommandReducer(), commandParts = CommandReducer()
+        replayed.forEach { commands.apply($0) }
+        var tail = CommandReducer()
+        replayed.prefix(30).forEach { commandParts.apply($0) }
+        replayed.dropFirst(30).forEach { tail.apply($0) }
+        commandParts.merge(tail)
+        #expect(commandParts.result().map(\.runs) == commands.result().map(\.runs))
+        #expect(commandParts.result().map(\.p95Seconds) == commands.result().map(\.p95Seconds))
+    }
+
+    @Test("a user-defined reducer runs through the same replay")
+    func customReducer() throws {
+        struct SlowestIteration: MetricsReducer {
+            var best: (Int, Double)?
+            init() {}
+            mutating func apply(_ event: ReplayedEvent) {
+                guard event.event.name == "iteration.duration", case .timer(let duration) = event.event.value,
+                    let iteration = event.event.tags["iteration"].flatMap({ Int($0) })
+                else { return }
+                if best.map({ duration.secondsAsDouble > $0.1 }) ?? true { best = (iteration, duration.secondsAsDouble) }
+            }
+            mutating func merge(_ other: SlowestIteration) {
+                if let theirs = other.best, best.map({ theirs.1 > $0.1 }) ?? true { best = theirs }
+            }
+            func result() -> Int? { best?.0 }
+        }
+        let temporary = TemporaryDirectory()
+        let root = try FixtureLogs.copy("good", into: temporary)
+        #expect(try Replay.run(SlowestIteration.self, source: root) == 1)
+    }
+}

@@ -1,0 +1,36 @@
+import MMMMetricsCore
+import Testing
+
+@Suite("JSON text")
+struct JSONTextTests {
+    @Test("JSON text: strict parsing with columns, exact integers, escapes, and compact sorted output")
+    func jsonText() throws {
+        #expect(try JSONText.parse(#" {"b": [1, -2.5e3, true, null, "x\u00e9\ud83d\ude80\n"], "a": {}} "#)
+                == ["b": [1, -2500.0, true, nil, "xé🚀\n"], "a": [:]])
+        #expect(try JSONText.parse("-9223372036854775808") == .integer(.min))
+        #expect(try JSONText.parse("9223372036854775808") == .double(9.223372036854775808e18))
+        #expect(try JSONText.parse(#""\"\\\/\b\f\r\t""#) == .string("\"\\/\u{8}\u{c}\r\t"))
+        let failures: [(String, String)] = [
+            ("{", "expected a string key"), (#"{"a" 1}"#, "expected ':'"), ("[1,]", "unexpected character"),
+            (#"{"a":1,"a":2}"#, "duplicate key"), ("01", "leading zero"), ("1.", "expected digits after '.'"),
+            ("1e", "expected digits in an exponent"), ("tru", "invalid literal"), (#""abc"#, "unterminated string"),
+            (#""\x""#, "invalid escape"), (#""\ud800""#, "unpaired surrogate"), ("[1 2]", "expected ',' or ']'"),
+            (#"{"a":1 "b":2}"#, "expected ',' or '}'"), ("1 2", "unexpected text after"), ("-", "expected digits"),
+            (#""\u12G4""#, "invalid hex digit"), (#"{1:2}"#, "expected a string key"), ("\"a\u{1}\"", "control character"),
+            (#""\ud800\u0041""#, "invalid low surrogate"), ("", "unexpected end of input"),
+        ]
+        for (text, reason) in failures {
+            do {
+                _ = try JSONText.parse(text)
+                Issue.record("accepted \(text)")
+            } catch {
+                #expect(error.reason.contains(reason), "\(text): \(error)")
+            }
+        }
+        do { _ = try JSONText.parse(#"{"a":1,"a":2}"#) } catch { #expect(error.description == #"duplicate key "a" at column 8"#) }
+        let deep = String(repeating: "[", count: 600) + String(repeating: "]", count: 600)
+        #expect(throws: JSONSyntaxError.self) { try JSONText.parse(deep) }
+        #expect(JSONText.encode(["b": 1, "a": [2.5, "x\u{1}\"\\\t\r\n"], "c": .double(.nan)]) == #"{"a":[2.5,"x\u0001\"\\\t\r\n"],"b":1,"c":null}"#)
+        #expect(JSONText.encode([true, false, nil]) == "[true,false,null]")
+    }
+}

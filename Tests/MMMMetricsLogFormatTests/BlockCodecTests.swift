@@ -1,0 +1,78 @@
+import MMMMetricsCore
+import MMMMetricsLogFormat
+import MMMMetricsTestSupport
+import Testing
+
+@Suite("Log format: CRC32C, byte coding, block payloads")
+struct BlockCodecTests {
+    @Test("CRC32C matches the standard check value and is incremental")
+    func crc() {
+        #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
+        #expect(CRC32C.checksum([UInt8]()) == 0)
+        let data = (0..<1000).map { UInt8(truncatingIfNeeded: $0 * 7) }
+        let whole = CRC32C.checksum(data)
+        let split = CRC32C.checksum(Array(data[300...]), continuing: CRC32C.checksum(Array(data[..<300])))
+        #expect(whole == split)
+        // 32 zero bytes: a published CRC-32C test vector (RFC 3720, B.4).
+        #expect(CRC32C.checksum([UInt8](repeating: 0, count: 32)) == 0x8A91_36AA)
+        #expect(CRC32C.checksum([UInt8](repeating: 0xFF, count: 32)) == 0x62A8_AB43)
+    }
+
+    @Test("block payloads round-trip random events of every kind bit for bit", arguments: [1, 2, 3, 4, 5, 6, 7, 8] as [UInt64])
+    func payloadRoundTrip(seed: UInt64) throws {
+        let events = EventGenerator.events(count: 1 + Int(seed * 97 % 700), seed: seed)
+        let payload = BlockPayload.encode(events)
+        let decoded = try payload.withUnsafeBytes { try BlockPayload.decode($0, firstSequence: 10) }
+        #expect(decoded.count == events.count)
+        #expect(decoded.firstSequence == 10)
+        #expect(sameEvents(decoded.events, events))
+        for index in 0..<decoded.count {
+            #expect(decoded.numericValue(at: index).map { $0.isNaN ? 0 : $0 } == events[index].value.numericValue.map { $0.isNaN ? 0 : $0 }
+                    || decoded.numericValue(at: index)?.isNaN == events[index].value.numericValue?.isNaN)
+        }
+    }
+
+    @Test("a damaged payload is an error, never a crash")
+    func payloadDamage() {
+        let payload = BlockPayload.encode(EventGenerator.events(count: 50, seed: 9))
+        var failures = 0
+        for cut in stride(from: 0, to: payload.count - 1, by: 3) {
+            let short = Array(payload.prefix(cut))
+            if (try? short.withUnsafeBytes { try BlockPayload.decode($0, firstSequence: 0) }) == nil { failures += 1 }
+        }
+        #expect(failures == (0..<(payload.count - 1)).filter { $0 % 3 == 0 }.count)
+        var random = SeededRandom(seed: 1)
+        for _ in 0..<500 {
+            var damaged = payload
+            damaged[Int(random.next() % UInt64(damaged.count))] = UInt8(truncatingIfNeeded: random.next())
+            _ = try? damaged.withUnsafeBytes { try BlockPayload.decode($0, firstSequence: 0) }
+        }
+        #expect(throws: DecodeFailure.self) { try [UInt8]([9]).withUnsafeBytes { try BlockPayload.decode($0, firstSequence: 0) } }
+    }
+
+    @Test("varints and zigzag round-trip the extremes; overlong varints are errors")
+    func varints() throws {
+        var writer = ByteWriter()
+        let values: [UInt64] = [0, 1, 127, 128, 300, .max, .max - 1, 1 << 63]
+        for value in values { writer.varint(value) }
+        let signed: [Int64] = [0, -1, 1, .min, .max]
+        for value in signed { writer.zigzag(value) }
+        let (decodedValues, decodedSigned, atEnd) = try writer.bytes.withUnsafeBytes { raw throws -> ([UInt64], [Int64], Bool) in
+            var reader = ByteReader(raw)
+            let unsigned = try values.map { _ in try reader.varint() }
+            let zigzags = try signed.map { _ in try reader.zigzag() }
+            return (unsigned, zigzags, reader.isAtEnd)
+        }
+        #expect(decodedValues == values)
+        #expect(decodedSigned == signed)
+        #expect(atEnd)
+        let overlong = [UInt8](repeating: 0xFF, count: 11)
+        #expect(throws: DecodeFailure.self) { try overlong.withUnsafeBytes { raw in var reader = ByteReader(raw); _ = try reader.varint() } }
+        #expect(throws: DecodeFailure.self) { try [UInt8]([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x02]).withUnsafeBytes { raw in var reader = ByteReader(raw); _ = try reader.varint() } }
+        #expect(throws: DecodeFailure.self) { try [UInt8]([0x80]).withUnsafeBytes { raw in var reader = ByteReader(raw); _ = try reader.varint() } }
+        #expect(throws: DecodeFailure.self) { try [UInt8]([1, 2]).withUnsafeBytes { raw in var reader = ByteReader(raw); _ = try reader.u32() } }
+        #expect(throws: DecodeFailure.self) { try [UInt8]([2, 0xC3]).withUnsafeBytes { raw in var reader = ByteReader(raw); _ = try reader.string() } }
+        #expect(throws: DecodeFailure.self) { try [UInt8]([5]).withUnsafeBytes { raw in var reader = ByteReader(raw); _ = try reader.count(limit: 4) } }
+        #expect(DecodeFailure(offset: 3, reason: "r").description == "r at byte 3")
+    }
+}

@@ -1,0 +1,40 @@
+package import Foundation
+
+/// The mmm-analyze binary built beside the test bundle.
+package func analyzerPath() -> String {
+    URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mmm-analyze").path
+}
+
+/// Runs mmm-analyze; returns exit status, stdout, stderr.
+@discardableResult
+package func runAnalyzer(_ arguments: [String], stdin: Data? = nil, environment: [String: String]? = nil, directory: String? = nil) throws -> (status: Int32, out: String, err: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: analyzerPath())
+    process.arguments = arguments
+    if let environment { process.environment = environment }
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    let out = Pipe()
+    let err = Pipe()
+    let input = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = input
+    try process.run()
+    if let stdin { input.fileHandleForWriting.write(stdin) }
+    try input.fileHandleForWriting.close()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+}
+
+/// Runs blocking or CPU-heavy test work on a thread of its own, so it does not hold one of the few
+/// threads of Swift's cooperative pool (two on a two-core machine) that other tests' tasks, such as
+/// a collector's writing task, need to make progress.
+package func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread { continuation.resume(with: Result { try body() }) }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+}

@@ -1,0 +1,74 @@
+package import Foundation
+package import MMMMetricsCore
+package import MMMMetricsLog
+
+/// A temporary directory removed when the value is released.
+package final class TemporaryDirectory: Sendable {
+    package let path: String
+    package init(_ label: String = "mmm") {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)").path
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+    package var root: LogRoot { LogRoot(path: path + "/log") }
+}
+
+/// File damage for recovery tests.
+package enum Corrupter {
+    package static func bytes(_ path: String) -> [UInt8] { Array(FileManager.default.contents(atPath: path) ?? Data()) }
+    /// Rewrites the file in place (same inode), as damage on disk would, so open descriptors see it.
+    package static func write(_ path: String, _ bytes: [UInt8]) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        precondition(fd >= 0, "cannot open \(path)")
+        _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+    }
+    package static func truncate(_ path: String, to size: Int) { write(path, Array(bytes(path).prefix(size))) }
+    package static func flipBit(_ path: String, bit: Int) {
+        var data = bytes(path)
+        data[bit / 8] ^= UInt8(1 << (bit % 8))
+        write(path, data)
+    }
+}
+
+/// Writes events into a session and closes the writer.
+package func writeSession(_ root: LogRoot, _ session: String, _ events: [MetricEvent], options: LogWriterOptions = LogWriterOptions()) throws {
+    let writer = try SessionLogWriter(root: root, session: session, options: options)
+    try writer.append(contentsOf: events)
+    try writer.close()
+}
+
+/// Reads a session back strictly.
+package func readSession(_ root: LogRoot, _ session: String, mode: ReadMode = .strict) throws -> [MetricEvent] {
+    try LogReader(root: root).events(session: session, mode: mode).map(\.event)
+}
+
+/// Events compared bit for bit (NaN-safe for gauges).
+package func sameEvents(_ lhs: [MetricEvent], _ rhs: [MetricEvent]) -> Bool {
+    guard lhs.count == rhs.count else { return false }
+    return zip(lhs, rhs).allSatisfy { a, b in
+        guard a.name == b.name, a.tags == b.tags, a.timestamp == b.timestamp else { return false }
+        switch (a.value, b.value) {
+        case (.gauge(let x), .gauge(let y)): return x.bitPattern == y.bitPattern
+        default: return a.value == b.value
+        }
+    }
+}
+
+
+/// The committed fixture logs, copied to a temporary directory before each use (tests never change them).
+package enum FixtureLogs {
+    package static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Fixtures")
+
+    package static func copy(_ name: String, into temporary: TemporaryDirectory) throws -> LogRoot {
+        let target = temporary.path + "/" + name
+        try FileManager.default.copyItem(atPath: directory.appendingPathComponent("logs/\(name)").path, toPath: target)
+        return LogRoot(path: target)
+    }
+
+    package static var sourceEvents: [MetricEvent] {
+        let text = try! String(contentsOf: directory.appendingPathComponent("cook-session.ndjson"), encoding: .utf8)
+        return text.split(separator: "\n").map { try! NDJSONEvent.parse(String($0)).event }
+    }
+}

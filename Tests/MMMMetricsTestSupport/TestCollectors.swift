@@ -1,0 +1,76 @@
+package import MMMMetricsCore
+package import Synchronization
+
+/// A collector whose `record` always throws.
+package struct FailingCollector: MetricsCollector {
+    package struct Failure: Error, CustomStringConvertible {
+        package init() {}
+        package var description: String { "disk on fire" }
+    }
+
+    package init() {}
+
+    package func record(_ event: MetricEvent) async throws { throw Failure() }
+    package func flush() async throws { throw Failure() }
+}
+
+/// A collector whose `record` and `flush` never return until released.
+package final class HangingCollector: MetricsCollector {
+    private let waiters = Mutex<[CheckedContinuation<Void, Never>]>([])
+    private let released = Mutex(false)
+    package let entered = Mutex(0)
+
+    package init() {}
+
+    package func record(_ event: MetricEvent) async throws { await hang() }
+    package func flush() async throws { await hang() }
+
+    private func hang() async {
+        entered.withLock { $0 += 1 }
+        await withCheckedContinuation { continuation in
+            let resumeNow = released.withLock { released in
+                if released { return true }
+                waiters.withLock { $0.append(continuation) }
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+    }
+
+    package func release() {
+        released.withLock { $0 = true }
+        for waiter in waiters.withLock({ list in defer { list = [] }; return list }) { waiter.resume() }
+    }
+}
+
+/// A collector that sleeps on every record.
+package struct SlowCollector: MetricsCollector {
+    package let delay: Duration
+    package let memory = MemoryMetricsCollector(capacity: 100_000)
+
+    package init(delay: Duration) { self.delay = delay }
+
+    package func record(_ event: MetricEvent) async throws {
+        try await Task.sleep(for: delay)
+        try await memory.record(event)
+    }
+
+    package func flush() async throws {}
+}
+
+/// Collects failures reported to a registry's error handler.
+package final class FailureLog: Sendable {
+    private let failures = Mutex<[CollectorFailure]>([])
+
+    package init() {}
+    package var all: [CollectorFailure] { failures.withLock { $0 } }
+    package var handler: MetricsErrorHandler { { failure in self.failures.withLock { $0.append(failure) } } }
+}
+
+extension MetricEvent {
+    /// The counter's value, or -1 for other kinds.
+    package var counterValue: Int64 {
+        if case .counter(let value) = value { return value }
+        return -1
+    }
+}
