@@ -75,10 +75,7 @@ package struct ByteReader {
         }
     }
 
-    package mutating func zigzag() throws(DecodeFailure) -> Int64 {
-        let raw = try varint()
-        return Int64(bitPattern: raw >> 1) ^ -Int64(bitPattern: raw & 1)
-    }
+    package mutating func zigzag() throws(DecodeFailure) -> Int64 { ZigZag.decode(try varint()) }
 
     package mutating func count(limit: Int) throws(DecodeFailure) -> Int {
         let start = offset

@@ -33,7 +33,7 @@ package struct ByteWriter {
         bytes.append(UInt8(value))
     }
 
-    package mutating func zigzag(_ value: Int64) { varint(UInt64(bitPattern: (value << 1) ^ (value >> 63))) }
+    package mutating func zigzag(_ value: Int64) { varint(ZigZag.encode(value)) }
 
     package mutating func string(_ text: String) {
         var text = text

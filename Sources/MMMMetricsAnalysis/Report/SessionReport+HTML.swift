@@ -8,7 +8,7 @@ extension SessionReport {
         var body: [String] = []
         let commandsRun = session.iterations.reduce(0) { $0 + $1.commandsExecuted }
         body.append("<h1>Cook session <code>\(escape(session.sessionId))</code> <span class=\"status \(escape(status))\">\(escape(status))</span></h1>")
-        body.append("<p class=\"summary\">Started \(escape(session.startTime.map(RFC3339.format) ?? "-")), ran <b>\(Format.duration(session.totalDurationSeconds))</b>: "
+        body.append("<p class=\"summary\">Started \(escape(session.startTime.map(RFC3339.format) ?? "-")), ran <b>\(ReportFormatting.duration(session.totalDurationSeconds))</b>: "
             + "\(session.iterations.count) iterations, \(commandsRun) commands, \(errors.count) errors, \(events) events.</p>")
         if let note = skippedNote { body.append("<p class=\"incomplete\"><b>\(escape(note))</b></p>") }
         if !session.iterations.isEmpty {
@@ -16,7 +16,7 @@ extension SessionReport {
             body.append(barChart(session.iterations.map { ("\($0.iterationNumber)", $0.durationSeconds) }))
             body.append(table(
                 ["iteration", "duration", "commands", "files", "+lines", "−lines", "errors"],
-                session.iterations.map { ["\($0.iterationNumber)", Format.duration($0.durationSeconds), "\($0.commandsExecuted)", "\($0.filesChanged)",
+                session.iterations.map { ["\($0.iterationNumber)", ReportFormatting.duration($0.durationSeconds), "\($0.commandsExecuted)", "\($0.filesChanged)",
                                           "+\($0.linesAdded)", "−\($0.linesRemoved)", "\($0.errors.count)"] }))
         }
         let quality = qualityRows.filter { $0.start != nil || $0.end != nil }
@@ -34,7 +34,7 @@ extension SessionReport {
                     }
                     return value.map { (number, $0) }
                 }
-                body.append(lineChart(title: "\(row.label): \(Format.value(row.start, unit: row.unit)) → \(Format.value(row.end, unit: row.unit)) (\(Format.change(row.start, row.end)))", points: points))
+                body.append(lineChart(title: "\(row.label): \(ReportFormatting.value(row.start, unit: row.unit)) → \(ReportFormatting.value(row.end, unit: row.unit)) (\(ReportFormatting.change(row.start, row.end)))", points: points))
             }
             body.append("</div>")
         }
@@ -43,8 +43,8 @@ extension SessionReport {
             body.append(boxPlot(commands))
             body.append(table(
                 ["command", "runs", "p50", "p95", "max", "failed"],
-                commands.map { [$0.command.isEmpty ? "(none)" : $0.command, "\($0.runs)", Format.duration($0.p50Seconds), Format.duration($0.p95Seconds),
-                                Format.duration($0.maxSeconds), "\($0.failures)"] }))
+                commands.map { [$0.command.isEmpty ? "(none)" : $0.command, "\($0.runs)", ReportFormatting.duration($0.p50Seconds), ReportFormatting.duration($0.p95Seconds),
+                                ReportFormatting.duration($0.maxSeconds), "\($0.failures)"] }))
         }
         if !errors.isEmpty {
             body.append("<h2>Errors</h2><ul class=\"errors\">")
@@ -101,7 +101,7 @@ extension SessionReport {
         return 10 * magnitude
     }
 
-    private func number(_ value: Double) -> String { Format.fixed(value, 1) }
+    private func number(_ value: Double) -> String { ReportFormatting.fixed(value, 1) }
 
     private func barChart(_ bars: [(label: String, seconds: Double)]) -> String {
         let width = 940.0, height = 220.0, left = 60.0, bottom = 30.0, top = 10.0
@@ -112,13 +112,13 @@ extension SessionReport {
             let value = maximum * Double(tick) / 4
             let y = top + (height - top - bottom) * (1 - Double(tick) / 4)
             parts.append("<line x1=\"\(number(left))\" y1=\"\(number(y))\" x2=\"\(number(width - 10))\" y2=\"\(number(y))\" stroke=\"#e3e6ee\"/>")
-            parts.append("<text x=\"\(number(left - 6))\" y=\"\(number(y + 4))\" text-anchor=\"end\">\(escape(Format.duration(value)))</text>")
+            parts.append("<text x=\"\(number(left - 6))\" y=\"\(number(y + 4))\" text-anchor=\"end\">\(escape(ReportFormatting.duration(value)))</text>")
         }
         let labelEvery = max(1, bars.count / 30)
         for (index, bar) in bars.enumerated() {
             let barHeight = (height - top - bottom) * min(bar.seconds / maximum, 1)
             let x = left + Double(index) * slot + slot * 0.15
-            parts.append("<rect x=\"\(number(x))\" y=\"\(number(height - bottom - barHeight))\" width=\"\(number(slot * 0.7))\" height=\"\(number(barHeight))\" fill=\"#4b7bec\"><title>iteration \(escape(bar.label)): \(escape(Format.duration(bar.seconds)))</title></rect>")
+            parts.append("<rect x=\"\(number(x))\" y=\"\(number(height - bottom - barHeight))\" width=\"\(number(slot * 0.7))\" height=\"\(number(barHeight))\" fill=\"#4b7bec\"><title>iteration \(escape(bar.label)): \(escape(ReportFormatting.duration(bar.seconds)))</title></rect>")
             if index % labelEvery == 0 {
                 parts.append("<text x=\"\(number(x + slot * 0.35))\" y=\"\(number(height - bottom + 16))\" text-anchor=\"middle\">\(escape(bar.label))</text>")
             }
@@ -140,14 +140,14 @@ extension SessionReport {
         for tick in 0...2 {
             let value = low + (high - low) * Double(tick) / 2
             parts.append("<line x1=\"\(number(left))\" y1=\"\(number(y(value)))\" x2=\"\(number(width - right))\" y2=\"\(number(y(value)))\" stroke=\"#e3e6ee\"/>")
-            parts.append("<text x=\"\(number(left - 5))\" y=\"\(number(y(value) + 4))\" text-anchor=\"end\">\(escape(Format.value(value)))</text>")
+            parts.append("<text x=\"\(number(left - 5))\" y=\"\(number(y(value) + 4))\" text-anchor=\"end\">\(escape(ReportFormatting.value(value)))</text>")
         }
         parts.append("<text x=\"\(number(left))\" y=\"\(number(height - 6))\">iteration \(first.iteration)</text>")
         parts.append("<text x=\"\(number(width - right))\" y=\"\(number(height - 6))\" text-anchor=\"end\">iteration \(points.last!.iteration)</text>")
         let path = points.map { "\(number(x($0.iteration))),\(number(y($0.value)))" }.joined(separator: " ")
         parts.append("<polyline points=\"\(path)\" fill=\"none\" stroke=\"#20bf6b\" stroke-width=\"2\"/>")
         for point in points where points.count <= 60 {
-            parts.append("<circle cx=\"\(number(x(point.iteration)))\" cy=\"\(number(y(point.value)))\" r=\"3\" fill=\"#20bf6b\"><title>iteration \(point.iteration): \(escape(Format.value(point.value)))</title></circle>")
+            parts.append("<circle cx=\"\(number(x(point.iteration)))\" cy=\"\(number(y(point.value)))\" r=\"3\" fill=\"#20bf6b\"><title>iteration \(point.iteration): \(escape(ReportFormatting.value(point.value)))</title></circle>")
         }
         return "<svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"100%\" role=\"img\">\(parts.joined())</svg>"
     }
@@ -162,7 +162,7 @@ extension SessionReport {
         for tick in 0...5 {
             let value = maximum * Double(tick) / 5
             parts.append("<line x1=\"\(number(x(value)))\" y1=\"\(number(top))\" x2=\"\(number(x(value)))\" y2=\"\(number(height - 40))\" stroke=\"#e3e6ee\"/>")
-            parts.append("<text x=\"\(number(x(value)))\" y=\"\(number(height - 24))\" text-anchor=\"middle\">\(escape(Format.duration(value)))</text>")
+            parts.append("<text x=\"\(number(x(value)))\" y=\"\(number(height - 24))\" text-anchor=\"middle\">\(escape(ReportFormatting.duration(value)))</text>")
         }
         for (row, command) in commands.enumerated() {
             let sorted = command.durations.sorted()
@@ -171,9 +171,9 @@ extension SessionReport {
             let label = command.command.isEmpty ? "(none)" : command.command
             parts.append("<text x=\"\(number(left - 8))\" y=\"\(number(y + 4))\" text-anchor=\"end\">\(escape(label))</text>")
             parts.append("<line x1=\"\(number(x(sorted.first ?? 0)))\" y1=\"\(number(y))\" x2=\"\(number(x(command.maxSeconds)))\" y2=\"\(number(y))\" stroke=\"#8a94a8\"/>")
-            parts.append("<rect x=\"\(number(x(q1)))\" y=\"\(number(y - 8))\" width=\"\(number(max(x(q3) - x(q1), 1)))\" height=\"16\" fill=\"#a5b8f3\" stroke=\"#4b7bec\"><title>\(escape(label)): p25 \(escape(Format.duration(q1))), p75 \(escape(Format.duration(q3)))</title></rect>")
+            parts.append("<rect x=\"\(number(x(q1)))\" y=\"\(number(y - 8))\" width=\"\(number(max(x(q3) - x(q1), 1)))\" height=\"16\" fill=\"#a5b8f3\" stroke=\"#4b7bec\"><title>\(escape(label)): p25 \(escape(ReportFormatting.duration(q1))), p75 \(escape(ReportFormatting.duration(q3)))</title></rect>")
             parts.append("<line x1=\"\(number(x(command.p50Seconds)))\" y1=\"\(number(y - 8))\" x2=\"\(number(x(command.p50Seconds)))\" y2=\"\(number(y + 8))\" stroke=\"#1d2330\" stroke-width=\"2\"/>")
-            parts.append("<circle cx=\"\(number(x(command.p95Seconds)))\" cy=\"\(number(y))\" r=\"3.5\" fill=\"#eb3b5a\"><title>\(escape(label)) p95 \(escape(Format.duration(command.p95Seconds)))</title></circle>")
+            parts.append("<circle cx=\"\(number(x(command.p95Seconds)))\" cy=\"\(number(y))\" r=\"3.5\" fill=\"#eb3b5a\"><title>\(escape(label)) p95 \(escape(ReportFormatting.duration(command.p95Seconds)))</title></circle>")
         }
         parts.append("<text x=\"\(number(left))\" y=\"\(number(height - 4))\">box: p25–p75 · bar: median · red dot: p95 · line: min–max</text>")
         return "<svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"100%\" role=\"img\" aria-label=\"command durations\">\(parts.joined())</svg>"

@@ -1,0 +1,54 @@
+import MMMMetricsLog
+
+/// Number formatting shared by the text, Markdown and HTML reports.
+enum ReportFormatting {
+    /// `950ms`, `12.5s`, `3m 02s`, `1h 04m`.
+    static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite else { return "-" }
+        if seconds < 1 { return "\(Int((seconds * 1000).rounded()))ms" }
+        if seconds < 60 { return fixed(seconds, 1) + "s" }
+        let total = Int(seconds.rounded())
+        if total < 3600 { return "\(total / 60)m " + pad(total % 60) + "s" }
+        return "\(total / 3600)h " + pad(total / 60 % 60) + "m"
+    }
+
+    static func pad(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+
+    /// A fixed number of decimals without Foundation.
+    static func fixed(_ value: Double, _ decimals: Int) -> String {
+        guard value.isFinite else { return "\(value)" }
+        var scale = 1.0
+        for _ in 0..<decimals { scale *= 10 }
+        let scaled = (abs(value) * scale).rounded()
+        let whole = Int(scaled / scale)
+        let fraction = Int(scaled - Double(whole) * scale)
+        let sign = value < 0 && scaled != 0 ? "-" : ""
+        guard decimals > 0 else { return sign + "\(whole)" }
+        var digits = String(fraction)
+        while digits.count < decimals { digits = "0" + digits }
+        return sign + "\(whole).\(digits)"
+    }
+
+    /// A gauge value: up to two decimals, trailing zeros dropped.
+    static func value(_ value: Double?, unit: String = "") -> String {
+        guard let value else { return "-" }
+        var text = fixed(value, 2)
+        if text.contains(".") {
+            while text.hasSuffix("0") { text.removeLast() }
+            if text.hasSuffix(".") { text.removeLast() }
+        }
+        return text + unit
+    }
+
+    /// A signed change, or `-`.
+    static func change(_ start: Double?, _ end: Double?) -> String {
+        guard let start, let end else { return "-" }
+        let delta = end - start
+        return (delta > 0 ? "+" : "") + value(delta)
+    }
+
+    /// The report's tables: indented by two spaces.
+    static func table(_ header: [String], _ rows: [[String]], rightAligned: Set<Int> = []) -> String {
+        TextTable.render(header, rows, rightAligned: rightAligned, indent: "  ")
+    }
+}

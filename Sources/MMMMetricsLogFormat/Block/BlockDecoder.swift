@@ -1,0 +1,269 @@
+/// Reads one block payload (docs/FORMAT.md, "Block payload") into columns, step by step in the
+/// order the payload holds them: the tables, the metric column, the tag columns, the value columns,
+/// the custom texts, then one pass that assembles timestamps and values. Columns are read in
+/// place from the payload bytes; each output array is written once. Any index out of range, column
+/// wider than 8 bytes, byte left over or invalid UTF-8 is a ``DecodeFailure`` naming the offset.
+package struct BlockDecoder {
+    private var reader: ByteReader
+    private let firstSequence: UInt64
+    private var count = 0
+    private var strings: [String] = []
+    private var metrics: [BlockMetric] = []
+    private var kinds: [StoredKind] = []
+    private var keys: [String] = []
+    private var base: Int64 = 0
+    private var metricOfEvent: [UInt32] = []
+    /// Events per kind: counter, gauge, timer, custom (the value columns' lengths).
+    private var kindCounts = (0, 0, 0, 0)
+    private var tagColumns: [[UInt32]] = []
+
+    /// The value columns, read in place.
+    private struct ValueColumns {
+        var deltas: PlaneColumn
+        var timerFlags: PlaneColumn
+        var counters: PlaneColumn
+        var gaugeScales: PlaneColumn
+        var gaugeMantissas: PlaneColumn
+        var gaugeBits: PlaneColumn
+        var timers: PlaneColumn
+    }
+
+    /// Decodes a payload produced by ``BlockEncoder``.
+    package static func decode(_ bytes: UnsafeRawBufferPointer, firstSequence: UInt64) throws(DecodeFailure) -> DecodedBlock {
+        var decoder = BlockDecoder(reader: ByteReader(bytes), firstSequence: firstSequence)
+        try decoder.readTables()
+        try decoder.readMetricColumn()
+        try decoder.readTagColumns()
+        let values = try decoder.readValueColumns()
+        let customRanges = try decoder.readCustomRanges()
+        guard decoder.reader.isAtEnd else {
+            throw DecodeFailure(offset: decoder.reader.offset, reason: "\(decoder.reader.remaining) unexpected bytes after the columns")
+        }
+        let (timestamps, rawValues) = decoder.assemble(values)
+        // The texts without their length prefixes, back to back.
+        var customText: [UInt8] = []
+        var customBounds = [0]
+        customBounds.reserveCapacity(customRanges.count + 1)
+        for range in customRanges {
+            customText.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[range]))
+            customBounds.append(customText.count)
+        }
+        return DecodedBlock(
+            firstSequence: firstSequence, metrics: decoder.metrics, metricOfEvent: decoder.metricOfEvent, strings: decoder.strings,
+            tagKeys: decoder.keys, tagColumns: decoder.tagColumns, timestamps: timestamps, rawValues: rawValues, customText: customText,
+            customBounds: customBounds, kinds: decoder.kinds)
+    }
+
+    private init(reader: ByteReader, firstSequence: UInt64) {
+        self.reader = reader
+        self.firstSequence = firstSequence
+    }
+
+    /// Version, event count, string table, metrics, tag keys (strictly ascending), base timestamp.
+    private mutating func readTables() throws(DecodeFailure) {
+        let version = try reader.u8()
+        guard version == BlockPayload.version else { throw DecodeFailure(offset: 0, reason: "unknown payload version \(version)") }
+        count = try reader.count(limit: BlockPayload.maximumEvents)
+        let stringCount = try reader.count(limit: reader.remaining)
+        strings.reserveCapacity(stringCount)
+        for _ in 0..<stringCount { strings.append(try reader.string()) }
+        let metricCount = try reader.count(limit: reader.remaining)
+        metrics.reserveCapacity(metricCount)
+        for _ in 0..<metricCount {
+            let kindOffset = reader.offset
+            guard let kind = StoredKind(rawValue: try reader.u8()) else { throw DecodeFailure(offset: kindOffset, reason: "unknown event kind") }
+            metrics.append(BlockMetric(name: try string(), kind: kind))
+        }
+        kinds = metrics.map(\.kind)
+        let keyCount = try reader.count(limit: reader.remaining)
+        for _ in 0..<keyCount {
+            let offset = reader.offset
+            let key = try string()
+            if let last = keys.last, last >= key { throw DecodeFailure(offset: offset, reason: "tag keys out of order") }
+            keys.append(key)
+        }
+        base = try reader.i64()
+    }
+
+    /// A string table reference.
+    private mutating func string() throws(DecodeFailure) -> String {
+        let offset = reader.offset
+        let index = try reader.varint()
+        guard index < UInt64(strings.count) else { throw DecodeFailure(offset: offset, reason: "string index \(index) out of range") }
+        return strings[Int(index)]
+    }
+
+    /// The metric of each event, and how many events of each kind there are.
+    private mutating func readMetricColumn() throws(DecodeFailure) {
+        let metricOffset = reader.offset
+        let column = try PlaneColumn.read(count: count, from: &reader)
+        let metricCount = metrics.count
+        var perMetric = [Int](repeating: 0, count: metricCount + 1)
+        let count = self.count
+        metricOfEvent = [UInt32](unsafeUninitializedCapacity: count) { output, initialized in
+            perMetric.withUnsafeMutableBufferPointer { perMetric in
+                // Out-of-range indices are counted in the extra last slot and reported below.
+                let limit = UInt64(metricCount)
+                if column.width == 1, let bytes = column.base {
+                    for index in 0..<count {
+                        let slot = Int(min(UInt64(bytes[index]), limit))
+                        perMetric[slot] += 1
+                        output[index] = UInt32(truncatingIfNeeded: slot)
+                    }
+                } else {
+                    for index in 0..<count {
+                        let slot = Int(min(column[index], limit))
+                        perMetric[slot] += 1
+                        output[index] = UInt32(truncatingIfNeeded: slot)
+                    }
+                }
+            }
+            initialized = count
+        }
+        if perMetric[metricCount] > 0 { throw DecodeFailure(offset: metricOffset, reason: "metric index out of range") }
+        for (metric, kind) in kinds.enumerated() {
+            switch kind {
+            case .counter: kindCounts.0 += perMetric[metric]
+            case .gauge: kindCounts.1 += perMetric[metric]
+            case .timer: kindCounts.2 += perMetric[metric]
+            case .custom: kindCounts.3 += perMetric[metric]
+            }
+        }
+    }
+
+    /// One column per tag key: each event's string reference, from zigzag deltas.
+    private mutating func readTagColumns() throws(DecodeFailure) {
+        tagColumns.reserveCapacity(keys.count)
+        let count = self.count
+        let stringCount = Int64(strings.count)
+        for _ in keys.indices {
+            let offset = reader.offset
+            let packed = try PlaneColumn.read(count: count, from: &reader)
+            var outOfRange = false
+            let tagColumn = [UInt32](unsafeUninitializedCapacity: count) { output, initialized in
+                var reference: Int64 = 0
+                var low: Int64 = 0
+                var high: Int64 = 0
+                if packed.width == 1, let bytes = packed.base {
+                    // The common case (references change by less than ±64 between events), without the width switch.
+                    for index in 0..<count {
+                        reference = reference &+ ZigZag.decode(UInt64(bytes[index]))
+                        low = min(low, reference)
+                        high = max(high, reference)
+                        output[index] = UInt32(truncatingIfNeeded: reference)
+                    }
+                } else {
+                    for index in 0..<count {
+                        reference = reference &+ ZigZag.decode(packed[index])
+                        low = min(low, reference)
+                        high = max(high, reference)
+                        output[index] = UInt32(truncatingIfNeeded: reference)
+                    }
+                }
+                outOfRange = low < 0 || high > stringCount
+                initialized = count
+            }
+            if outOfRange { throw DecodeFailure(offset: offset, reason: "tag value reference out of range") }
+            tagColumns.append(tagColumn)
+        }
+    }
+
+    /// Timestamp deltas, timer flags, counters, gauge scales, mantissas and raw bits, timer durations.
+    private mutating func readValueColumns() throws(DecodeFailure) -> ValueColumns {
+        let deltas = try PlaneColumn.read(count: count, from: &reader)
+        let timerFlags = try PlaneColumn.read(count: kindCounts.2, from: &reader)
+        let counters = try PlaneColumn.read(count: kindCounts.0, from: &reader)
+        let scalesOffset = reader.offset
+        let gaugeScales = try PlaneColumn.read(count: kindCounts.1, from: &reader)
+        var decimalCount = 0
+        for index in 0..<kindCounts.1 {
+            let scale = gaugeScales[index]
+            if scale == UInt64(BlockPayload.rawScale) { continue }
+            guard scale < UInt64(BlockPayload.powersOfTen.count) else {
+                throw DecodeFailure(offset: scalesOffset, reason: "gauge scale \(scale) out of range")
+            }
+            decimalCount += 1
+        }
+        let gaugeMantissas = try PlaneColumn.read(count: decimalCount, from: &reader)
+        let gaugeBits = try PlaneColumn.read(count: kindCounts.1 - decimalCount, from: &reader)
+        let timers = try PlaneColumn.read(count: kindCounts.2, from: &reader)
+        return ValueColumns(
+            deltas: deltas, timerFlags: timerFlags, counters: counters, gaugeScales: gaugeScales, gaugeMantissas: gaugeMantissas,
+            gaugeBits: gaugeBits, timers: timers)
+    }
+
+    /// Where each custom event's JSON text lies: length-prefixed, in event order, after the columns.
+    private mutating func readCustomRanges() throws(DecodeFailure) -> [Range<Int>] {
+        var ranges: [Range<Int>] = []
+        ranges.reserveCapacity(kindCounts.3)
+        for _ in 0..<kindCounts.3 {
+            let length = try reader.count(limit: reader.remaining)
+            let start = reader.offset
+            _ = try reader.bytes(length)
+            ranges.append(start..<(start + length))
+        }
+        return ranges
+    }
+
+    /// The one pass over the events: timestamps from deltas (and timer predictions), values from
+    /// their kind's column.
+    private func assemble(_ columns: ValueColumns) -> (timestamps: [Int64], rawValues: [UInt64]) {
+        let count = self.count
+        let metricCount = metrics.count
+        var timestamps = [Int64]()
+        let rawValues = [UInt64](unsafeUninitializedCapacity: count) { values, initializedValues in
+            timestamps = [Int64](unsafeUninitializedCapacity: count) { times, initializedTimes in
+                // The deltas first, plane by plane (loops the compiler vectorises); the event loop below
+                // then turns them into timestamps in place.
+                columns.deltas.unpack(into: UnsafeMutableRawPointer(times.baseAddress!).assumingMemoryBound(to: UInt64.self))
+                var counterCursor = 0, gaugeCursor = 0, decimalCursor = 0, bitsCursor = 0, timerCursor = 0, customCursor = 0
+                var lastGaugeBits = [UInt64](repeating: 0, count: metricCount)
+                var lastScale = [Int](repeating: -1, count: metricCount)
+                var lastMantissa = [Int64](repeating: 0, count: metricCount)
+                var current = base
+                metricOfEvent.withUnsafeBufferPointer { metricOfEvent in
+                    kinds.withUnsafeBufferPointer { kinds in
+                        for index in 0..<count {
+                            var delta = times[index]
+                            let metric = Int(metricOfEvent[index])
+                            switch kinds[metric] {
+                            case .timer:
+                                let nanoseconds = Int64(bitPattern: columns.timers[timerCursor])
+                                if columns.timerFlags[timerCursor] != 0 { delta = delta &+ nanoseconds }
+                                timerCursor += 1
+                                values[index] = UInt64(bitPattern: nanoseconds)
+                            case .counter:
+                                values[index] = UInt64(bitPattern: ZigZag.decode(columns.counters[counterCursor]))
+                                counterCursor += 1
+                            case .gauge:
+                                let scale = Int(columns.gaugeScales[gaugeCursor])
+                                gaugeCursor += 1
+                                if scale == BlockPayload.rawScale {
+                                    let bits = columns.gaugeBits[bitsCursor] ^ lastGaugeBits[metric]
+                                    bitsCursor += 1
+                                    lastGaugeBits[metric] = bits
+                                    values[index] = bits
+                                } else {
+                                    var mantissa = ZigZag.decode(columns.gaugeMantissas[decimalCursor])
+                                    decimalCursor += 1
+                                    if lastScale[metric] == scale { mantissa = mantissa &+ lastMantissa[metric] }
+                                    lastScale[metric] = scale
+                                    lastMantissa[metric] = mantissa
+                                    values[index] = (Double(mantissa) / BlockPayload.powersOfTen[scale]).bitPattern
+                                }
+                            case .custom:
+                                values[index] = UInt64(customCursor)
+                                customCursor += 1
+                            }
+                            if index > 0 { current = current &+ delta }
+                            times[index] = current
+                        }
+                    }
+                }
+                initializedTimes = count
+            }
+            initializedValues = count
+        }
+        return (timestamps, rawValues)
+    }
+}

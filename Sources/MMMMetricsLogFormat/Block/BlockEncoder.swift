@@ -1,0 +1,194 @@
+package import MMMMetricsCore
+
+/// Builds one block payload (docs/FORMAT.md, "Block payload") from events appended one by one,
+/// in a single pass: metrics, strings and tag keys are discovered as they come (a tag key first
+/// seen mid-block gets a column that starts with zeros), and the columns are packed by ``finish()``.
+///
+/// ``append(_:)`` refuses an event (returns `false`) when, by an upper bound of the payload's size,
+/// it would take the payload past the byte budget; the first event is always taken. So a payload
+/// never exceeds its budget unless its first event alone does.
+package struct BlockEncoder {
+    private let byteBudget: Int
+    private var strings = InternTable<String>()
+    private var metrics = InternTable<BlockPayload.MetricKey>()
+    private var keys = InternTable<String>()
+    private var tagColumns: [[UInt64]] = []
+    private var currentReference: [Int64] = []
+    private var lastReference: [Int64] = []
+    private var metricColumn: [UInt64] = []
+    private var deltas: [UInt64] = []
+    private var timerFlags: [UInt64] = []
+    private var counters: [UInt64] = []
+    private var gaugeScales: [UInt64] = []
+    private var gaugeMantissas: [UInt64] = []
+    private var gaugeBits: [UInt64] = []
+    private var timers: [UInt64] = []
+    private var customs = ByteWriter()
+    private var lastGaugeBits: [Int: UInt64] = [:]
+    private var lastDecimal: [Int: (scale: Int, mantissa: Int64)] = [:]
+    private var previous: Int64 = 0
+    private var baseTimestamp: Int64 = 0
+    private var minimum = Int64.max
+    private var maximum = Int64.min
+    private var lastMetric = -1
+    /// An upper bound of the string table's bytes (each string with a 5-byte length prefix at most).
+    private var stringBound = 0
+    private var text: [UInt8] = []
+    private var eventColumns: [Int] = []
+
+    /// The number of events taken.
+    package private(set) var count = 0
+
+    /// An encoder expecting about `capacity` events, refusing events beyond `byteBudget` payload bytes.
+    package init(capacity: Int = 0, byteBudget: Int = .max) {
+        self.byteBudget = byteBudget
+        metricColumn.reserveCapacity(capacity)
+        deltas.reserveCapacity(capacity)
+    }
+
+    /// Takes `event` into the block, or returns `false` (taking nothing) when it would pass the budget.
+    package mutating func append(_ event: MetricEvent) -> Bool {
+        // The column of each of the event's tag keys (-1: new to this block).
+        var eventStringBytes = event.name.utf8.count + 5
+        var newKeys = 0
+        eventColumns.removeAll(keepingCapacity: true)
+        for tag in event.tags {
+            eventStringBytes += tag.key.utf8.count + tag.value.utf8.count + 10
+            let column = keyColumn(tag.key)
+            if column < 0 { newKeys += 1 }
+            eventColumns.append(column)
+        }
+        text.removeAll(keepingCapacity: true)
+        if case .custom(let data) = event.value { JSONText.append(data, to: &text) }
+        if count > 0 {
+            let keyCount = keys.count + newKeys
+            let bound = BlockPayload.fixedPayloadBytes + 16 * (metrics.count + 1 + keyCount) + stringBound + eventStringBytes
+                + (count + 1) * (BlockPayload.columnBytesPerEvent + BlockPayload.tagColumnBytesPerEvent * keyCount)
+                + customs.bytes.count + text.count + 10
+            if bound > byteBudget { return false }
+        }
+        stringBound += eventStringBytes
+        let metric = metricIndex(for: event)
+        metricColumn.append(UInt64(metric))
+        appendTags(event.tags)
+        var delta = timestampDelta(event.timestamp?.nanosecondsSinceEpoch ?? 0)
+        appendValue(event.value, metric: metric, delta: &delta)
+        // Two's complement, not zigzag: deltas are almost never negative, so zigzag's sign bit is wasted.
+        deltas.append(UInt64(bitPattern: delta))
+        count += 1
+        return true
+    }
+
+    /// The column of tag key `key`, or -1: a linear scan for the few keys of a typical block (cheaper
+    /// than hashing), the table's dictionary once there are many.
+    @inline(__always)
+    private func keyColumn(_ key: String) -> Int {
+        if keys.count > 8 { return keys.index(of: key) ?? -1 }
+        for candidate in keys.keys.indices where keys.keys[candidate] == key { return candidate }
+        return -1
+    }
+
+    /// The metric index of `event`, the previous event's without a lookup when it repeats.
+    private mutating func metricIndex(for event: MetricEvent) -> Int {
+        let key = BlockPayload.MetricKey(name: event.name, kind: StoredKind(event.value))
+        if lastMetric >= 0, metrics.keys[lastMetric] == key { return lastMetric }
+        lastMetric = metrics.intern(key)
+        return lastMetric
+    }
+
+    /// One reference delta per tag column (0 for keys the event lacks).
+    private mutating func appendTags(_ tags: Tags) {
+        for column in currentReference.indices { currentReference[column] = 0 }
+        for (position, tag) in tags.enumerated() {
+            var column = eventColumns[position]
+            if column < 0 {
+                // A key new to the block: its column starts with a zero for every earlier event.
+                column = keys.intern(tag.key)
+                tagColumns.append([UInt64](repeating: 0, count: count))
+                currentReference.append(0)
+                lastReference.append(0)
+            }
+            currentReference[column] = Int64(strings.intern(tag.value) + 1)
+        }
+        for column in currentReference.indices {
+            tagColumns[column].append(ZigZag.encode(currentReference[column] &- lastReference[column]))
+            lastReference[column] = currentReference[column]
+        }
+    }
+
+    /// The delta from the previous event's timestamp (0 for the first, which is the base).
+    private mutating func timestampDelta(_ timestamp: Int64) -> Int64 {
+        minimum = min(minimum, timestamp)
+        maximum = max(maximum, timestamp)
+        defer { previous = timestamp }
+        if count == 0 {
+            baseTimestamp = timestamp
+            return 0
+        }
+        return timestamp &- previous
+    }
+
+    /// The value into its kind's column; a timer may turn `delta` into a difference from its prediction.
+    private mutating func appendValue(_ value: MetricValue, metric: Int, delta: inout Int64) {
+        switch value {
+        case .counter(let value):
+            counters.append(ZigZag.encode(value))
+        case .gauge(let value):
+            if let (scale, mantissa) = BlockPayload.decimal(value) {
+                let last = lastDecimal[metric]
+                gaugeScales.append(UInt64(scale))
+                gaugeMantissas.append(ZigZag.encode(last?.scale == scale ? mantissa &- last!.mantissa : mantissa))
+                lastDecimal[metric] = (scale, mantissa)
+            } else {
+                let bits = value.bitPattern
+                gaugeScales.append(UInt64(BlockPayload.rawScale))
+                gaugeBits.append(bits ^ (lastGaugeBits[metric] ?? 0))
+                lastGaugeBits[metric] = bits
+            }
+        case .timer(let duration):
+            let nanoseconds = duration.totalNanoseconds
+            timers.append(UInt64(bitPattern: nanoseconds))
+            // A timer is usually recorded when its work ends, one duration after the previous event:
+            // when that predicts the timestamp better, store the difference from the prediction.
+            let predicted = delta &- nanoseconds
+            if predicted.magnitude < delta.magnitude {
+                timerFlags.append(1)
+                delta = predicted
+            } else {
+                timerFlags.append(0)
+            }
+        case .custom:
+            customs.varint(UInt64(text.count))
+            customs.append(text)
+        }
+    }
+
+    /// The payload of every event taken, keys sorted so decoded tags come out sorted.
+    package mutating func finish() -> BlockPayload.Encoded {
+        let order = keys.keys.indices.sorted { keys.keys[$0] < keys.keys[$1] }
+        for metric in metrics.keys { _ = strings.intern(metric.name) }
+        for key in keys.keys { _ = strings.intern(key) }
+        var writer = ByteWriter(capacity: min(count * 14 + 256, byteBudget))
+        writer.u8(BlockPayload.version)
+        writer.varint(UInt64(count))
+        writer.varint(UInt64(strings.count))
+        for text in strings.keys { writer.string(text) }
+        writer.varint(UInt64(metrics.count))
+        for metric in metrics.keys {
+            writer.u8(metric.kind.rawValue)
+            writer.varint(UInt64(strings.index(of: metric.name)!))
+        }
+        writer.varint(UInt64(keys.count))
+        for column in order { writer.varint(UInt64(strings.index(of: keys.keys[column])!)) }
+        writer.i64(baseTimestamp)
+        PlaneColumn.pack(metricColumn, into: &writer)
+        for column in order { PlaneColumn.pack(tagColumns[column], into: &writer) }
+        for column in [deltas, timerFlags, counters, gaugeScales, gaugeMantissas, gaugeBits, timers] {
+            PlaneColumn.pack(column, into: &writer)
+        }
+        writer.append(customs.bytes)
+        var seen = Set<String>()
+        let names = metrics.keys.compactMap { seen.insert($0.name).inserted ? $0.name : nil }
+        return BlockPayload.Encoded(bytes: writer.bytes, count: count, metricNames: names, minTimestamp: minimum, maxTimestamp: maximum)
+    }
+}
