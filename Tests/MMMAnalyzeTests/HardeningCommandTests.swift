@@ -188,7 +188,7 @@ struct HardeningCommandTests {
         var text = ""
         for session in ["new-2", "existing", "open"] { for event in events { text += NDJSONEvent.format(event, session: session) + "\n" } }
         #expect(throws: LogError.self) {
-            try NDJSONTransfer.ingest(Array(text.utf8), source: "t", into: directory.root, defaultSession: nil, options: LogWriterOptions(blockMaxEvents: 10))
+            try NDJSONIngest.ingest(Array(text.utf8), source: "t", into: directory.root, defaultSession: nil, options: LogWriterOptions(blockMaxEvents: 10))
         }
         #expect(try directory.root.sessionIDs() == ["busy", "existing", "open"])
         #expect(try readSession(directory.root, "existing").count == 1)

@@ -503,25 +503,25 @@ struct LogEdgeTests {
         try writeSession(directory.root, "big", events)
         var chunks = 0
         var bytes: [UInt8] = []
-        try NDJSONTransfer.export(from: directory.root, session: "big") { chunk in
+        try NDJSONExport.write(from: directory.root, session: "big") { chunk in
             chunks += 1
             bytes += chunk
         }
         #expect(chunks >= 2)
         let copy = LogRoot(path: directory.path + "/copy")
-        let report = try NDJSONTransfer.ingest(bytes, source: "test", into: copy, defaultSession: nil)
+        let report = try NDJSONIngest.ingest(bytes, source: "test", into: copy, defaultSession: nil)
         #expect(report.totalEvents == events.count)
         #expect(report.sessions.map(\.id) == ["big"])
         #expect(sameEvents(try readSession(copy, "big"), events))
         do {
-            _ = try NDJSONTransfer.ingest([0xFF, 0xFE, 0x0A], source: "bad", into: copy, defaultSession: "s")
+            _ = try NDJSONIngest.ingest([0xFF, 0xFE, 0x0A], source: "bad", into: copy, defaultSession: "s")
             Issue.record("accepted invalid UTF-8")
         } catch let error as IngestError {
             #expect(error.description == "bad:1: not valid UTF-8")
         }
         let badSession = Array(#"{"ts":"2026-11-28T10:00:00Z","session":"a\u0000b","type":"counter","name":"c","value":1}"#.utf8)
-        #expect(throws: IngestError.self) { try NDJSONTransfer.ingest(badSession, source: "x", into: copy, defaultSession: nil) }
-        #expect(try NDJSONTransfer.ingest(Array("\n  \n".utf8), source: "blank", into: copy, defaultSession: "s").totalEvents == 0)
+        #expect(throws: IngestError.self) { try NDJSONIngest.ingest(badSession, source: "x", into: copy, defaultSession: nil) }
+        #expect(try NDJSONIngest.ingest(Array("\n  \n".utf8), source: "blank", into: copy, defaultSession: "s").totalEvents == 0)
     }
 
     @Test("reading a file that grows while it is read returns what is there")

@@ -41,7 +41,7 @@ struct ExportCommand: AsyncParsableCommand {
             let range = TimeRange(start: try parseTime(since, option: "--since"), end: try parseTime(until, option: "--until"))
             let filter = ReadFilter(timeRange: range.start == nil && range.end == nil ? nil : range, names: name)
             if let session, try source.segments(session: session).isEmpty { throw source.missingSessionError(session) }
-            try NDJSONTransfer.export(from: source, session: session, filter: filter, mode: damage.mode, warning: damage.warn) {
+            try NDJSONExport.write(from: source, session: session, filter: filter, mode: damage.mode, warning: damage.warn) {
                 try Console.write($0)
             }
         }

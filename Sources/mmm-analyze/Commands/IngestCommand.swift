@@ -47,7 +47,7 @@ struct IngestCommand: AsyncParsableCommand {
             let source = file == "-" ? "stdin" : file
             let root = try logOptions.writableRoot()
             if follow {
-                let report = try NDJSONTransfer.follow(
+                let report = try NDJSONIngest.follow(
                     from: file == "-" ? nil : file, into: root, defaultSession: session,
                     flushInterval: try parseDurationOption(flushInterval, option: "--flush-interval"), options: options
                 ) { Console.error("mmm-analyze: skipped \($0)") }
@@ -64,7 +64,7 @@ struct IngestCommand: AsyncParsableCommand {
                 }
                 bytes = Array(data)
             }
-            printSummary(try NDJSONTransfer.ingest(bytes, source: source, into: root, defaultSession: session, options: options))
+            printSummary(try NDJSONIngest.ingest(bytes, source: source, into: root, defaultSession: session, options: options))
         }
     }
 

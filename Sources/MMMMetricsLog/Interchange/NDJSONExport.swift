@@ -1,0 +1,33 @@
+import MMMMetricsCore
+import MMMMetricsLogFormat
+
+/// NDJSON out of a log root or archive.
+public enum NDJSONExport {
+    /// Writes a session's events (every session's, by id, when `session` is nil) as NDJSON lines in
+    /// sequence order, through `write` in chunks.
+    public static func write(
+        from source: any LogSource, session: String?, filter: ReadFilter = ReadFilter(), mode: ReadMode = .lenient,
+        warning: (ReadWarning) -> Void = { _ in }, write: ([UInt8]) throws -> Void
+    ) throws {
+        let reader = LogReader(source: source)
+        let sessions = try session.map { [$0] } ?? reader.sessions()
+        let names = NameGlobList(filter.names)
+        var output: [UInt8] = []
+        output.reserveCapacity(1 << 20)
+        for id in sessions {
+            try reader.replay(session: id, filter: filter, mode: mode, warning: warning) { block in
+                for index in 0..<block.count {
+                    if !names.isEmpty, !names.matches(block.name(at: index)) { continue }
+                    if let range = filter.timeRange, !range.contains(MetricTimestamp(nanosecondsSinceEpoch: block.timestamps[index])) { continue }
+                    NDJSONEvent.format(block.event(at: index), session: id, into: &output)
+                    output.append(0x0A)
+                    if output.count >= 1 << 20 {
+                        try write(output)
+                        output.removeAll(keepingCapacity: true)
+                    }
+                }
+            }
+        }
+        if !output.isEmpty { try write(output) }
+    }
+}
