@@ -86,6 +86,13 @@ let package = Package(
             path: "Tools/Workload",
             swiftSettings: strict
         ),
+        // The crash campaign's child: appends a known sequence and reports each flush until killed.
+        .executableTarget(
+            name: "mmm-crash-writer",
+            dependencies: ["MMMMetricsCore", "MMMMetricsLog"],
+            path: "Tools/Reliability/CrashWriter",
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "mmm-metrics-example",
             dependencies: ["MMMMetrics", "MMMMetricsTesting", "MMMMetricsLog"],
@@ -137,6 +144,15 @@ let package = Package(
         .testTarget(
             name: "MMMMetricsLegacyTests",
             dependencies: ["MMMMetricsCore", "MMMMetricsLog", "MMMMetricsAnalysis", "MMMMetricsLegacy", "MMMMetricsTestSupport"],
+            swiftSettings: strict
+        ),
+        // The reliability campaigns (docs/RELIABILITY.md): short forms in CI, long forms with MMM_CAMPAIGN=long.
+        .testTarget(
+            name: "MMMReliabilityTests",
+            dependencies: [
+                "MMMMetricsCore", "MMMMetrics", "MMMMetricsLog", "MMMMetricsAnalysis", "MMMMetricsTestSupport",
+                "mmm-crash-writer", "mmm-analyze",
+            ],
             swiftSettings: strict
         ),
         // The command-line tests run the mmm-analyze binary built beside the test bundle.

@@ -1,5 +1,5 @@
 package import Logging
-package import Synchronization
+import Synchronization
 
 /// A swift-log handler that keeps what it is given.
 package final class CapturingLogHandler: LogHandler, Sendable {

@@ -1,6 +1,6 @@
 package import MMMMetricsCore
 package import MMMMetricsLog
-package import MMMWorkload
+import MMMWorkload
 
 
 /// A seeded generator, so every property test is reproducible.

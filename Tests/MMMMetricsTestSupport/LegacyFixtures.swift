@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 
 /// MMM's real old metrics files, kept outside the repository in `shared/fixtures/legacy-mmm-metrics`
 /// (54 `current.json` versions; see the README there).

@@ -1,4 +1,4 @@
-package import MMMMetricsCore
+import MMMMetricsCore
 
 /// Reference computations written independently of the code under test.
 package enum Reference {
