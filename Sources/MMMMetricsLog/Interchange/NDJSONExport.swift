@@ -11,14 +11,12 @@ public enum NDJSONExport {
     ) throws {
         let reader = LogReader(source: source)
         let sessions = try session.map { [$0] } ?? reader.sessions()
-        let names = NameGlobList(filter.names)
+        let compiled = CompiledReadFilter(filter)
         var output: [UInt8] = []
         output.reserveCapacity(1 << 20)
         for id in sessions {
             try reader.replay(session: id, filter: filter, mode: mode, warning: warning) { block in
-                for index in 0..<block.count {
-                    if !names.isEmpty, !names.matches(block.name(at: index)) { continue }
-                    if let range = filter.timeRange, !range.contains(MetricTimestamp(nanosecondsSinceEpoch: block.timestamps[index])) { continue }
+                for index in 0..<block.count where compiled.selects(block, index) {
                     NDJSONEvent.format(block.event(at: index), session: id, into: &output)
                     output.append(0x0A)
                     if output.count >= 1 << 20 {

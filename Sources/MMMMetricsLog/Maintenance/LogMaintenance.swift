@@ -12,14 +12,14 @@ public struct LogMaintenance: Sendable {
     /// Listing, statistics and verification of any source (recovery needs a log root).
     public init(source: any LogSource) { self.source = source }
 
-    private var root: LogRoot {
+    var root: LogRoot {
         get throws(LogError) {
             guard let root = source as? LogRoot else { throw .invalidInput("\(source.location) is read-only: recover works on a log root") }
             return root
         }
     }
 
-    private func sessionList(_ only: String?) throws(LogError) -> [String] {
+    func sessionList(_ only: String?) throws(LogError) -> [String] {
         if let only {
             guard try !source.segments(session: only).isEmpty else { throw .noSuchSession(only, root: source.location) }
             return [only]
@@ -118,136 +118,4 @@ public struct LogMaintenance: Sendable {
         }
     }
 
-    /// Checks every segment header, block CRC, block payload, seal, sequence continuity and index.
-    /// Returns one problem per finding; empty means all is well.
-    public func verify(session only: String? = nil) throws(LogError) -> [VerifyProblem] {
-        var problems: [VerifyProblem] = []
-        for session in try sessionList(only) {
-            let handles = try source.segments(session: session)
-            var expectedSequence: UInt64?
-            for (position, handle) in handles.enumerated() {
-                let path = handle.name
-                let file = String(path.split(separator: "/").last ?? "")
-                func problem(_ offset: Int?, _ message: String) {
-                    problems.append(VerifyProblem(session: session, file: file, offset: offset, message: message))
-                }
-                let segment: StoredSegment
-                switch try StoredSegment.open(handle, fullScan: true) {
-                case .loaded(let loaded):
-                    segment = loaded
-                case .headerless(_, let size):
-                    problem(0, "an empty segment (\(size) bytes, no complete header: a writer stopped before writing it); it holds no events and recover removes it")
-                    continue
-                case .unreadable(let error):
-                    if case .corrupt(_, let offset, let reason) = error { problem(offset, reason) } else { problem(nil, "\(error)") }
-                    expectedSequence = nil
-                    continue
-                }
-                if segment.header.sessionID != session {
-                    problem(34, "segment header names session \(segment.header.sessionID.debugDescription)")
-                }
-                if let expected = expectedSequence, segment.header.firstSequence != expected {
-                    problem(0, "starts at sequence \(segment.header.firstSequence), the previous segment ended at \(expected)")
-                }
-                for damage in segment.damage {
-                    switch damage {
-                    case .badRegion(let offset, _, _, _): problem(offset, "\(damage)")
-                    case .tornTail(let offset, _, _): problem(offset, "\(damage)")
-                    }
-                }
-                var sequence = segment.header.firstSequence
-                for block in segment.blocks {
-                    if block.header.firstSequence != sequence, segment.damage.isEmpty {
-                        problem(block.offset, "block starts at sequence \(block.header.firstSequence), expected \(sequence)")
-                    }
-                    sequence = block.header.firstSequence + UInt64(block.header.eventCount)
-                    do {
-                        let decoded = try segment.bytes.withBytes { (raw: UnsafeRawBufferPointer) throws(LogError) in
-                            try BlockDecoding.decode(raw, block, path: path)
-                        }
-                        do { _ = try decoded.allCustomData() } catch {
-                            problem(block.offset, "custom event data is not valid JSON: \(error)")
-                        }
-                        if let low = decoded.timestamps.min(), let high = decoded.timestamps.max(),
-                            low != block.header.minTimestamp || high != block.header.maxTimestamp
-                        {
-                            problem(block.offset, "block header time range disagrees with its events")
-                        }
-                    } catch {
-                        if case .corrupt(_, _, let reason) = error { problem(block.offset, reason) } else { problem(block.offset, "\(error)") }
-                    }
-                }
-                if position < handles.count - 1, !segment.sealed {
-                    problem(nil, "not sealed, but later segments exist")
-                }
-                // With a bad block in the segment, the index is expected to disagree: the damage line says why.
-                let hasBadRegion = segment.damage.contains { if case .badRegion = $0 { true } else { false } }
-                if case .valid = segment.indexState {} else if !hasBadRegion {
-                    problem(nil, "index \(segment.indexState)")
-                }
-                expectedSequence = segment.nextSequence
-            }
-        }
-        return problems
-    }
-
-    /// Truncates a torn tail of each session's last segment and rebuilds missing, stale or corrupt
-    /// indexes. Never deletes anything before damage; sessions whose writer holds the lock are left alone.
-    public func recover(session only: String? = nil, durability: LogDurability = .onFlush) throws(LogError) -> [RecoveryAction] {
-        var results: [RecoveryAction] = []
-        let root = try self.root
-        for session in try sessionList(only) {
-            var action = RecoveryAction(session: session, actions: [])
-            let lockPath = root.sessionPath(session) + "/LOCK"
-            let lock = try OpenFile(path: lockPath, mode: .readWriteCreate)
-            guard try lock.tryLock() else {
-                action.actions.append("skipped: a writer holds \(lockPath)")
-                results.append(action)
-                continue
-            }
-            defer { lock.close() }
-            let handles = try root.segments(session: session)
-            for (position, handle) in handles.enumerated() {
-                let path = handle.name
-                let file = String(path.split(separator: "/").last ?? "")
-                var segment: StoredSegment
-                switch try StoredSegment.open(handle, fullScan: true) {
-                case .loaded(let loaded):
-                    segment = loaded
-                case .headerless(_, let size):
-                    // It holds no events (no header, no valid block): removing it loses nothing and lets the
-                    // writer create the segment again.
-                    try FileSystem.removeFile(path)
-                    FileSystem.remove(LogRoot.indexPath(forSegment: path))
-                    if durability != .none { FileSystem.syncDirectory(FileSystem.parent(of: path)) }
-                    action.actions.append("\(file): removed an empty segment (\(size) bytes, no complete header, no events)")
-                    continue
-                case .unreadable(let error):
-                    action.actions.append("\(file): left as is (its events cannot be placed): \(error)")
-                    continue
-                }
-                for damage in segment.damage {
-                    switch damage {
-                    case .tornTail(let offset, let bytes, let events) where position == handles.count - 1 || segment.sealed:
-                        let handle = try OpenFile(path: path, mode: .write)
-                        try handle.truncate(to: offset)
-                        if durability != .none { try handle.sync() }
-                        action.actions.append("\(file): truncated a torn tail of \(bytes) bytes at offset \(offset)"
-                            + (events.map { " (\($0) events)" } ?? ""))
-                        segment = try StoredSegment.load(path, fullScan: true)
-                    default:
-                        action.actions.append("\(file): kept damage (nothing after it is deleted): \(damage)")
-                    }
-                }
-                if case .valid = segment.indexState { continue }
-                let index = try segment.bytes.withBytes { (raw: UnsafeRawBufferPointer) throws(LogError) in
-                    BlockDecoding.buildIndex(raw, try SegmentScan.scan(raw, path: path), path: path)
-                }
-                try FileSystem.writeAtomically(LogRoot.indexPath(forSegment: path), index.encoded(), sync: durability != .none)
-                action.actions.append("\(file): rebuilt the index (was \(segment.indexState))")
-            }
-            results.append(action)
-        }
-        return results
-    }
 }

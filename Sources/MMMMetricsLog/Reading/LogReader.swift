@@ -33,79 +33,86 @@ public struct LogReader: Sendable {
     ) throws {
         let handles = try source.segments(session: session)
         guard !handles.isEmpty else { throw LogError.noSuchSession(session, root: source.location) }
-        let names = NameGlobList(filter.names)
+        let compiled = CompiledReadFilter(filter)
         var expectedSequence: UInt64?
-        func report(_ path: String, _ offset: Int, _ message: String, skipped: Int?, fatal: Bool = true) throws {
+        func report(_ path: String, _ offset: Int, _ message: String, skipped: Int?, fatal: Bool) throws(LogError) {
             if mode == .strict, fatal { throw LogError.corrupt(path: path, offset: offset, reason: message) }
             warning(ReadWarning(session: session, segment: path, offset: offset, message: message, skippedEvents: skipped))
         }
         for (position, handle) in handles.enumerated() {
-            let path = handle.name
             let isLast = position == handles.count - 1
-            let segment: StoredSegment
             switch try StoredSegment.open(handle) {
-            case .loaded(let loaded):
-                segment = loaded
+            case .loaded(let segment):
+                try Self.checkContinuity(segment, expected: expectedSequence, report: report)
+                expectedSequence = segment.nextSequence
+                try Self.reportDamage(segment, isLast: isLast, report: report)
+                try Self.replayBlocks(of: segment, filter: compiled, report: report, body)
             case .headerless:
                 continue  // holds no events
             case .unreadable(let error):
                 // The next segment's name says where this one's events end, when there is a next one.
-                let first = StoredSegment.sequence(fromName: path)
                 let next = isLast ? nil : StoredSegment.sequence(fromName: handles[position + 1].name)
-                let lost = first.flatMap { first in next.flatMap { $0 >= first ? Int(clamping: $0 - first) : nil } }
-                let (offset, reason) = if case .corrupt(_, let offset, let reason) = error { (offset, reason) } else { (0, "\(error)") }
-                try report(path, offset, "unreadable segment skipped (\(reason)); " + (lost.map { "\($0) events lost" } ?? "events lost unknown"),
-                           skipped: lost)
+                try Self.reportUnreadable(handle.name, error, next: next, report: report)
                 expectedSequence = next
-                continue
             }
-            if let expected = expectedSequence, segment.header.firstSequence != expected {
-                let first = segment.header.firstSequence
-                if first > expected {
-                    try report(path, 0, "sequence numbers \(expected)..<\(first) are missing (no segment holds them): \(first - expected) events lost",
-                               skipped: Int(clamping: first - expected))
-                } else {
-                    try report(path, 0, "starts at sequence \(first), before the previous segment's end \(expected): the log holds overlapping segments",
-                               skipped: 0)
-                }
+        }
+    }
+
+    private typealias Report = (_ path: String, _ offset: Int, _ message: String, _ skipped: Int?, _ fatal: Bool) throws(LogError) -> Void
+
+    private static func reportUnreadable(_ path: String, _ error: LogError, next: UInt64?, report: Report) throws(LogError) {
+        let first = StoredSegment.sequence(fromName: path)
+        let lost = first.flatMap { first in next.flatMap { $0 >= first ? Int(clamping: $0 - first) : nil } }
+        let (offset, reason) = if case .corrupt(_, let offset, let reason) = error { (offset, reason) } else { (0, "\(error)") }
+        try report(path, offset, "unreadable segment skipped (\(reason)); " + (lost.map { "\($0) events lost" } ?? "events lost unknown"), lost, true)
+    }
+
+    /// A segment must start where the previous one ended: a gap lost events, an overlap repeats them.
+    private static func checkContinuity(_ segment: StoredSegment, expected: UInt64?, report: Report) throws(LogError) {
+        guard let expected, segment.header.firstSequence != expected else { return }
+        let first = segment.header.firstSequence
+        if first > expected {
+            try report(segment.path, 0, "sequence numbers \(expected)..<\(first) are missing (no segment holds them): \(first - expected) events lost",
+                       Int(clamping: first - expected), true)
+        } else {
+            try report(segment.path, 0, "starts at sequence \(first), before the previous segment's end \(expected): the log holds overlapping segments",
+                       0, true)
+        }
+    }
+
+    private static func reportDamage(_ segment: StoredSegment, isLast: Bool, report: Report) throws(LogError) {
+        for damage in segment.damage {
+            switch damage {
+            case .badRegion(let at, _, let lost, _):
+                try report(segment.path, at, "\(damage)", lost.map { Int(clamping: $0) }, true)
+            case .tornTail(let at, _, let lost):
+                let live = isLast && !segment.sealed
+                try report(segment.path, at, "\(damage)" + (live ? " (a writer may still be writing it; if none is, run recover)" : ""), lost, !live)
             }
-            expectedSequence = segment.nextSequence
-            for damage in segment.damage {
-                switch damage {
-                case .badRegion(let at, _, let lost, _):
-                    try report(path, at, "\(damage)", skipped: lost.map { Int(clamping: $0) })
-                case .tornTail(let at, _, let lost):
-                    let live = isLast && !segment.sealed
-                    try report(path, at, "\(damage)" + (live ? " (a writer may still be writing it; if none is, run recover)" : ""),
-                               skipped: lost, fatal: !live)
+        }
+    }
+
+    /// Decodes each block the filter admits (checking its CRC again: the file may have changed since it was scanned).
+    private static func replayBlocks(
+        of segment: StoredSegment, filter: CompiledReadFilter, report: Report, _ body: (DecodedBlock) throws -> Void
+    ) throws {
+        let path = segment.path
+        try segment.bytes.withBytes { (raw: UnsafeRawBufferPointer) throws in
+            for (index, block) in segment.blocks.enumerated() where filter.admits(block.header, names: segment.blockNames[index]) {
+                let lost = block.header.eventCount
+                guard BlockHeader.validate(raw, at: block.offset) != nil else {
+                    try report(path, block.offset, "CRC mismatch: \(lost) events skipped", lost, true)
+                    continue
                 }
-            }
-            try segment.bytes.withBytes { (raw: UnsafeRawBufferPointer) throws in
-                for (index, block) in segment.blocks.enumerated() {
-                    if let range = filter.timeRange,
-                        !range.overlaps(low: MetricTimestamp(nanosecondsSinceEpoch: block.header.minTimestamp),
-                                        high: MetricTimestamp(nanosecondsSinceEpoch: block.header.maxTimestamp))
-                    {
-                        continue
-                    }
-                    if !names.isEmpty, let blockNames = segment.blockNames[index], !blockNames.contains(where: names.matches) {
-                        continue
-                    }
-                    let lost = block.header.eventCount
-                    guard BlockHeader.validate(raw, at: block.offset) != nil else {
-                        try report(path, block.offset, "CRC mismatch: \(lost) events skipped", skipped: lost)
-                        continue
-                    }
-                    let decoded: DecodedBlock
-                    do {
-                        decoded = try BlockDecoding.decode(raw, block, path: path)
-                    } catch let error as LogError {
-                        let reason = if case .corrupt(_, _, let reason) = error { reason } else { "\(error)" }
-                        try report(path, block.offset, "\(reason): \(lost) events skipped", skipped: lost)
-                        continue
-                    }
-                    try body(decoded)
+                let decoded: DecodedBlock
+                do {
+                    decoded = try BlockDecoding.decode(raw, block, path: path)
+                } catch let error as LogError {
+                    let reason = if case .corrupt(_, _, let reason) = error { reason } else { "\(error)" }
+                    try report(path, block.offset, "\(reason): \(lost) events skipped", lost, true)
+                    continue
                 }
+                try body(decoded)
             }
         }
     }
@@ -115,11 +122,9 @@ public struct LogReader: Sendable {
         session: String, filter: ReadFilter = ReadFilter(), mode: ReadMode = .lenient, warning: (ReadWarning) -> Void = { _ in }
     ) throws -> [(sequence: UInt64, event: MetricEvent)] {
         var result: [(UInt64, MetricEvent)] = []
-        let names = NameGlobList(filter.names)
+        let compiled = CompiledReadFilter(filter)
         try replay(session: session, filter: filter, mode: mode, warning: warning) { block in
-            for index in 0..<block.count {
-                if !names.isEmpty, !names.matches(block.name(at: index)) { continue }
-                if let range = filter.timeRange, !range.contains(MetricTimestamp(nanosecondsSinceEpoch: block.timestamps[index])) { continue }
+            for index in 0..<block.count where compiled.selects(block, index) {
                 result.append((block.firstSequence + UInt64(index), block.event(at: index)))
             }
         }

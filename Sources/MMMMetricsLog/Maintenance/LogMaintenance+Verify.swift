@@ -1,0 +1,77 @@
+import MMMMetricsCore
+import MMMMetricsLogFormat
+
+extension LogMaintenance {
+    /// Checks every segment header, block CRC, block payload, seal, sequence continuity and index.
+    /// Returns one problem per finding; empty means all is well.
+    public func verify(session only: String? = nil) throws(LogError) -> [VerifyProblem] {
+        var problems: [VerifyProblem] = []
+        for session in try sessionList(only) {
+            let handles = try source.segments(session: session)
+            var expectedSequence: UInt64?
+            for (position, handle) in handles.enumerated() {
+                let path = handle.name
+                let file = String(path.split(separator: "/").last ?? "")
+                func problem(_ offset: Int?, _ message: String) {
+                    problems.append(VerifyProblem(session: session, file: file, offset: offset, message: message))
+                }
+                let segment: StoredSegment
+                switch try StoredSegment.open(handle, fullScan: true) {
+                case .loaded(let loaded):
+                    segment = loaded
+                case .headerless(_, let size):
+                    problem(0, "an empty segment (\(size) bytes, no complete header: a writer stopped before writing it); it holds no events and recover removes it")
+                    continue
+                case .unreadable(let error):
+                    if case .corrupt(_, let offset, let reason) = error { problem(offset, reason) } else { problem(nil, "\(error)") }
+                    expectedSequence = nil
+                    continue
+                }
+                if segment.header.sessionID != session {
+                    problem(34, "segment header names session \(segment.header.sessionID.debugDescription)")
+                }
+                if let expected = expectedSequence, segment.header.firstSequence != expected {
+                    problem(0, "starts at sequence \(segment.header.firstSequence), the previous segment ended at \(expected)")
+                }
+                for damage in segment.damage {
+                    switch damage {
+                    case .badRegion(let offset, _, _, _): problem(offset, "\(damage)")
+                    case .tornTail(let offset, _, _): problem(offset, "\(damage)")
+                    }
+                }
+                var sequence = segment.header.firstSequence
+                for block in segment.blocks {
+                    if block.header.firstSequence != sequence, segment.damage.isEmpty {
+                        problem(block.offset, "block starts at sequence \(block.header.firstSequence), expected \(sequence)")
+                    }
+                    sequence = block.header.firstSequence + UInt64(block.header.eventCount)
+                    do {
+                        let decoded = try segment.bytes.withBytes { (raw: UnsafeRawBufferPointer) throws(LogError) in
+                            try BlockDecoding.decode(raw, block, path: path)
+                        }
+                        do { _ = try decoded.allCustomData() } catch {
+                            problem(block.offset, "custom event data is not valid JSON: \(error)")
+                        }
+                        if let low = decoded.timestamps.min(), let high = decoded.timestamps.max(),
+                            low != block.header.minTimestamp || high != block.header.maxTimestamp
+                        {
+                            problem(block.offset, "block header time range disagrees with its events")
+                        }
+                    } catch {
+                        if case .corrupt(_, _, let reason) = error { problem(block.offset, reason) } else { problem(block.offset, "\(error)") }
+                    }
+                }
+                if position < handles.count - 1, !segment.sealed {
+                    problem(nil, "not sealed, but later segments exist")
+                }
+                // With a bad block in the segment, the index is expected to disagree: the damage line says why.
+                let hasBadRegion = segment.damage.contains { if case .badRegion = $0 { true } else { false } }
+                if case .valid = segment.indexState {} else if !hasBadRegion {
+                    problem(nil, "index \(segment.indexState)")
+                }
+                expectedSequence = segment.nextSequence
+            }
+        }
+        return problems
+    }
+}

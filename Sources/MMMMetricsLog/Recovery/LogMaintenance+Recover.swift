@@ -1,0 +1,64 @@
+import MMMMetricsCore
+import MMMMetricsLogFormat
+
+extension LogMaintenance {
+    /// Truncates a torn tail of each session's last segment and rebuilds missing, stale or corrupt
+    /// indexes. Never deletes anything before damage; sessions whose writer holds the lock are left alone.
+    public func recover(session only: String? = nil, durability: LogDurability = .onFlush) throws(LogError) -> [RecoveryAction] {
+        var results: [RecoveryAction] = []
+        let root = try self.root
+        for session in try sessionList(only) {
+            var action = RecoveryAction(session: session, actions: [])
+            let lockPath = root.sessionPath(session) + "/LOCK"
+            let lock = try OpenFile(path: lockPath, mode: .readWriteCreate)
+            guard try lock.tryLock() else {
+                action.actions.append("skipped: a writer holds \(lockPath)")
+                results.append(action)
+                continue
+            }
+            defer { lock.close() }
+            let handles = try root.segments(session: session)
+            for (position, handle) in handles.enumerated() {
+                let path = handle.name
+                let file = String(path.split(separator: "/").last ?? "")
+                var segment: StoredSegment
+                switch try StoredSegment.open(handle, fullScan: true) {
+                case .loaded(let loaded):
+                    segment = loaded
+                case .headerless(_, let size):
+                    // It holds no events (no header, no valid block): removing it loses nothing and lets the
+                    // writer create the segment again.
+                    try FileSystem.removeFile(path)
+                    FileSystem.remove(LogRoot.indexPath(forSegment: path))
+                    if durability != .none { FileSystem.syncDirectory(FileSystem.parent(of: path)) }
+                    action.actions.append("\(file): removed an empty segment (\(size) bytes, no complete header, no events)")
+                    continue
+                case .unreadable(let error):
+                    action.actions.append("\(file): left as is (its events cannot be placed): \(error)")
+                    continue
+                }
+                for damage in segment.damage {
+                    switch damage {
+                    case .tornTail(let offset, let bytes, let events) where position == handles.count - 1 || segment.sealed:
+                        let handle = try OpenFile(path: path, mode: .write)
+                        try handle.truncate(to: offset)
+                        if durability != .none { try handle.sync() }
+                        action.actions.append("\(file): truncated a torn tail of \(bytes) bytes at offset \(offset)"
+                            + (events.map { " (\($0) events)" } ?? ""))
+                        segment = try StoredSegment.load(path, fullScan: true)
+                    default:
+                        action.actions.append("\(file): kept damage (nothing after it is deleted): \(damage)")
+                    }
+                }
+                if case .valid = segment.indexState { continue }
+                let index = try segment.bytes.withBytes { (raw: UnsafeRawBufferPointer) throws(LogError) in
+                    BlockDecoding.buildIndex(raw, try SegmentScan.scan(raw, path: path), path: path)
+                }
+                try FileSystem.writeAtomically(LogRoot.indexPath(forSegment: path), index.encoded(), sync: durability != .none)
+                action.actions.append("\(file): rebuilt the index (was \(segment.indexState))")
+            }
+            results.append(action)
+        }
+        return results
+    }
+}

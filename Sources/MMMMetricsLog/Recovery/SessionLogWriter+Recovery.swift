@@ -1,0 +1,115 @@
+import MMMMetricsCore
+import MMMMetricsLogFormat
+
+// What a writer repairs when it opens a session, and how a batch of appends is undone.
+extension SessionLogWriter {
+    /// Examines the last segment: removes it when it holds no header (a crash right after creating
+    /// it), cuts a torn tail, keeps appending to it when unsealed.
+    func openLastSegment() throws(LogError) {
+        var paths = try root.segmentPaths(session: session)
+        var removed: [String] = []
+        var found: (path: String, bytes: [UInt8])?
+        while let last = paths.last {
+            let bytes = try FileSystem.readFile(last)
+            let headerless = bytes.withUnsafeBytes { SegmentScan.isHeaderless($0) }
+            guard headerless else {
+                found = (last, bytes)
+                break
+            }
+            // No header and no block: it holds no events, and the file name is needed again.
+            try FileSystem.removeFile(last)
+            FileSystem.remove(LogRoot.indexPath(forSegment: last))
+            if options.durability != .none { FileSystem.syncDirectory(directory) }
+            removed.append(last)
+            paths.removeLast()
+        }
+        guard let (last, bytes) = found else {
+            if let path = removed.first {
+                recovery = RecoveryReport(segmentPath: path, truncatedBytes: 0, droppedEvents: nil, damageKept: [], removedEmptySegments: removed)
+            }
+            return
+        }
+        let scanned: (SegmentScan, SegmentIndex?) = try bytes.withBytes { (raw: UnsafeRawBufferPointer) throws(LogError) in
+            let scan = try SegmentScan.scan(raw, path: last)
+            guard scan.header.sessionID == session else {
+                throw LogError.corrupt(path: last, offset: 34, reason: "the segment belongs to session \(scan.header.sessionID.debugDescription), not \(session.debugDescription)")
+            }
+            if let named = StoredSegment.sequence(fromName: last), named != scan.header.firstSequence {
+                throw LogError.corrupt(path: last, offset: 16, reason: "the file name says the segment starts at sequence \(named), its header says \(scan.header.firstSequence)")
+            }
+            guard !scan.isSealed else { return (scan, nil) }
+            return (scan, BlockDecoding.buildIndex(raw, scan, path: last))
+        }
+        let scan = scanned.0
+        var report = RecoveryReport(segmentPath: last, truncatedBytes: 0, droppedEvents: nil, damageKept: [], removedEmptySegments: removed)
+        for damage in scan.damage {
+            if case .tornTail(_, let count, let events) = damage {
+                report.truncatedBytes = count
+                report.droppedEvents = events
+            } else {
+                report.damageKept.append(damage)
+            }
+        }
+        if let seal = scan.seal {
+            writtenSequence = max(seal.nextSequence, scan.nextSequence)
+            if report.truncatedBytes > 0 {
+                // Bytes after a seal: cut them so the segment ends with its seal.
+                let file = try OpenFile(path: last, mode: .write)
+                try file.truncate(to: scan.validEnd)
+                if options.durability != .none { try file.sync() }
+            }
+        } else {
+            let file = try OpenFile(path: last, mode: .append)
+            if report.truncatedBytes > 0 {
+                try file.truncate(to: scan.validEnd)
+                if options.durability != .none { try file.sync() }
+            }
+            let index = scanned.1!
+            segment = OpenSegment(
+                file: file, header: scan.header, size: scan.validEnd, blocks: scan.blocks,
+                blockNames: index.entries.map { $0.names.map { index.names[$0] } })
+            writtenSequence = scan.nextSequence
+        }
+        if report.truncatedBytes > 0 || !report.damageKept.isEmpty || !removed.isEmpty { recovery = report }
+    }
+
+    /// The state of the session's files, to return to when a batch of appends must be undone.
+    struct Checkpoint {
+        let segmentFiles: Set<String>
+        let openSegment: (path: String, size: Int, index: [UInt8]?)?
+    }
+
+    /// Where the session's files stand now (everything appended so far written).
+    func checkpoint() throws(LogError) -> Checkpoint {
+        let files = Set(try root.segmentPaths(session: session))
+        let open = segment.map { ($0.file.path, $0.size, try? FileSystem.readFile(LogRoot.indexPath(forSegment: $0.file.path))) }
+        return Checkpoint(segmentFiles: files, openSegment: open)
+    }
+
+    /// Undoes everything written since `checkpoint` (new segments removed, the segment that was open
+    /// cut back and its index restored; a directory this writer made removed), then releases the
+    /// lock. The writer is closed afterwards. Best effort: a file that cannot be restored is left
+    /// for `recover`, which never loses a readable event.
+    func rollBack(to checkpoint: Checkpoint) {
+        closed = true
+        removePending(pending.count)
+        segment?.file.close()
+        segment = nil
+        let current = (try? root.segmentPaths(session: session)) ?? []
+        for path in current where !checkpoint.segmentFiles.contains(path) {
+            FileSystem.remove(path)
+            FileSystem.remove(LogRoot.indexPath(forSegment: path))
+        }
+        if let open = checkpoint.openSegment, let file = try? OpenFile(path: open.path, mode: .write) {
+            try? file.truncate(to: open.size)
+            if options.durability != .none { try? file.sync() }
+            let indexPath = LogRoot.indexPath(forSegment: open.path)
+            if let index = open.index { try? FileSystem.writeAtomically(indexPath, index, sync: options.durability != .none) } else { FileSystem.remove(indexPath) }
+        }
+        if createdDirectory, ((try? root.segmentPaths(session: session)) ?? []).isEmpty {
+            for name in (try? FileSystem.listDirectory(directory)) ?? [] { FileSystem.remove(directory + "/" + name) }
+            FileSystem.removeDirectory(directory)
+        }
+        lock.close()
+    }
+}

@@ -1,0 +1,117 @@
+import MMMMetricsCore
+import MMMMetricsLogFormat
+
+// Segments of a writer: starting, writing blocks into, sealing and indexing them.
+extension SessionLogWriter {
+    func sealCurrentSegment() throws(LogError) {
+        guard let current = segment else { return }
+        try repairIfNeeded(current)
+        let events = current.blocks.reduce(UInt64(0)) { $0 + UInt64($1.header.eventCount) }
+        let seal = SealRecord(
+            blockCount: current.blocks.count, eventCount: events, nextSequence: writtenSequence,
+            minTimestamp: current.blocks.map(\.header.minTimestamp).min() ?? 0,
+            maxTimestamp: current.blocks.map(\.header.maxTimestamp).max() ?? 0)
+        let bytes = seal.encoded()
+        do {
+            try current.file.write(bytes)
+        } catch {
+            current.needsRepair = true
+            throw error
+        }
+        current.size += bytes.count
+        if options.durability != .none { try current.file.sync() }
+        try writeIndex(current, sealed: true)
+        current.file.close()
+        segment = nil
+    }
+
+    func writeIndex(_ current: OpenSegment, sealed: Bool) throws(LogError) {
+        var scan = SegmentScan(header: current.header, blocks: current.blocks, seal: nil, damage: [], validEnd: current.size, fileSize: current.size)
+        if sealed { scan.seal = SealRecord(blockCount: 0, eventCount: 0, nextSequence: 0, minTimestamp: 0, maxTimestamp: 0) }
+        let index = SegmentIndex(scan: scan, blockNames: current.blockNames)
+        try FileSystem.writeAtomically(LogRoot.indexPath(forSegment: current.file.path), index.encoded(), sync: options.durability != .none)
+    }
+
+    /// Cuts a segment back to its last good size after a failed write.
+    func repairIfNeeded(_ current: OpenSegment) throws(LogError) {
+        guard current.needsRepair else { return }
+        try current.file.truncate(to: current.size)
+        current.needsRepair = false
+    }
+
+    func startSegment(firstSequence: UInt64) throws(LogError) -> OpenSegment {
+        let path = directory + "/" + LogRoot.segmentFileName(firstSequence: firstSequence)
+        let header = SegmentHeader(sessionID: session, firstSequence: firstSequence, createdNanoseconds: MetricTimestamp.now().nanosecondsSinceEpoch)
+        let bytes = header.encoded()
+        let file = try OpenFile(path: path, mode: .createNew)
+        do {
+            try file.write(bytes)
+            if options.durability != .none {
+                try file.sync()
+                FileSystem.syncDirectory(directory)
+            }
+        } catch {
+            file.close()
+            FileSystem.remove(path)
+            throw error
+        }
+        var stored = header
+        stored.crc = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: bytes.count - 4, as: UInt32.self).littleEndian }
+        stored.size = bytes.count
+        return OpenSegment(file: file, header: stored, size: bytes.count, blocks: [], blockNames: [])
+    }
+
+    /// Writes buffered events in blocks of at most `blockMaxEvents` events and `blockMaxBytes` bytes:
+    /// only full blocks unless `all`.
+    func writeBlocks(all: Bool) throws(LogError) {
+        while blockIsDue || (all && !pending.isEmpty) {
+            let count = try writeBlock(pending[0..<min(pending.count, options.blockMaxEvents)])
+            removePending(count)
+            writtenSequence += UInt64(count)
+        }
+    }
+
+    /// Writes a block of a prefix of `candidates` (as many as fit the byte limit); returns how many.
+    func writeBlock(_ candidates: ArraySlice<MetricEvent>) throws(LogError) -> Int {
+        let encoded = BlockPayload.encodeBlock(candidates, byteBudget: options.blockMaxBytes)
+        let events = candidates.prefix(encoded.count)
+        let payload = encoded.bytes
+        let compressed: [UInt8]
+        do {
+            compressed = try payload.withBytes { (raw: UnsafeRawBufferPointer) throws(ZstdFailure) in try compressor.compress(raw) }
+        } catch {
+            throw .invalidInput("\(error)")
+        }
+        let useRaw = compressed.count >= payload.count
+        let minimum = encoded.minTimestamp
+        let maximum = encoded.maxTimestamp
+        let names = encoded.metricNames
+        let header = BlockHeader(
+            encoding: useRaw ? .raw : .zstd, storedLength: useRaw ? payload.count : compressed.count, decodedLength: payload.count,
+            eventCount: events.count, firstSequence: writtenSequence, minTimestamp: minimum, maxTimestamp: maximum)
+        let framed = header.frame(payload: useRaw ? payload : compressed)
+
+        if let current = segment {
+            let tooBig = current.size + framed.count > options.segmentMaxBytes && !current.blocks.isEmpty
+            let tooOld = ContinuousClock.now - current.createdAt > options.segmentMaxAge && !current.blocks.isEmpty
+            if tooBig || tooOld { try sealCurrentSegment() }
+        }
+        let current: OpenSegment
+        if let existing = segment { current = existing } else { current = try startSegment(firstSequence: writtenSequence) }
+        segment = current
+        try repairIfNeeded(current)
+        do {
+            try current.file.write(framed)
+        } catch {
+            // Cut back whatever part of the block reached the file, now if possible, else before the next write.
+            current.needsRepair = true
+            try? repairIfNeeded(current)
+            throw error
+        }
+        current.blocks.append(BlockLocation(offset: current.size, header: header))
+        current.blockNames.append(names)
+        current.size += framed.count
+        if options.durability == .everyBlock { try current.file.sync() }
+        return events.count
+    }
+}
