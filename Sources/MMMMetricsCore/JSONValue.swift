@@ -96,32 +96,7 @@ extension JSONValue: Codable {
 }
 
 extension JSONValue: CustomStringConvertible {
-    /// Compact JSON with sorted keys (non-finite numbers print as `null`), for messages and printing.
-    public var description: String {
-        switch self {
-        case .null: return "null"
-        case .bool(let flag): return flag ? "true" : "false"
-        case .integer(let number): return String(number)
-        case .double(let number): return number.isFinite ? number.description : "null"
-        case .string(let text):
-            var quoted = "\""
-            for scalar in text.unicodeScalars {
-                switch scalar {
-                case "\"": quoted += "\\\""
-                case "\\": quoted += "\\\\"
-                case "\n": quoted += "\\n"
-                case "\r": quoted += "\\r"
-                case "\t": quoted += "\\t"
-                case _ where scalar.value < 0x20:
-                    let hex = String(scalar.value, radix: 16)
-                    quoted += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                default: quoted.unicodeScalars.append(scalar)
-                }
-            }
-            return quoted + "\""
-        case .array(let items): return "[" + items.map(\.description).joined(separator: ",") + "]"
-        case .object(let members):
-            return "{" + members.keys.sorted().map { JSONValue.string($0).description + ":" + members[$0]!.description }.joined(separator: ",") + "}"
-        }
-    }
+    /// Compact JSON with sorted keys (non-finite numbers print as `null`), for messages and printing:
+    /// exactly what ``JSONText`` writes.
+    public var description: String { JSONText.encode(self) }
 }

@@ -244,12 +244,3 @@ extension MetricsConfig {
         return result
     }
 }
-
-extension StringProtocol {
-    var trimmingWhitespace: SubSequence {
-        var text = self[...]
-        while let first = text.first, first.isWhitespace { text = text.dropFirst() }
-        while let last = text.last, last.isWhitespace { text = text.dropLast() }
-        return text
-    }
-}

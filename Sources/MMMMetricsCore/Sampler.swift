@@ -20,10 +20,7 @@ final class Sampler: Sendable {
         if rate >= 1 { return true }
         if rate <= 0 { return false }
         let step = counter.wrappingAdd(1, ordering: .relaxed).newValue
-        var z = seed &+ step &* 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
+        let z = SplitMix64.mix(seed &+ step &* SplitMix64.gamma)
         return Double(z >> 11) * 0x1.0p-53 < rate
     }
 }

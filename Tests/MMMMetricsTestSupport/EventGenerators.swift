@@ -4,19 +4,8 @@ import MMMWorkload
 
 
 /// A seeded generator, so every property test is reproducible.
-package struct SeededRandom: RandomNumberGenerator {
-    package var state: UInt64
-    package init(seed: UInt64) { state = seed }
-    package mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+package typealias SeededRandom = SplitMix64
 
-/// Random events of every kind, with unicode names and tags and extreme values.
 package enum EventGenerator {
     package static let names = ["command.duration", "git.lines_added", "quality.test_coverage", "error", "session.start",
                         "métrica.日本語", "emoji.🚀", "a", "x.y-z_1", String(repeating: "long", count: 100)]

@@ -7,16 +7,12 @@ public import MMMMetricsCore
 
 /// SplitMix64 with information accounting: every draw adds its -log2 p to `bits`.
 struct Random {
-    var state: UInt64
+    var generator: SplitMix64
     var bits = 0.0
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    init(state: UInt64) { generator = SplitMix64(seed: state) }
+
+    mutating func next() -> UInt64 { generator.next() }
 
     mutating func uniform() -> Double { Double(next() >> 11) * 0x1.0p-53 }
 

@@ -80,7 +80,7 @@ public final class SessionLogWriter {
         do throws(LogError) {
             lock = try OpenFile(path: lockPath, mode: .readWriteCreate)
             guard try lock.tryLock() else {
-                let holder = (try? FileSystem.readFile(lockPath)).flatMap { Int32(String(decoding: $0, as: UTF8.self).trimmingCharacters()) }
+                let holder = (try? FileSystem.readFile(lockPath)).flatMap { Int32(String(String(decoding: $0, as: UTF8.self).trimmingWhitespace)) }
                 throw LogError.locked(session: session, path: lockPath, holderPID: holder)
             }
             try lock.truncate(to: 0)
@@ -204,10 +204,4 @@ public final class SessionLogWriter {
         try sealCurrentSegment()
     }
 
-}
-
-extension String {
-    func trimmingCharacters() -> String {
-        String(self.drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
-    }
 }

@@ -35,24 +35,18 @@ package struct SegmentIndex: Sendable, Hashable {
 
     /// Builds an index from a scan and the decoded names of each block.
     package init(scan: SegmentScan, blockNames: [[String]]) {
-        var table: [String: Int] = [:]
-        var names: [String] = []
+        var table = InternTable<String>()
         var entries: [IndexEntry] = []
         for (block, blockNames) in zip(scan.blocks, blockNames) {
             // A name the index cannot hold (its length is a u16) leaves the block's names unknown.
             let representable = blockNames.allSatisfy { $0.utf8.count <= Int(UInt16.max) }
-            let indices = (representable ? blockNames : []).map { name -> Int in
-                if let index = table[name] { return index }
-                table[name] = names.count
-                names.append(name)
-                return names.count - 1
-            }
+            let indices = (representable ? blockNames : []).map { table.intern($0) }
             entries.append(IndexEntry(
                 offset: block.offset, length: block.header.totalLength, eventCount: block.header.eventCount,
                 firstSequence: block.header.firstSequence, minTimestamp: block.header.minTimestamp,
                 maxTimestamp: block.header.maxTimestamp, names: indices.sorted()))
         }
-        self.names = names
+        names = table.keys
         self.entries = entries
         coveredBytes = scan.validEnd
         segmentHeaderCRC = scan.header.crc
