@@ -212,7 +212,7 @@ public enum QueryParser {
             while position < text.count, !text[position].isWhitespace { position += 1 }
             let token = String(text[start..<position])
             guard !token.isEmpty, let time = TimeExpression.parse(token, now: now) else {
-                throw fail("expected a time: RFC 3339 (2026-11-28T10:00:00Z), now, or relative like -2h", at: start)
+                throw fail("expected a time: RFC 3339 (2026-11-28T10:00:00Z) in \(RFC3339.supportedRange), now, or relative like -2h", at: start)
             }
             return time
         }

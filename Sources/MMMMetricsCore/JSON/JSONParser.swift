@@ -201,9 +201,22 @@ package struct JSONParser {
             guard digits(&self) > 0 else { throw error("expected digits in an exponent", at: start) }
         }
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
-        if isInteger, let integer = Int64(text) { return .integer(integer) }
+        if isInteger {
+            if let integer = Int64(text) { return .integer(integer) }
+            // Beyond Int64 an integer is kept as a double only when the double holds it exactly.
+            let magnitude = text.hasPrefix("-") ? text.dropFirst() : Substring(text)
+            guard let double = Double(text), let exact = UInt64(exactly: double.magnitude), String(exact) == magnitude else {
+                throw error("integer \(text.prefix(40)) does not fit in Int64 and a 64-bit float would change it (write it as a string)", at: start)
+            }
+            return .double(double)
+        }
         // Double("1e400") is infinity, not nil: a number beyond the Double range is refused, not stored as infinity.
         guard let double = Double(text), double.isFinite else { throw error("number \(text.prefix(40)) is out of the range of a 64-bit float", at: start) }
+        // 1e-400 would read back as 0: a non-zero number that underflows is refused too.
+        let mantissa = text.prefix(while: { $0 != "e" && $0 != "E" })
+        if double == 0, mantissa.contains(where: { ("1"..."9").contains($0) }) {
+            throw error("number \(text.prefix(40)) is too small for a 64-bit float (it would read as 0)", at: start)
+        }
         return .double(double)
     }
 }

@@ -27,6 +27,8 @@ struct ExportCommand: AsyncParsableCommand {
 
     func validate() throws {
         if format == .legacyCurrent, session == nil { throw ValidationError("--format legacy-current needs --session") }
+        _ = try parseTime(since, option: "--since")
+        _ = try parseTime(until, option: "--until")
     }
 
     func run() async throws {

@@ -71,6 +71,6 @@ struct IngestCommand: AsyncParsableCommand {
     private func printSummary(_ report: IngestReport) {
         for entry in report.sessions { Console.error("ingested \(entry.events) events into session \(entry.id)") }
         if report.sessions.isEmpty { Console.error("no events in the input") }
-        if report.skippedLines > 0 { Console.error("skipped \(report.skippedLines) invalid lines") }
+        if report.skippedLines > 0 { Console.error("skipped \(report.skippedLines) line\(report.skippedLines == 1 ? "" : "s") (each named above)") }
     }
 }

@@ -46,7 +46,7 @@ struct QueryCommand: AsyncParsableCommand {
             if lastShown > 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             if !result.skipped.isEmpty {
                 Console.error("mmm-analyze: warning: the answer leaves out \(result.skipped.events) events"
-                    + (result.skipped.placesOfUnknownSize > 0 ? " or more" : "") + " in \(result.skipped.places) damaged places (see above; --strict fails instead)")
+                    + (result.skipped.placesOfUnknownSize > 0 ? " or more" : "") + " in \(result.skipped.places) damaged place\(result.skipped.places == 1 ? "" : "s") (see above; --strict fails instead)")
             }
             try Console.write(try QueryAnswer(result: result, groupBy: parsed.groupBy).rendered(as: format))
         }

@@ -13,6 +13,7 @@ struct RecoverCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
+            guard try logOptions.source() is LogRoot else { throw CommandFailure("\(logOptions.root.path) is an archive (read-only); recover works on a log directory") }
             let results = try LogMaintenance(root: try logOptions.writableRoot()).recover(session: session)
             try Console.write(results.map { "\($0)\n" }.joined())
         }
