@@ -228,4 +228,27 @@ struct HardeningCommandTests {
             #expect(stderr.contains("cannot write to standard output: No space left on device"), "\(arguments): \(stderr)")
         }
     }
+
+    @Test("no silent change: big integers a double would alter and underflowing numbers are refused; -o never replaces a device; recover needs a root")
+    func noSilentChange() throws {
+        #expect(throws: JSONSyntaxError.self) { try JSONText.parse("123456789012345678901234567890") }
+        #expect(throws: JSONSyntaxError.self) { try JSONText.parse("[1e-400]") }
+        #expect(try JSONText.parse("9223372036854775808") == .double(9.223372036854775808e18))
+        #expect(try JSONText.parse("0.0e-400") == .double(0))
+        let temporary = TemporaryDirectory()
+        let root = try FixtureLogs.copy("good", into: temporary)
+        let full = try runAnalyzer(["report", "--log", root.path, "--session", "fixture-cook", "-o", "/dev/full"])
+        #expect(full.status == 1)
+        #expect(full.err.contains("No space left on device"), "\(full.err)")
+        var info = stat()
+        #expect(stat("/dev/full", &info) == 0 && (info.st_mode & S_IFMT) == S_IFCHR)
+        let missing = try runAnalyzer(["recover", "--log", temporary.path + "/typo"])
+        #expect(missing.status == 1)
+        #expect(missing.err.contains("no such log directory"))
+        let legacy = temporary.path + "/current.json"
+        try #"{"test_coverage": 50, "timestamp": "2026-11-28T10:00:00Z", "compile_time": -5}"#.write(toFile: legacy, atomically: true, encoding: .utf8)
+        let negative = try runAnalyzer(["import-legacy", "--log", temporary.path + "/log", "--session", "s", legacy])
+        #expect(negative.status == 1)
+        #expect(negative.err.contains("compile_time"))
+    }
 }
