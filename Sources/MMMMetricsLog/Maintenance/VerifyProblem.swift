@@ -12,6 +12,14 @@ public struct VerifyProblem: Sendable, Hashable, Codable, CustomStringConvertibl
     /// What is wrong.
     public var message: String
 
+    /// A problem.
+    public init(session: String, file: String, offset: Int?, message: String) {
+        self.session = session
+        self.file = file
+        self.offset = offset
+        self.message = message
+    }
+
     public var description: String {
         "\(session) \(file)" + (offset.map { " offset \($0)" } ?? "") + ": \(message)"
     }
