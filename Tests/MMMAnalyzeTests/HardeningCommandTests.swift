@@ -15,10 +15,10 @@ struct HardeningCommandTests {
 
     @Test("an event over 16 MiB is refused before anything is written; one just under it is stored")
     func eventSizeLimit() async throws {
-        try await offThePool { try Self.eventSizeLimitBody() }
+        try await Self.eventSizeLimitBody()
     }
 
-    static func eventSizeLimitBody() throws {
+    static func eventSizeLimitBody() async throws {
         let directory = TemporaryDirectory()
         let huge = MetricEvent.custom(name: "blob", data: .string(String(repeating: "y", count: 17 << 20)), timestamp: MetricTimestamp(nanosecondsSinceEpoch: 1))
         let writer = try SessionLogWriter(root: directory.root, session: "s")
@@ -30,7 +30,7 @@ struct HardeningCommandTests {
         #expect(try readSession(directory.root, "s") == [large])
         // Through ingest: the error names the line, and nothing is written.
         let input = line(#""type":"counter","name":"a","value":1"#) + line(#""type":"custom","name":"blob","data":""# + String(repeating: "z", count: 17 << 20) + "\"")
-        let result = try runAnalyzer(["ingest", "--log", directory.path + "/other"], stdin: Data(input.utf8))
+        let result = try await runAnalyzer(["ingest", "--log", directory.path + "/other"], stdin: Data(input.utf8))
         #expect(result.status == 1)
         #expect(result.err.contains("stdin:2: event too large to store"), "\(result.err)")
         #expect(!FileManager.default.fileExists(atPath: directory.path + "/other/sessions"))
@@ -39,34 +39,34 @@ struct HardeningCommandTests {
     // MARK: 2. Damage is never silent
 
     @Test("query over a damaged log warns on stderr, counts what it skipped in JSON, and fails with --strict")
-    func queryReportsDamage() throws {
+    func queryReportsDamage() async throws {
         let temporary = TemporaryDirectory()
         let good = try FixtureLogs.copy("good", into: temporary)
         let damaged = try FixtureLogs.copy("bad-block", into: temporary)
-        let complete = try runAnalyzer(["query", "--log", good.path, "--format", "json", "count(*)"])
+        let complete = try await runAnalyzer(["query", "--log", good.path, "--format", "json", "count(*)"])
         #expect(complete.out.contains(#""value":37"#))
         #expect(complete.err.isEmpty)
-        let lenient = try runAnalyzer(["query", "--log", damaged.path, "--format", "json", "count(*)"])
+        let lenient = try await runAnalyzer(["query", "--log", damaged.path, "--format", "json", "count(*)"])
         #expect(lenient.status == 0)
         #expect(lenient.out == #"{"rows":[{"count":31,"group":{},"value":31}],"skipped_events":6,"skipped_places":1}"# + "\n")
         #expect(lenient.err.contains("offset 376"), "\(lenient.err)")
         #expect(lenient.err.contains("leaves out 6 events"))
-        let strict = try runAnalyzer(["query", "--log", damaged.path, "--strict", "count(*)"])
+        let strict = try await runAnalyzer(["query", "--log", damaged.path, "--strict", "count(*)"])
         #expect(strict.status == 1)
         #expect(strict.out.isEmpty)
         #expect(strict.err.contains("offset 376"))
         // Every reading command: lenient warns, strict fails.
         for command in [["report", "--session", "fixture-cook"], ["export"], ["sessions"], ["stats"],
                         ["export", "--session", "fixture-cook", "--format", "legacy-current", "-o", temporary.path + "/current.json"]] {
-            let warned = try runAnalyzer(command + ["--log", damaged.path])
+            let warned = try await runAnalyzer(command + ["--log", damaged.path])
             #expect(warned.status == 0, "\(command)")
             #expect(warned.err.contains("warning"), "\(command): \(warned.err)")
-            let failed = try runAnalyzer(command + ["--log", damaged.path, "--strict"])
+            let failed = try await runAnalyzer(command + ["--log", damaged.path, "--strict"])
             #expect(failed.status == 1, "\(command)")
         }
-        let report = try runAnalyzer(["report", "--log", damaged.path, "--session", "fixture-cook", "--format", "json"])
+        let report = try await runAnalyzer(["report", "--log", damaged.path, "--session", "fixture-cook", "--format", "json"])
         #expect(report.out.contains(#""skipped_events":6"#))
-        let text = try runAnalyzer(["report", "--log", damaged.path, "--session", "fixture-cook"])
+        let text = try await runAnalyzer(["report", "--log", damaged.path, "--session", "fixture-cook"])
         #expect(text.out.contains("INCOMPLETE: 6 events"))
         // The library says the same without the CLI.
         let result = try QueryEngine(source: damaged).run("count(*)")
@@ -78,11 +78,11 @@ struct HardeningCommandTests {
     // MARK: 6–9. Ranges: timestamps, durations, numbers
 
     @Test("timestamps outside Int64 nanoseconds are refused with the supported range, never a crash")
-    func timestampRange() throws {
+    func timestampRange() async throws {
         let directory = TemporaryDirectory()
         let log = directory.root.path
         for ts in ["292277026596-12-04T23:00:00Z", "-292277022657-01-28T00:00:00+23:59", "2262-04-12T00:00:00Z", "1677-09-21T00:00:00Z"] {
-            let ingest = try runAnalyzer(["ingest", "--log", log], stdin: Data(#"{"ts":"\#(ts)","session":"s","type":"counter","name":"a","value":1}"#.utf8))
+            let ingest = try await runAnalyzer(["ingest", "--log", log], stdin: Data(#"{"ts":"\#(ts)","session":"s","type":"counter","name":"a","value":1}"#.utf8))
             #expect(ingest.status == 1, "\(ts)")
             #expect(ingest.err.contains("stdin:1: \"ts\""), "\(ingest.err)")
             #expect(ingest.err.contains("outside the supported range"), "\(ingest.err)")
@@ -91,26 +91,26 @@ struct HardeningCommandTests {
         #expect(RFC3339.parse("1677-09-21T00:12:43.145224192Z")?.nanosecondsSinceEpoch == .min)
         #expect(RFC3339.parseChecked("2262-04-11T23:47:16.854775808Z") == .failure(.outOfRange))
         try writeSession(directory.root, "s", [.counter(name: "a", value: 1, timestamp: MetricTimestamp(nanosecondsSinceEpoch: 1))])
-        let export = try runAnalyzer(["export", "--log", log, "--since", "292277026596-12-04T23:00:00Z"])
+        let export = try await runAnalyzer(["export", "--log", log, "--since", "292277026596-12-04T23:00:00Z"])
         #expect(export.status != 0)
         #expect(export.err.contains("--since"))
-        let query = try runAnalyzer(["query", "--log", log, "count(*) since 292277026596-12-04T23:00:00Z"])
+        let query = try await runAnalyzer(["query", "--log", log, "count(*) since 292277026596-12-04T23:00:00Z"])
         #expect(query.status == 2)
         #expect(TimeExpression.parse("-1e300h") == nil)
         #expect(TimeExpression.parse("-9e18s") == nil)
         let legacy = directory.path + "/current.json"
         try #"{"test_coverage": 50, "timestamp": "292277026596-12-04T23:00:00Z"}"#.write(toFile: legacy, atomically: true, encoding: .utf8)
-        let imported = try runAnalyzer(["import-legacy", "--log", log, "--session", "old", legacy])
+        let imported = try await runAnalyzer(["import-legacy", "--log", log, "--session", "old", legacy])
         #expect(imported.status == 1)
         #expect(imported.err.contains("timestamp"))
     }
 
     @Test("duration options beyond 292 years are errors, not arithmetic traps")
-    func durationOptions() throws {
+    func durationOptions() async throws {
         let log = TemporaryDirectory().root.path
         for arguments in [["--segment-age", "99999999999h"], ["--segment-age", "1e300h"], ["--follow", "--flush-interval", "1e10"],
                           ["--follow", "--flush-interval", "nan"], ["--block-events", "99999999"], ["--block-events", "0"]] {
-            let result = try runAnalyzer(["ingest", "--log", log] + arguments, stdin: Data())
+            let result = try await runAnalyzer(["ingest", "--log", log] + arguments, stdin: Data())
             #expect(result.status == 64, "\(arguments): \(result.err)")
             #expect(result.err.contains("Error:"), "\(arguments): \(result.err)")
         }
@@ -122,9 +122,9 @@ struct HardeningCommandTests {
     }
 
     @Test("JSON numbers beyond the Double range are refused with the line and column, not stored as infinity")
-    func numbersOutOfRange() throws {
+    func numbersOutOfRange() async throws {
         let directory = TemporaryDirectory()
-        let result = try runAnalyzer(["ingest", "--log", directory.root.path], stdin: Data(Self.line(#""type":"gauge","name":"g","value":1e400"#).utf8))
+        let result = try await runAnalyzer(["ingest", "--log", directory.root.path], stdin: Data(Self.line(#""type":"gauge","name":"g","value":1e400"#).utf8))
         #expect(result.status == 1)
         #expect(result.err.contains("stdin:1: invalid JSON: number 1e400 is out of the range of a 64-bit float at column 78"), "\(result.err)")
         #expect(throws: JSONSyntaxError.self) { try JSONText.parse("[-1e309]") }
@@ -134,7 +134,7 @@ struct HardeningCommandTests {
     // MARK: 10. Every session id the API accepts works; a failed ingest leaves nothing behind
 
     @Test("long session ids are stored under a hashed directory name; listing, reading and appending work")
-    func longSessionIDs() throws {
+    func longSessionIDs() async throws {
         let directory = TemporaryDirectory()
         let ids = [String(repeating: "é", count: 200), String(repeating: "a", count: 1024), String(repeating: "🚀", count: 256)]
         for id in ids {
@@ -146,9 +146,9 @@ struct HardeningCommandTests {
         }
         #expect(try directory.root.sessionIDs() == ids.sorted())
         let input = ids.map { #"{"ts":"2026-11-28T10:00:00Z","session":"\#($0)","type":"counter","name":"c","value":3}"# }.joined(separator: "\n")
-        let ingest = try runAnalyzer(["ingest", "--log", directory.root.path], stdin: Data(input.utf8))
+        let ingest = try await runAnalyzer(["ingest", "--log", directory.root.path], stdin: Data(input.utf8))
         #expect(ingest.status == 0, "\(ingest.err)")
-        let follow = try runAnalyzer(["ingest", "--follow", "--log", directory.root.path], stdin: Data(input.utf8))
+        let follow = try await runAnalyzer(["ingest", "--follow", "--log", directory.root.path], stdin: Data(input.utf8))
         #expect(follow.status == 0, "\(follow.err)")
         #expect(try readSession(directory.root, ids[0]).count == 4)
         let archive = directory.path + "/long.mmmar"
@@ -159,7 +159,7 @@ struct HardeningCommandTests {
     }
 
     @Test("a failed ingest leaves nothing behind: new sessions removed, appended ones cut back to where they were")
-    func failedIngestLeavesNothing() throws {
+    func failedIngestLeavesNothing() async throws {
         let directory = TemporaryDirectory()
         try writeSession(directory.root, "existing", [.counter(name: "kept", value: 1, timestamp: MetricTimestamp(nanosecondsSinceEpoch: 1))],
                          options: LogWriterOptions(durability: .none))
@@ -172,7 +172,7 @@ struct HardeningCommandTests {
         let before = try snapshot(directory.path)
         let busy = try SessionLogWriter(root: directory.root, session: "busy")
         let input = ["new-1", "existing", "open", "busy"].map { #"{"ts":"2026-11-28T10:00:00Z","session":"\#($0)","type":"counter","name":"x","value":1}"# }
-        let result = try runAnalyzer(["ingest", "--log", directory.root.path, "--block-events", "1"], stdin: Data(input.joined(separator: "\n").utf8))
+        let result = try await runAnalyzer(["ingest", "--log", directory.root.path, "--block-events", "1"], stdin: Data(input.joined(separator: "\n").utf8))
         #expect(result.status == 1)
         #expect(result.err.contains("busy"))
         try busy.close()
@@ -230,24 +230,24 @@ struct HardeningCommandTests {
     }
 
     @Test("no silent change: big integers a double would alter and underflowing numbers are refused; -o never replaces a device; recover needs a root")
-    func noSilentChange() throws {
+    func noSilentChange() async throws {
         #expect(throws: JSONSyntaxError.self) { try JSONText.parse("123456789012345678901234567890") }
         #expect(throws: JSONSyntaxError.self) { try JSONText.parse("[1e-400]") }
         #expect(try JSONText.parse("9223372036854775808") == .double(9.223372036854775808e18))
         #expect(try JSONText.parse("0.0e-400") == .double(0))
         let temporary = TemporaryDirectory()
         let root = try FixtureLogs.copy("good", into: temporary)
-        let full = try runAnalyzer(["report", "--log", root.path, "--session", "fixture-cook", "-o", "/dev/full"])
+        let full = try await runAnalyzer(["report", "--log", root.path, "--session", "fixture-cook", "-o", "/dev/full"])
         #expect(full.status == 1)
         #expect(full.err.contains("No space left on device"), "\(full.err)")
         var info = stat()
         #expect(stat("/dev/full", &info) == 0 && (info.st_mode & S_IFMT) == S_IFCHR)
-        let missing = try runAnalyzer(["recover", "--log", temporary.path + "/typo"])
+        let missing = try await runAnalyzer(["recover", "--log", temporary.path + "/typo"])
         #expect(missing.status == 1)
         #expect(missing.err.contains("no such log directory"))
         let legacy = temporary.path + "/current.json"
         try #"{"test_coverage": 50, "timestamp": "2026-11-28T10:00:00Z", "compile_time": -5}"#.write(toFile: legacy, atomically: true, encoding: .utf8)
-        let negative = try runAnalyzer(["import-legacy", "--log", temporary.path + "/log", "--session", "s", legacy])
+        let negative = try await runAnalyzer(["import-legacy", "--log", temporary.path + "/log", "--session", "s", legacy])
         #expect(negative.status == 1)
         #expect(negative.err.contains("compile_time"))
     }

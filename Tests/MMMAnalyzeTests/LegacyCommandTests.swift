@@ -9,27 +9,27 @@ import Testing
 @Suite("mmm-analyze: legacy files")
 struct LegacyCommandTests {
     @Test("the CLI imports legacy files, says how to when a report finds only them, and exports legacy-current")
-    func cli() throws {
+    func cli() async throws {
         let temporary = TemporaryDirectory()
         let metrics = temporary.path + "/.mmm/metrics"
         try FileManager.default.createDirectory(atPath: metrics, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: LegacyFixtures.directory + "/" + LegacyFixtures.files.last!, toPath: metrics + "/current.json")
-        let hint = try runAnalyzer(["report", "--session", "old"], directory: temporary.path)
+        let hint = try await runAnalyzer(["report", "--session", "old"], directory: temporary.path)
         #expect(hint.status != 0)
         #expect(hint.err.contains("mmm-analyze import-legacy --log .mmm/metrics --session old"))
-        let imported = try runAnalyzer(["import-legacy", "--session", "old", metrics + "/current.json"], directory: temporary.path)
+        let imported = try await runAnalyzer(["import-legacy", "--session", "old", metrics + "/current.json"], directory: temporary.path)
         #expect(imported.status == 0)
-        let report = try runAnalyzer(["report", "--session", "old", "--format", "json"], directory: temporary.path)
+        let report = try await runAnalyzer(["report", "--session", "old", "--format", "json"], directory: temporary.path)
         #expect(report.status == 0)
         #expect(report.out.contains("\"test_coverage\":"))
         let broken = temporary.path + "/broken.json"
         try "{ nope".write(toFile: broken, atomically: true, encoding: .utf8)
-        let failed = try runAnalyzer(["import-legacy", "--session", "other", broken], directory: temporary.path)
+        let failed = try await runAnalyzer(["import-legacy", "--session", "other", broken], directory: temporary.path)
         #expect(failed.status != 0)
         #expect(failed.err.contains("broken.json: not valid JSON"))
-        let export = try runAnalyzer(["export", "--session", "old", "--format", "legacy-current"], directory: temporary.path)
+        let export = try await runAnalyzer(["export", "--session", "old", "--format", "legacy-current"], directory: temporary.path)
         #expect(export.status == 0)
         _ = try StrictProjectMetrics.decodeStrictly(Data(contentsOf: URL(fileURLWithPath: metrics + "/current.json")))
-        #expect(try runAnalyzer(["export", "--format", "legacy-current"], directory: temporary.path).status != 0)
+        #expect(try await runAnalyzer(["export", "--format", "legacy-current"], directory: temporary.path).status != 0)
     }
 }

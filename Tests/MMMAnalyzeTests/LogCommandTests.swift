@@ -18,38 +18,38 @@ struct AnalyzerLogCommandTests {
         """
 
     @Test("ingest then export: the contract's lines come back with nine fractional digits")
-    func ingestExport() throws {
+    func ingestExport() async throws {
         let directory = TemporaryDirectory()
         let log = directory.root.path
-        let ingest = try runAnalyzer(["ingest", "--log", log], stdin: Data(Self.contractLines.utf8))
+        let ingest = try await runAnalyzer(["ingest", "--log", log], stdin: Data(Self.contractLines.utf8))
         #expect(ingest.status == 0, "\(ingest.err)")
         #expect(ingest.err.contains("ingested 4 events into session s1"))
-        let export = try runAnalyzer(["export", "--log", log])
+        let export = try await runAnalyzer(["export", "--log", log])
         #expect(export.status == 0)
         let lines = export.out.split(separator: "\n")
         #expect(lines.count == 4)
         #expect(lines[1] == #"{"ts":"2026-11-28T10:00:01.000000000Z","session":"s1","type":"gauge","name":"quality.test_coverage","value":83.5,"tags":{"iteration":"1"}}"#)
         #expect(lines[2].contains(#""ts":"2026-11-28T10:00:02.500000000Z""#))
-        let filtered = try runAnalyzer(["export", "--log", log, "--session", "s1", "--name", "command.*", "--since", "2026-11-28T10:00:01Z", "--until", "2026-11-28T10:00:03Z"])
+        let filtered = try await runAnalyzer(["export", "--log", log, "--session", "s1", "--name", "command.*", "--since", "2026-11-28T10:00:01Z", "--until", "2026-11-28T10:00:03Z"])
         #expect(filtered.out.split(separator: "\n").count == 1)
         #expect(filtered.out.contains("command.duration"))
-        let badTime = try runAnalyzer(["export", "--log", log, "--since", "last tuesday"])
+        let badTime = try await runAnalyzer(["export", "--log", log, "--since", "last tuesday"])
         #expect(badTime.status != 0)
         #expect(badTime.err.contains("--since"))
     }
 
     @Test("export → ingest into an empty root → export reproduces every event exactly")
-    func exportIngestRoundTrip() throws {
+    func exportIngestRoundTrip() async throws {
         let directory = TemporaryDirectory()
         let original = directory.path + "/original"
         try writeSession(LogRoot(path: original), "random-1", EventGenerator.events(count: 1500, seed: 31), options: LogWriterOptions(blockMaxEvents: 200))
         try writeSession(LogRoot(path: original), "cook 2", EventGenerator.cookSession(iterations: 20, seed: 32))
-        let first = try runAnalyzer(["export", "--log", original])
+        let first = try await runAnalyzer(["export", "--log", original])
         #expect(first.status == 0)
         let copy = directory.path + "/copy"
-        let ingest = try runAnalyzer(["ingest", "--log", copy, "-"], stdin: Data(first.out.utf8))
+        let ingest = try await runAnalyzer(["ingest", "--log", copy, "-"], stdin: Data(first.out.utf8))
         #expect(ingest.status == 0, "\(ingest.err)")
-        let second = try runAnalyzer(["export", "--log", copy])
+        let second = try await runAnalyzer(["export", "--log", copy])
         #expect(second.out == first.out)
         #expect(first.out.split(separator: "\n").count == 1500 + EventGenerator.cookSession(iterations: 20, seed: 32).count)
         // Event by event, too (the exported text could hide a lossy step that both sides share).
@@ -57,39 +57,39 @@ struct AnalyzerLogCommandTests {
     }
 
     @Test("an invalid line is an error naming the line number; nothing from that input is written")
-    func invalidInput() throws {
+    func invalidInput() async throws {
         let directory = TemporaryDirectory()
         let log = directory.root.path
         var text = Self.contractLines
         text += #"{"ts":"2026-11-28T10:00:04Z","session":"s1","type":"counter","name":"x","value":"many"}"# + "\n"
         let file = directory.path + "/bad.ndjson"
         try text.write(toFile: file, atomically: true, encoding: .utf8)
-        let result = try runAnalyzer(["ingest", "--log", log, file])
+        let result = try await runAnalyzer(["ingest", "--log", log, file])
         #expect(result.status != 0)
         #expect(result.err.contains("\(file):5: counter \"value\" must be an integer"), "\(result.err)")
         #expect(try LogRoot(path: log).sessionIDs().isEmpty)
-        let missingSession = try runAnalyzer(["ingest", "--log", log], stdin: Data(#"{"ts":"2026-11-28T10:00:04Z","type":"counter","name":"x","value":1}"#.utf8))
+        let missingSession = try await runAnalyzer(["ingest", "--log", log], stdin: Data(#"{"ts":"2026-11-28T10:00:04Z","type":"counter","name":"x","value":1}"#.utf8))
         #expect(missingSession.status != 0)
         #expect(missingSession.err.contains("stdin:1: no \"session\""))
-        let withDefault = try runAnalyzer(["ingest", "--log", log, "--session", "given"], stdin: Data(#"{"ts":"2026-11-28T10:00:04Z","type":"counter","name":"x","value":1}"#.utf8))
+        let withDefault = try await runAnalyzer(["ingest", "--log", log, "--session", "given"], stdin: Data(#"{"ts":"2026-11-28T10:00:04Z","type":"counter","name":"x","value":1}"#.utf8))
         #expect(withDefault.status == 0)
         #expect(try readSession(LogRoot(path: log), "given").count == 1)
-        let unreadable = try runAnalyzer(["ingest", "--log", log, directory.path + "/nope.ndjson"])
+        let unreadable = try await runAnalyzer(["ingest", "--log", log, directory.path + "/nope.ndjson"])
         #expect(unreadable.status != 0)
         #expect(unreadable.err.contains("nope.ndjson"))
     }
 
     @Test("sessions lists id, times, events, segments, bytes and sealed, as a table and as JSON")
-    func sessions() throws {
+    func sessions() async throws {
         let directory = TemporaryDirectory()
         let log = directory.root.path
-        #expect(try runAnalyzer(["sessions", "--log", log]).out.contains("no sessions"))
-        try runAnalyzer(["ingest", "--log", log], stdin: Data(Self.contractLines.utf8))
-        let table = try runAnalyzer(["sessions", "--log", log])
+        #expect(try await runAnalyzer(["sessions", "--log", log]).out.contains("no sessions"))
+        try await runAnalyzer(["ingest", "--log", log], stdin: Data(Self.contractLines.utf8))
+        let table = try await runAnalyzer(["sessions", "--log", log])
         #expect(table.out.contains("SESSION"))
         #expect(table.out.contains("s1"))
         #expect(table.out.contains("2026-11-28T10:00:00.123456789Z"))
-        let json = try runAnalyzer(["sessions", "--log", log, "--format", "json"])
+        let json = try await runAnalyzer(["sessions", "--log", log, "--format", "json"])
         let parsed = try JSONText.parse(json.out.trimmingCharacters(in: .whitespacesAndNewlines))
         guard case .array(let rows)? = parsed["sessions"], let row = rows.first else { Issue.record("no rows"); return }
         #expect(row["session"] == "s1")
@@ -99,46 +99,46 @@ struct AnalyzerLogCommandTests {
         #expect(row["first_ts"] == "2026-11-28T10:00:00.123456789Z")
         #expect(row["last_ts"] == "2026-11-28T10:00:03.000000000Z")
         #expect((row["bytes"]?.integerValue ?? 0) > 0)
-        #expect(try runAnalyzer(["sessions", "--log", log, "--format", "xml"]).status != 0)
+        #expect(try await runAnalyzer(["sessions", "--log", log, "--format", "xml"]).status != 0)
         // MMM_METRICS_DIR names the root when --log is absent.
         var environment = ProcessInfo.processInfo.environment
         environment["MMM_METRICS_DIR"] = log
-        #expect(try runAnalyzer(["sessions"], environment: environment).out.contains("s1"))
+        #expect(try await runAnalyzer(["sessions"], environment: environment).out.contains("s1"))
     }
 
     @Test("verify: exit 0 when all is well, else one line per problem; recover repairs and says what it did; stats prints figures")
-    func verifyRecoverStats() throws {
+    func verifyRecoverStats() async throws {
         let directory = TemporaryDirectory()
         let log = directory.root.path
-        try runAnalyzer(["ingest", "--log", log], stdin: Data(Self.contractLines.utf8))
-        let good = try runAnalyzer(["verify", "--log", log])
+        try await runAnalyzer(["ingest", "--log", log], stdin: Data(Self.contractLines.utf8))
+        let good = try await runAnalyzer(["verify", "--log", log])
         #expect(good.status == 0)
         #expect(good.out.contains("ok"))
         let path = try #require(try directory.root.segmentPaths(session: "s1").first)
         let bytes = Corrupter.bytes(path)
         Corrupter.write(path, bytes + [1, 2, 3, 4, 5])
         FileSystem.remove(LogRoot.indexPath(forSegment: path))
-        let bad = try runAnalyzer(["verify", "--log", log, "--session", "s1"])
+        let bad = try await runAnalyzer(["verify", "--log", log, "--session", "s1"])
         #expect(bad.status == 1)
         let problems = bad.out.split(separator: "\n")
         #expect(problems.count == 2)
         #expect(problems.contains { $0.hasPrefix("s1 00000000000000000000.seg offset \(bytes.count): torn tail") })
         #expect(problems.contains { $0.contains("index missing") })
-        let recover = try runAnalyzer(["recover", "--log", log])
+        let recover = try await runAnalyzer(["recover", "--log", log])
         #expect(recover.status == 0)
         #expect(recover.out.contains("truncated a torn tail of 5 bytes"))
         #expect(recover.out.contains("rebuilt the index"))
-        #expect(try runAnalyzer(["verify", "--log", log]).status == 0)
-        let stats = try runAnalyzer(["stats", "--log", log])
+        #expect(try await runAnalyzer(["verify", "--log", log]).status == 0)
+        let stats = try await runAnalyzer(["stats", "--log", log])
         #expect(stats.out.contains("bytes per event"))
         #expect(stats.out.contains("compression ratio"))
         #expect(stats.out.contains("sessions"))
-        let json = try runAnalyzer(["stats", "--log", log, "--format", "json"])
+        let json = try await runAnalyzer(["stats", "--log", log, "--format", "json"])
         #expect(try JSONText.parse(json.out.trimmingCharacters(in: .whitespacesAndNewlines))["events"] == 4)
-        let nowhere = try runAnalyzer(["verify", "--log", log + "-typo"])
+        let nowhere = try await runAnalyzer(["verify", "--log", log + "-typo"])
         #expect(nowhere.status == 1)
         #expect(nowhere.err.contains("no such log directory or archive"))
-        let missing = try runAnalyzer(["verify", "--log", log, "--session", "nope"])
+        let missing = try await runAnalyzer(["verify", "--log", log, "--session", "nope"])
         #expect(missing.status == 1)
         #expect(missing.err.contains("no session nope"))
     }

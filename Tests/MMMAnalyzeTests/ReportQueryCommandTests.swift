@@ -9,13 +9,13 @@ import Testing
 @Suite("mmm-analyze: report and query")
 struct AnalyzerAnalysisCommandTests {
     @Test("report prints each format; the JSON has the contract's keys")
-    func report() throws {
+    func report() async throws {
         let temporary = TemporaryDirectory()
         let root = try FixtureLogs.copy("good", into: temporary)
-        let text = try runAnalyzer(["report", "--log", root.path, "--session", "fixture-cook"])
+        let text = try await runAnalyzer(["report", "--log", root.path, "--session", "fixture-cook"])
         #expect(text.status == 0)
         #expect(text.out.hasPrefix("Session fixture-cook: completed"))
-        let json = try runAnalyzer(["report", "--log", root.path, "--session", "fixture-cook", "--format", "json"])
+        let json = try await runAnalyzer(["report", "--log", root.path, "--session", "fixture-cook", "--format", "json"])
         let value = try JSONText.parse(json.out.trimmingCharacters(in: .whitespacesAndNewlines))
         for key in ["session_id", "start_time", "total_duration_seconds", "final_status", "iterations", "quality"] {
             #expect(value[key] != nil, "missing \(key)")
@@ -28,37 +28,37 @@ struct AnalyzerAnalysisCommandTests {
         for key in ["test_coverage", "lint_warnings", "complexity_score", "documentation_coverage"] {
             #expect(value["quality"]?[key] != nil, "missing quality.\(key)")
         }
-        let markdown = try runAnalyzer(["report", "--log", root.path, "--session", "fixture-cook", "--format", "markdown"])
+        let markdown = try await runAnalyzer(["report", "--log", root.path, "--session", "fixture-cook", "--format", "markdown"])
         #expect(markdown.out.contains("| iteration | duration |"))
         let file = temporary.path + "/report.html"
-        let html = try runAnalyzer(["report", "--log", root.path, "--session", "fixture-cook", "--format", "html", "-o", file])
+        let html = try await runAnalyzer(["report", "--log", root.path, "--session", "fixture-cook", "--format", "html", "-o", file])
         #expect(html.status == 0)
         #expect(try String(contentsOfFile: file, encoding: .utf8).contains("<svg"))
-        let missing = try runAnalyzer(["report", "--log", root.path, "--session", "nope"])
+        let missing = try await runAnalyzer(["report", "--log", root.path, "--session", "nope"])
         #expect(missing.status != 0)
         #expect(missing.err.contains("no session nope"))
     }
 
     @Test("query prints a table, JSON rows or CSV; a parse error prints the caret on stderr and nothing on stdout")
-    func query() throws {
+    func query() async throws {
         let temporary = TemporaryDirectory()
         let root = try FixtureLogs.copy("good", into: temporary)
-        let table = try runAnalyzer(["query", "--log", root.path, "max(command.duration) by (command)"])
+        let table = try await runAnalyzer(["query", "--log", root.path, "max(command.duration) by (command)"])
         #expect(table.out == "COMMAND  VALUE\nbuild    12.5\nlint     3.1\ntest     31\n")
-        let json = try runAnalyzer(["query", "--log", root.path, "--format", "json", "count(error) by (iteration)"])
+        let json = try await runAnalyzer(["query", "--log", root.path, "--format", "json", "count(error) by (iteration)"])
         #expect(json.out == #"{"rows":[{"count":1,"group":{"iteration":"1"},"value":1},{"count":1,"group":{"iteration":"2"},"value":1}],"skipped_events":0,"skipped_places":0}"# + "\n")
-        let ungrouped = try runAnalyzer(["query", "--log", root.path, "--session", "fixture-cook", "--format", "json", "sum(git.lines_added)"])
+        let ungrouped = try await runAnalyzer(["query", "--log", root.path, "--session", "fixture-cook", "--format", "json", "sum(git.lines_added)"])
         #expect(ungrouped.out == #"{"rows":[{"count":3,"group":{},"value":196}],"skipped_events":0,"skipped_places":0}"# + "\n")
-        let csv = try runAnalyzer(["query", "--log", root.path, "--format", "csv", "p50(command.duration) by (command, status)"])
+        let csv = try await runAnalyzer(["query", "--log", root.path, "--format", "csv", "p50(command.duration) by (command, status)"])
         #expect(csv.out.hasPrefix("command,status,value\nbuild,ok,11.000000123\n"))
-        let bad = try runAnalyzer(["query", "--log", root.path, "p95(command.duration) by (command"])
+        let bad = try await runAnalyzer(["query", "--log", root.path, "p95(command.duration) by (command"])
         #expect(bad.status != 0)
         #expect(bad.out.isEmpty)
         #expect(bad.err.contains("p95(command.duration) by (command\n"))
         #expect(bad.err.contains("^"))
-        let notNumeric = try runAnalyzer(["query", "--log", root.path, "avg(error)"])
+        let notNumeric = try await runAnalyzer(["query", "--log", root.path, "avg(error)"])
         #expect(notNumeric.status != 0)
         #expect(notNumeric.err.contains("only count applies to custom events"))
-        #expect(try runAnalyzer(["query", "--log", root.path, "count(nothing)"]).out == "no rows\n")
+        #expect(try await runAnalyzer(["query", "--log", root.path, "count(nothing)"]).out == "no rows\n")
     }
 }

@@ -74,7 +74,7 @@ struct LogHardeningTests {
         try await collector.close()
         #expect(collector.statistics.rejected == 1)
         #expect(try readSession(directory.root, "c").map(\.name) == ["fine"])
-        let ingest = try runAnalyzer(["ingest", "--log", directory.path + "/cli"], stdin: Data(Self.line(#""type":"counter","name":""# + tooLong + #"","value":1"#).utf8))
+        let ingest = try await runAnalyzer(["ingest", "--log", directory.path + "/cli"], stdin: Data(Self.line(#""type":"counter","name":""# + tooLong + #"","value":1"#).utf8))
         #expect(ingest.status == 1)
         #expect(ingest.err.contains("stdin:1: event too large to store: the metric name has 70000 bytes"))
     }

@@ -82,7 +82,12 @@ struct LogStorageTests {
     }
 
     @Test("a torn tail cut at every byte of the last block is truncated on open; nothing before it is lost")
-    func tornTailEveryByte() throws {
+    func tornTailEveryByte() async throws {
+        // CPU-heavy: on a thread of its own, so it does not hold one of the cooperative pool's threads.
+        try await offThePool { try Self.tornTailEveryByteBody() }
+    }
+
+    static func tornTailEveryByteBody() throws {
         let directory = TemporaryDirectory()
         let first = EventGenerator.cookSession(iterations: 4, seed: 5)
         let last = Array(EventGenerator.events(count: 30, seed: 6))
@@ -122,7 +127,12 @@ struct LogStorageTests {
     }
 
     @Test("every single-bit flip in a sealed segment or its index is detected by verify and strict reads")
-    func bitFlips() throws {
+    func bitFlips() async throws {
+        // CPU-heavy: on a thread of its own, so it does not hold one of the cooperative pool's threads.
+        try await offThePool { try Self.bitFlipsBody() }
+    }
+
+    static func bitFlipsBody() throws {
         let directory = TemporaryDirectory()
         try writeSession(directory.root, "s", Array(EventGenerator.cookSession(iterations: 2, seed: 3)), options: LogWriterOptions(blockMaxEvents: 8))
         let path = try #require(try directory.root.segmentPaths(session: "s").first)

@@ -7,7 +7,16 @@ package func analyzerPath() -> String {
 
 /// Runs mmm-analyze; returns exit status, stdout, stderr.
 @discardableResult
-package func runAnalyzer(_ arguments: [String], stdin: Data? = nil, environment: [String: String]? = nil, directory: String? = nil) throws -> (status: Int32, out: String, err: String) {
+/// Runs mmm-analyze; returns exit status, stdout, stderr. The process is waited for on a thread of its
+/// own, so a test waiting for it does not hold one of the cooperative pool's few threads.
+package func runAnalyzer(
+    _ arguments: [String], stdin: Data? = nil, environment: [String: String]? = nil, directory: String? = nil
+) async throws -> (status: Int32, out: String, err: String) {
+    try await offThePool { try runAnalyzerBlocking(arguments, stdin: stdin, environment: environment, directory: directory) }
+}
+
+/// Runs mmm-analyze and waits for it on the calling thread.
+package func runAnalyzerBlocking(_ arguments: [String], stdin: Data? = nil, environment: [String: String]? = nil, directory: String? = nil) throws -> (status: Int32, out: String, err: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: analyzerPath())
     process.arguments = arguments

@@ -65,15 +65,16 @@ extension SessionLogWriter {
     /// only full blocks unless `all`.
     func writeBlocks(all: Bool) throws(LogError) {
         while blockIsDue || (all && !pending.isEmpty) {
-            let count = try writeBlock(pending[0..<min(pending.count, options.blockMaxEvents)])
+            let end = min(pending.count, options.blockMaxEvents)
+            let count = try writeBlock(pending.events[0..<end], sizes: pending.sizes[0..<end])
             removePending(count)
             writtenSequence += UInt64(count)
         }
     }
 
     /// Writes a block of a prefix of `candidates` (as many as fit the byte limit); returns how many.
-    func writeBlock(_ candidates: ArraySlice<MetricEvent>) throws(LogError) -> Int {
-        let encoded = BlockPayload.encodeBlock(candidates, byteBudget: options.blockMaxBytes)
+    func writeBlock(_ candidates: ArraySlice<MetricEvent>, sizes: ArraySlice<Int>) throws(LogError) -> Int {
+        let encoded = BlockPayload.encodeBlock(candidates, sizes: sizes, byteBudget: options.blockMaxBytes)
         let events = candidates.prefix(encoded.count)
         let payload = encoded.bytes
         let compressed: [UInt8]

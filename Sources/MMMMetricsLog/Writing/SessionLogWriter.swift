@@ -29,11 +29,7 @@ public final class SessionLogWriter {
     let createdDirectory: Bool
     let lock: OpenFile
     let compressor: ZstdCompressor
-    var pending: [MetricEvent] = []
-    /// Each pending event's size as ``EventLimits`` measured it, and their sum: a block is due when
-    /// either the count or the bytes reach the block's limit.
-    var pendingSizes: [Int] = []
-    var pendingBytes = 0
+    var pending = PendingEvents()
     var segment: OpenSegment?
     var closed = false
 
@@ -120,9 +116,7 @@ public final class SessionLogWriter {
     public func append(_ event: MetricEvent) throws(LogError) {
         guard !closed else { throw .invalidInput("the writer for session \(session) is closed") }
         let size = try Self.measure(event)
-        pending.append(event)
-        pendingSizes.append(size)
-        pendingBytes += size
+        pending.append(event, size: size)
         if blockIsDue { try writeBlocks(all: false) }
     }
 
@@ -137,22 +131,23 @@ public final class SessionLogWriter {
             sizes.append(try Self.measure(event))
             batch.append(event)
         }
-        pending.append(contentsOf: batch)
-        pendingSizes.append(contentsOf: sizes)
-        pendingBytes += sizes.reduce(0, +)
+        pending.append(contentsOf: batch, sizes: sizes)
         try writeBlocks(all: false)
     }
 
-    /// An upper bound of the bytes an event adds to a block payload; throws when it is over the limits.
+    /// The bytes of an event's strings and data (``EventLimits/measure(_:)``); throws when it is over the limits.
     static func measure(_ event: MetricEvent) throws(LogError) -> Int {
-        try EventLimits.check(event)
-        var size = event.name.utf8.count + BlockPayload.columnBytesPerEvent + 5
-        for tag in event.tags { size += tag.key.utf8.count + tag.value.utf8.count + 10 + BlockPayload.tagColumnBytesPerEvent }
-        if case .custom(let data) = event.value { size += JSONText.encodedLength(data) + 10 }
-        return size
+        switch EventLimits.measure(event) {
+        case .success(let bytes):
+            return bytes
+        case .failure(let violation):
+            throw .invalidInput("event too large to store: \(violation.message)")
+        }
     }
 
-    var blockIsDue: Bool { pending.count >= options.blockMaxEvents || pendingBytes >= options.blockMaxBytes }
+    /// A block is due when the buffered events reach the block's count, or (by their strings, data and
+    /// column bytes) its byte budget.
+    var blockIsDue: Bool { pending.fillsBlock(maximumEvents: options.blockMaxEvents, maximumBytes: options.blockMaxBytes) }
 
     /// Drops up to `count` of the oldest buffered events (after writes failed and the caller gave up
     /// on them); returns how many were dropped. Sequence numbers stay contiguous.
@@ -164,9 +159,7 @@ public final class SessionLogWriter {
     }
 
     func removePending(_ count: Int) {
-        pendingBytes -= pendingSizes[0..<count].reduce(0, +)
         pending.removeFirst(count)
-        pendingSizes.removeFirst(count)
     }
 
     /// Writes buffered events as a block, fsyncs under `.onFlush`/`.everyBlock`, and rewrites the

@@ -34,7 +34,6 @@ package struct BlockEncoder {
     /// An upper bound of the string table's bytes (each string with a 5-byte length prefix at most).
     private var stringBound = 0
     private var text: [UInt8] = []
-    private var eventColumns: [Int] = []
 
     /// The number of events taken.
     package private(set) var count = 0
@@ -47,21 +46,21 @@ package struct BlockEncoder {
     }
 
     /// Takes `event` into the block, or returns `false` (taking nothing) when it would pass the budget.
-    package mutating func append(_ event: MetricEvent) -> Bool {
-        // The column of each of the event's tag keys (-1: new to this block).
-        var eventStringBytes = event.name.utf8.count + 5
-        var newKeys = 0
-        eventColumns.removeAll(keepingCapacity: true)
-        for tag in event.tags {
-            eventStringBytes += tag.key.utf8.count + tag.value.utf8.count + 10
-            let column = keyColumn(tag.key)
-            if column < 0 { newKeys += 1 }
-            eventColumns.append(column)
+    /// `measuredBytes`: the event's ``EventLimits/measure(_:)`` bytes, when the caller has them.
+    package mutating func append(_ event: MetricEvent, measuredBytes: Int? = nil) -> Bool {
+        // The strings' bytes with a length prefix each (an upper bound: the table keeps each string once).
+        var eventStringBytes: Int
+        if let measuredBytes {
+            eventStringBytes = measuredBytes + 5 + 10 * event.tags.count
+        } else {
+            eventStringBytes = event.name.utf8.count + 5
+            for tag in event.tags { eventStringBytes += tag.key.utf8.count + tag.value.utf8.count + 10 }
         }
         text.removeAll(keepingCapacity: true)
         if case .custom(let data) = event.value { JSONText.append(data, to: &text) }
         if count > 0 {
-            let keyCount = keys.count + newKeys
+            // Every tag key counted as new to the block: an upper bound, without looking any up twice.
+            let keyCount = keys.count + event.tags.count
             let bound = BlockPayload.fixedPayloadBytes + 16 * (metrics.count + 1 + keyCount) + stringBound + eventStringBytes
                 + (count + 1) * (BlockPayload.columnBytesPerEvent + BlockPayload.tagColumnBytesPerEvent * keyCount)
                 + customs.bytes.count + text.count + 10
@@ -89,6 +88,7 @@ package struct BlockEncoder {
     }
 
     /// The metric index of `event`, the previous event's without a lookup when it repeats.
+    @inline(__always)
     private mutating func metricIndex(for event: MetricEvent) -> Int {
         let key = BlockPayload.MetricKey(name: event.name, kind: StoredKind(event.value))
         if lastMetric >= 0, metrics.keys[lastMetric] == key { return lastMetric }
@@ -97,10 +97,11 @@ package struct BlockEncoder {
     }
 
     /// One reference delta per tag column (0 for keys the event lacks).
+    @inline(__always)
     private mutating func appendTags(_ tags: Tags) {
         for column in currentReference.indices { currentReference[column] = 0 }
-        for (position, tag) in tags.enumerated() {
-            var column = eventColumns[position]
+        for tag in tags {
+            var column = keyColumn(tag.key)
             if column < 0 {
                 // A key new to the block: its column starts with a zero for every earlier event.
                 column = keys.intern(tag.key)
@@ -117,6 +118,7 @@ package struct BlockEncoder {
     }
 
     /// The delta from the previous event's timestamp (0 for the first, which is the base).
+    @inline(__always)
     private mutating func timestampDelta(_ timestamp: Int64) -> Int64 {
         minimum = min(minimum, timestamp)
         maximum = max(maximum, timestamp)
@@ -129,6 +131,7 @@ package struct BlockEncoder {
     }
 
     /// The value into its kind's column; a timer may turn `delta` into a difference from its prediction.
+    @inline(__always)
     private mutating func appendValue(_ value: MetricValue, metric: Int, delta: inout Int64) {
         switch value {
         case .counter(let value):

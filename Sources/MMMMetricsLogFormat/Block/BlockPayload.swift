@@ -39,13 +39,23 @@ package enum BlockPayload {
     }
 
     /// Encodes events (all with timestamps; a missing one is stored as 0).
-    package static func encode(_ events: some Collection<MetricEvent>) -> [UInt8] { encodeBlock(events).bytes }
+    package static func encode(_ events: [MetricEvent]) -> [UInt8] { encodeBlock(events[...]).bytes }
 
     /// Encodes a prefix of `events`: as many as fit in `byteBudget` payload bytes (at least one).
-    package static func encodeBlock(_ events: some Collection<MetricEvent>, byteBudget: Int = .max) -> Encoded {
+    /// (A concrete slice, not a generic collection: the writer calls this from another module, where
+    /// a generic would not be specialised.)
+    /// `sizes`, when given, holds each event's ``EventLimits/measure(_:)`` bytes (as the writer has
+    /// them already), so the encoder need not measure the events again.
+    package static func encodeBlock(_ events: ArraySlice<MetricEvent>, sizes: ArraySlice<Int>? = nil, byteBudget: Int = .max) -> Encoded {
         var encoder = BlockEncoder(capacity: events.count, byteBudget: byteBudget)
-        for event in events {
-            guard encoder.append(event) else { break }
+        if let sizes {
+            for (event, size) in zip(events, sizes) {
+                guard encoder.append(event, measuredBytes: size) else { break }
+            }
+        } else {
+            for event in events {
+                guard encoder.append(event) else { break }
+            }
         }
         return encoder.finish()
     }

@@ -114,7 +114,7 @@ let benchmarks: @Sendable () -> Void = {
         let fixture = Fixture.shared
         let path = fixture.directory + "/append-\(UUID().uuidString).ndjson"
         benchmark.startMeasurement()
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         let handle = FileHandle(forWritingAtPath: path)!
         let encoder = JSONEncoder()
         var batch = Data()
