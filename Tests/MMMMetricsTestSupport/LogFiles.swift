@@ -18,10 +18,13 @@ package enum Corrupter {
     package static func bytes(_ path: String) -> [UInt8] { Array(FileManager.default.contents(atPath: path) ?? Data()) }
     /// Rewrites the file in place (same inode), as damage on disk would, so open descriptors see it.
     package static func write(_ path: String, _ bytes: [UInt8]) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        precondition(fd >= 0, "cannot open \(path)")
-        _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        close(fd)
+        if !FileManager.default.fileExists(atPath: path) {
+            precondition(FileManager.default.createFile(atPath: path, contents: nil), "cannot create \(path)")
+        }
+        guard let handle = FileHandle(forWritingAtPath: path) else { preconditionFailure("cannot open \(path)") }
+        defer { try? handle.close() }
+        try! handle.truncate(atOffset: 0)
+        try! handle.write(contentsOf: bytes)
     }
     package static func truncate(_ path: String, to size: Int) { write(path, Array(bytes(path).prefix(size))) }
     package static func flipBit(_ path: String, bit: Int) {
