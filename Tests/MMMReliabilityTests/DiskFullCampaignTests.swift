@@ -14,8 +14,8 @@ import Glibc
 /// and flushed; then the fault clears. Checked every round: recording returns (it cannot throw),
 /// the failure is counted by the collector and the registry and reaches the error handler with its
 /// cause, what was flushed before the fault reads back strictly and byte for byte unchanged, and once
-/// the fault clears every event recorded lands, in order. Every fourth epoch runs with a buffer too
-/// small for the burst: then events are dropped, and every one of them is counted.
+/// the fault clears every event recorded lands, in order. Every second session (of ten rounds) runs
+/// with a buffer too small for its bursts: then events are dropped, and every one of them is counted.
 ///
 /// The recording sequence and the fault points are fixed by the seed; when the collector's own task
 /// writes relative to them depends on scheduling, so two runs of one seed may meet the writer in
