@@ -26,7 +26,7 @@ public enum SessionArchive {
         for handle in handles {
             switch try StoredSegment.open(handle) {
             case .headerless: continue  // holds no events
-            case .unreadable(let error): throw error
+            case .unreadable(let error), .salvaged(_, let error): throw error
             case .loaded: break
             }
             let bytes = try handle.bytes()

@@ -8,7 +8,8 @@ extension LogMaintenance {
         var problems: [VerifyProblem] = []
         for session in try sessionList(only) {
             let handles = try source.segments(session: session)
-            var expectedSequence: UInt64?
+            // Every session starts at sequence 0: a first segment that starts later lost events.
+            var expectedSequence: UInt64? = 0
             for (position, handle) in handles.enumerated() {
                 let path = handle.name
                 let file = String(path.split(separator: "/").last ?? "")
@@ -22,16 +23,22 @@ extension LogMaintenance {
                 case .headerless(_, let size):
                     problem(0, "an empty segment (\(size) bytes, no complete header: a writer stopped before writing it); it holds no events and recover removes it")
                     continue
+                case .salvaged(let salvaged, let error):
+                    // The header is reported; its blocks are still checked below.
+                    if case .corrupt(_, let offset, let reason) = error { problem(offset, reason) } else { problem(nil, "\(error)") }
+                    segment = salvaged
                 case .unreadable(let error):
                     if case .corrupt(_, let offset, let reason) = error { problem(offset, reason) } else { problem(nil, "\(error)") }
                     expectedSequence = nil
                     continue
                 }
-                if segment.header.sessionID != session {
+                if segment.header.sessionID != session, !segment.header.sessionID.isEmpty {
                     problem(34, "segment header names session \(segment.header.sessionID.debugDescription)")
                 }
                 if let expected = expectedSequence, segment.header.firstSequence != expected {
-                    problem(0, "starts at sequence \(segment.header.firstSequence), the previous segment ended at \(expected)")
+                    problem(0, position == 0
+                        ? "the session's first segment starts at sequence \(segment.header.firstSequence): events 0..<\(segment.header.firstSequence) are missing"
+                        : "starts at sequence \(segment.header.firstSequence), the previous segment ended at \(expected)")
                 }
                 for damage in segment.damage {
                     switch damage {

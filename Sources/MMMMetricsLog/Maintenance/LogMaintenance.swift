@@ -83,6 +83,7 @@ public struct LogMaintenance: Sendable {
         _ body: (SegmentHandle, StoredSegment?) -> Void
     ) throws(LogError) {
         let handles = try source.segments(session: session)
+        var expectedSequence: UInt64? = 0
         for (position, handle) in handles.enumerated() {
             func report(_ offset: Int, _ message: String, _ lost: Int?, fatal: Bool = true) throws(LogError) {
                 if mode == .strict, fatal { throw .corrupt(path: handle.name, offset: offset, reason: message) }
@@ -90,8 +91,20 @@ public struct LogMaintenance: Sendable {
                 skipped.add(issue)
                 warning(issue)
             }
-            switch try StoredSegment.open(handle) {
+            var opened = try StoredSegment.open(handle)
+            if case .salvaged(let segment, let error) = opened {
+                let reason = if case .corrupt(_, _, let reason) = error { reason } else { "\(error)" }
+                try report(0, "segment header damaged (\(reason)); its \(segment.blocks.count) intact blocks are counted", 0)
+                opened = .loaded(segment)
+            }
+            if case .loaded(let segment) = opened, let expected = expectedSequence, segment.header.firstSequence > expected {
+                let first = segment.header.firstSequence
+                try report(0, "sequence numbers \(expected)..<\(first) are missing (no segment holds them)", Int(clamping: first - expected))
+            }
+            switch opened {
+            case .salvaged: break
             case .loaded(var segment):
+                expectedSequence = segment.nextSequence
                 for damage in segment.damage {
                     switch damage {
                     case .badRegion(let offset, _, let lost, _): try report(offset, "\(damage)", lost.map { Int(clamping: $0) })
@@ -114,6 +127,7 @@ public struct LogMaintenance: Sendable {
             case .unreadable(let error):
                 let (offset, reason) = if case .corrupt(_, let offset, let reason) = error { (offset, reason) } else { (0, "\(error)") }
                 try report(offset, "unreadable segment not counted (\(reason))", nil)
+                expectedSequence = nil
             }
         }
     }

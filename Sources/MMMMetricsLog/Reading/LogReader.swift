@@ -34,14 +34,23 @@ public struct LogReader: Sendable {
         let handles = try source.segments(session: session)
         guard !handles.isEmpty else { throw LogError.noSuchSession(session, root: source.location) }
         let compiled = CompiledReadFilter(filter)
-        var expectedSequence: UInt64?
+        // Every session starts at sequence 0: a first segment that starts later lost events.
+        var expectedSequence: UInt64? = 0
         func report(_ path: String, _ offset: Int, _ message: String, skipped: Int?, fatal: Bool) throws(LogError) {
             if mode == .strict, fatal { throw LogError.corrupt(path: path, offset: offset, reason: message) }
             warning(ReadWarning(session: session, segment: path, offset: offset, message: message, skippedEvents: skipped))
         }
         for (position, handle) in handles.enumerated() {
             let isLast = position == handles.count - 1
-            switch try StoredSegment.open(handle) {
+            var opened = try StoredSegment.open(handle)
+            if case .salvaged(let segment, let error) = opened {
+                // The blocks carry their own sequence numbers and CRCs: a damaged header costs no event.
+                let reason = if case .corrupt(_, _, let reason) = error { reason } else { "\(error)" }
+                try report(handle.name, 0, "segment header damaged (\(reason)); its \(segment.blocks.count) intact blocks are read", skipped: 0, fatal: true)
+                opened = .loaded(segment)
+            }
+            switch opened {
+            case .salvaged: break
             case .loaded(let segment):
                 try Self.checkContinuity(segment, expected: expectedSequence, report: report)
                 expectedSequence = segment.nextSequence

@@ -62,19 +62,55 @@ package enum IndexState: Sendable, Hashable, CustomStringConvertible {
         /// no valid block: what a crash between creating a segment and writing its header leaves. It
         /// holds no events; readers skip it and recovery removes it.
         case headerless(path: String, size: Int)
-        /// A segment whose header is damaged or contradicts its file name: the events in it cannot be
+        /// A segment whose header is damaged but whose blocks are intact: they carry their own sequence
+        /// numbers and CRCs, so they are read (the error says what was wrong with the header). Its
+        /// `header` is rebuilt from the file name; its session id is unknown (empty).
+        case salvaged(StoredSegment, LogError)
+        /// A segment whose header is damaged or contradicts its file name, with no block that can be
         /// placed in the session. The error names the file and the offset.
         case unreadable(LogError)
     }
 
-    /// Opens a segment, telling a headerless or damaged one apart; throws only I/O errors.
+    /// Opens a segment, telling a headerless, salvageable or damaged one apart; throws only I/O
+    /// errors. A file that vanished since it was listed (a writer removed a segment it could not
+    /// start) is headerless: it holds no events.
     static func open(_ handle: SegmentHandle, fullScan: Bool = false) throws(LogError) -> Opened {
-        let bytes = try handle.bytes()
+        let bytes: [UInt8]
+        do {
+            bytes = try handle.bytes()
+        } catch {
+            if FileSystem.isMissingFile(error) { return .headerless(path: handle.name, size: 0) }
+            throw error
+        }
         do {
             return .loaded(try load(handle, bytes: bytes, fullScan: fullScan))
         } catch {
             guard case .corrupt = error else { throw error }
-            return bytes.withUnsafeBytes { SegmentScan.isHeaderless($0) } ? .headerless(path: handle.name, size: bytes.count) : .unreadable(error)
+            if bytes.withUnsafeBytes({ SegmentScan.isHeaderless($0) }) { return .headerless(path: handle.name, size: bytes.count) }
+            if let salvaged = salvage(handle.name, bytes) { return .salvaged(salvaged, error) }
+            return .unreadable(error)
+        }
+    }
+
+    /// The intact blocks of a segment whose header does not decode, placed by the file name: the first
+    /// valid block must start at or after the sequence the name gives (events before it are a bad region).
+    static func salvage(_ path: String, _ bytes: [UInt8]) -> StoredSegment? {
+        bytes.withUnsafeBytes { raw -> StoredSegment? in
+            guard (try? SegmentHeader.decode(raw, path: path)) == nil, let start = SegmentScan.resynchronize(raw, after: -1),
+                let (first, _) = BlockHeader.peek(raw, at: start)
+            else { return nil }
+            let named = sequence(fromName: path) ?? first.firstSequence
+            guard first.firstSequence >= named else { return nil }
+            let header = SegmentHeader(sessionID: "", firstSequence: named, createdNanoseconds: 0, crc: 0, size: start)
+            var scan = SegmentScan(header: header, blocks: [], seal: nil, damage: [], validEnd: start, fileSize: raw.count)
+            scan.continueScan(raw, from: start)
+            if first.firstSequence > named {
+                scan.damage.insert(.badRegion(offset: 0, resumeOffset: start, eventsLost: first.firstSequence - named,
+                                              reason: "damaged header and first blocks"), at: 0)
+            }
+            return StoredSegment(
+                path: path, bytes: bytes, header: header, blocks: scan.blocks, blockNames: scan.blocks.map { _ in nil },
+                damage: scan.damage, sealed: scan.isSealed, indexState: .missing)
         }
     }
 

@@ -22,9 +22,17 @@ extension LogMaintenance {
                 let path = handle.name
                 let file = String(path.split(separator: "/").last ?? "")
                 var segment: StoredSegment
-                switch try StoredSegment.open(handle, fullScan: true) {
+                var opened = try StoredSegment.open(handle, fullScan: true)
+                if case .salvaged = opened, try HeaderRepair.rewriteIfCertain(at: path, session: session, durability: durability) {
+                    action.actions.append("\(file): rewrote its damaged header (the blocks after it are intact)")
+                    opened = try StoredSegment.open(handle, fullScan: true)
+                }
+                switch opened {
                 case .loaded(let loaded):
                     segment = loaded
+                case .salvaged(_, let error):
+                    action.actions.append("\(file): left as is (its header is damaged and cannot be rebuilt with certainty; readers read its intact blocks): \(error)")
+                    continue
                 case .headerless(_, let size):
                     // It holds no events (no header, no valid block): removing it loses nothing and lets the
                     // writer create the segment again.

@@ -23,11 +23,25 @@ extension SessionLogWriter {
             removed.append(last)
             paths.removeLast()
         }
-        guard let (last, bytes) = found else {
+        guard var (last, bytes) = found else {
             if let path = removed.first {
                 recovery = RecoveryReport(segmentPath: path, truncatedBytes: 0, droppedEvents: nil, damageKept: [], removedEmptySegments: removed)
             }
             return
+        }
+        var rewroteHeader = false
+        if bytes.withUnsafeBytes({ (try? SegmentHeader.decode($0, path: last)) == nil }) {
+            // A damaged header with intact blocks after it: rebuilt when certain, else the segment is left
+            // for readers (who read its blocks) and new events go to a new segment after it.
+            if try HeaderRepair.rewriteIfCertain(at: last, session: session, durability: options.durability) {
+                bytes = try FileSystem.readFile(last)
+                rewroteHeader = true
+            } else if let salvaged = StoredSegment.salvage(last, bytes) {
+                writtenSequence = salvaged.nextSequence
+                recovery = RecoveryReport(segmentPath: last, truncatedBytes: 0, droppedEvents: nil, damageKept: salvaged.damage,
+                                          removedEmptySegments: removed, keptDamagedHeader: true)
+                return
+            }
         }
         let scanned: (SegmentScan, SegmentIndex?) = try bytes.withBytes { (raw: UnsafeRawBufferPointer) throws(LogError) in
             let scan = try SegmentScan.scan(raw, path: last)
@@ -41,7 +55,8 @@ extension SessionLogWriter {
             return (scan, BlockDecoding.buildIndex(raw, scan, path: last))
         }
         let scan = scanned.0
-        var report = RecoveryReport(segmentPath: last, truncatedBytes: 0, droppedEvents: nil, damageKept: [], removedEmptySegments: removed)
+        var report = RecoveryReport(segmentPath: last, truncatedBytes: 0, droppedEvents: nil, damageKept: [], removedEmptySegments: removed,
+                                    rewroteHeader: rewroteHeader)
         for damage in scan.damage {
             if case .tornTail(_, let count, let events) = damage {
                 report.truncatedBytes = count
@@ -70,7 +85,7 @@ extension SessionLogWriter {
                 blockNames: index.entries.map { $0.names.map { index.names[$0] } })
             writtenSequence = scan.nextSequence
         }
-        if report.truncatedBytes > 0 || !report.damageKept.isEmpty || !removed.isEmpty { recovery = report }
+        if report.truncatedBytes > 0 || !report.damageKept.isEmpty || !removed.isEmpty || rewroteHeader { recovery = report }
     }
 
     /// The state of the session's files, to return to when a batch of appends must be undone.

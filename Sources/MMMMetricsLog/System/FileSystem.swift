@@ -14,6 +14,12 @@ package enum FileSystem {
         .io(path: path, operation: operation, errno: code, message: String(cString: strerror(code)))
     }
 
+    /// Whether `error` says a file was not there (it may have been removed since it was listed).
+    package static func isMissingFile(_ error: LogError) -> Bool {
+        if case .io(_, _, let code, _) = error { return code == ENOENT }
+        return false
+    }
+
     /// The error for a failed swift-system call.
     static func failure(_ path: String, _ operation: String, _ error: any Error) -> LogError {
         let code = (error as? Errno)?.rawValue ?? EIO

@@ -19,10 +19,22 @@ extension SessionLogWriter {
             throw error
         }
         current.size += bytes.count
-        if options.durability != .none { try current.file.sync() }
-        try writeIndex(current, sealed: true)
-        current.file.close()
+        // The seal is in the file: the segment is finished whatever happens next, so a retry never
+        // seals it twice and no block goes after its seal. What is left to do (fsync, index) is
+        // retried by the next flush or close until it succeeds.
         segment = nil
+        sealedUnfinished.append(current)
+        try finishSealedSegments()
+    }
+
+    /// Syncs and indexes the segments sealed since the last time that succeeded, then closes them.
+    func finishSealedSegments() throws(LogError) {
+        while let sealed = sealedUnfinished.first {
+            if options.durability != .none { try sealed.file.sync() }
+            try writeIndex(sealed, sealed: true)
+            sealed.file.close()
+            sealedUnfinished.removeFirst()
+        }
     }
 
     func writeIndex(_ current: OpenSegment, sealed: Bool) throws(LogError) {

@@ -31,6 +31,9 @@ public final class SessionLogWriter {
     let compressor: ZstdCompressor
     var pending = PendingEvents()
     var segment: OpenSegment?
+    /// Segments whose seal is written but whose fsync or index write failed: finished by the next
+    /// flush or close.
+    var sealedUnfinished: [OpenSegment] = []
     var closed = false
 
     /// The segment being appended to, with what its index needs.
@@ -105,6 +108,7 @@ public final class SessionLogWriter {
         if !closed {
             try? writeBlocks(all: true)
             if let segment { try? writeIndex(segment, sealed: false) }
+            try? finishSealedSegments()
         }
     }
 
@@ -166,6 +170,7 @@ public final class SessionLogWriter {
     /// segment's index. Returns once everything appended so far is written.
     public func flush() throws(LogError) {
         try writeBlocks(all: true)
+        try finishSealedSegments()
         guard let segment else { return }
         if options.durability != .none { try segment.file.sync() }
         try writeIndex(segment, sealed: false)
@@ -180,6 +185,7 @@ public final class SessionLogWriter {
         }
         try writeBlocks(all: true)
         try sealCurrentSegment()
+        try finishSealedSegments()
     }
 
     /// Closes files and the lock without writing anything more.
