@@ -1,12 +1,13 @@
 public import MMMMetricsCore
 public import MMMMetricsLogFormat
+import Dispatch
 import Synchronization
 
 /// Records events into a session's stream in the event log (`CollectorConfig.file(path:)`).
 ///
 /// Guarantees:
 /// - `record` never does I/O and never waits beyond `overflow`'s bound: events go into a buffer of at
-///   most `bufferSize` events, written by the collector's own task every `flushInterval` or when a
+///   most `bufferSize` events, written by the collector's own thread every `flushInterval` or when a
 ///   block's worth is buffered. When the buffer is full, `.drop` drops the event (counted) and
 ///   `.wait(d)` waits up to `d` for room, then drops.
 /// - I/O errors (disk full, permission denied) never reach the code that records: they are
@@ -78,17 +79,21 @@ public final class FileMetricsCollector: MetricsCollector, Sendable {
     private let writer: Mutex<SessionLogWriter>
     private let wakeup = WakeupSignal()
     private let errorHandler: MetricsErrorHandler?
-    private let worker = Mutex<Task<Void, Never>?>(nil)
+    private let workerFinished = OneTimeGate()
 
-    /// Opens the session for writing (taking its lock) and starts the writing task.
+    /// Opens the session for writing (taking its lock) and starts the writing thread.
     public init(root: LogRoot, session: String, options: Options = Options(), errorHandler: MetricsErrorHandler? = nil) throws(LogError) {
         self.root = root
         self.session = session
         self.options = options
         self.errorHandler = errorHandler
         writer = Mutex(try SessionLogWriter(root: root, session: session, options: options.writer))
-        let task = Task.detached { [self] in await self.run() }
-        worker.withLock { $0 = task }
+        // A thread of its own: writing blocks in file I/O and fsync, which must not hold a thread of
+        // the cooperative pool that the recording tasks need.
+        DispatchQueue(label: "mmm-metrics.file-collector").async { [self] in
+            run()
+            workerFinished.open()
+        }
     }
 
     /// What happened to events so far.
@@ -154,17 +159,17 @@ public final class FileMetricsCollector: MetricsCollector, Sendable {
         try? await flush()
         state.withLock { $0.closed = true }
         wakeup.signal()
-        await worker.withLock { $0 }?.value
+        await workerFinished.wait()
         try writer.withLock { writer throws(LogError) in try writer.close() }
     }
 
-    // MARK: The writing task
+    // MARK: The writing thread
 
-    private func run() async {
+    private func run() {
         var nextFlush = ContinuousClock.now + options.flushInterval
         while true {
             let wait = nextFlush - ContinuousClock.now
-            if wait > .zero { await wakeup.wait(timeout: wait) }
+            if wait > .zero { wakeup.wait(timeout: wait) }
             let (batch, flushNow, closed, takenThrough) = state.withLock { state -> ([MetricEvent], Bool, Bool, UInt64) in
                 let batch = state.queue
                 state.queue.removeAll(keepingCapacity: true)

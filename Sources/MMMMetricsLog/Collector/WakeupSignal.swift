@@ -1,52 +1,57 @@
+import Dispatch
 import Synchronization
 
-/// Wakes one waiting task, or remembers the signal for the next wait; a wait also ends at its timeout.
+/// Wakes the one thread waiting, or remembers the signal for its next wait; a wait also ends at its timeout.
+///
+/// The collector's writer is a thread of its own that blocks in file I/O and `fsync`, so it waits on a
+/// semaphore rather than a continuation: blocking the Swift cooperative pool would starve the tasks
+/// that record.
 final class WakeupSignal: Sendable {
+    private let semaphore = DispatchSemaphore(value: 0)
+    private let pending = Mutex(false)
+
+    func signal() {
+        let wake = pending.withLock { pending in
+            defer { pending = true }
+            return !pending
+        }
+        if wake { semaphore.signal() }
+    }
+
+    /// Blocks until a signal (or returns at once for one already given), at most `timeout`.
+    func wait(timeout: Duration) {
+        let (seconds, attoseconds) = timeout.components
+        let nanoseconds = seconds >= Int64.max / 1_000_000_000 ? Int64.max / 2 : seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        _ = semaphore.wait(timeout: .now() + .nanoseconds(Int(clamping: max(0, nanoseconds))))
+        pending.withLock { $0 = false }
+    }
+}
+
+/// A gate a task can wait at until a thread opens it once.
+final class OneTimeGate: Sendable {
     private struct State {
-        var signalled = false
-        var waiter: CheckedContinuation<Void, Never>?
-        var generation = 0
+        var open = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
     private let state = Mutex(State())
 
-    func signal() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard let waiter = state.waiter else {
-                state.signalled = true
-                return nil
-            }
-            state.waiter = nil
-            return waiter
+    func open() {
+        let waiters = state.withLock { state in
+            state.open = true
+            defer { state.waiters = [] }
+            return state.waiters
         }
-        waiter?.resume()
+        for waiter in waiters { waiter.resume() }
     }
 
-    /// Waits for a signal (or returns at once for one already given), at most `timeout`.
-    func wait(timeout: Duration) async {
+    func wait() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let generation: Int? = state.withLock { state in
-                if state.signalled {
-                    state.signalled = false
-                    return nil
-                }
-                state.generation += 1
-                state.waiter = continuation
-                return state.generation
+            let open = state.withLock { state in
+                if !state.open { state.waiters.append(continuation) }
+                return state.open
             }
-            guard let generation else {
-                continuation.resume()
-                return
-            }
-            Task { [self] in
-                try? await Task.sleep(for: timeout)
-                let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-                    guard state.generation == generation, let waiter = state.waiter else { return nil }
-                    state.waiter = nil
-                    return waiter
-                }
-                waiter?.resume()
-            }
+            if open { continuation.resume() }
         }
     }
 }

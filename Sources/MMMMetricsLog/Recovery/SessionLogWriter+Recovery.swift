@@ -23,12 +23,13 @@ extension SessionLogWriter {
             removed.append(last)
             paths.removeLast()
         }
-        guard var (last, bytes) = found else {
+        guard let (last, foundBytes) = found else {
             if let path = removed.first {
                 recovery = RecoveryReport(segmentPath: path, truncatedBytes: 0, droppedEvents: nil, damageKept: [], removedEmptySegments: removed)
             }
             return
         }
+        var bytes = foundBytes
         var rewroteHeader = false
         if bytes.withUnsafeBytes({ (try? SegmentHeader.decode($0, path: last)) == nil }) {
             // A damaged header with intact blocks after it: rebuilt when certain, else the segment is left
