@@ -108,6 +108,24 @@ struct QueryTests {
         #expect(throws: MetricsReaderError.aggregationNeedsNumbers(aggregation: "sum", metric: "error")) { try run("sum(error)") }
     }
 
+    @Test("two spellings of one canonical tag key or value (stored apart, byte for byte) match and group as one, as Swift strings compare")
+    func canonicalSpellings() throws {
+        let directory = TemporaryDirectory()
+        let composed = "caf\u{E9}", decomposed = "cafe\u{301}"
+        let events: [MetricEvent] = [
+            .counter(name: "m", value: 1, tags: [composed: composed], timestamp: MetricTimestamp(nanosecondsSinceEpoch: 1)),
+            .counter(name: "m", value: 2, tags: [decomposed: decomposed], timestamp: MetricTimestamp(nanosecondsSinceEpoch: 2)),
+            .counter(name: "m", value: 4, tags: [decomposed: "other"], timestamp: MetricTimestamp(nanosecondsSinceEpoch: 3)),
+        ]
+        try writeSession(directory.root, "s", events)
+        let engine = QueryEngine(source: directory.root)
+        #expect(try engine.run("sum(m{\(composed)=\"\(composed)\"})").rows.map(\.value) == [3])
+        #expect(try engine.run("sum(m{\(decomposed)=\"\(composed)\"})").rows.map(\.value) == [3])
+        let grouped = try engine.run("sum(m) by (\(composed))").rows.map { ($0.group[composed] ?? "-", $0.value) }.sorted { $0.1 < $1.1 }
+        #expect(grouped.map(\.1) == [3, 4])
+        #expect(grouped.map(\.0) == [composed, "other"])
+    }
+
     @Test("a registered custom aggregation is called by name like the built-ins")
     func customAggregation() throws {
         struct TrimmedMean: AggregationFunction {

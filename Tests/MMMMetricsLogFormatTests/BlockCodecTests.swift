@@ -32,6 +32,33 @@ struct BlockCodecTests {
         }
     }
 
+    @Test("text is stored by its bytes: two spellings of one canonical string stay two; keys not in normal form come back as tags")
+    func canonicalSpellings() throws {
+        let composed = "\u{E9}", decomposed = "e\u{301}"
+        let events: [MetricEvent] = [
+            .counter(name: composed, value: 1, tags: [decomposed: composed, "z": "1"], timestamp: MetricTimestamp(nanosecondsSinceEpoch: 1)),
+            .counter(name: decomposed, value: 2, tags: [composed: decomposed, "f": "2"], timestamp: MetricTimestamp(nanosecondsSinceEpoch: 2)),
+        ]
+        let payload = BlockPayload.encode(events)
+        let decoded = try payload.withUnsafeBytes { try BlockPayload.decode($0, firstSequence: 0) }
+        func bytes(_ event: MetricEvent) -> [[UInt8]] { [Array(event.name.utf8)] + event.tags.flatMap { [Array($0.key.utf8), Array($0.value.utf8)] } }
+        #expect(decoded.events.map(bytes) == events.map(bytes))
+        #expect(decoded.tagKeys.map { Array($0.utf8) } == [decomposed, "f", "z", composed].map { Array($0.utf8) })  // byte order
+
+        // An event holding both spellings of one key cannot be made through Tags; make one by patching
+        // "a\u{301}" (61 CC 81) into "e\u{301}" (65 CC 81) in a payload whose event has it beside "é".
+        let twoKeys = BlockPayload.encode([.counter(name: "m", value: 1, tags: ["a\u{301}": "x", composed: "y"])])
+        _ = try twoKeys.withUnsafeBytes { try BlockPayload.decode($0, firstSequence: 0) }
+        var patched = twoKeys
+        let at = try #require((0..<patched.count - 2).first { patched[$0] == 0x61 && patched[$0 + 1] == 0xCC && patched[$0 + 2] == 0x81 })
+        patched[at] = 0x65
+        #expect {
+            try patched.withUnsafeBytes { try BlockPayload.decode($0, firstSequence: 0) }
+        } throws: { error in
+            "\(error)".contains("two spellings of tag key")
+        }
+    }
+
     @Test("a damaged payload is an error, never a crash")
     func payloadDamage() {
         let payload = BlockPayload.encode(EventGenerator.events(count: 50, seed: 9))

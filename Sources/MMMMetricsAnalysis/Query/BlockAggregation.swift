@@ -10,9 +10,15 @@ struct BlockAggregation {
         var rest: [UInt32] = []
     }
 
+    /// A group key's references per event: the session's (one group), or a tag's column.
+    enum GroupColumn {
+        case session
+        case tag([UInt32]?)  // nil when no event of the block has the tag
+    }
+
     /// A matcher's tag column and its verdict per string reference, computed on first use.
     struct MatcherVerdicts {
-        let column: Int?
+        let column: [UInt32]?
         var verdicts: [UInt8]  // 0 unknown, 1 false, 2 true; index 0 = tag absent
     }
 
@@ -22,11 +28,11 @@ struct BlockAggregation {
     private let timeRange: TimeRange?
     private var matchers: [CompiledTagMatcher]
     private var verdicts: [MatcherVerdicts]
-    /// Per group key: its tag column, -1 for the session, nil when no event of the block has it.
-    private let groupColumns: [Int?]
+    /// Per group key: where its references come from.
+    private let groupColumns: [GroupColumn]
     /// With exactly one group key: the slot of each tag reference (-1: none yet), no hashing.
     private var slotByReference: [Int]
-    private let singleColumn: Int?
+    private let singleColumn: GroupColumn?
     private var slots: [LocalKey: Int] = [:]
     private var slotKeys: [LocalKey] = []
     private var slotValues: [[Double]] = []
@@ -41,11 +47,25 @@ struct BlockAggregation {
         timeRange = plan.timeRange
         matchers = plan.tagMatchers
         verdicts = plan.tagMatchers.map { matcher in
-            MatcherVerdicts(column: block.tagKeys.firstIndex(of: matcher.key), verdicts: [UInt8](repeating: 0, count: block.strings.count + 1))
+            MatcherVerdicts(column: Self.column(of: matcher.key, in: block), verdicts: [UInt8](repeating: 0, count: block.strings.count + 1))
         }
-        groupColumns = plan.groupBy.map { $0 == "session" ? -1 : block.tagKeys.firstIndex(of: $0) }
-        singleColumn = groupColumns.count == 1 ? (groupColumns[0] ?? -1) : nil
+        groupColumns = plan.groupBy.map { $0 == "session" ? .session : .tag(Self.column(of: $0, in: block)) }
+        singleColumn = groupColumns.count == 1 ? groupColumns[0] : nil
         slotByReference = [Int](repeating: -1, count: singleColumn == nil ? 0 : block.strings.count + 1)
+    }
+
+    /// The references of tag `key` per event, nil when the block has no such key. Keys are compared
+    /// as Swift strings, as the query language compares them; the block stores two spellings of one
+    /// canonical key (`"é"`, `"e\u{301}"`) as two columns, which no event has both of, so they merge.
+    static func column(of key: String, in block: DecodedBlock) -> [UInt32]? {
+        let columns = block.tagKeys.indices.filter { block.tagKeys[$0] == key }
+        guard let first = columns.first else { return nil }
+        guard columns.count > 1 else { return block.tagColumns[first] }
+        var merged = block.tagColumns[first]
+        for column in columns.dropFirst() {
+            for (index, reference) in block.tagColumns[column].enumerated() where reference != 0 { merged[index] = reference }
+        }
+        return merged
     }
 
     /// Sorts every selected event of the block into its group.
@@ -69,7 +89,7 @@ struct BlockAggregation {
     /// Whether event `index` satisfies every tag matcher (a missing tag reads as "").
     private mutating func passes(_ index: Int) -> Bool {
         for position in verdicts.indices {
-            let reference = verdicts[position].column.map { Int(block.tagColumns[$0][index]) } ?? 0
+            let reference = verdicts[position].column.map { Int($0[index]) } ?? 0
             var verdict = verdicts[position].verdicts[reference]
             if verdict == 0 {
                 let value = reference == 0 ? "" : block.strings[reference - 1]
@@ -84,7 +104,7 @@ struct BlockAggregation {
     /// The group slot of event `index`, made on first use.
     private mutating func slot(for index: Int, metric: Int) -> Int {
         if let singleColumn {
-            let reference = singleColumn < 0 ? 0 : Int(block.tagColumns[singleColumn][index])
+            let reference = if case .tag(let column?) = singleColumn { Int(column[index]) } else { 0 }
             if slotByReference[reference] < 0 {
                 slotByReference[reference] = newSlot(LocalKey(a: UInt32(reference)), metric: metric)
             }
@@ -92,7 +112,7 @@ struct BlockAggregation {
         }
         var key = LocalKey()
         for (position, column) in groupColumns.enumerated() {
-            let reference: UInt32 = column.map { $0 < 0 ? 0 : block.tagColumns[$0][index] } ?? 0
+            let reference: UInt32 = if case .tag(let column?) = column { column[index] } else { 0 }
             switch position {
             case 0: key.a = reference
             case 1: key.b = reference
@@ -120,7 +140,7 @@ struct BlockAggregation {
         for (slot, key) in slotKeys.enumerated() {
             let references = Array(([key.a, key.b, key.c, key.d] + key.rest).prefix(groupColumns.count))
             let group = zip(groupColumns, references).map { column, reference -> String in
-                if column == -1 { return session }
+                if case .session = column { return session }
                 return reference == 0 ? "" : block.strings[Int(reference) - 1]
             }
             try aggregator.add(contentsOf: slotValues[slot], nonNumeric: slotNonNumeric[slot], name: slotName[slot], group: group)

@@ -19,14 +19,15 @@ public enum NDJSONIngest {
     public static func ingest(
         _ bytes: [UInt8], source: String, into root: LogRoot, defaultSession: String?, options: LogWriterOptions = LogWriterOptions()
     ) throws -> IngestReport {
+        // Sessions by the bytes of their ids: "é" and "e\u{301}" are two sessions, as on disk.
         var order: [String] = []
-        var bySession: [String: [MetricEvent]] = [:]
+        var bySession: [ExactText: [MetricEvent]] = [:]
         try bytes.withUnsafeBytes { raw in
             try NDJSONLines.forEachLine(raw) { line, number in
                 if NDJSONLines.isBlank(line) { return }
                 let (session, event) = try NDJSONLines.parseLine(line, number: number, source: source, defaultSession: defaultSession)
-                if bySession[session] == nil { order.append(session) }
-                bySession[session, default: []].append(event)
+                if bySession[ExactText(session)] == nil { order.append(session) }
+                bySession[ExactText(session), default: []].append(event)
             }
         }
         // Take every lock before writing anything, so a busy session cannot leave the input half
@@ -38,14 +39,14 @@ public enum NDJSONIngest {
                 opened.append((writer, try writer.checkpoint()))
             }
             for (session, (writer, _)) in zip(order, opened) {
-                try writer.append(contentsOf: bySession[session]!)
+                try writer.append(contentsOf: bySession[ExactText(session)]!)
                 try writer.close()
             }
         } catch {
             for (writer, checkpoint) in opened.reversed() { writer.rollBack(to: checkpoint) }
             throw error
         }
-        return IngestReport(sessions: order.map { ($0, bySession[$0]!.count) }, skippedLines: 0)
+        return IngestReport(sessions: order.map { ($0, bySession[ExactText($0)]!.count) }, skippedLines: 0)
     }
 
     /// Reads NDJSON from `path` (standard input when `nil`) until the end of the input, appending
@@ -58,9 +59,9 @@ public enum NDJSONIngest {
     ) throws -> IngestReport {
         let input = try path.map { (path: String) throws(LogError) in try InputStream.open(path: path) } ?? .standardInput
         let source = input.name
-        var writers: [String: SessionLogWriter] = [:]
+        var writers: [ExactText: SessionLogWriter] = [:]
         var order: [String] = []
-        var counts: [String: Int] = [:]
+        var counts: [ExactText: Int] = [:]
         var skipped = 0
         var carry: [UInt8] = []
         var lineNumber = 0
@@ -73,17 +74,18 @@ public enum NDJSONIngest {
             if NDJSONLines.isBlank(line) { return }
             do {
                 let (session, event) = try NDJSONLines.parseLine(line, number: lineNumber, source: source, defaultSession: defaultSession)
-                if writers[session] == nil {
+                let key = ExactText(session)
+                if writers[key] == nil {
                     // A session that cannot be opened (its writer lock is held elsewhere) costs its lines, not the stream.
                     do {
-                        writers[session] = try SessionLogWriter(root: root, session: session, options: options)
+                        writers[key] = try SessionLogWriter(root: root, session: session, options: options)
                     } catch {
                         throw IngestError(source: source, line: lineNumber, message: "cannot write session \(session): \(error)")
                     }
                     order.append(session)
                 }
-                try writers[session]!.append(event)
-                counts[session, default: 0] += 1
+                try writers[key]!.append(event)
+                counts[key, default: 0] += 1
             } catch let error as IngestError {
                 skipped += 1
                 warning(error)
@@ -91,7 +93,7 @@ public enum NDJSONIngest {
         }
 
         func flushAll() throws {
-            for session in order { try writers[session]!.flush() }
+            for session in order { try writers[ExactText(session)]!.flush() }
             nextFlush = clock.now + flushInterval
         }
 
@@ -109,7 +111,7 @@ public enum NDJSONIngest {
             if clock.now >= nextFlush { try flushAll() }
         }
         if !carry.isEmpty { try carry.withUnsafeBytes { try handle($0) } }
-        for session in order { try writers[session]!.close() }
-        return IngestReport(sessions: order.map { ($0, counts[$0] ?? 0) }, skippedLines: skipped)
+        for session in order { try writers[ExactText(session)]!.close() }
+        return IngestReport(sessions: order.map { ($0, counts[ExactText($0)] ?? 0) }, skippedLines: skipped)
     }
 }

@@ -16,6 +16,9 @@ package struct BlockDecoder {
     /// Events per kind: counter, gauge, timer, custom (the value columns' lengths).
     private var kindCounts = (0, 0, 0, 0)
     private var tagColumns: [[UInt32]] = []
+    /// Whether every key is ASCII (then byte order is Swift's order, and no two keys are equal as
+    /// Swift strings, which compare by canonical equivalence).
+    private var asciiKeys = true
 
     /// The value columns, read in place.
     private struct ValueColumns {
@@ -34,6 +37,7 @@ package struct BlockDecoder {
         try decoder.readTables()
         try decoder.readMetricColumn()
         try decoder.readTagColumns()
+        try decoder.checkEquivalentKeys()
         let values = try decoder.readValueColumns()
         let customRanges = try decoder.readCustomRanges()
         guard decoder.reader.isAtEnd else {
@@ -50,7 +54,8 @@ package struct BlockDecoder {
         }
         return DecodedBlock(
             firstSequence: firstSequence, metrics: decoder.metrics, metricOfEvent: decoder.metricOfEvent, strings: decoder.strings,
-            tagKeys: decoder.keys, tagColumns: decoder.tagColumns, timestamps: timestamps, rawValues: rawValues, customText: customText,
+            tagKeys: decoder.keys, tagKeysInSwiftOrder: decoder.asciiKeys || zip(decoder.keys, decoder.keys.dropFirst()).allSatisfy { $0 < $1 },
+            tagColumns: decoder.tagColumns, timestamps: timestamps, rawValues: rawValues, customText: customText,
             customBounds: customBounds, kinds: decoder.kinds)
     }
 
@@ -79,7 +84,10 @@ package struct BlockDecoder {
         for _ in 0..<keyCount {
             let offset = reader.offset
             let key = try string()
-            if let last = keys.last, last >= key { throw DecodeFailure(offset: offset, reason: "tag keys out of order") }
+            if let last = keys.last, !ExactText.bytesPrecede(last, key) {
+                throw DecodeFailure(offset: offset, reason: "tag keys out of order")
+            }
+            if asciiKeys, key.utf8.contains(where: { $0 >= 0x80 }) { asciiKeys = false }
             keys.append(key)
         }
         base = try reader.i64()
@@ -132,6 +140,17 @@ package struct BlockDecoder {
     }
 
     /// One column per tag key: each event's string reference, from zigzag deltas.
+    /// No event may have two spellings of one key (`"é"`, `"e\u{301}"`): its tags could not hold both.
+    private func checkEquivalentKeys() throws(DecodeFailure) {
+        guard !asciiKeys else { return }
+        let spellings = Dictionary(grouping: keys.indices) { keys[$0] }.values.filter { $0.count > 1 }
+        for columns in spellings {
+            for event in 0..<count where columns.count(where: { tagColumns[$0][event] != 0 }) > 1 {
+                throw DecodeFailure(offset: 0, reason: "event \(event) has two spellings of tag key \(keys[columns[0]].debugDescription)")
+            }
+        }
+    }
+
     private mutating func readTagColumns() throws(DecodeFailure) {
         tagColumns.reserveCapacity(keys.count)
         let count = self.count

@@ -9,9 +9,10 @@ package import MMMMetricsCore
 /// never exceeds its budget unless its first event alone does.
 package struct BlockEncoder {
     private let byteBudget: Int
-    private var strings = InternTable<String>()
+    // Texts by their bytes: two spellings of one canonical string are two entries (see ExactText).
+    private var strings = InternTable<ExactText>()
     private var metrics = InternTable<BlockPayload.MetricKey>()
-    private var keys = InternTable<String>()
+    private var keys = InternTable<ExactText>()
     private var tagColumns: [[UInt64]] = []
     private var currentReference: [Int64] = []
     private var lastReference: [Int64] = []
@@ -81,7 +82,7 @@ package struct BlockEncoder {
     /// The column of tag key `key`, or -1: a linear scan for the few keys of a typical block (cheaper
     /// than hashing), the table's dictionary once there are many.
     @inline(__always)
-    private func keyColumn(_ key: String) -> Int {
+    private func keyColumn(_ key: ExactText) -> Int {
         if keys.count > 8 { return keys.index(of: key) ?? -1 }
         for candidate in keys.keys.indices where keys.keys[candidate] == key { return candidate }
         return -1
@@ -101,15 +102,16 @@ package struct BlockEncoder {
     private mutating func appendTags(_ tags: Tags) {
         for column in currentReference.indices { currentReference[column] = 0 }
         for tag in tags {
-            var column = keyColumn(tag.key)
+            let key = ExactText(tag.key)
+            var column = keyColumn(key)
             if column < 0 {
                 // A key new to the block: its column starts with a zero for every earlier event.
-                column = keys.intern(tag.key)
+                column = keys.intern(key)
                 tagColumns.append([UInt64](repeating: 0, count: count))
                 currentReference.append(0)
                 lastReference.append(0)
             }
-            currentReference[column] = Int64(strings.intern(tag.value) + 1)
+            currentReference[column] = Int64(strings.intern(ExactText(tag.value)) + 1)
         }
         for column in currentReference.indices {
             tagColumns[column].append(ZigZag.encode(currentReference[column] &- lastReference[column]))
@@ -168,18 +170,18 @@ package struct BlockEncoder {
 
     /// The payload of every event taken, keys sorted so decoded tags come out sorted.
     package mutating func finish() -> BlockPayload.Encoded {
-        let order = keys.keys.indices.sorted { keys.keys[$0] < keys.keys[$1] }
-        for metric in metrics.keys { _ = strings.intern(metric.name) }
+        let order = keys.keys.indices.sorted { ExactText.bytesPrecede(keys.keys[$0].string, keys.keys[$1].string) }
+        for metric in metrics.keys { _ = strings.intern(ExactText(metric.name)) }
         for key in keys.keys { _ = strings.intern(key) }
         var writer = ByteWriter(capacity: min(count * 14 + 256, byteBudget))
         writer.u8(BlockPayload.version)
         writer.varint(UInt64(count))
         writer.varint(UInt64(strings.count))
-        for text in strings.keys { writer.string(text) }
+        for text in strings.keys { writer.string(text.string) }
         writer.varint(UInt64(metrics.count))
         for metric in metrics.keys {
             writer.u8(metric.kind.rawValue)
-            writer.varint(UInt64(strings.index(of: metric.name)!))
+            writer.varint(UInt64(strings.index(of: ExactText(metric.name))!))
         }
         writer.varint(UInt64(keys.count))
         for column in order { writer.varint(UInt64(strings.index(of: keys.keys[column])!)) }

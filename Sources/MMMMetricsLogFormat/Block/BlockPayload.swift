@@ -23,9 +23,21 @@ package enum BlockPayload {
         return nil
     }
 
+    /// A metric of a block: its name (compared by bytes, see ``ExactText``) and stored kind.
     package struct MetricKey: Hashable {
         package let name: String
         package let kind: StoredKind
+
+        @inline(__always)
+        package static func == (left: MetricKey, right: MetricKey) -> Bool {
+            left.kind == right.kind && ExactText(left.name) == ExactText(right.name)
+        }
+
+        @inline(__always)
+        package func hash(into hasher: inout Hasher) {
+            hasher.combine(ExactText(name))
+            hasher.combine(kind)
+        }
     }
 
     /// An encoded payload and the facts about its events that the block header and index need.

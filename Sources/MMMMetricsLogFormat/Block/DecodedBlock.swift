@@ -41,8 +41,11 @@ package struct DecodedBlock: Sendable {
     package let metricOfEvent: [UInt32]
     /// The block's string table (tag keys and values among them).
     package let strings: [String]
-    /// The tag keys that occur in the block, ascending.
+    /// The tag keys that occur in the block, in ascending byte order.
     package let tagKeys: [String]
+    /// Whether byte order is also Swift's string order for these keys (always, unless a key is not
+    /// in Unicode normal form C), so an event's tags can be taken in column order without sorting.
+    package let tagKeysInSwiftOrder: Bool
     /// Per tag key, per event: 0 for absent, else the value's index in `strings` plus one.
     package let tagColumns: [[UInt32]]
     /// Each event's timestamp, nanoseconds since the Unix epoch.
@@ -100,7 +103,8 @@ package struct DecodedBlock: Sendable {
             let reference = tagColumns[key][index]
             if reference != 0 { pairs.append(Tag(key: tagKeys[key], value: strings[Int(reference) - 1])) }
         }
-        return pairs.isEmpty ? Tags() : Tags(presorted: pairs)
+        if pairs.isEmpty { return Tags() }
+        return tagKeysInSwiftOrder ? Tags(presorted: pairs) : Tags(pairs.map { ($0.key, $0.value) })
     }
 
     /// The value of event `index`.

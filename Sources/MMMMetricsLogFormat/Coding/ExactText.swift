@@ -1,0 +1,40 @@
+/// A string compared and hashed by its UTF-8 bytes.
+///
+/// Swift's `String` equality is canonical equivalence: `"é"` (U+00E9) equals `"e\u{301}"`. A log
+/// stores bytes, so anything that dedupes text on its way to disk (the block's string table, a
+/// session's events in ingest) keys by this instead, or the second spelling would come back as the first.
+package struct ExactText: Hashable, Sendable {
+    package let string: String
+
+    @inline(__always)
+    package init(_ string: String) { self.string = string }
+
+    @inline(__always)
+    package static func == (left: ExactText, right: ExactText) -> Bool {
+        let a = left.string.utf8, b = right.string.utf8
+        guard a.count == b.count else { return false }
+        let contiguous = a.withContiguousStorageIfAvailable { x in
+            b.withContiguousStorageIfAvailable { y in x.elementsEqual(y) }
+        }
+        return (contiguous ?? nil) ?? a.elementsEqual(b)
+    }
+
+    @inline(__always)
+    package func hash(into hasher: inout Hasher) {
+        let utf8 = string.utf8
+        let done: Void? = utf8.withContiguousStorageIfAvailable { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        if done == nil {
+            for byte in utf8 { hasher.combine(byte) }
+        }
+        hasher.combine(utf8.count)
+    }
+}
+
+extension ExactText {
+    /// Byte order of UTF-8, the order of tag keys in a block (docs/FORMAT.md). It differs from
+    /// Swift's `<` only for strings that are not in Unicode normal form C.
+    @inline(__always)
+    package static func bytesPrecede(_ left: String, _ right: String) -> Bool {
+        left.utf8.lexicographicallyPrecedes(right.utf8)
+    }
+}
