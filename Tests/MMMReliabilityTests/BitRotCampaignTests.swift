@@ -5,17 +5,19 @@ import MMMMetricsCore
 import MMMMetricsTestSupport
 import Testing
 
-/// Campaign 3 (docs/RELIABILITY.md): single-bit flips and byte overwrites in the sealed segments and
-/// indexes of a multi-session log, one per trial, restored after it. Each must be detected by
-/// `verify` (an index change: reported or harmless, never believed); strict reading fails naming the
-/// segment and an offset inside the damaged structure (or, for an index, returns exactly the
-/// original events); lenient reading returns every event of every undamaged block and its warnings
-/// account for what it left out; `count(*)` is right or lower by exactly what it says it skipped.
-@Suite("Bit-rot campaign: flipped bits and overwritten bytes")
-struct BitRotCampaignTests {
-    @Test("every bit flip or byte overwrite in a sealed segment is detected and confined; a damaged index is never believed")
-    func bitRot() async throws {
-        try await offThePool { try BitRotCampaign(seed: CampaignScale.seed(0xB17_2077), trials: CampaignScale.trials(short: 300, long: 10_000)).run() }
+extension ReliabilityCampaigns {
+    /// Campaign 3 (docs/RELIABILITY.md): single-bit flips and byte overwrites in the sealed segments and
+    /// indexes of a multi-session log, one per trial, restored after it. Each must be detected by
+    /// `verify` (an index change: reported or harmless, never believed); strict reading fails naming the
+    /// segment and an offset inside the damaged structure (or, for an index, returns exactly the
+    /// original events); lenient reading returns every event of every undamaged block and its warnings
+    /// account for what it left out; `count(*)` is right or lower by exactly what it says it skipped.
+    @Suite("Bit-rot campaign: flipped bits and overwritten bytes")
+    struct BitRotCampaignTests {
+        @Test("every bit flip or byte overwrite in a sealed segment is detected and confined; a damaged index is never believed")
+        func bitRot() async throws {
+            try await inBackground { try BitRotCampaign(seed: CampaignScale.seed(0xB17_2077), trials: CampaignScale.trials(short: 300, long: 10_000)).run() }
+        }
     }
 }
 

@@ -4,6 +4,16 @@ import MMMMetricsLog
 import MMMMetricsTestSupport
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The campaigns (docs/RELIABILITY.md), one suite each, run one after another: each is heavy
+/// (threads of its own, child processes, fsyncs, thousands of collector wake-ups), and side by side
+/// they would crowd out the other test targets' tests that run in parallel with them on two cores.
+@Suite("Reliability campaigns", .serialized)
+struct ReliabilityCampaigns {}
+
 /// What a campaign found: failures are collected (with the seed and the trial, so one can be rerun
 /// alone) instead of flooding the output with a thousand issues, and reported once at the end.
 final class CampaignFindings {
@@ -46,6 +56,19 @@ final class CampaignFindings {
             Issue.record("\(campaign) campaign, seed \(seed): \(failures.count - 20) more failures in \(failedTrials.count) trials in all (\(rerun))",
                          sourceLocation: sourceLocation)
         }
+    }
+}
+
+/// Runs a campaign's heavy, blocking work on a thread of its own (as `offThePool`: the cooperative
+/// pool, two threads here, is for the collectors' tasks of every test running meanwhile) at a low
+/// scheduling priority (nice 10, inherited by the processes it starts), so that the other tests of a
+/// CI run, some of them bound by time, get the CPU first.
+func inBackground<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await offThePool {
+        #if canImport(Glibc)
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)  // Linux: the calling thread's nice value
+        #endif
+        return try body()
     }
 }
 

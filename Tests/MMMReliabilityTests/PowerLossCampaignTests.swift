@@ -4,45 +4,47 @@ import MMMMetricsCore
 import MMMMetricsTestSupport
 import Testing
 
-/// Campaign 2 (docs/RELIABILITY.md): the loss of unsynced writes, as a power cut leaves it.
-///
-/// A writer runs in this process through a seeded script of appends, flushes, rolls and reopenings.
-/// After every call the campaign records each segment's length and the length its durability
-/// setting has made durable, following the writer's fsync calls:
-///
-/// - `flush` and `block`: a new segment's header and directory entry are synced when it is created;
-///   a sealed segment is synced whole (seal, then fsync, before the next segment is created);
-///   `flush()` and `close()` sync the segment; `block` also syncs after every block; every index is
-///   written to a temporary file, synced, renamed and its directory synced.
-/// - `none`: nothing is ever synced.
-///
-/// At random moments it builds, in a scratch directory, a state that a power cut could leave, and
-/// checks what the log makes of it:
-///
-/// - **after** a call (flush, block): every file at least at its durable length, the last segment
-///   cut anywhere between its durable and its current length;
-/// - **during** a call (flush, block; and `none` in the *ordered* form, where the device writes in
-///   the order it was given): files as they were before the call, plus any prefix of what the call
-///   appended; segments the call created present or not (a later one only with every earlier one
-///   whole, as the writer seals and syncs a segment before it creates the next); each index the
-///   old version or the new one;
-/// - **unordered** (`none` only): every segment independently cut anywhere or gone, every index
-///   current, gone, cut or zeroed.
-///
-/// The unsynced part that remains may be kept, zeroed or overwritten with garbage at its end (a
-/// file system that grew the file but lost its data), or have a hole of zeros with data after it
-/// (pages written out of order); such damage starts where the file ended when last synced or at a
-/// 512-byte sector boundary, as devices write whole sectors (garbage never over the segment header). Leftover temporary index files and orphan indexes are added now
-/// and then. The promises checked: under `flush`, every event of every `flush()` (and of every
-/// sealed segment) that returned before the cut survives; under `block`, every block whose append
-/// returned; under `none`, nothing, but the log is still a valid prefix in the ordered form. In every
-/// form nothing crashes, nothing read is wrong, a writer opens and appends, and `verify` is clean
-/// after `recover` unless it names damage that is really there.
-@Suite("Power-loss campaign: unsynced writes lost")
-struct PowerLossCampaignTests {
-    @Test("a power cut at random moments loses nothing a durability setting promised, leaves a valid log and never a wrong event")
-    func powerCuts() async throws {
-        try await offThePool { try PowerLossCampaign(seed: CampaignScale.seed(0x90DE_105), trials: CampaignScale.trials(short: 102, long: 2_100)).run() }
+extension ReliabilityCampaigns {
+    /// Campaign 2 (docs/RELIABILITY.md): the loss of unsynced writes, as a power cut leaves it.
+    ///
+    /// A writer runs in this process through a seeded script of appends, flushes, rolls and reopenings.
+    /// After every call the campaign records each segment's length and the length its durability
+    /// setting has made durable, following the writer's fsync calls:
+    ///
+    /// - `flush` and `block`: a new segment's header and directory entry are synced when it is created;
+    ///   a sealed segment is synced whole (seal, then fsync, before the next segment is created);
+    ///   `flush()` and `close()` sync the segment; `block` also syncs after every block; every index is
+    ///   written to a temporary file, synced, renamed and its directory synced.
+    /// - `none`: nothing is ever synced.
+    ///
+    /// At random moments it builds, in a scratch directory, a state that a power cut could leave, and
+    /// checks what the log makes of it:
+    ///
+    /// - **after** a call (flush, block): every file at least at its durable length, the last segment
+    ///   cut anywhere between its durable and its current length;
+    /// - **during** a call (flush, block; and `none` in the *ordered* form, where the device writes in
+    ///   the order it was given): files as they were before the call, plus any prefix of what the call
+    ///   appended; segments the call created present or not (a later one only with every earlier one
+    ///   whole, as the writer seals and syncs a segment before it creates the next); each index the
+    ///   old version or the new one;
+    /// - **unordered** (`none` only): every segment independently cut anywhere or gone, every index
+    ///   current, gone, cut or zeroed.
+    ///
+    /// The unsynced part that remains may be kept, zeroed or overwritten with garbage at its end (a
+    /// file system that grew the file but lost its data), or have a hole of zeros with data after it
+    /// (pages written out of order); such damage starts where the file ended when last synced or at a
+    /// 512-byte sector boundary, as devices write whole sectors (garbage never over the segment header). Leftover temporary index files and orphan indexes are added now
+    /// and then. The promises checked: under `flush`, every event of every `flush()` (and of every
+    /// sealed segment) that returned before the cut survives; under `block`, every block whose append
+    /// returned; under `none`, nothing, but the log is still a valid prefix in the ordered form. In every
+    /// form nothing crashes, nothing read is wrong, a writer opens and appends, and `verify` is clean
+    /// after `recover` unless it names damage that is really there.
+    @Suite("Power-loss campaign: unsynced writes lost")
+    struct PowerLossCampaignTests {
+        @Test("a power cut at random moments loses nothing a durability setting promised, leaves a valid log and never a wrong event")
+        func powerCuts() async throws {
+            try await inBackground { try PowerLossCampaign(seed: CampaignScale.seed(0x90DE_105), trials: CampaignScale.trials(short: 102, long: 2_100)).run() }
+        }
     }
 }
 
