@@ -245,6 +245,26 @@ struct LogStorageTests {
         #expect(throws: LogError.noSuchSession("nope", root: directory.root.path)) { try LogMaintenance(root: directory.root).verify(session: "nope") }
     }
 
+    @Test("temporary files a killed writer left are removed by recover and by the next writer, never while a writer holds the lock")
+    func leftoverTemporaries() throws {
+        let directory = TemporaryDirectory()
+        try writeSession(directory.root, "s", EventGenerator.cookSession(iterations: 1, seed: 1))
+        let leftover = directory.root.sessionPath("s") + "/00000000000000000000.idx.tmp-4242"
+        Corrupter.write(leftover, [1, 2, 3])
+        let writer = try SessionLogWriter(root: directory.root, session: "s")
+        #expect(!FileManager.default.fileExists(atPath: leftover))
+        // A writer holds the lock: recover leaves the session (and a temporary file being written) alone.
+        Corrupter.write(leftover, [1, 2, 3])
+        _ = try LogMaintenance(root: directory.root).recover()
+        #expect(FileManager.default.fileExists(atPath: leftover))
+        try writer.close()
+        Corrupter.write(leftover, [1, 2, 3])
+        let results = try LogMaintenance(root: directory.root).recover()
+        #expect(results.first?.description.contains("removed 1 temporary file a killed writer left: 00000000000000000000.idx.tmp-4242") == true)
+        #expect(!FileManager.default.fileExists(atPath: leftover))
+        #expect(try LogMaintenance(root: directory.root).verify().isEmpty)
+    }
+
     @Test("an injected disk-full error: the segment is cut back, earlier data intact, writing resumes when the cause clears")
     func diskFull() throws {
         let directory = TemporaryDirectory()

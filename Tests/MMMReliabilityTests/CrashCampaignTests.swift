@@ -121,9 +121,11 @@ extension ReliabilityCampaigns {
                     findings.check(events.count == present + more && Self.prefixLength(events, seed: eventSeed) == events.count, trial: trial,
                                    "after appending \(more) events to \(present): read \(events.count), exact prefix for \(Self.prefixLength(events, seed: eventSeed)) (\(settings))")
                     if clean { recoveredClean += 1 }
-                    // Temporary index files a killed writer left (harmless: never read, but never removed either).
-                    leftovers += try FileManager.default.contentsOfDirectory(atPath: root.sessionPath(session))
-                        .filter { !$0.hasSuffix(".seg") && !$0.hasSuffix(".idx") && $0 != "LOCK" }.count
+                    // Temporary index files a killed writer left are removed by recover or the next writer.
+                    let left = try FileManager.default.contentsOfDirectory(atPath: root.sessionPath(session))
+                        .filter { !$0.hasSuffix(".seg") && !$0.hasSuffix(".idx") && $0 != "LOCK" }
+                    leftovers += left.count
+                    findings.check(left.isEmpty, trial: trial, "files left behind after recovery: \(left) (\(settings))")
                 } catch {
                     findings.fail(trial: trial, "recovering or appending failed (\(settings)): \(error)")
                 }
@@ -137,7 +139,7 @@ extension ReliabilityCampaigns {
                 exact prefix after \(kept)/\(killsDone) kills, every written or flushed event there after \(promisedHeld)/\(killsDone); \
                 log opened, verified clean after recover and took appends in \(recoveredClean)/\(sessions) sessions; \
                 torn tails cut \(tornTailsCut), empty segments removed \(emptySegmentsRemoved), killed before any block \(beforeFirstBlock); \
-                temporary files left behind \(leftovers); \
+                temporary files left after recovery \(leftovers); \
                 events left per kill: median \(median), max \(survivors.last ?? 0); failures \(findings.failures.count)
                 """)
         }

@@ -36,8 +36,7 @@ extension ReliabilityCampaigns {
             let root = directory.root
             var faults: [Int32: Int] = [:]
             var collectorErrors = 0, registryErrors = 0, reported = 0, intact = 0, resumed = 0, recordedInAll = 0
-            var droppedInAll = 0, accounted = 0, smallBufferRounds = 0, verifiedSessions = 0, knownDuplicateSeals = 0, knownDuplicateSealReads = 0
-            var knownVanishedSegments = 0
+            var droppedInAll = 0, accounted = 0, smallBufferRounds = 0, verifiedSessions = 0
             let roundsPerEpoch = 10
             var round = 0
             var epoch = 0
@@ -98,13 +97,10 @@ extension ReliabilityCampaigns {
                                    "the collector's last error is \(collector.statistics.lastError ?? "nil"), not \(cause)")
                     // What was flushed is intact, to the byte, and reads back strictly.
                     switch try await inBackground({ try Self.readDuringFault(root, session, flushed: flushedFiles) }) {
-                    case .read(let unchanged, let during, let vanished):
-                        knownVanishedSegments += vanished
+                    case .read(let unchanged, let during):
                         let kept = unchanged && during.starts(with: landed) && zip(during, during.dropFirst()).allSatisfy { $0 < $1 }
                         if kept { intact += 1 }
                         findings.check(kept, trial: trial, "\(cause): flushed data changed (files unchanged: \(unchanged), \(during.count) events read, \(landed.count) flushed)")
-                    case .duplicateSeal:
-                        knownDuplicateSealReads += 1  // the known defect (CampaignFindingsTests.failedSealRetried): tallied, not failed
                     case .failed(let error):
                         findings.fail(trial: trial, "\(cause): reading what was flushed before the fault failed: \(error)")
                     }
@@ -139,18 +135,7 @@ extension ReliabilityCampaigns {
                 recordedInAll += recorded
                 droppedInAll += collector.statistics.dropped + registry.statistics()[0].dropped
                 let problems = try await inBackground { try LogMaintenance(root: root).verify(session: session) }
-                if problems.isEmpty {
-                    verifiedSessions += 1
-                } else if Self.onlyDuplicateSeals(problems, in: root.sessionPath(session)) {
-                    knownDuplicateSeals += 1
-                    let after = try await inBackground {
-                        _ = try LogMaintenance(root: root).recover(session: session)
-                        return try LogMaintenance(root: root).verify(session: session)
-                    }
-                    findings.check(after.isEmpty, trial: round, "recover did not repair the duplicate seal: \(after)")
-                } else {
-                    findings.fail(trial: round, "verify after the epoch: \(problems)")
-                }
+                if findings.check(problems.isEmpty, trial: round, "verify after the epoch: \(problems)") { verifiedSessions += 1 }
             }
             findings.report()
             let largeRounds = round - smallBufferRounds
@@ -158,12 +143,9 @@ extension ReliabilityCampaigns {
                 seed \(seed): \(round) injected faults (\(faults[ENOSPC, default: 0]) ENOSPC, \(faults[EIO, default: 0]) EIO) in \(epoch) sessions, \
                 \(recordedInAll) events recorded, every recording call returned (none can throw); \
                 errors counted: \(collectorErrors) by the collector, \(registryErrors) by the registry; the cause reached the error handler \(reported)/\(round); \
-                flushed data intact to the byte and read back strictly during the fault \(intact)/\(round) \
-                (\(knownDuplicateSealReads) strict reads failed on the known defect below); writing resumed with every event landing in order \(resumed)/\(largeRounds); \
+                flushed data intact to the byte and read back strictly during the fault \(intact)/\(round); writing resumed with every event landing in order \(resumed)/\(largeRounds); \
                 small-buffer rounds with every dropped event counted (landed + dropped = recorded) \(accounted)/\(smallBufferRounds) (\(droppedInAll) dropped in all); \
-                sessions verified clean after close \(verifiedSessions)/\(epoch); known defect met (a seal written twice after a failed \
-                fsync or index write: strict reading fails, verify reports a torn tail until recover) in \(knownDuplicateSeals) sessions, each repaired by recover; \
-                known defect met (a read beside the failing writer found a listed segment gone, read again) \(knownVanishedSegments) times; failures \(findings.failures.count)
+                sessions verified clean after close \(verifiedSessions)/\(epoch); failures \(findings.failures.count)
                 """)
         }
 
@@ -175,11 +157,8 @@ extension ReliabilityCampaigns {
 
         /// What reading the session during a fault found.
         enum DuringFault: Sendable {
-            /// The flushed files are (or not) unchanged prefixes of today's; the values read; reads repeated
-            /// because a listed segment was gone.
-            case read(unchanged: Bool, values: [Int], vanished: Int)
-            /// Strict reading failed on the known duplicate seal.
-            case duplicateSeal
+            /// The flushed files are (or not) unchanged prefixes of today's; the values read.
+            case read(unchanged: Bool, values: [Int])
             /// Anything else.
             case failed(String)
         }
@@ -187,39 +166,10 @@ extension ReliabilityCampaigns {
         static func readDuringFault(_ root: LogRoot, _ session: String, flushed: [String: [UInt8]]) throws -> DuringFault {
             let now = try files(root, session)
             let unchanged = flushed.allSatisfy { name, bytes in now[name]?.starts(with: bytes) == true }
-            var vanished = 0
-            while true {
-                do {
-                    return .read(unchanged: unchanged, values: try readAll(root, session).map { Int($0.event.counterValue) }, vanished: vanished)
-                } catch LogError.io(_, _, let code, _) where code == ENOENT && vanished < 4 {
-                    // The writer's task keeps trying while the fault lasts; when its new segment's header cannot
-                    // be written it removes the file, and a read that listed it fails: the known defect
-                    // CampaignFindingsTests.vanishingSegment. Read again, and count it.
-                    vanished += 1
-                } catch LogError.corrupt(let path, let offset, _) where isDuplicateSeal(path, at: offset) {
-                    return .duplicateSeal
-                } catch {
-                    return .failed("\(error)")
-                }
-            }
-        }
-
-        /// Whether the bytes at `offset` of a segment are (a prefix of) a copy of the seal that ends just
-        /// before it: what the known defect leaves (CampaignFindingsTests.failedSealRetried). The writer's
-        /// task may be cutting the copy back for its next attempt as this looks, so a file that ends at
-        /// `offset` just after a seal counts too.
-        static func isDuplicateSeal(_ path: String, at offset: Int) -> Bool {
-            let bytes = Corrupter.bytes(path)
-            guard offset >= 44, offset <= bytes.count, bytes.count - offset <= 44 else { return false }
-            let seal = bytes[(offset - 44)..<offset]
-            return seal.starts(with: Array("MEND".utf8)) && seal.starts(with: bytes[offset...])
-        }
-
-        /// Whether every problem `verify` found is a duplicate seal, or the stale index of its segment.
-        static func onlyDuplicateSeals(_ problems: [VerifyProblem], in directory: String) -> Bool {
-            Dictionary(grouping: problems, by: \.file).allSatisfy { file, problems in
-                problems.contains { $0.message.contains("torn tail") && isDuplicateSeal(directory + "/" + file, at: $0.offset ?? -1) }
-                    && problems.allSatisfy { $0.message.contains("torn tail") || $0.message.contains("index") }
+            do {
+                return .read(unchanged: unchanged, values: try readAll(root, session).map { Int($0.event.counterValue) })
+            } catch {
+                return .failed("\(error)")
             }
         }
 

@@ -85,7 +85,7 @@ final class PowerLossCampaign {
     var byCut: [PowerCut: Int] = [:]
     var byTail: [UnsyncedTail: Int] = [:]
     var promisedEvents = 0, keptBeyondPromise = 0, lostUnpromised = 0, strictFailuresReported = 0, extras = 0
-    var knownMissingFirstSegment = 0, knownLastHeaderLost = 0, promiseKeptCuts = 0, wrongEvents = 0
+    var promiseKeptCuts = 0, wrongEvents = 0
 
     init(seed: UInt64, trials: Int) {
         self.seed = seed
@@ -109,8 +109,7 @@ final class PowerLossCampaign {
             seed \(seed): \(trial) power cuts (\(durabilities); \(cuts); last segment's unsynced part: \(tails)); \
             every promised event kept after \(promiseKeptCuts)/\(trial) cuts (\(promisedEvents) events promised in all), \(keptBeyondPromise) unpromised events kept and \(lostUnpromised) lost; \
             strict reads that failed naming the damage in non-prefix states \(strictFailuresReported); temp/orphan files added \(extras); \
-            wrong or misplaced events read after \(wrongEvents) cuts; known defects met: lost first segment unreported \(knownMissingFirstSegment) times, \
-            session unwritable after its last segment's header was lost \(knownLastHeaderLost) times; \
+            wrong or misplaced events read after \(wrongEvents) cuts; \
             failures \(findings.failures.count)
             """)
     }
@@ -373,18 +372,6 @@ final class PowerLossCampaign {
         func isPrefix(_ events: [(sequence: UInt64, event: MetricEvent)]) -> Bool {
             correct(events) && events.enumerated().allSatisfy { $0.offset == Int($0.element.sequence) }
         }
-        // The known defect (CampaignFindingsTests.missingFirstSegment): when the first segment is lost,
-        // the events from the next one on read as if the session started there. Tallied, not failed.
-        let firstSegment = state.segments[LogRoot.segmentFileName(firstSequence: 0)] ?? []
-        let firstSegmentLost = firstSegment.count < headerSize || firstSegment.allSatisfy { $0 == 0 }
-        func isPrefixOrKnownDefect(_ events: [(sequence: UInt64, event: MetricEvent)]) -> Bool {
-            if isPrefix(events) { return true }
-            guard firstSegmentLost, let first = events.first?.sequence, first > 0, correct(events),
-                events.enumerated().allSatisfy({ UInt64($0.offset) + first == $0.element.sequence })
-            else { return false }
-            knownMissingFirstSegment += 1
-            return true
-        }
 
         // Reading what the cut left, before any repair.
         let lenient: [(sequence: UInt64, event: MetricEvent)]
@@ -399,7 +386,7 @@ final class PowerLossCampaign {
         var strictCount: Int?
         do {
             let strict = try readAll(root, session)
-            findings.check(isPrefixOrKnownDefect(strict), trial: trial, "strict reading succeeded but is not an exact prefix (\(what))")
+            findings.check(isPrefix(strict), trial: trial, "strict reading succeeded but is not an exact prefix (\(what))")
             strictCount = strict.count
         } catch let error as LogError {
             if case .corrupt = error {
@@ -417,12 +404,6 @@ final class PowerLossCampaign {
             findings.check(strictCount != nil && strictCount! >= state.promised, trial: trial, "fewer than the \(state.promised) promised events read strictly (\(what))")
         }
         promisedEvents += state.promised
-
-        // A last segment whose first sector was lost while blocks after it reached the disk (durability
-        // none only: otherwise the header is synced before any block is written).
-        let lastName = state.segments.keys.max() ?? "-"
-        let lastSegment = state.segments[lastName] ?? []
-        let lastHeaderLost = lastSegment.prefix(8).allSatisfy { $0 == 0 } && !lastSegment.allSatisfy { $0 == 0 }
 
         // Recovery: by recover first, or by a writer opening; then appending; then recover and verify.
         let maintenance = LogMaintenance(root: root)
@@ -458,13 +439,10 @@ final class PowerLossCampaign {
                 findings.check(final.suffix(more).map { Int($0.sequence) } == Array(next..<next + more), trial: trial,
                                "the \(more) events appended at \(next) do not read back (\(what))")
                 if problems.isEmpty {
-                    findings.check((try? readAll(root, session)).map(isPrefixOrKnownDefect) == true, trial: trial,
+                    findings.check((try? readAll(root, session)).map(isPrefix) == true, trial: trial,
                                    "verify is clean but strict reading fails or is not a prefix (\(what))")
                 }
             }
-        } catch LogError.corrupt(let path, _, _) where state.durability == .none && path.hasSuffix(lastName) && lastHeaderLost {
-            // The known defect (CampaignFindingsTests.lastSegmentHeaderLost): tallied, not failed.
-            knownLastHeaderLost += 1
         } catch {
             findings.fail(trial: trial, "recovering or appending failed (\(what)): \(error)")
         }

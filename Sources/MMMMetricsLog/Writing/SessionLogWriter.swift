@@ -92,6 +92,7 @@ public final class SessionLogWriter {
         }
         compressor = ZstdCompressor(level: options.compressionLevel)
         writtenSequence = 0
+        _ = LeftoverFiles.removeTemporaries(in: directory)
         do {
             try openLastSegment()
         } catch {
