@@ -4,7 +4,7 @@
 #
 # usage: Tools/reliability.sh [--short] [--seed S] [--tsan] [CAMPAIGN...]
 #
-#   CAMPAIGN   crash, power-loss, bit-rot, disk-full, concurrency (default: all five, in that order)
+#   CAMPAIGN   crash, power-loss, bit-rot, disk-full, concurrency, hostile-sessions (default: all six, in that order)
 #   --short    the CI form (what `swift test` runs) instead of the long one (MMM_CAMPAIGN=long)
 #   --seed S   run with seed S (MMM_CAMPAIGN_SEED) instead of each campaign's fixed seed; a failure
 #              prints the seed that reproduces it
@@ -28,12 +28,12 @@ while [ $# -gt 0 ]; do
         --seed) shift; export MMM_CAMPAIGN_SEED="${1:?--seed needs a value}" ;;
         --tsan) tsan=1 ;;
         -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
-        crash|power-loss|bit-rot|disk-full|concurrency) campaigns+=("$1") ;;
+        crash|power-loss|bit-rot|disk-full|concurrency|hostile-sessions) campaigns+=("$1") ;;
         *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
 done
-[ ${#campaigns[@]} -gt 0 ] || campaigns=(crash power-loss bit-rot disk-full concurrency)
+[ ${#campaigns[@]} -gt 0 ] || campaigns=(crash power-loss bit-rot disk-full concurrency hostile-sessions)
 
 suite() {
     case "$1" in
@@ -42,6 +42,7 @@ suite() {
         bit-rot) echo BitRotCampaignTests ;;
         disk-full) echo DiskFullCampaignTests ;;
         concurrency) echo ConcurrencyCampaignTests ;;
+        hostile-sessions) echo HostileSessionsCampaignTests ;;
     esac
 }
 
@@ -70,7 +71,7 @@ if [ "$tsan" -eq 1 ]; then
     started=$(date +%s)
     status=0
     env -u MMM_CAMPAIGN TSAN_OPTIONS="suppressions=$PWD/Tools/tsan-suppressions.txt${TSAN_OPTIONS:+ $TSAN_OPTIONS}" \
-        swift test --sanitize=thread --scratch-path .build-tsan --filter Concurrency \
+        swift test --sanitize=thread --scratch-path .build-tsan --filter "Concurrency|Registry|FileCollector" \
         >.build/reliability/tsan.log 2>&1 || status=$?
     seconds=$(( $(date +%s) - started ))
     grep -E '^CAMPAIGN ' .build/reliability/tsan.log || true
