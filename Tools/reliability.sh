@@ -9,7 +9,7 @@
 #   --seed S   run with seed S (MMM_CAMPAIGN_SEED) instead of each campaign's fixed seed; a failure
 #              prints the seed that reproduces it
 #   --tsan     then run the concurrency campaign's CI form under ThreadSanitizer
-#              (`swift test --sanitize=thread --scratch-path .build-tsan --filter Concurrency`, with
+#              (`swift test --sanitize=thread --scratch-path .build-tsan --filter "Concurrency|Registry|FileCollector"`, with
 #              TSAN_OPTIONS=suppressions=Tools/tsan-suppressions.txt: Synchronization.Mutex is invisible
 #              to TSan on Linux, see that file; the first run builds everything again with TSan)
 #
