@@ -69,6 +69,40 @@ struct CampaignFindingsTests {
         #expect(sameEvents(read, Array(events[..<first]) + more) || sameEvents(read, events + more))
     }
 
+    /// Found by the power-loss campaign's long form (durability `none`, a hole at the start of the
+    /// last segment): the first sector is zeroed and the block that crossed into the second is cut,
+    /// so the file has no header, no block that can be placed, and bytes that are not zero. It is not
+    /// headerless, it cannot be salvaged, and every writer refused the session ("bad magic").
+    @Test("a last segment with no header and no readable block is kept, reported, and does not make the session unwritable")
+    func lastSegmentUnreadable() throws {
+        let directory = TemporaryDirectory()
+        let events = EventGenerator.cookSession(iterations: 30, seed: 4)
+        let options = LogWriterOptions(segmentMaxBytes: 2_000, blockMaxEvents: 20, durability: .none)
+        try writeSession(directory.root, "s", events, options: options)
+        let paths = try directory.root.segmentPaths(session: "s")
+        let before = try StoredSegment.load(paths[paths.count - 1])
+        // What the power cut left of a new last segment: a zeroed sector, then the tail of a block.
+        let lost = LogRoot.segmentFileName(firstSequence: before.nextSequence)
+        let lostPath = directory.root.sessionPath("s") + "/" + lost
+        Corrupter.write(lostPath, [UInt8](repeating: 0, count: 512) + [UInt8](repeating: 0xAB, count: 186))
+
+        let more = EventGenerator.cookSession(iterations: 2, seed: 5)
+        let writer = try SessionLogWriter(root: directory.root, session: "s", options: options)
+        #expect(writer.recovery?.keptDamagedHeader == true)
+        #expect(writer.nextSequence == before.nextSequence + 1)
+        try writer.append(contentsOf: more)
+        try writer.close()
+        #expect(Corrupter.bytes(lostPath).count == 698, "the damaged segment is kept as it was")
+        _ = try LogMaintenance(root: directory.root).recover()
+        #expect(try LogMaintenance(root: directory.root).verify().contains { $0.file == lost })
+        #expect(throws: LogError.self) { try readSession(directory.root, "s") }
+        var warnings: [ReadWarning] = []
+        let read = try LogReader(root: directory.root).events(session: "s", mode: .lenient) { warnings.append($0) }
+        #expect(sameEvents(read.map(\.event), events + more))
+        #expect(read.suffix(more.count).map(\.sequence) == Array(before.nextSequence + 1 ..< before.nextSequence + 1 + UInt64(more.count)))
+        #expect(warnings.contains { $0.description.contains(lost) })
+    }
+
     /// Found by the disk-full campaign: sealing a segment writes the seal, then fsyncs and writes the
     /// index. When the fsync or the index write fails (disk full, I/O error), the segment stays
     /// current with the seal already in it, and the next attempt writes another seal after it (the

@@ -42,6 +42,14 @@ extension SessionLogWriter {
                 recovery = RecoveryReport(segmentPath: last, truncatedBytes: 0, droppedEvents: nil, damageKept: salvaged.damage,
                                           removedEmptySegments: removed, keptDamagedHeader: true)
                 return
+            } else if let named = StoredSegment.sequence(fromName: last), named < UInt64.max {
+                // No header and no block that can be placed (a power loss under durability none can zero
+                // the first sector and cut the block that crossed it): nothing in it can be read, but it is
+                // damage, never deleted. New events go to a new segment after it; readers report it.
+                writtenSequence = named + 1
+                recovery = RecoveryReport(segmentPath: last, truncatedBytes: 0, droppedEvents: nil, damageKept: [],
+                                          removedEmptySegments: removed, keptDamagedHeader: true)
+                return
             }
         }
         let scanned: (SegmentScan, SegmentIndex?) = try bytes.withBytes { (raw: UnsafeRawBufferPointer) throws(LogError) in
