@@ -111,7 +111,10 @@ package struct BlockEncoder {
                 currentReference.append(0)
                 lastReference.append(0)
             }
-            currentReference[column] = Int64(strings.intern(ExactText(tag.value)) + 1)
+            // Most tags repeat the previous event's value: one comparison instead of a hash lookup.
+            let value = ExactText(tag.value)
+            let previous = Int(lastReference[column])
+            currentReference[column] = previous > 0 && strings.keys[previous - 1] == value ? Int64(previous) : Int64(strings.intern(value) + 1)
         }
         for column in currentReference.indices {
             tagColumns[column].append(ZigZag.encode(currentReference[column] &- lastReference[column]))

@@ -14,9 +14,27 @@ package struct ExactText: Hashable, Sendable {
         let a = left.string.utf8, b = right.string.utf8
         guard a.count == b.count else { return false }
         let contiguous = a.withContiguousStorageIfAvailable { x in
-            b.withContiguousStorageIfAvailable { y in x.elementsEqual(y) }
+            b.withContiguousStorageIfAvailable { y in bytesEqual(UnsafeRawBufferPointer(x), UnsafeRawBufferPointer(y)) }
         }
         return (contiguous ?? nil) ?? a.elementsEqual(b)
+    }
+
+    /// Two buffers of one length compared eight bytes at a time (the generic `elementsEqual` is not
+    /// specialised across modules, and this runs for every tag of every event written).
+    @inline(__always)
+    private static func bytesEqual(_ x: UnsafeRawBufferPointer, _ y: UnsafeRawBufferPointer) -> Bool {
+        let count = x.count
+        guard count > 0, let p = x.baseAddress, let q = y.baseAddress else { return true }
+        var offset = 0
+        while offset + 8 <= count {
+            if p.loadUnaligned(fromByteOffset: offset, as: UInt64.self) != q.loadUnaligned(fromByteOffset: offset, as: UInt64.self) { return false }
+            offset += 8
+        }
+        while offset < count {
+            if p.load(fromByteOffset: offset, as: UInt8.self) != q.load(fromByteOffset: offset, as: UInt8.self) { return false }
+            offset += 1
+        }
+        return true
     }
 
     @inline(__always)
