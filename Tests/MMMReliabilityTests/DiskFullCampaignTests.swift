@@ -122,11 +122,11 @@ extension ReliabilityCampaigns {
                         let exact = landed.count + dropped == recorded
                         if ordered && tail && exact { accounted += 1 }
                         findings.check(ordered && tail && exact, trial: trial,
-                                       "small buffer: \(landed.count) landed + \(dropped) dropped ≠ \(recorded) recorded, or out of order (\(ordered)), or events after the fault missing (\(!tail))")
+                                       "small buffer: \(landed.count) landed + \(dropped) dropped ≠ \(recorded) recorded, or out of order (\(ordered)), or events after the fault missing (\(!tail)); \(Self.differences(landed, recorded: recorded)); \(Self.layout(root, session))")
                     } else {
                         let all = landed == Array(0..<recorded)
                         if all { resumed += 1 }
-                        findings.check(all, trial: trial, "after \(cause) cleared: \(landed.count) of \(recorded) events read back in order")
+                        findings.check(all, trial: trial, "after \(cause) cleared: \(landed.count) of \(recorded) events read back in order; \(Self.differences(landed, recorded: recorded)); \(Self.layout(root, session))")
                         findings.check(collector.statistics.dropped == 0, trial: trial, "events dropped with a large buffer: \(collector.statistics.dropped)")
                     }
                 }
@@ -147,6 +147,35 @@ extension ReliabilityCampaigns {
                 small-buffer rounds with every dropped event counted (landed + dropped = recorded) \(accounted)/\(smallBufferRounds) (\(droppedInAll) dropped in all); \
                 sessions verified clean after close \(verifiedSessions)/\(epoch); failures \(findings.failures.count)
                 """)
+        }
+
+        /// What went wrong in a read-back, for the failure message: repeated values, values out of
+        /// order, and the missing ranges of `0..<recorded`.
+        static func differences(_ landed: [Int], recorded: Int) -> String {
+            var seen = Set<Int>(), repeated: [Int] = [], descents: [Int] = []
+            for (index, value) in landed.enumerated() {
+                if !seen.insert(value).inserted { repeated.append(value) }
+                if index > 0, landed[index - 1] >= value { descents.append(index) }
+            }
+            var missing: [ClosedRange<Int>] = []
+            var value = 0
+            while value < recorded {
+                if seen.contains(value) { value += 1; continue }
+                let start = value
+                while value < recorded, !seen.contains(value) { value += 1 }
+                missing.append(start...(value - 1))
+            }
+            return "repeated \(repeated.count) \(repeated.prefix(8)), descents at \(descents.prefix(8)), missing \(missing.prefix(12))"
+        }
+
+        /// The session's files and their sizes, for the failure message.
+        static func layout(_ root: LogRoot, _ session: String) -> String {
+            let directory = root.sessionPath(session)
+            let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
+            return names.map { name in
+                let size = (try? FileManager.default.attributesOfItem(atPath: directory + "/" + name)[.size] as? Int) ?? -1
+                return "\(name) \(size)"
+            }.joined(separator: ", ")
         }
 
         /// The counter values of a session, read strictly (on a thread of its own: the cooperative pool

@@ -170,12 +170,12 @@ public final class FileMetricsCollector: MetricsCollector, Sendable {
         while true {
             let wait = nextFlush - ContinuousClock.now
             if wait > .zero { wakeup.wait(timeout: wait) }
-            let (batch, flushNow, closed, takenThrough) = state.withLock { state -> ([MetricEvent], Bool, Bool, UInt64) in
+            let (batch, flushNow, closed, takenThrough, askedBefore) = state.withLock { state -> ([MetricEvent], Bool, Bool, UInt64, Int) in
                 let batch = state.queue
                 state.queue.removeAll(keepingCapacity: true)
                 let flushNow = state.flushRequested
                 state.flushRequested = false
-                return (batch, flushNow, state.closed, state.accepted)
+                return (batch, flushNow, state.closed, state.accepted, state.flushers.count)
             }
             let due = ContinuousClock.now >= nextFlush
             let flushed = flushNow || due || closed
@@ -185,14 +185,21 @@ public final class FileMetricsCollector: MetricsCollector, Sendable {
             let waiting = state.withLock { state -> [(CheckedContinuation<LogError?, Never>, LogError?)] in
                 guard flushed else { return [] }
                 if error == nil { state.written = takenThrough - min(unwritten, takenThrough) }
+                // A failed attempt answers only the flushes asked before it began (the first
+                // `askedBefore`, as only this thread removes any): one asked while it ran, after the
+                // cause may have cleared, waits for the next attempt, which includes its events.
                 var resumed: [(CheckedContinuation<LogError?, Never>, LogError?)] = []
-                state.flushers.removeAll { flusher in
-                    if error != nil || flusher.target <= state.written {
+                var waiting: [(target: UInt64, continuation: CheckedContinuation<LogError?, Never>)] = []
+                for (position, flusher) in state.flushers.enumerated() {
+                    if let error, position < askedBefore {
                         resumed.append((flusher.continuation, error))
-                        return true
+                    } else if error == nil && flusher.target <= state.written {
+                        resumed.append((flusher.continuation, nil))
+                    } else {
+                        waiting.append(flusher)
                     }
-                    return false
                 }
+                state.flushers = waiting
                 return resumed
             }
             for (continuation, error) in waiting { continuation.resume(returning: error) }
