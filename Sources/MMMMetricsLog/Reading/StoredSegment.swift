@@ -218,7 +218,14 @@ package enum IndexState: Sendable, Hashable, CustomStringConvertible {
                 block.minTimestamp == entry.minTimestamp, block.maxTimestamp == entry.maxTimestamp,
                 entry.offset + entry.length <= index.coveredBytes
             else { return "entry at offset \(entry.offset) does not match the block there" }
+            if entry.offset > previousEnd, let found = SegmentScan.resynchronize(raw, after: previousEnd - 1), found < entry.offset {
+                return "skips the valid block at offset \(found)"
+            }
             previousEnd = entry.offset + entry.length
+        }
+        let end = index.sealed ? raw.count - Format.sealSize : index.coveredBytes
+        if end > previousEnd, let found = SegmentScan.resynchronize(raw, after: previousEnd - 1), found < end {
+            return "skips the valid block at offset \(found)"
         }
         return nil
     }

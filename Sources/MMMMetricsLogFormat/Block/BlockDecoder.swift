@@ -158,6 +158,7 @@ package struct BlockDecoder {
         for _ in keys.indices {
             let offset = reader.offset
             let packed = try PlaneColumn.read(count: count, from: &reader)
+            if count > 0, packed.width == 0 { throw DecodeFailure(offset: offset, reason: "tag column of a key no event carries") }
             var outOfRange = false
             let tagColumn = [UInt32](unsafeUninitializedCapacity: count) { output, initialized in
                 var reference: Int64 = 0

@@ -71,7 +71,7 @@ package struct BlockHeader: Sendable, Hashable {
             let crc = try? reader.u32()
         else { return nil }
         guard Int(decoded) <= Format.maximumDecodedBlockBytes, count > 0, Int(count) <= BlockPayload.maximumEvents,
-            encoding == .zstd || stored == decoded, minimum <= maximum
+            encoding == .zstd || stored == decoded, minimum <= maximum, UInt64(count) <= UInt64.max - first
         else { return nil }
         return (BlockHeader(encoding: encoding, storedLength: Int(stored), decodedLength: Int(decoded), eventCount: Int(count),
                             firstSequence: first, minTimestamp: minimum, maxTimestamp: maximum), crc)
