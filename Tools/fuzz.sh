@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The fuzzing campaign (docs/FUZZING.draft.md): builds the libFuzzer targets of Tools/Fuzz with
+# The fuzzing campaign (docs/FUZZING.md): builds the libFuzzer targets of Tools/Fuzz with
 # AddressSanitizer, then runs each target, one at a time, for the given budget, and prints per
 # target the executions, executions per second, corpus size and what was found. Exits non-zero
 # when any target found a crash, a timeout or an out-of-memory input.

@@ -1,5 +1,5 @@
 // swift-tools-version: 6.1
-// libFuzzer targets for mmm-metrics (docs/FUZZING.draft.md), kept in their own package so the main
+// libFuzzer targets for mmm-metrics (docs/FUZZING.md), kept in their own package so the main
 // build stays light. They build only with the fuzzer runtime, which supplies `main`; use
 // `Tools/fuzz.sh`, or from the repository root:
 //   swift build -c release --package-path Tools/Fuzz -Xswiftc -sanitize=fuzzer,address

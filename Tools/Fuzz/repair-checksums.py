@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Turns a fuzzer input into the file the fuzzer's "CRCs recomputed" pass saw, so a reproducer can be
 replayed with mmm-analyze. Mirrors FormatFuzzEntryPoints.repairSegment/repairIndex and
-LogFuzzEntryPoints.repairedArchive (docs/FUZZING.draft.md, "Checksums").
+LogFuzzEntryPoints.repairedArchive (docs/FUZZING.md, "Checksums").
 
   Tools/Fuzz/repair-checksums.py segment|index|archive INPUT OUTPUT
   Tools/Fuzz/repair-checksums.py stored-segment INPUT OUTPUT_PREFIX   (writes PREFIX.seg and, if any, PREFIX.idx)

@@ -1,6 +1,6 @@
 @_spi(Fuzzing) import MMMMetricsCore
 
-/// Entry points for the libFuzzer targets in `Tools/Fuzz` (docs/FUZZING.draft.md); not API.
+/// Entry points for the libFuzzer targets in `Tools/Fuzz` (docs/FUZZING.md); not API.
 @_spi(Fuzzing) public enum AnalysisFuzzEntryPoints {
     /// The fixed "now" of relative times, so runs are reproducible: 2026-11-28T10:00:00Z.
     static let now = MetricTimestamp(nanosecondsSinceEpoch: 1_795_860_000_000_000_000)

@@ -1,4 +1,4 @@
-/// Entry points for the libFuzzer targets in `Tools/Fuzz` (docs/FUZZING.draft.md); not API.
+/// Entry points for the libFuzzer targets in `Tools/Fuzz` (docs/FUZZING.md); not API.
 ///
 /// Each runs the code under test on arbitrary bytes: a thrown error is an answer, a trap is a bug.
 /// Invariants that fail stop the process with `fatalError`, which libFuzzer reports as a crash.

@@ -1,7 +1,7 @@
 @_spi(Fuzzing) import MMMMetricsCore
 @_spi(Fuzzing) import MMMMetricsLog
 
-/// Entry points for the libFuzzer targets in `Tools/Fuzz` (docs/FUZZING.draft.md); not API.
+/// Entry points for the libFuzzer targets in `Tools/Fuzz` (docs/FUZZING.md); not API.
 @_spi(Fuzzing) public enum LegacyFuzzEntryPoints {
     /// Files with more events than this are converted but not stored (keeps each run fast).
     static let storeEventLimit = 4096

@@ -1,7 +1,7 @@
 @_spi(Fuzzing) package import MMMMetricsCore
 @_spi(Fuzzing) import MMMMetricsLogFormat
 
-/// Entry points for the libFuzzer targets in `Tools/Fuzz` (docs/FUZZING.draft.md); not API.
+/// Entry points for the libFuzzer targets in `Tools/Fuzz` (docs/FUZZING.md); not API.
 @_spi(Fuzzing) public enum LogFuzzEntryPoints {
     /// The fixed "now" of time expressions, so runs are reproducible: 2026-11-28T10:00:00Z.
     static let now = MetricTimestamp(nanosecondsSinceEpoch: 1_795_860_000_000_000_000)

@@ -1,6 +1,6 @@
 @_spi(Fuzzing) import MMMMetricsCore
 
-/// Entry points for the libFuzzer targets in `Tools/Fuzz` (docs/FUZZING.draft.md); not API.
+/// Entry points for the libFuzzer targets in `Tools/Fuzz` (docs/FUZZING.md); not API.
 ///
 /// Segment and index inputs are checked twice: as given, and with every CRC they hold recomputed
 /// (``repairedSegment(_:)``), so that mutations get past the checksums to the code behind them.
@@ -51,7 +51,7 @@
         guard (try? decoded.allCustomData()) != nil else { return }
         let events = decoded.events
         guard roundTrip else { return }
-        let encoded = BlockPayload.encodeBlock(events)
+        let encoded = BlockPayload.encodeBlock(events[...])
         CoreFuzzEntryPoints.require(encoded.count == count, "the encoder took \(encoded.count) of \(count) events")
         if count > 0 {
             let times = events.map { $0.timestamp!.nanosecondsSinceEpoch }

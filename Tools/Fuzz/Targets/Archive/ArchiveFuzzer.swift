@@ -1,4 +1,4 @@
-// fuzz-archive: A session archive (.mmmar), read in place and imported. See docs/FUZZING.draft.md.
+// fuzz-archive: A session archive (.mmmar), read in place and imported. See docs/FUZZING.md.
 @_spi(Fuzzing) import MMMMetricsLog
 
 /// libFuzzer's entry: runs one input through the target's entry point (a crash is a finding).

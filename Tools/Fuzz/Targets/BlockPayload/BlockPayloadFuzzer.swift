@@ -1,4 +1,4 @@
-// fuzz-block-payload: A raw block payload (docs/FORMAT.md, "Block payload"). See docs/FUZZING.draft.md.
+// fuzz-block-payload: A raw block payload (docs/FORMAT.md, "Block payload"). See docs/FUZZING.md.
 @_spi(Fuzzing) import MMMMetricsLogFormat
 
 /// libFuzzer's entry: runs one input through the target's entry point (a crash is a finding).

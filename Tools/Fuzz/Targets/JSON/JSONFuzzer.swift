@@ -1,4 +1,4 @@
-// fuzz-json: JSON text. See docs/FUZZING.draft.md.
+// fuzz-json: JSON text. See docs/FUZZING.md.
 @_spi(Fuzzing) import MMMMetricsCore
 
 /// libFuzzer's entry: runs one input through the target's entry point (a crash is a finding).

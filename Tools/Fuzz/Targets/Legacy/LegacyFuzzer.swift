@@ -1,4 +1,4 @@
-// fuzz-legacy: A legacy MMM metrics file (current.json / history.json). See docs/FUZZING.draft.md.
+// fuzz-legacy: A legacy MMM metrics file (current.json / history.json). See docs/FUZZING.md.
 @_spi(Fuzzing) import MMMMetricsLegacy
 
 /// libFuzzer's entry: runs one input through the target's entry point (a crash is a finding).

@@ -1,4 +1,4 @@
-// fuzz-ndjson: NDJSON input lines, as ingest parses them. See docs/FUZZING.draft.md.
+// fuzz-ndjson: NDJSON input lines, as ingest parses them. See docs/FUZZING.md.
 @_spi(Fuzzing) import MMMMetricsLog
 
 /// libFuzzer's entry: runs one input through the target's entry point (a crash is a finding).

@@ -1,4 +1,4 @@
-// fuzz-query: Query language text. See docs/FUZZING.draft.md.
+// fuzz-query: Query language text. See docs/FUZZING.md.
 @_spi(Fuzzing) import MMMMetricsAnalysis
 
 /// libFuzzer's entry: runs one input through the target's entry point (a crash is a finding).

@@ -1,4 +1,4 @@
-// fuzz-rfc3339: RFC 3339 timestamps and time expressions. See docs/FUZZING.draft.md.
+// fuzz-rfc3339: RFC 3339 timestamps and time expressions. See docs/FUZZING.md.
 @_spi(Fuzzing) import MMMMetricsLog
 
 /// libFuzzer's entry: runs one input through the target's entry point (a crash is a finding).

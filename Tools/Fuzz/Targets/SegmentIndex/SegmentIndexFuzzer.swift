@@ -1,4 +1,4 @@
-// fuzz-segment-index: An index file (.idx). See docs/FUZZING.draft.md.
+// fuzz-segment-index: An index file (.idx). See docs/FUZZING.md.
 @_spi(Fuzzing) import MMMMetricsLogFormat
 
 /// libFuzzer's entry: runs one input through the target's entry point (a crash is a finding).

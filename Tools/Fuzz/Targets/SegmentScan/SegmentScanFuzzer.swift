@@ -1,4 +1,4 @@
-// fuzz-segment-scan: A segment file, scanned and read block by block. See docs/FUZZING.draft.md.
+// fuzz-segment-scan: A segment file, scanned and read block by block. See docs/FUZZING.md.
 @_spi(Fuzzing) import MMMMetricsLogFormat
 
 /// libFuzzer's entry: runs one input through the target's entry point (a crash is a finding).

@@ -1,4 +1,4 @@
-// fuzz-stored-segment: A segment with its index, read as readers read it (u16 segment length, segment, index). See docs/FUZZING.draft.md.
+// fuzz-stored-segment: A segment with its index, read as readers read it (u16 segment length, segment, index). See docs/FUZZING.md.
 @_spi(Fuzzing) import MMMMetricsLog
 
 /// libFuzzer's entry: runs one input through the target's entry point (a crash is a finding).
