@@ -75,3 +75,26 @@ package enum FixtureLogs {
         return text.split(separator: "\n").map { try! NDJSONEvent.parse(String($0)).event }
     }
 }
+
+/// The fuzzers' inputs kept in the repository (docs/FUZZING.md): a target's seeds
+/// (`Fixtures/fuzz/<target>/`) and reproducers (`Fixtures/fuzz/crashes/<target>/`).
+package enum FuzzInputs {
+    /// Every kept input of `target`, by file name; none when the target has no folder.
+    package static func inputs(_ target: String) -> [(name: String, bytes: [UInt8])] {
+        let base = FixtureLogs.directory.appendingPathComponent("fuzz")
+        return [base.appendingPathComponent(target), base.appendingPathComponent("crashes/\(target)")].flatMap { folder in
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+            return names.sorted().compactMap { name in
+                FileManager.default.contents(atPath: folder.appendingPathComponent(name).path).map { (name, [UInt8]($0)) }
+            }
+        }
+    }
+
+    /// Runs `entry` on every kept input of `target` (an invariant it breaks stops the process, as
+    /// in the fuzzer); returns how many inputs ran.
+    package static func replay(_ target: String, through entry: (UnsafeRawBufferPointer) -> Void) -> Int {
+        let all = inputs(target)
+        for input in all { input.bytes.withUnsafeBytes { entry($0) } }
+        return all.count
+    }
+}
