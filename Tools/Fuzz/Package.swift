@@ -32,10 +32,13 @@ let package = Package(
     dependencies: [
         .package(path: "../.."),
     ],
-    targets: fuzzTargets.map { target in
+    targets: [
+        // libFuzzer's driver, called by every target's `main`.
+        .target(name: "FuzzDriver", path: "Sources/FuzzDriver", swiftSettings: [.swiftLanguageMode(.v6)]),
+    ] + fuzzTargets.map { target in
         .executableTarget(
             name: target.name,
-            dependencies: [.product(name: target.module, package: rootIdentity)],
+            dependencies: ["FuzzDriver", .product(name: target.module, package: rootIdentity)],
             path: "Targets/\(target.folder)",
             // No top-level code: `main` comes from libFuzzer.
             swiftSettings: [.swiftLanguageMode(.v6), .unsafeFlags(["-parse-as-library"])]

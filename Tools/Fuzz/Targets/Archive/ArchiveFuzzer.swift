@@ -1,5 +1,6 @@
 // fuzz-archive: A session archive (.mmmar), read in place and imported. See docs/FUZZING.md.
 @_spi(Fuzzing) import MMMMetricsLog
+import FuzzDriver
 
 /// libFuzzer's entry: runs one input through the target's entry point (a crash is a finding).
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -12,13 +13,5 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
 // top-level code); with `-parse-as-library` there is none, so this is it: libFuzzer's driver.
 @_cdecl("fuzz_archive_main")
 func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var argc = argc
-    var argv = argv
-    return runFuzzerDriver(&argc, &argv, fuzz)
+    runLibFuzzer(argc, argv, fuzz)
 }
-
-@_silgen_name("LLVMFuzzerRunDriver")
-func runFuzzerDriver(
-    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
