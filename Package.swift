@@ -89,7 +89,7 @@ let package = Package(
         // The crash campaign's child: appends a known sequence and reports each flush until killed.
         .executableTarget(
             name: "mmm-crash-writer",
-            dependencies: ["MMMMetricsCore", "MMMMetricsLog"],
+            dependencies: ["MMMMetricsCore", "MMMMetricsLog", "MMMWorkload"],
             path: "Tools/Reliability/CrashWriter",
             swiftSettings: strict
         ),
@@ -150,7 +150,7 @@ let package = Package(
         .testTarget(
             name: "MMMReliabilityTests",
             dependencies: [
-                "MMMMetricsCore", "MMMMetrics", "MMMMetricsLog", "MMMMetricsAnalysis", "MMMMetricsTestSupport",
+                "MMMMetricsCore", "MMMMetrics", "MMMMetricsLog", "MMMMetricsAnalysis", "MMMMetricsTestSupport", "MMMWorkload",
                 "mmm-crash-writer", "mmm-analyze",
             ],
             swiftSettings: strict

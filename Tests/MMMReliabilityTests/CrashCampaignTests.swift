@@ -1,6 +1,7 @@
 import Foundation
 import MMMMetricsCore
 import MMMMetricsLog
+import MMMWorkload
 import MMMMetricsTestSupport
 import Testing
 

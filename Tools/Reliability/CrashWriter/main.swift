@@ -9,7 +9,7 @@
 // written by several runs holds one unbroken sequence) is a pure function of i and the seed, and
 // carries i in its value whatever its kind: counters count i, gauges read i + 0.25, timers last i ns,
 // custom events hold {"i": i, "pad": …} with pads of varied sizes. The campaign builds the same events
-// (CrashSequence in the test target) and compares what it reads back with them.
+// (CrashSequence in MMMWorkload, shared with this writer) and compares what it reads back with them.
 //
 // Standard output, one line each, written unbuffered as soon as it is true:
 //     ready <next>     the writer opened the session (recovering what the last run left); <next> is
@@ -18,6 +18,7 @@
 //     flushed <n>      flush() returned: events 0..<n are in the file and, unless durability is none, synced
 import MMMMetricsCore
 import MMMMetricsLog
+import MMMWorkload
 
 #if canImport(Glibc)
 import Glibc
@@ -84,40 +85,6 @@ struct CrashWriterError: Error {
     init(_ message: String?) { self.message = message }
 }
 
-/// The campaign's known sequence; CrashSequence in Tests/MMMReliabilityTests must stay identical.
-enum CrashWriterSequence {
-    static let baseTime: Int64 = 1_800_000_000_000_000_000
-    static let hosts = ["alpha", "beta", "gamma"]
-    static let phases = ["build", "test", "lint", "deploy", "ünïcode ✓"]
-
-    static func mix(_ value: UInt64) -> UInt64 {
-        var z = value &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    static func event(_ index: Int, seed: UInt64) -> MetricEvent {
-        let hash = mix(seed ^ mix(UInt64(index)))
-        let timestamp = MetricTimestamp(nanosecondsSinceEpoch: baseTime + Int64(index) * 1_000_003 + Int64(hash % 1000))
-        var tags: Tags = ["host": hosts[Int((hash >> 8) % 3)]]
-        if hash & 0x10000 != 0 { tags["phase"] = phases[Int((hash >> 20) % UInt64(phases.count))] }
-        switch hash % 10 {
-        case 0..<4:
-            return .counter(name: "crash.count", value: Int64(index), tags: tags, timestamp: timestamp)
-        case 4, 5:
-            return .gauge(name: "crash.gauge", value: Double(index) + 0.25, tags: tags, timestamp: timestamp)
-        case 6, 7:
-            return .timer(name: "crash.timer", duration: .nanoseconds(index), tags: tags, timestamp: timestamp)
-        default:
-            // Mostly small pads, now and then one of several kilobytes (a block of its own when the byte
-            // limit is small).
-            let size = (hash >> 32) % 16 == 0 ? Int((hash >> 40) % 20_000) : Int((hash >> 40) % 300)
-            return .custom(name: "crash.custom", data: ["i": .integer(Int64(index)), "pad": .string(String(repeating: "p", count: size))],
-                           tags: tags, timestamp: timestamp)
-        }
-    }
-}
 
 /// Writes a line to standard output at once (no buffer a kill could lose).
 func say(_ line: String) {
@@ -157,7 +124,7 @@ do throws(LogError) {
     var written = writer.writtenSequence
     var appended = 0
     while appended < arguments.limit {
-        try writer.append(CrashWriterSequence.event(start + appended, seed: arguments.seed))
+        try writer.append(CrashSequence.event(start + appended, seed: arguments.seed))
         appended += 1
         if writer.writtenSequence != written {
             written = writer.writtenSequence
