@@ -5,6 +5,8 @@ enum ReportFormatting {
     /// `950ms`, `12.5s`, `3m 02s`, `1h 04m`.
     static func duration(_ seconds: Double) -> String {
         guard seconds.isFinite else { return "-" }
+        // Beyond what an Int holds exactly (no real run lasts 30 million years): Swift's own form.
+        guard abs(seconds) < 1e15 else { return "\(seconds)s" }
         if seconds < 1 { return "\(Int((seconds * 1000).rounded()))ms" }
         if seconds < 60 { return fixed(seconds, 1) + "s" }
         let total = Int(seconds.rounded())
@@ -20,6 +22,8 @@ enum ReportFormatting {
         var scale = 1.0
         for _ in 0..<decimals { scale *= 10 }
         let scaled = (abs(value) * scale).rounded()
+        // Digits an Int cannot hold exactly (a gauge of 1e20 is valid input): Swift's own form, as `1e+20`.
+        guard scaled < 1e15 else { return "\(value)" }
         let whole = Int(scaled / scale)
         let fraction = Int(scaled - Double(whole) * scale)
         let sign = value < 0 && scaled != 0 ? "-" : ""

@@ -47,14 +47,16 @@ package struct LatestValuesReducer: MetricsReducer {
     /// MMM's `ProjectMetrics` (the last `current.json` shape): every key present, `null` where unknown.
     package func result() -> JSONValue {
         func number(_ name: String) -> JSONValue { gauges[name].map { .double($0.value) } ?? .null }
-        func integer(_ name: String) -> JSONValue { gauges[name].map { .integer(Int64($0.value.rounded())) } ?? .null }
+        // MMM's integer fields; a gauge no Int64 holds (NaN, 1e20) stays a number rather than trapping.
+        func integer(_ value: Double) -> JSONValue { Int64(exactly: value.rounded()).map { .integer($0) } ?? .double(value) }
+        func integer(_ name: String) -> JSONValue { gauges[name].map { integer($0.value) } ?? .null }
         let iterationID: JSONValue = iteration.map { .string(Int($0.value) != nil ? "iteration-\($0.value)" : $0.value) } ?? .null
         var timings: [String: JSONValue] = [:]
         for (command, value) in commands { timings[command] = .double(value.value) }
         return .object([
             "test_coverage": number("quality.test_coverage"),
             "type_coverage": number("legacy.type_coverage"),
-            "lint_warnings": gauges["quality.lint_warnings"].map { .integer(Int64($0.value.rounded())) } ?? .integer(0),
+            "lint_warnings": gauges["quality.lint_warnings"].map { integer($0.value) } ?? .integer(0),
             "code_duplication": number("legacy.code_duplication"),
             "doc_coverage": number("quality.documentation_coverage"),
             "benchmark_results": customs["legacy.benchmark_results"]?.value ?? .null,
