@@ -50,7 +50,10 @@ public enum SessionArchive {
         trailer.u32(UInt32(count))
         trailer.u32(CRC32C.checksum(trailer.bytes))
         output += trailer.bytes
-        try FileSystem.writeAtomically(path, output, sync: true)
+        guard !root.holdsSessionData(at: path) else {
+            throw .invalidInput("\(path): refusing to write the archive inside the log's session data (\(root.sessionsPath))")
+        }
+        try AtomicFile.write(output, to: path, sync: true)
         return handles.count
     }
 

@@ -29,6 +29,13 @@ public struct LogRoot: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { path }
 
+    /// Whether `path` (resolved through symbolic links) lies inside this root's session data, where
+    /// a command's output file would overwrite stored events. Commands refuse such outputs.
+    public func holdsSessionData(at path: String) -> Bool {
+        guard let sessions = FileSystem.resolvedPath(sessionsPath), let target = FileSystem.resolvedPath(path) else { return false }
+        return target == sessions || target.hasPrefix(sessions + "/")
+    }
+
     /// The directory holding one directory per session.
     package var sessionsPath: String { path + "/sessions" }
 

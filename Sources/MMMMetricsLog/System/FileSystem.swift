@@ -173,6 +173,35 @@ package enum FileSystem {
     }
 }
 
+extension FileSystem {
+    /// `path` with symbolic links and `.`/`..` resolved: in full when it exists, else its parent's
+    /// resolution and its last name; `nil` when not even the parent exists.
+    package static func resolvedPath(_ path: String, depth: Int = 0) -> String? {
+        guard depth < 16 else { return nil }  // a loop of links
+        func real(_ path: String) -> String? {
+            guard let resolved = realpath(path, nil) else { return nil }
+            defer { free(resolved) }
+            return String(cString: resolved)
+        }
+        if let whole = real(path) { return whole }
+        // A link to a file not yet there names that file (as a shell's `>` would create it).
+        var link = path
+        var followed = 0
+        for _ in 0..<16 {
+            var buffer = [CChar](repeating: 0, count: 4097)
+            let count = readlink(link, &buffer, 4096)
+            guard count > 0 else { break }
+            let destination = String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            link = destination.hasPrefix("/") ? destination : parent(of: link) + "/" + destination
+            followed += 1
+        }
+        if followed > 0 { return link == path ? nil : resolvedPath(link, depth: depth + 1) }
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        guard name != "..", name != ".", let parent = real(parent(of: path)) else { return nil }
+        return parent == "/" ? "/" + name : parent + "/" + name
+    }
+}
+
 /// Whole-file writes that readers never see half done.
 public enum AtomicFile {
     /// Writes `bytes` to `path` so that a reader sees the old content or the new, never a mix: into
@@ -180,16 +209,55 @@ public enum AtomicFile {
     /// followed (the file it points to is replaced, not the link); something that is not a regular
     /// file, such as a device or a pipe, is written in place. On failure the target is untouched.
     public static func write(_ bytes: [UInt8], to path: String, sync: Bool = true) throws(LogError) {
-        var target = path
-        if let resolved = realpath(path, nil) {
-            target = String(cString: resolved)
-            free(resolved)
+        let writer = try AtomicFileWriter(path: path)
+        try writer.write(bytes)
+        try writer.commit(sync: sync)
+    }
+}
+
+/// A file written in pieces that readers see whole or not at all (``AtomicFile``'s rules): the
+/// pieces go to a temporary file beside the target, which ``commit(sync:)`` renames over it. A
+/// writer dropped without a commit removes its temporary file and leaves the target untouched.
+public final class AtomicFileWriter {
+    private let target: String
+    private let file: OpenFile
+    private let inPlace: Bool
+    private var finished = false
+
+    /// Starts writing `path` (a device or pipe is written in place, a symbolic link followed).
+    public init(path: String) throws(LogError) {
+        guard let resolved = FileSystem.resolvedPath(path) else {
+            throw .invalidInput("\(path): cannot be written: a loop of symbolic links, or a folder that does not exist")
         }
-        if FileSystem.isRegularFile(target) == false {
-            let file = try OpenFile(path: target, mode: .write)
-            try file.write(bytes)
-            return
+        target = resolved
+        inPlace = FileSystem.isRegularFile(target) == false
+        file = try OpenFile(path: inPlace ? target : target + ".tmp-\(FileSystem.processID)", mode: inPlace ? .write : .replace)
+    }
+
+    /// Appends bytes.
+    public func write(_ bytes: [UInt8]) throws(LogError) {
+        try file.write(bytes)
+    }
+
+    /// Puts the file in place (synced first when `sync`).
+    public func commit(sync: Bool = true) throws(LogError) {
+        finished = true
+        guard !inPlace else { return file.close() }
+        do throws(LogError) {
+            if sync { try file.sync() }
+            file.close()
+            try FileSystem.rename(file.path, to: target)
+        } catch {
+            file.close()
+            FileSystem.remove(file.path)
+            throw error
         }
-        try FileSystem.writeAtomically(target, bytes, sync: sync)
+        if sync { FileSystem.syncDirectory(FileSystem.parent(of: target)) }
+    }
+
+    deinit {
+        guard !finished else { return }
+        file.close()
+        if !inPlace { FileSystem.remove(file.path) }
     }
 }

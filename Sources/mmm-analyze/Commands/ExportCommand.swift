@@ -5,7 +5,7 @@ import MMMMetricsLog
 
 struct ExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "export", abstract: "Write events as NDJSON to standard output, in sequence order.",
+        commandName: "export", abstract: "Write events as NDJSON to standard output (or --output), in sequence order.",
         discussion: """
             --format legacy-current writes the session's latest state as MMM's old current.json (the ProjectMetrics \
             shape) for MMM's existing readers: to --output, default <log root>/current.json, atomically.
@@ -23,7 +23,7 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(help: "Only events before this time.") var until: String?
     @Option(help: "Only names matching this glob (* matches any run); repeatable.") var name: [String] = []
     @Option(help: "ndjson or legacy-current.") var format: Format = .ndjson
-    @Option(name: .shortAndLong, help: "With --format legacy-current: the file to write.") var output: String?
+    @Option(name: .shortAndLong, help: "Write to this file (atomically) instead of standard output; with --format legacy-current, default <log root>/current.json.") var output: String?
 
     func validate() throws {
         if format == .legacyCurrent, session == nil { throw ValidationError("--format legacy-current needs --session") }
@@ -36,6 +36,7 @@ struct ExportCommand: AsyncParsableCommand {
             let source = try logOptions.source()
             if format == .legacyCurrent, let session {
                 let path = output ?? logOptions.root.path + "/current.json"
+                try FileOutput.check(path, root: logOptions.root)
                 try LegacyExport.writeCurrent(session: session, source: source, to: path, mode: damage.mode, warning: damage.warn)
                 Console.error("wrote \(path)")
                 return
@@ -43,9 +44,18 @@ struct ExportCommand: AsyncParsableCommand {
             let range = TimeRange(start: try parseTime(since, option: "--since"), end: try parseTime(until, option: "--until"))
             let filter = ReadFilter(timeRange: range.start == nil && range.end == nil ? nil : range, names: name)
             if let session, try source.segments(session: session).isEmpty { throw source.missingSessionError(session) }
-            try NDJSONExport.write(from: source, session: session, filter: filter, mode: damage.mode, warning: damage.warn) {
-                try Console.write($0)
+            guard let output, output != "-" else {
+                return try NDJSONExport.write(from: source, session: session, filter: filter, mode: damage.mode, warning: damage.warn) {
+                    try Console.write($0)
+                }
             }
+            // To a file: whole or not at all (a failed export leaves what was there).
+            try FileOutput.check(output, root: logOptions.root)
+            let file = try AtomicFileWriter(path: output)
+            try NDJSONExport.write(from: source, session: session, filter: filter, mode: damage.mode, warning: damage.warn) {
+                try file.write($0)
+            }
+            try file.commit()
         }
     }
 }

@@ -20,7 +20,7 @@ struct ReportCommand: AsyncParsableCommand {
             let report = try SessionReport.build(session: session, source: source, mode: damage.mode, warning: damage.warn)
             let text = report.rendered(as: format)
             if let output {
-                try FileOutput.write(text, to: output)
+                try FileOutput.write(text, to: output, root: logOptions.root)
             } else {
                 try Console.write(text)
             }
