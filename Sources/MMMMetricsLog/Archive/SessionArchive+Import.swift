@@ -44,8 +44,11 @@ extension SessionArchive {
         var files: [(name: String, bytes: [UInt8])] = []
         var expectedSequence: UInt64 = 0
         var events = 0
-        for handle in segmentHandles {
+        for (position, handle) in segmentHandles.enumerated() {
             let (scan, original) = try verifiedSegment(handle, of: archive.session, startingAt: expectedSequence)
+            if position < segmentHandles.count - 1, !scan.isSealed {
+                throw LogError.corrupt(path: handle.name, offset: scan.validEnd, reason: "not sealed, but later segments exist")
+            }
             expectedSequence = scan.isSealed ? max(scan.seal!.nextSequence, scan.nextSequence) : scan.nextSequence
             events += scan.eventCount
             var bytes = original
@@ -84,12 +87,8 @@ extension SessionArchive {
             guard scan.header.firstSequence == expectedSequence else {
                 throw LogError.corrupt(path: handle.name, offset: 0, reason: "segment starts at sequence \(scan.header.firstSequence), expected \(expectedSequence)")
             }
-            for block in scan.blocks {
-                let decoded = try BlockDecoding.decode(raw, block, path: handle.name)
-                do { _ = try decoded.allCustomData() } catch {
-                    throw LogError.corrupt(path: handle.name, offset: block.offset, reason: "custom event data is not valid JSON")
-                }
-            }
+            // Decoding checks the payload, the header's count and time range, and the custom JSON.
+            for block in scan.blocks { _ = try BlockDecoding.decode(raw, block, path: handle.name) }
             return (scan, original)
         }
     }

@@ -62,12 +62,17 @@ extension LogMaintenance {
                         action.actions.append("\(file): kept damage (nothing after it is deleted): \(damage)")
                     }
                 }
-                if case .valid = segment.indexState { continue }
                 let index = try segment.bytes.withBytes { (raw: UnsafeRawBufferPointer) throws(LogError) in
                     BlockDecoding.buildIndex(raw, try SegmentScan.scan(raw, path: path), path: path)
                 }
-                try FileSystem.writeAtomically(LogRoot.indexPath(forSegment: path), index.encoded(), sync: durability != .none)
-                action.actions.append("\(file): rebuilt the index (was \(segment.indexState))")
+                // An index that checks out can still lie about its blocks' names (readers skip by them):
+                // whatever differs from the index the blocks give is rewritten.
+                let rebuilt = index.encoded()
+                let stored = try? FileSystem.readFile(LogRoot.indexPath(forSegment: path))
+                if case .valid = segment.indexState, stored == rebuilt { continue }
+                try FileSystem.writeAtomically(LogRoot.indexPath(forSegment: path), rebuilt, sync: durability != .none)
+                let was = if case .valid = segment.indexState { "its metric names disagreed with its blocks" } else { "\(segment.indexState)" }
+                action.actions.append("\(file): rebuilt the index (was \(was))")
             }
             results.append(action)
         }

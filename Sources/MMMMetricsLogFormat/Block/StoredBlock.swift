@@ -34,6 +34,19 @@ package enum BlockDecoding {
         guard decoded.count == block.header.eventCount else {
             throw .corrupt(path: path, offset: block.offset, reason: "block header says \(block.header.eventCount) events, payload holds \(decoded.count)")
         }
+        // Readers skip blocks by the header's time range: one that disagrees with its events would
+        // hide them from time-filtered reads.
+        if let low = decoded.timestamps.min(), let high = decoded.timestamps.max(),
+            low != block.header.minTimestamp || high != block.header.maxTimestamp
+        {
+            throw .corrupt(path: path, offset: block.offset, reason: "block header time range disagrees with its events")
+        }
+        // A custom text that is not JSON is damage (a reader must not hand it out as null).
+        if decoded.customBounds.count > 1 {
+            do { _ = try decoded.allCustomData() } catch {
+                throw .corrupt(path: path, offset: block.offset, reason: "custom event data is not valid JSON: \(error)")
+            }
+        }
         return decoded
     }
 

@@ -1,0 +1,66 @@
+import Foundation
+import MMMMetricsCore
+@_spi(Benchmarks) import MMMMetricsLog
+import MMMMetricsLogFormat
+import MMMMetricsTestSupport
+import Testing
+
+/// What a hostile review of the released tool found in stored data that checks out by its CRCs
+/// (the crafted files are in `Fixtures/hostile/`, explained in its README).
+@Suite("Event log: hostile review findings")
+struct HostileReviewTests {
+    static func fixture(_ name: String) -> String { FixtureLogs.directory.appendingPathComponent("hostile/\(name)").path }
+
+    @Test("custom event data that is not JSON is damage: strict reads fail naming it, lenient reads skip it with a warning")
+    func customDataNotJSON() throws {
+        let temporary = TemporaryDirectory()
+        let directory = temporary.root.sessionPath("s")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: Self.fixture("custom-bad-json.seg"), toPath: directory + "/00000000000000000000.seg")
+        let failure = #expect(throws: LogError.self) { try readSession(temporary.root, "s", mode: .strict) }
+        #expect("\(failure.map { "\($0)" } ?? "")".contains("custom event data is not valid JSON"))
+        var warnings: [ReadWarning] = []
+        let lenient = try LogReader(root: temporary.root).events(session: "s", mode: .lenient) { warnings.append($0) }
+        #expect(lenient.isEmpty && !warnings.isEmpty)
+        #expect(try LogMaintenance(root: temporary.root).verify().contains { "\($0)".contains("not valid JSON") })
+    }
+
+    @Test("archives that verify would reject are refused by import, which leaves nothing behind",
+          arguments: ["custom-bad-json.mmmar", "time-range-lie.mmmar", "timer-wrap.mmmar", "middle-unsealed.mmmar"])
+    func importRefuses(name: String) throws {
+        let temporary = TemporaryDirectory()
+        let root = LogRoot(path: temporary.path + "/root")
+        let failure = #expect(throws: LogError.self) { try SessionArchive.importArchive(at: Self.fixture(name), into: root) }
+        let reason = "\(failure.map { "\($0)" } ?? "")"
+        #expect(["not valid JSON", "time range disagrees", "not sealed, but later segments exist"].contains { reason.contains($0) }, "\(reason)")
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: root.sessionsPath)) ?? []
+        #expect(left.isEmpty, "\(left)")
+    }
+
+    @Test("a block whose header's time range disagrees with its events fails strict reads instead of hiding them from time filters")
+    func timeRangeLie() throws {
+        let source = try ArchiveSource(path: Self.fixture("time-range-lie.mmmar"))
+        #expect(throws: LogError.self) { try LogReader(source: source).events(session: source.session, mode: .strict) }
+    }
+
+    @Test("an index whose CRC checks but whose metric names leave some out is reported by verify and rewritten by recover")
+    func lyingIndexNames() throws {
+        let temporary = TemporaryDirectory()
+        let root = try FixtureLogs.copy("good", into: temporary)
+        let segment = try #require(try root.segmentPaths(session: "fixture-cook").first)
+        let indexPath = LogRoot.indexPath(forSegment: segment)
+        let original = try #require(FileManager.default.contents(atPath: indexPath).map { [UInt8]($0) })
+        var index = try original.withUnsafeBytes { try SegmentIndex.decode($0, path: indexPath) }
+        // Every block claims to hold only the first name of the table.
+        for position in index.entries.indices { index.entries[position].names = [0] }
+        #expect(FileManager.default.createFile(atPath: indexPath, contents: Data(index.encoded())))
+        let filtered = { try LogReader(root: root).events(session: "fixture-cook", filter: ReadFilter(names: ["command.*"]), mode: .strict).count }
+        let hidden = try filtered()
+        #expect(try LogMaintenance(root: root).verify().contains { "\($0)".contains("metric names leave out") })
+        let actions = try LogMaintenance(root: root).recover()
+        #expect(actions.flatMap(\.actions).contains { $0.contains("rebuilt the index (was its metric names disagreed") })
+        #expect(try LogMaintenance(root: root).verify().isEmpty)
+        #expect(try filtered() > hidden)
+        #expect(FileManager.default.contents(atPath: indexPath).map { [UInt8]($0) } == original)
+    }
+}
