@@ -64,3 +64,21 @@ struct HostileReviewTests {
         #expect(FileManager.default.contents(atPath: indexPath).map { [UInt8]($0) } == original)
     }
 }
+
+extension HostileReviewTests {
+    @Test("a last segment cut shorter than its index lists is reported as lost events, as a torn tail is (a warning counting them; verify names it)",
+          arguments: [0, 50, 296])
+    func cutBelowItsIndex(size: Int) throws {
+        let temporary = TemporaryDirectory()
+        let root = try FixtureLogs.copy("good", into: temporary)
+        let last = try #require(try root.segmentPaths(session: "fixture-cook").last)
+        let bytes = Corrupter.bytes(last)
+        Corrupter.write(last, Array(bytes.prefix(size)))
+        for mode in [ReadMode.strict, .lenient] {
+            var skipped = 0
+            let read = try LogReader(root: root).events(session: "fixture-cook", mode: mode) { skipped += $0.skippedEvents ?? 0 }
+            #expect(read.count + skipped == FixtureLogs.sourceEvents.count, "\(mode)")
+        }
+        #expect(try LogMaintenance(root: root).verify().contains { "\($0)".contains("lost") || "\($0)".contains("torn tail") })
+    }
+}

@@ -401,7 +401,8 @@ struct LogStorageTests {
             #expect(try LogMaintenance(root: directory.root).verify().contains { $0.file.hasSuffix(".seg") })
         }
         // An empty file, a zeroed one or a header cut short holds no events (a crash right after creating
-        // the segment): readers skip it, verify names it, recover removes it.
+        // the segment, before any index): readers skip it, verify names it, recover removes it.
+        try? FileManager.default.removeItem(atPath: LogRoot.indexPath(forSegment: path))
         for headerless in [[], [UInt8](repeating: 0, count: 4096), Array(Format.segmentMagic) + [1, 0]] {
             Corrupter.write(path, headerless)
             #expect(try readSession(directory.root, "s").isEmpty)

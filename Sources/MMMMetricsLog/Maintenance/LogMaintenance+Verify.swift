@@ -20,8 +20,13 @@ extension LogMaintenance {
                 switch try StoredSegment.open(handle, fullScan: true) {
                 case .loaded(let loaded):
                     segment = loaded
-                case .headerless(_, let size):
-                    problem(0, "an empty segment (\(size) bytes, no complete header: a writer stopped before writing it); it holds no events and recover removes it")
+                case .headerless(let name, let size):
+                    let indexPath = name.hasSuffix(".seg") ? LogRoot.indexPath(forSegment: name) : name + ".idx"
+                    if let lost = StoredSegment.eventsMissing(indexBytes: handle.indexBytes(), indexPath: indexPath, header: nil, scan: nil, size: size) {
+                        problem(0, "segment cut to \(size) bytes; its index lists \(lost) events, lost")
+                    } else {
+                        problem(0, "an empty segment (\(size) bytes, no complete header: a writer stopped before writing it); it holds no events and recover removes it")
+                    }
                     continue
                 case .salvaged(let salvaged, let error):
                     // The header is reported; its blocks are still checked below.

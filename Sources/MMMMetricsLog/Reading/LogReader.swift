@@ -56,8 +56,14 @@ public struct LogReader: Sendable {
                 expectedSequence = segment.nextSequence
                 try Self.reportDamage(segment, isLast: isLast, report: report)
                 try Self.replayBlocks(of: segment, filter: compiled, report: report, body)
-            case .headerless:
-                continue  // holds no events
+            case .headerless(let path, let size):
+                // Holds no events, unless its index proves it held some: then it was cut short (in the
+                // last segment, as a torn tail is: a power cut under durability none can leave that).
+                let indexPath = path.hasSuffix(".seg") ? LogRoot.indexPath(forSegment: path) : path + ".idx"
+                if let lost = StoredSegment.eventsMissing(indexBytes: handle.indexBytes(), indexPath: indexPath, header: nil, scan: nil, size: size) {
+                    try report(path, 0, "segment cut to \(size) bytes; its index lists \(lost) events, lost", skipped: Int(clamping: lost), fatal: !isLast)
+                }
+                continue
             case .unreadable(let error):
                 // The next segment's name says where this one's events end, when there is a next one.
                 let next = isLast ? nil : StoredSegment.sequence(fromName: handles[position + 1].name)

@@ -157,7 +157,13 @@ package enum IndexState: Sendable, Hashable, CustomStringConvertible {
                 index = nil
             }
             if fullScan || index == nil {
-                let scan = try SegmentScan.scan(raw, path: path)
+                var scan = try SegmentScan.scan(raw, path: path)
+                let tornAlready = scan.damage.contains { if case .tornTail = $0 { true } else { false } }
+                if !tornAlready, let lost = Self.eventsMissing(indexBytes: handle.indexBytes(), indexPath: indexPath, header: header, scan: scan, size: raw.count) {
+                    // Read as a torn tail: what a power cut can leave under durability none, when the
+                    // index reached the disk before the segment's last writes did.
+                    scan.damage.append(.tornTail(offset: raw.count, bytes: 0, eventsLost: Int(clamping: lost)))
+                }
                 var names = [Set<String>?](repeating: nil, count: scan.blocks.count)
                 if let index {
                     if index.matches(scan) {
@@ -200,6 +206,20 @@ package enum IndexState: Sendable, Hashable, CustomStringConvertible {
                                  damage: damage + rest.damage, sealed: rest.isSealed,
                                  indexState: .stale("covers \(trusted.coveredBytes) of \(raw.count) bytes"))
         }
+    }
+
+    /// Events an index (its CRC valid, of this segment's header) lists beyond a segment cut shorter
+    /// than the index covers: proof that they were written and are gone. `nil` when there is no such proof.
+    static func eventsMissing(indexBytes: [UInt8]?, indexPath: String, header: SegmentHeader?, scan: SegmentScan?, size: Int) -> UInt64? {
+        guard let indexBytes,
+            let index = try? indexBytes.withBytes({ (raw: UnsafeRawBufferPointer) throws(LogError) in try SegmentIndex.decode(raw, path: indexPath) }),
+            index.coveredBytes > size, let last = index.entries.last
+        else { return nil }
+        if let header, index.segmentHeaderCRC != header.crc { return nil }
+        let (listedEnd, overflow) = last.firstSequence.addingReportingOverflow(UInt64(last.eventCount))
+        let found = scan?.nextSequence ?? header?.firstSequence ?? index.entries[0].firstSequence
+        guard !overflow, listedEnd > found else { return nil }
+        return listedEnd - found
     }
 
     /// Why an index cannot be trusted for this segment, or `nil` when it can (cheap checks; CRCs are checked on read).
