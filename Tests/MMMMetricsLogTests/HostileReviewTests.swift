@@ -82,3 +82,25 @@ extension HostileReviewTests {
         #expect(try LogMaintenance(root: root).verify().contains { "\($0)".contains("lost") || "\($0)".contains("torn tail") })
     }
 }
+
+extension HostileReviewTests {
+    @Test("a session directory with no segment yet reads as an empty session; a directory that is no session's is reported by verify")
+    func oddDirectories() throws {
+        let temporary = TemporaryDirectory()
+        let root = try FixtureLogs.copy("good", into: temporary)
+        try FileManager.default.createDirectory(atPath: root.sessionsPath + "/newsess", withIntermediateDirectories: true)
+        let stray = root.sessionsPath + "/%ZZ"
+        try FileManager.default.createDirectory(atPath: stray, withIntermediateDirectories: true)
+        let segment = try #require(try root.segmentPaths(session: "fixture-cook").first)
+        try FileManager.default.copyItem(atPath: segment, toPath: stray + "/00000000000000000000.seg")
+        let reader = LogReader(root: root)
+        #expect(try reader.sessions() == ["fixture-cook", "newsess"])
+        #expect(try reader.events(session: "newsess", mode: .strict).isEmpty)
+        var total = 0
+        try NDJSONExport.write(from: root, session: nil, mode: .strict) { total += $0.filter { $0 == 10 }.count }
+        #expect(total == FixtureLogs.sourceEvents.count)
+        #expect(throws: LogError.self) { try reader.events(session: "absent", mode: .strict) }
+        let problems = try LogMaintenance(root: root).verify()
+        #expect(problems.count == 1 && problems[0].file == "sessions/%ZZ", "\(problems)")
+    }
+}

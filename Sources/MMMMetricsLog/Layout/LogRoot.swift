@@ -114,6 +114,21 @@ public struct LogRoot: Sendable, Hashable, CustomStringConvertible {
         return id
     }
 
+    /// Entries under `sessions/` that are no session's directory (a name that is no escaped id, a
+    /// hashed name no segment header confirms, a file): readers never see what they hold.
+    package func strayEntries() throws(LogError) -> [String] {
+        guard FileSystem.isDirectory(sessionsPath) else { return [] }
+        return try FileSystem.listDirectory(sessionsPath).filter { name in
+            guard !name.hasPrefix(".") else { return false }  // an import in progress, a desktop's files
+            let directory = sessionsPath + "/" + name
+            guard FileSystem.isDirectory(directory) else { return true }
+            guard Self.isHashedDirectoryName(name) else { return Self.sessionID(fromDirectoryName: name) == nil }
+            // A hashed directory before its first segment is a session about to be written.
+            let hasSegments = ((try? FileSystem.listDirectory(directory)) ?? []).contains { $0.hasSuffix(".seg") }
+            return hasSegments && (try? Self.sessionIDFromSegments(in: directory, directoryName: name)) ?? nil == nil
+        }.sorted()
+    }
+
     /// The session ids present, sorted. A hashed directory's id is read from its first segment's header.
     public func sessionIDs() throws(LogError) -> [String] {
         guard FileSystem.isDirectory(sessionsPath) else { return [] }

@@ -6,6 +6,12 @@ extension LogMaintenance {
     /// Returns one problem per finding; empty means all is well.
     public func verify(session only: String? = nil) throws(LogError) -> [VerifyProblem] {
         var problems: [VerifyProblem] = []
+        if only == nil, let root = source as? LogRoot {
+            for stray in try root.strayEntries() {
+                problems.append(VerifyProblem(session: "", file: "sessions/" + stray, offset: nil,
+                                              message: "not a session directory (its name is no escaped session id): readers ignore what it holds"))
+            }
+        }
         for session in try sessionList(only) {
             let handles = try source.segments(session: session)
             // Every session starts at sequence 0: a first segment that starts later lost events.

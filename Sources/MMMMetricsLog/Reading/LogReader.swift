@@ -32,7 +32,11 @@ public struct LogReader: Sendable {
         _ body: (DecodedBlock) throws -> Void
     ) throws {
         let handles = try source.segments(session: session)
-        guard !handles.isEmpty else { throw LogError.noSuchSession(session, root: source.location) }
+        guard !handles.isEmpty else {
+            // A session whose writer has not written a block yet exists and holds no events.
+            if try source.sessionIDs().contains(session) { return }
+            throw LogError.noSuchSession(session, root: source.location)
+        }
         let compiled = CompiledReadFilter(filter)
         // Every session starts at sequence 0: a first segment that starts later lost events.
         var expectedSequence: UInt64? = 0
