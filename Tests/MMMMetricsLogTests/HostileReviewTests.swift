@@ -26,13 +26,13 @@ struct HostileReviewTests {
     }
 
     @Test("archives that verify would reject are refused by import, which leaves nothing behind",
-          arguments: ["custom-bad-json.mmmar", "time-range-lie.mmmar", "timer-wrap.mmmar", "middle-unsealed.mmmar"])
+          arguments: ["custom-bad-json.mmmar", "time-range-lie.mmmar", "timer-wrap.mmmar", "middle-unsealed.mmmar", "too-many-tags.mmmar", "empty-name.mmmar"])
     func importRefuses(name: String) throws {
         let temporary = TemporaryDirectory()
         let root = LogRoot(path: temporary.path + "/root")
         let failure = #expect(throws: LogError.self) { try SessionArchive.importArchive(at: Self.fixture(name), into: root) }
         let reason = "\(failure.map { "\($0)" } ?? "")"
-        #expect(["not valid JSON", "time range disagrees", "not sealed, but later segments exist"].contains { reason.contains($0) }, "\(reason)")
+        #expect(["not valid JSON", "time range disagrees", "not sealed, but later segments exist", "over the limits"].contains { reason.contains($0) }, "\(reason)")
         let left = (try? FileManager.default.contentsOfDirectory(atPath: root.sessionsPath)) ?? []
         #expect(left.isEmpty, "\(left)")
     }

@@ -87,8 +87,17 @@ extension SessionArchive {
             guard scan.header.firstSequence == expectedSequence else {
                 throw LogError.corrupt(path: handle.name, offset: 0, reason: "segment starts at sequence \(scan.header.firstSequence), expected \(expectedSequence)")
             }
-            // Decoding checks the payload, the header's count and time range, and the custom JSON.
-            for block in scan.blocks { _ = try BlockDecoding.decode(raw, block, path: handle.name) }
+            // Decoding checks the payload, the header's count and time range, and the custom JSON; the
+            // events must also be ones the writer would store, so that what is imported exports and
+            // ingests again.
+            for block in scan.blocks {
+                let decoded = try BlockDecoding.decode(raw, block, path: handle.name)
+                for index in 0..<decoded.count {
+                    if let violation = EventLimits.violation(decoded.event(at: index)) {
+                        throw LogError.corrupt(path: handle.name, offset: block.offset, reason: "event \(block.header.firstSequence + UInt64(index)) is over the limits: \(violation)")
+                    }
+                }
+            }
             return (scan, original)
         }
     }
