@@ -179,6 +179,7 @@ struct QueryTests {
         ("count(x{a})", 9, "expected =, !=, =~ or !~ after a"),
         (#"count(x{a="b")"#, 13, "expected '}' or ','"),
         (#"count(x{a=~"("})"#, 11, "invalid regular expression"),
+        (#"count(x{a=~"(a+)+b"})"#, 11, "can take exponential time"),
         (#"count(x{a="b\n"})"#, 12, #"only \" and \\ escapes"#),
         (#"count(x{a="b)"#, 10, "unterminated string"),
         ("count(x) by command", 12, "expected '(' after by"),

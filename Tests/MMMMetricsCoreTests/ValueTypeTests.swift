@@ -163,3 +163,16 @@ struct JSONValuePrintingTests {
         #expect(JSONValue.bool(false).description == "false")
     }
 }
+
+@Suite("Regular expressions that backtrack exponentially")
+struct RegexSafetyTests {
+    @Test("a repeated group that itself repeats is found; escapes, classes, ? and {n} are not repetition",
+          arguments: [
+              ("(a+)+b", 4), ("(\\w*\\s?)*", 8), ("((ab)*c)+", 8), ("(x{2,})*", 7), ("([a-z]+)*", 8),
+              ("(ab)+", nil), ("(build|test)+", nil), ("a+b*(c)?", nil), ("(a{2})+", nil), ("(a+)?", nil),
+              ("\\(a+\\)+", nil), ("[(a+)]+", nil), ("(a+)", nil), ("", nil),
+          ] as [(String, Int?)])
+    func nested(pattern: String, offset: Int?) {
+        #expect(RegexSafety.nestedRepetition(in: pattern) == offset, "\(pattern)")
+    }
+}

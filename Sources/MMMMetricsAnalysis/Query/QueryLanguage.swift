@@ -248,6 +248,10 @@ public enum QueryParser {
                         do { _ = try Regex(value) } catch {
                             throw fail("invalid regular expression: \(error)", at: valueStart)
                         }
+                        if let offset = RegexSafety.nestedRepetition(in: value) {
+                            throw fail("regular expression repeats a group that itself repeats (at character \(offset + 1) of the pattern): "
+                                       + "matching can take exponential time, so it is refused; repeat the inner part only", at: valueStart)
+                        }
                     }
                     matchers.append(TagMatcher(tag, operation, value))
                 } while consume(",")

@@ -19,6 +19,9 @@ package struct CompiledTagMatcher {
             do { regex = try Regex(matcher.value) } catch {
                 throw MetricsReaderError.invalidRegex(matcher.value, reason: "\(error)")
             }
+            if let offset = RegexSafety.nestedRepetition(in: matcher.value) {
+                throw MetricsReaderError.invalidRegex(matcher.value, reason: "a group that repeats is repeated (character \(offset + 1)): matching can take exponential time")
+            }
         } else {
             regex = nil
         }
