@@ -5,42 +5,19 @@ extension LogMaintenance {
     /// Checks every segment header, block CRC, block payload, seal, sequence continuity and index.
     /// Returns one problem per finding; empty means all is well.
     public func verify(session only: String? = nil) throws(LogError) -> [VerifyProblem] {
-        var problems: [VerifyProblem] = []
-        if only == nil, let root = source as? LogRoot {
-            for stray in try root.strayEntries() {
-                problems.append(VerifyProblem(session: "", file: "sessions/" + stray, offset: nil,
-                                              message: "not a session directory (its name is no escaped session id): readers ignore what it holds"))
-            }
-        }
+        var problems = only == nil ? try strayDirectories() : []
         for session in try sessionList(only) {
             let handles = try source.segments(session: session)
             // Every session starts at sequence 0: a first segment that starts later lost events.
             var expectedSequence: UInt64? = 0
             for (position, handle) in handles.enumerated() {
-                let path = handle.name
-                let file = String(path.split(separator: "/").last ?? "")
+                let file = String(handle.name.split(separator: "/").last ?? "")
                 func problem(_ offset: Int?, _ message: String) {
                     problems.append(VerifyProblem(session: session, file: file, offset: offset, message: message))
                 }
-                let segment: StoredSegment
-                switch try StoredSegment.open(handle, fullScan: true) {
-                case .loaded(let loaded):
-                    segment = loaded
-                case .headerless(let name, let size):
-                    let indexPath = name.hasSuffix(".seg") ? LogRoot.indexPath(forSegment: name) : name + ".idx"
-                    if let lost = StoredSegment.eventsMissing(indexBytes: handle.indexBytes(), indexPath: indexPath, header: nil, scan: nil, size: size) {
-                        problem(0, "segment cut to \(size) bytes; its index lists \(lost) events, lost")
-                    } else {
-                        problem(0, "an empty segment (\(size) bytes, no complete header: a writer stopped before writing it); it holds no events and recover removes it")
-                    }
-                    continue
-                case .salvaged(let salvaged, let error):
-                    // The header is reported; its blocks are still checked below.
-                    if case .corrupt(_, let offset, let reason) = error { problem(offset, reason) } else { problem(nil, "\(error)") }
-                    segment = salvaged
-                case .unreadable(let error):
-                    if case .corrupt(_, let offset, let reason) = error { problem(offset, reason) } else { problem(nil, "\(error)") }
-                    expectedSequence = nil
+                let (opened, unreadable) = try Self.openForVerify(handle, problem)
+                guard let segment = opened else {
+                    if unreadable { expectedSequence = nil }  // where its events end is unknown
                     continue
                 }
                 if segment.header.sessionID != session, !segment.header.sessionID.isEmpty {
@@ -57,26 +34,7 @@ extension LogMaintenance {
                     case .tornTail(let offset, _, _): problem(offset, "\(damage)")
                     }
                 }
-                var sequence = segment.header.firstSequence
-                var indexNamesWrong = false
-                for (blockIndex, block) in segment.blocks.enumerated() {
-                    if block.header.firstSequence != sequence, segment.damage.isEmpty {
-                        problem(block.offset, "block starts at sequence \(block.header.firstSequence), expected \(sequence)")
-                    }
-                    sequence = block.header.firstSequence + UInt64(block.header.eventCount)
-                    do {
-                        // Decoding checks the payload, the header's count and time range, and the custom JSON.
-                        let decoded = try segment.bytes.withBytes { (raw: UnsafeRawBufferPointer) throws(LogError) in
-                            try BlockDecoding.decode(raw, block, path: path)
-                        }
-                        // Readers skip blocks by the index's names: names it lacks would hide events.
-                        if let listed = segment.blockNames[blockIndex], !Set(decoded.metrics.map(\.name)).isSubset(of: listed) {
-                            indexNamesWrong = true
-                        }
-                    } catch {
-                        if case .corrupt(_, _, let reason) = error { problem(block.offset, reason) } else { problem(block.offset, "\(error)") }
-                    }
-                }
+                let indexNamesWrong = Self.checkBlocks(of: segment, path: handle.name, problem)
                 if position < handles.count - 1, !segment.sealed {
                     problem(nil, "not sealed, but later segments exist")
                 }
@@ -92,5 +50,65 @@ extension LogMaintenance {
             }
         }
         return problems
+    }
+
+    /// Entries under a root's `sessions/` that are no session's directory.
+    private func strayDirectories() throws(LogError) -> [VerifyProblem] {
+        guard let root = source as? LogRoot else { return [] }
+        return try root.strayEntries().map { stray in
+            VerifyProblem(session: "", file: "sessions/" + stray, offset: nil,
+                          message: "not a session directory (its name is no escaped session id): readers ignore what it holds")
+        }
+    }
+
+    /// The segment to check block by block, or `nil` (with the problem reported) when it has none
+    /// to check; `unreadable` when not even its place in the session is known.
+    private static func openForVerify(_ handle: SegmentHandle, _ problem: (Int?, String) -> Void) throws(LogError)
+        -> (segment: StoredSegment?, unreadable: Bool)
+    {
+        switch try StoredSegment.open(handle, fullScan: true) {
+        case .loaded(let loaded):
+            return (loaded, false)
+        case .headerless(let name, let size):
+            let indexPath = name.hasSuffix(".seg") ? LogRoot.indexPath(forSegment: name) : name + ".idx"
+            if let lost = StoredSegment.eventsMissing(indexBytes: handle.indexBytes(), indexPath: indexPath, header: nil, scan: nil, size: size) {
+                problem(0, "segment cut to \(size) bytes; its index lists \(lost) events, lost")
+            } else {
+                problem(0, "an empty segment (\(size) bytes, no complete header: a writer stopped before writing it); it holds no events and recover removes it")
+            }
+            return (nil, false)
+        case .salvaged(let salvaged, let error):
+            // The header is reported; its blocks are still checked.
+            if case .corrupt(_, let offset, let reason) = error { problem(offset, reason) } else { problem(nil, "\(error)") }
+            return (salvaged, false)
+        case .unreadable(let error):
+            if case .corrupt(_, let offset, let reason) = error { problem(offset, reason) } else { problem(nil, "\(error)") }
+            return (nil, true)
+        }
+    }
+
+    /// Decodes every block (which checks its payload, its header's count and time range, and its
+    /// custom JSON) and its place in the sequence; returns whether the index's names leave some out.
+    private static func checkBlocks(of segment: StoredSegment, path: String, _ problem: (Int?, String) -> Void) -> Bool {
+        var sequence = segment.header.firstSequence
+        var indexNamesWrong = false
+        for (blockIndex, block) in segment.blocks.enumerated() {
+            if block.header.firstSequence != sequence, segment.damage.isEmpty {
+                problem(block.offset, "block starts at sequence \(block.header.firstSequence), expected \(sequence)")
+            }
+            sequence = block.header.firstSequence + UInt64(block.header.eventCount)
+            do {
+                let decoded = try segment.bytes.withBytes { (raw: UnsafeRawBufferPointer) throws(LogError) in
+                    try BlockDecoding.decode(raw, block, path: path)
+                }
+                // Readers skip blocks by the index's names: names it lacks would hide events.
+                if let listed = segment.blockNames[blockIndex], !Set(decoded.metrics.map(\.name)).isSubset(of: listed) {
+                    indexNamesWrong = true
+                }
+            } catch {
+                if case .corrupt(_, _, let reason) = error { problem(block.offset, reason) } else { problem(block.offset, "\(error)") }
+            }
+        }
+        return indexNamesWrong
     }
 }
