@@ -4,7 +4,9 @@
 # target the executions, executions per second, corpus size and what was found. Exits non-zero
 # when any target found a crash, a timeout or an out-of-memory input.
 #
-#   Tools/fuzz.sh                        short form (CI): every target for 25 s
+#   Tools/fuzz.sh                        short form: every target for 25 s
+#   Tools/fuzz.sh --ci                   CI's form: a fixed seed and a fixed number of runs per target
+#                                        (about 25 s each here), so a CI run repeats the one made here
 #   Tools/fuzz.sh --runs 10000000        long form: 10 million executions per target
 #   Tools/fuzz.sh --seconds 600 ndjson query
 #   Tools/fuzz.sh --no-build --runs 1000 archive -- -only_ascii=1    (after --: libFuzzer flags)
@@ -26,6 +28,10 @@ declare -A dictionary=([block-payload]=payload [segment-scan]=format [segment-in
     [ndjson]=json [rfc3339]=rfc3339 [query]=query [archive]=format [legacy]=legacy [json]=json)
 
 budget=(-max_total_time=25)
+# CI's runs per target: about 25 s each on the project's machine, with seed 1.
+declare -A ci_runs=([block-payload]=750000 [segment-scan]=250000 [segment-index]=650000 [stored-segment]=55000
+    [ndjson]=150000 [rfc3339]=1200000 [query]=250000 [archive]=28000 [legacy]=300000 [json]=1500000)
+ci=0
 build=1
 fresh=0
 targets=()
@@ -35,8 +41,9 @@ while [ $# -gt 0 ]; do
         --runs) budget=(-runs="$2"); shift 2 ;;
         --seconds) budget=(-max_total_time="$2"); shift 2 ;;
         --no-build) build=0; shift ;;
+        --ci) ci=1; shift ;;
         --fresh) fresh=1; shift ;;
-        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         --) shift; extra=("$@"); break ;;
         -*) echo "fuzz.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
         *)
@@ -69,11 +76,14 @@ for target in "${targets[@]}"; do
     [ "$fresh" -eq 1 ] && rm -rf "$corpus"
     mkdir -p "$corpus" "$artifacts" "$(dirname "$log")"
     before=$(find "$artifacts" -type f | wc -l)
-    echo "== $target: ${budget[*]} (log: ${log#"$root"/})"
+    budget_here=("${budget[@]}")
+    # CI: the seeds only (no corpus from earlier runs), a fixed seed and count: the same run every time.
+    if [ "$ci" -eq 1 ]; then budget_here=(-runs="${ci_runs[$target]}" -seed=1); rm -rf "$corpus"; mkdir -p "$corpus"; fi
+    echo "== $target: ${budget_here[*]} (log: ${log#"$root"/})"
     start=$SECONDS
     status=0
     # The first corpus directory receives new inputs; the seeds are only read.
-    nice -n 5 "$bin/fuzz-$target" "${budget[@]}" -max_len="${max_len[$target]}" -timeout=10 -rss_limit_mb=2048 \
+    nice -n 5 "$bin/fuzz-$target" "${budget_here[@]}" -max_len="${max_len[$target]}" -timeout=10 -rss_limit_mb=2048 \
         -dict="$root/Tools/Fuzz/dictionaries/${dictionary[$target]}.dict" -print_final_stats=1 \
         -artifact_prefix="$artifacts/" "${extra[@]}" "$corpus" "$root/Fixtures/fuzz/$target" >"$log" 2>&1 || status=$?
     elapsed=$((SECONDS - start))

@@ -45,4 +45,13 @@ struct LogFuzzFindingTests {
         _ = try? LogMaintenance(root: root).recover(session: session)
         _ = try? SessionArchive.write(session: session, from: root, to: temporary.path + "/out.mmmar")
     }
+
+    @Test("an archive whose blocks' sequence numbers do not follow each other inside a segment is refused by import, which leaves nothing")
+    func blockSequenceGap() throws {
+        let temporary = TemporaryDirectory()
+        let root = LogRoot(path: temporary.path + "/root")
+        let failure = #expect(throws: LogError.self) { try SessionArchive.importArchive(at: Self.reproducer("archive/block-sequence-gap.mmmar"), into: root) }
+        #expect("\(failure.map { "\($0)" } ?? "")".contains("block starts at sequence 4096, expected 0"))
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: root.sessionsPath)) ?? []).isEmpty)
+    }
 }

@@ -90,7 +90,13 @@ extension SessionArchive {
             // Decoding checks the payload, the header's count and time range, and the custom JSON; the
             // events must also be ones the writer would store, so that what is imported exports and
             // ingests again.
+            var sequence = scan.header.firstSequence
             for block in scan.blocks {
+                // Blocks carry their own sequence numbers: each must start where the previous ended.
+                guard block.header.firstSequence == sequence else {
+                    throw LogError.corrupt(path: handle.name, offset: block.offset, reason: "block starts at sequence \(block.header.firstSequence), expected \(sequence)")
+                }
+                sequence = block.header.firstSequence + UInt64(block.header.eventCount)
                 let decoded = try BlockDecoding.decode(raw, block, path: handle.name)
                 for index in 0..<decoded.count {
                     if let violation = EventLimits.violation(decoded.event(at: index)) {

@@ -1,6 +1,5 @@
 public import MMMMetricsCore
 public import MMMMetricsLogFormat
-import Dispatch
 import Synchronization
 
 /// Records events into a session's stream in the event log (`CollectorConfig.file(path:)`).
@@ -89,8 +88,8 @@ public final class FileMetricsCollector: MetricsCollector, Sendable {
         self.errorHandler = errorHandler
         writer = Mutex(try SessionLogWriter(root: root, session: session, options: options.writer))
         // A thread of its own: writing blocks in file I/O and fsync, which must not hold a thread of
-        // the cooperative pool that the recording tasks need.
-        DispatchQueue(label: "mmm-metrics.file-collector").async { [self] in
+        // the cooperative pool that the recording tasks need, nor one of Dispatch's bounded pool.
+        try DedicatedThread.start(for: root.path) { [self] in
             run()
             workerFinished.open()
         }
