@@ -69,9 +69,8 @@ extension LogMaintenance {
         switch try StoredSegment.open(handle, fullScan: true) {
         case .loaded(let loaded):
             return (loaded, false)
-        case .headerless(let name, let size):
-            let indexPath = name.hasSuffix(".seg") ? LogRoot.indexPath(forSegment: name) : name + ".idx"
-            if let lost = StoredSegment.eventsMissing(indexBytes: handle.indexBytes(), indexPath: indexPath, header: nil, scan: nil, size: size) {
+        case .headerless(_, let size):
+            if let lost = StoredSegment.eventsMissing(handle, header: nil, scan: nil, size: size) {
                 problem(0, "segment cut to \(size) bytes; its index lists \(lost) events, lost")
             } else {
                 problem(0, "an empty segment (\(size) bytes, no complete header: a writer stopped before writing it); it holds no events and recover removes it")

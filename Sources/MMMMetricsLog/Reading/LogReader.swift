@@ -63,8 +63,7 @@ public struct LogReader: Sendable {
             case .headerless(let path, let size):
                 // Holds no events, unless its index proves it held some: then it was cut short (in the
                 // last segment, as a torn tail is: a power cut under durability none can leave that).
-                let indexPath = path.hasSuffix(".seg") ? LogRoot.indexPath(forSegment: path) : path + ".idx"
-                if let lost = StoredSegment.eventsMissing(indexBytes: handle.indexBytes(), indexPath: indexPath, header: nil, scan: nil, size: size) {
+                if let lost = StoredSegment.eventsMissing(handle, header: nil, scan: nil, size: size) {
                     try report(path, 0, "segment cut to \(size) bytes; its index lists \(lost) events, lost", skipped: Int(clamping: lost), fatal: !isLast)
                 }
                 continue

@@ -135,7 +135,7 @@ package enum IndexState: Sendable, Hashable, CustomStringConvertible {
             if let named = sequence(fromName: path), named != header.firstSequence {
                 throw LogError.corrupt(path: path, offset: 16, reason: "the file name says the segment starts at sequence \(named), its header says \(header.firstSequence)")
             }
-            let indexPath = path.hasSuffix(".seg") ? LogRoot.indexPath(forSegment: path) : path + ".idx"
+            let indexPath = indexPath(for: path)
             var indexState = IndexState.missing
             var index: SegmentIndex?
             if let indexBytes = handle.indexBytes() {
@@ -159,7 +159,7 @@ package enum IndexState: Sendable, Hashable, CustomStringConvertible {
             if fullScan || index == nil {
                 var scan = try SegmentScan.scan(raw, path: path)
                 let tornAlready = scan.damage.contains { if case .tornTail = $0 { true } else { false } }
-                if !tornAlready, let lost = Self.eventsMissing(indexBytes: handle.indexBytes(), indexPath: indexPath, header: header, scan: scan, size: raw.count) {
+                if !tornAlready, let lost = Self.eventsMissing(handle, header: header, scan: scan, size: raw.count) {
                     // Read as a torn tail: what a power cut can leave under durability none, when the
                     // index reached the disk before the segment's last writes did.
                     scan.damage.append(.tornTail(offset: raw.count, bytes: 0, eventsLost: Int(clamping: lost)))
@@ -208,10 +208,16 @@ package enum IndexState: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// Where a segment's index is (beside it; an archive entry's name gets `.idx` appended), for messages.
+    static func indexPath(for name: String) -> String {
+        name.hasSuffix(".seg") ? LogRoot.indexPath(forSegment: name) : name + ".idx"
+    }
+
     /// Events an index (its CRC valid, of this segment's header) lists beyond a segment cut shorter
     /// than the index covers: proof that they were written and are gone. `nil` when there is no such proof.
-    static func eventsMissing(indexBytes: [UInt8]?, indexPath: String, header: SegmentHeader?, scan: SegmentScan?, size: Int) -> UInt64? {
-        guard let indexBytes,
+    static func eventsMissing(_ handle: SegmentHandle, header: SegmentHeader?, scan: SegmentScan?, size: Int) -> UInt64? {
+        let indexPath = indexPath(for: handle.name)
+        guard let indexBytes = handle.indexBytes(),
             let index = try? indexBytes.withBytes({ (raw: UnsafeRawBufferPointer) throws(LogError) in try SegmentIndex.decode(raw, path: indexPath) }),
             index.coveredBytes > size, let last = index.entries.last
         else { return nil }
