@@ -6,9 +6,9 @@ import MMMMetricsTestSupport
 import Synchronization
 import Testing
 
-/// Product defects the campaigns found, each reduced to a small reproduction. They stay disabled
-/// until the product is fixed (the campaigns tally each as a known finding instead of failing);
-/// enabling one is the regression test of its fix.
+/// Product defects the campaigns found, each reduced to a small reproduction: the regression test
+/// of its fix (docs/RELIABILITY.md, "Defects the campaigns found"). Each failed before its fix, and
+/// the campaigns themselves now fail where they first met it.
 @Suite("Reliability campaigns: findings")
 struct CampaignFindingsTests {
     /// Found by the power-loss campaign (unordered cuts under durability `none`, where a segment file
