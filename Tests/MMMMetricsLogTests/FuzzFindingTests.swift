@@ -1,6 +1,6 @@
 import Foundation
 import MMMMetricsCore
-import MMMMetricsLog
+@_spi(Benchmarks) import MMMMetricsLog
 import MMMMetricsLogFormat
 import MMMMetricsTestSupport
 import Testing
@@ -53,5 +53,54 @@ struct LogFuzzFindingTests {
         let failure = #expect(throws: LogError.self) { try SessionArchive.importArchive(at: Self.reproducer("archive/block-sequence-gap.mmmar"), into: root) }
         #expect("\(failure.map { "\($0)" } ?? "")".contains("block starts at sequence 4096, expected 0"))
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: root.sessionsPath)) ?? []).isEmpty)
+    }
+
+    /// Found by CI's fuzzing run: an archive whose first segment's seal (CRC valid) said the next
+    /// segment starts at 0 although its blocks held 0..<N was imported, and the import did not read back.
+    @Test("a seal that contradicts its blocks is reported by readers, counts and verify, and refused by import",
+          arguments: [UInt64(0), 5])
+    func sealContradictsBlocks(nextSequenceShift: UInt64) throws {
+        let temporary = TemporaryDirectory()
+        let root = temporary.root
+        let events = EventGenerator.cookSession(iterations: 3, seed: 4)
+        try writeSession(root, "s", events, options: LogWriterOptions(segmentMaxBytes: 400, blockMaxEvents: 5))
+        let first = try #require(try root.segmentPaths(session: "s").first)
+        var bytes = Corrupter.bytes(first)
+        let sealAt = bytes.count - Format.sealSize
+        let seal = try #require(bytes.withUnsafeBytes { SealRecord.validate($0, at: sealAt) })
+        // A seal that says the segment ends at 0 (wrong low), or promises 5 more events than it holds.
+        var lying = seal
+        lying.nextSequence = nextSequenceShift == 0 ? 0 : seal.nextSequence + nextSequenceShift
+        bytes.replaceSubrange(sealAt..., with: lying.encoded())
+        Corrupter.write(first, bytes)
+
+        let failure = #expect(throws: LogError.self) { try readSession(root, "s") }
+        #expect("\(failure.map { "\($0)" } ?? "")".contains("the seal record says \(seal.blockCount) blocks"))
+        var warnings: [ReadWarning] = []
+        let lenient = try LogReader(root: root).events(session: "s", mode: .lenient) { warnings.append($0) }
+        // Reported once, as a contradiction: the blocks are believed, and the next segment follows them.
+        #expect(warnings.map(\.skippedEvents) == [0])
+        #expect(lenient.count == events.count)
+        #expect(try LogMaintenance(root: root).verify(session: "s").contains { $0.message.contains("the seal record says") })
+
+        let archive = temporary.path + "/s.mmmar"
+        try SessionArchive.write(session: "s", from: root, to: archive)
+        let copy = LogRoot(path: temporary.path + "/copy")
+        let refused = #expect(throws: LogError.self) { try SessionArchive.importArchive(at: archive, into: copy) }
+        #expect("\(refused.map { "\($0)" } ?? "")".contains("the seal record says"))
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: copy.sessionsPath)) ?? []).isEmpty)
+    }
+
+    @Test("an index that overstates a sealed segment whose seal agrees with its blocks is stale, not proof of lost events")
+    func indexOverstatesSealedSegment() throws {
+        let archive = Self.reproducer("archive/index-overstates-sealed-segment.mmmar")
+        let inPlace = try ArchiveSource(path: archive)
+        let read = try LogReader(source: inPlace).events(session: inPlace.session, mode: .strict).map(\.event)
+        #expect(read.count == 12)
+        #expect(try LogMaintenance(source: inPlace).verify().map(\.message).contains { $0.hasPrefix("index stale") })
+        let temporary = TemporaryDirectory()
+        let copy = LogRoot(path: temporary.path + "/copy")
+        #expect(try SessionArchive.importArchive(at: archive, into: copy).events == read.count)
+        #expect(sameEvents(try readSession(copy, inPlace.session), read))
     }
 }

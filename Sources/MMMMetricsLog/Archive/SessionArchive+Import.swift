@@ -49,7 +49,7 @@ extension SessionArchive {
             if position < segmentHandles.count - 1, !scan.isSealed {
                 throw LogError.corrupt(path: handle.name, offset: scan.validEnd, reason: "not sealed, but later segments exist")
             }
-            expectedSequence = scan.isSealed ? max(scan.seal!.nextSequence, scan.nextSequence) : scan.nextSequence
+            expectedSequence = scan.nextSequence
             events += scan.eventCount
             var bytes = original
             if target != archive.session {
@@ -69,7 +69,8 @@ extension SessionArchive {
     }
 
     /// One segment entry checked whole: no damage, this session, its name matching its first
-    /// sequence number, contiguous with the previous one, every block decoding.
+    /// sequence number, contiguous with the previous one, every block decoding, a seal (if any)
+    /// agreeing with the blocks.
     private static func verifiedSegment(_ handle: SegmentHandle, of session: String, startingAt expectedSequence: UInt64) throws(LogError) -> (SegmentScan, [UInt8]) {
         let original = try handle.bytes()
         return try original.withBytes { (raw: UnsafeRawBufferPointer) throws(LogError) -> (SegmentScan, [UInt8]) in
@@ -103,6 +104,9 @@ extension SessionArchive {
                         throw LogError.corrupt(path: handle.name, offset: block.offset, reason: "event \(block.header.firstSequence + UInt64(index)) is over the limits: \(violation)")
                     }
                 }
+            }
+            if let seal = scan.seal, let wrong = seal.contradiction(blocks: scan.blocks, firstSequence: scan.header.firstSequence) {
+                throw LogError.corrupt(path: handle.name, offset: raw.count - Format.sealSize, reason: wrong)
             }
             return (scan, original)
         }

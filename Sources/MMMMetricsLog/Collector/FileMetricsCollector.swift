@@ -8,7 +8,8 @@ import Synchronization
 /// - `record` never does I/O and never waits beyond `overflow`'s bound: events go into a buffer of at
 ///   most `bufferSize` events, written by the collector's own thread every `flushInterval` or when a
 ///   block's worth is buffered. When the buffer is full, `.drop` drops the event (counted) and
-///   `.wait(d)` waits up to `d` for room, then drops.
+///   `.wait(d)` waits for room and drops only when none appears for `d` (the bound restarts whenever
+///   room is found, so a recording task that the scheduler resumes late is not mistaken for a full buffer).
 /// - I/O errors (disk full, permission denied) never reach the code that records: they are
 ///   reported to the error handler, counted, and `flush()` throws them (a registry counts them too).
 ///   Unwritten events stay buffered (within `bufferSize`, beyond which the oldest are dropped and
@@ -19,7 +20,7 @@ public final class FileMetricsCollector: MetricsCollector, Sendable {
     public enum OverflowPolicy: Sendable, Hashable {
         /// Drop it and count it.
         case drop
-        /// Wait up to this long for room, then drop and count.
+        /// Wait for room; drop and count when none appears for this long.
         case wait(Duration)
     }
 
@@ -107,7 +108,8 @@ public final class FileMetricsCollector: MetricsCollector, Sendable {
 
     public func record(contentsOf events: [MetricEvent]) async throws {
         var remaining = events[...]
-        let deadline: ContinuousClock.Instant? = if case .wait(let bound) = options.overflow { .now + bound } else { nil }
+        let bound: Duration? = if case .wait(let bound) = options.overflow { bound } else { nil }
+        var deadline = bound.map { ContinuousClock.now + $0 }
         while !remaining.isEmpty {
             let (taken, wake) = state.withLock { state -> (Int, Bool) in
                 if state.closed { return (0, false) }
@@ -120,6 +122,7 @@ public final class FileMetricsCollector: MetricsCollector, Sendable {
             remaining = remaining.dropFirst(taken)
             if wake { wakeup.signal() }
             guard !remaining.isEmpty else { return }
+            if taken > 0, let bound { deadline = .now + bound }
             if let deadline, ContinuousClock.now < deadline, !state.withLock({ $0.closed }) {
                 wakeup.signal()
                 try? await Task.sleep(for: .milliseconds(1))

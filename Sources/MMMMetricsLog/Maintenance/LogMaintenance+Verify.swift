@@ -34,6 +34,7 @@ extension LogMaintenance {
                     case .tornTail(let offset, _, _): problem(offset, "\(damage)")
                     }
                 }
+                if let wrong = segment.sealContradiction { problem(wrong.offset, wrong.reason) }
                 let indexNamesWrong = Self.checkBlocks(of: segment, path: handle.name, problem)
                 if position < handles.count - 1, !segment.sealed {
                     problem(nil, "not sealed, but later segments exist")

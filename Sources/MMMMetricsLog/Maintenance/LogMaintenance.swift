@@ -112,6 +112,9 @@ public struct LogMaintenance: Sendable {
                         try report(offset, "\(damage)", lost, fatal: position < handles.count - 1 || segment.sealed)
                     }
                 }
+                if let wrong = segment.sealContradiction {
+                    try report(wrong.offset, wrong.reason + " (the blocks are believed)", 0)
+                }
                 // An index lists blocks without checking them: every block's CRC is checked here, so a
                 // listing never counts events that cannot be read.
                 let damaged = segment.bytes.withUnsafeBytes { raw in

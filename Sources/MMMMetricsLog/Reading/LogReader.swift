@@ -59,6 +59,9 @@ public struct LogReader: Sendable {
                 try Self.checkContinuity(segment, expected: expectedSequence, report: report)
                 expectedSequence = segment.nextSequence
                 try Self.reportDamage(segment, isLast: isLast, report: report)
+                if let wrong = segment.sealContradiction {
+                    try report(segment.path, wrong.offset, wrong.reason + " (the blocks are believed)", skipped: 0, fatal: true)
+                }
                 try Self.replayBlocks(of: segment, filter: compiled, report: report, body)
             case .headerless(let path, let size):
                 // Holds no events, unless its index proves it held some: then it was cut short (in the

@@ -38,12 +38,27 @@ package enum IndexState: Sendable, Hashable, CustomStringConvertible {
     package var sealed: Bool
     var indexState: IndexState
 
-    /// Where the next segment starts: the seal says so when there is one (even if blocks before it were lost).
+    /// Where the next segment starts: where the blocks end, unless blocks were lost (damage), when
+    /// the seal says so (it was written before the damage). An undamaged segment whose seal says
+    /// otherwise is reported (`sealContradiction`) and its blocks are believed: a gap to the next
+    /// segment is then reported as lost events, once.
     package var nextSequence: UInt64 {
-        if sealed, let seal = bytes.withUnsafeBytes({ SealRecord.validate($0, at: $0.count - Format.sealSize) }) {
-            return seal.nextSequence
-        }
-        return blocks.last.map { $0.header.firstSequence + UInt64($0.header.eventCount) } ?? header.firstSequence
+        let end = blocks.last.map { $0.header.firstSequence + UInt64($0.header.eventCount) } ?? header.firstSequence
+        guard !damage.isEmpty, let seal else { return end }
+        return max(seal.nextSequence, end)
+    }
+
+    /// The seal record, when the segment is sealed.
+    var seal: SealRecord? {
+        guard sealed else { return nil }
+        return bytes.withUnsafeBytes { SealRecord.validate($0, at: $0.count - Format.sealSize) }
+    }
+
+    /// A seal that contradicts the blocks of an otherwise undamaged segment: where it is and why.
+    /// Readers and verify report it; import refuses it.
+    package var sealContradiction: (offset: Int, reason: String)? {
+        guard damage.isEmpty, let seal, let reason = seal.contradiction(blocks: blocks, firstSequence: header.firstSequence) else { return nil }
+        return (bytes.count - Format.sealSize, reason)
     }
 
     /// Reads a segment. With `fullScan`, ignores the index for the block list (verify does this)
@@ -222,6 +237,11 @@ package enum IndexState: Sendable, Hashable, CustomStringConvertible {
             index.coveredBytes > size, let last = index.entries.last
         else { return nil }
         if let header, index.segmentHeaderCRC != header.crc { return nil }
+        // A seal that agrees with the blocks before it was written after all of them: the segment is
+        // whole, and an index covering more is wrong, not proof of loss (a cut would have taken the seal).
+        if let scan, let seal = scan.seal, seal.contradiction(blocks: scan.blocks, firstSequence: scan.header.firstSequence) == nil {
+            return nil
+        }
         let (listedEnd, overflow) = last.firstSequence.addingReportingOverflow(UInt64(last.eventCount))
         let found = scan?.nextSequence ?? header?.firstSequence ?? index.entries[0].firstSequence
         guard !overflow, listedEnd > found else { return nil }

@@ -34,6 +34,18 @@ package struct SealRecord: Sendable, Hashable {
         return writer.bytes
     }
 
+    /// How this seal contradicts the blocks before it, if it does. A writer seals a segment with
+    /// the count of its blocks and events and the sequence number its blocks end at, so in a segment
+    /// with no damage all three must agree. Only meaningful for an undamaged segment: damage
+    /// legitimately leaves fewer blocks than the seal counts.
+    package func contradiction(blocks: [BlockLocation], firstSequence: UInt64) -> String? {
+        let events = blocks.reduce(UInt64(0)) { $0 &+ UInt64($1.header.eventCount) }
+        let end = blocks.last.map { $0.header.firstSequence &+ UInt64($0.header.eventCount) } ?? firstSequence
+        guard blockCount != blocks.count || eventCount != events || nextSequence != end else { return nil }
+        return "the seal record says \(blockCount) blocks, \(eventCount) events, next sequence \(nextSequence); "
+                + "the blocks before it are \(blocks.count), hold \(events) events and end at sequence \(end)"
+    }
+
     package static func validate(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> SealRecord? {
         guard bytes.count - offset >= Format.sealSize else { return nil }
         var reader = ByteReader(bytes, offset: offset)
