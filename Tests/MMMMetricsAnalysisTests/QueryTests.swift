@@ -168,7 +168,7 @@ struct QueryTests {
 
     @Test("parse errors quote the query, point at the position and say what was expected", arguments: [
         ("", 0, "expected an aggregation function"),
-        ("median(x)", 0, "unknown function 'median'; known: avg, count, max, min, p50"),
+        ("median(x)", 0, "unknown function 'median'; known: avg, count, first, last, max, min, p50"),
         ("p95 command.duration", 4, "expected '(' after p95"),
         ("p95()", 4, "expected a metric name"),
         ("p95(x", 5, "expected ')' after the selector"),
@@ -188,7 +188,7 @@ struct QueryTests {
         ("count(x) since yesterday", 15, "expected a time"),
         ("count(x) top many", 13, "expected a non-negative integer"),
         ("count(x) limit 5", 9, "unknown clause 'limit'"),
-        ("count(x) !", 9, "expected since, until, top, bottom, by or the end of the query"),
+        ("count(x) !", 9, "expected an operator (+ - * /), a comparison (> >= < <= == !=), since, until, every, top, bottom, by or the end of the query"),
     ])
     func parseErrors(query: String, position: Int, message: String) {
         do {

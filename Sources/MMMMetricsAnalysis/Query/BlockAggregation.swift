@@ -2,18 +2,53 @@ import MMMMetricsCore
 import MMMMetricsLog
 
 /// One block's part of a query: which events pass, in which group each lands, and the values per
-/// group, gathered with tag references (integers) and turned into group strings once at the end.
+/// group, gathered with references (integers) and turned into group strings once at the end.
 struct BlockAggregation {
-    /// Up to four tag references: a group key inside one block, hashed without allocating.
+    /// Up to four references: a group key inside one block, hashed without allocating.
     struct LocalKey: Hashable {
         var a: UInt32 = 0, b: UInt32 = 0, c: UInt32 = 0, d: UInt32 = 0
         var rest: [UInt32] = []
     }
 
-    /// A group key's references per event: the session's (one group), or a tag's column.
+    /// A group key's references per event. Tag references index the block's strings; name
+    /// references its metrics; data and time references a table of this block's own (`LocalValues`).
     enum GroupColumn {
         case session
         case tag([UInt32]?)  // nil when no event of the block has the tag
+        case name
+        case data(String)
+        case time(Int64)
+    }
+
+    /// Values of a data or time column met in this block, numbered from 1 (0: absent, "").
+    struct LocalValues {
+        var strings: [String] = []
+        var byText: [String: UInt32] = [:]
+        var byBucket: [Int64: UInt32] = [:]
+        var lastBucket: (start: Int64, reference: UInt32)?
+
+        mutating func reference(of text: String) -> UInt32 {
+            if let known = byText[text] { return known }
+            strings.append(text)
+            byText[text] = UInt32(strings.count)
+            return UInt32(strings.count)
+        }
+
+        mutating func reference(ofBucket start: Int64) -> UInt32 {
+            if let lastBucket, lastBucket.start == start { return lastBucket.reference }
+            let reference: UInt32
+            if let known = byBucket[start] {
+                reference = known
+            } else {
+                // Buckets are whole seconds: the label has no fraction (2026-11-29T10:00:00Z).
+                let label = RFC3339.format(MetricTimestamp(nanosecondsSinceEpoch: start))
+                strings.append(label.hasSuffix(".000000000Z") ? String(label.dropLast(11)) + "Z" : label)
+                reference = UInt32(strings.count)
+                byBucket[start] = reference
+            }
+            lastBucket = (start, reference)
+            return reference
+        }
     }
 
     /// A matcher's tag column and its verdict per string reference, computed on first use.
@@ -30,28 +65,49 @@ struct BlockAggregation {
     private var verdicts: [MatcherVerdicts]
     /// Per group key: where its references come from.
     private let groupColumns: [GroupColumn]
-    /// With exactly one group key: the slot of each tag reference (-1: none yet), no hashing.
+    private var localValues: [LocalValues]
+    /// With exactly one tag (or session) key: the slot of each tag reference (-1: none yet), no hashing.
     private var slotByReference: [Int]
     private let singleColumn: GroupColumn?
     private var slots: [LocalKey: Int] = [:]
     private var slotKeys: [LocalKey] = []
     private var slotValues: [[Double]] = []
+    private var slotTimestamps: [[Int64]] = []
+    private let keepsTimestamps: Bool
     private var slotNonNumeric: [Int] = []
     private var slotName: [String] = []
+    /// Checked tag keys not yet seen on a selected event, with their column in this block.
+    private var unseenTags: [(key: String, column: [UInt32]?)]
 
-    /// Prepares the block; `plan`'s matchers keep their compiled state across blocks.
-    init(_ block: DecodedBlock, session: String, plan: inout QueryPlan) {
+    /// Prepares the block; `plan`'s matchers keep their compiled state across blocks. With
+    /// `keepsTimestamps`, each value's timestamp goes to the aggregator too (`first`, `last`).
+    init(_ block: DecodedBlock, session: String, plan: inout QueryPlan, keepsTimestamps: Bool = false, usage: KeyUsage = KeyUsage()) {
         self.block = block
         self.session = session
+        self.keepsTimestamps = keepsTimestamps
         selectedMetric = block.metrics.map { plan.names.isEmpty || plan.names.matches($0.name) }
         timeRange = plan.timeRange
         matchers = plan.tagMatchers
         verdicts = plan.tagMatchers.map { matcher in
             MatcherVerdicts(column: Self.column(of: matcher.key, in: block), verdicts: [UInt8](repeating: 0, count: block.strings.count + 1))
         }
-        groupColumns = plan.groupBy.map { $0 == "session" ? .session : .tag(Self.column(of: $0, in: block)) }
-        singleColumn = groupColumns.count == 1 ? groupColumns[0] : nil
-        slotByReference = [Int](repeating: -1, count: singleColumn == nil ? 0 : block.strings.count + 1)
+        groupColumns = plan.groupKeys.map { key in
+            switch key {
+            case .session: .session
+            case .tag(let name): .tag(Self.column(of: name, in: block))
+            case .name: .name
+            case .data(let field): .data(field)
+            case .time(let width): .time(width)
+            }
+        }
+        localValues = groupColumns.map { _ in LocalValues() }
+        let single: GroupColumn? = switch groupColumns.first {
+        case .session?, .tag?: groupColumns.count == 1 ? groupColumns[0] : nil
+        default: nil
+        }
+        singleColumn = single
+        slotByReference = [Int](repeating: -1, count: single == nil ? 0 : block.strings.count + 1)
+        unseenTags = plan.checkedTagKeys.filter { !usage.carriedTags.contains($0) }.map { ($0, Self.column(of: $0, in: block)) }
     }
 
     /// The references of tag `key` per event, nil when the block has no such key. Keys are compared
@@ -68,21 +124,42 @@ struct BlockAggregation {
         return merged
     }
 
-    /// Sorts every selected event of the block into its group.
-    mutating func run() {
+    /// Sorts every selected event of the block into its group, noting in `usage` which checked
+    /// keys the selected events carry.
+    mutating func run(usage: inout KeyUsage) {
         guard selectedMetric.contains(true) else { return }
         for index in 0..<block.count {
             let metric = Int(block.metricOfEvent[index])
             guard selectedMetric[metric] else { continue }
             if let timeRange, !timeRange.contains(MetricTimestamp(nanosecondsSinceEpoch: block.timestamps[index])) { continue }
+            usage.selectedEvents += 1
+            if !unseenTags.isEmpty { noteTags(index, metric: metric, usage: &usage) }
             guard passes(index) else { continue }
             let slot = self.slot(for: index, metric: metric)
             if let value = block.numericValue(at: index) {
                 slotValues[slot].append(value)
+                if keepsTimestamps { slotTimestamps[slot].append(block.timestamps[index]) }
             } else {
                 slotNonNumeric[slot] += 1
                 slotName[slot] = block.metrics[metric].name
             }
+        }
+    }
+
+    /// Marks the checked tags event `index` carries; for those it lacks, looks (a bounded number of
+    /// times per query) for a data field of that name in a custom event, for the warning's hint.
+    private mutating func noteTags(_ index: Int, metric: Int, usage: inout KeyUsage) {
+        unseenTags.removeAll { key, column in
+            guard let column, column[index] != 0 else { return false }
+            usage.carriedTags.insert(key)
+            return true
+        }
+        guard block.kinds[metric] == .custom, usage.hintParses < 10_000 else { return }
+        let wanted = unseenTags.map(\.key).filter { !usage.fieldsNamedLikeTags.contains($0) }
+        guard !wanted.isEmpty else { return }
+        usage.hintParses += 1
+        if case .object(let fields) = block.customData(Int(block.rawValues[index])) {
+            for key in wanted where fields[key] != nil { usage.fieldsNamedLikeTags.insert(key) }
         }
     }
 
@@ -101,6 +178,30 @@ struct BlockAggregation {
         return true
     }
 
+    /// The reference of event `index` in group column `position`.
+    private mutating func reference(_ index: Int, metric: Int, column position: Int) -> UInt32 {
+        switch groupColumns[position] {
+        case .session: return 0
+        case .tag(let column): return column?[index] ?? 0
+        case .name: return UInt32(metric + 1)
+        case .data(let field):
+            guard block.kinds[metric] == .custom, case .object(let fields) = block.customData(Int(block.rawValues[index])),
+                let value = fields[field]
+            else { return 0 }
+            if case .string(let text) = value { return localValues[position].reference(of: text) }
+            return localValues[position].reference(of: JSONText.encode(value))
+        case .time(let width):
+            let timestamp = block.timestamps[index]
+            // Floor division: buckets are aligned to multiples of the width since the epoch, also before it.
+            var start = (timestamp / width) * width
+            if start > timestamp {
+                let (earlier, overflow) = start.subtractingReportingOverflow(width)
+                start = overflow ? .min : earlier
+            }
+            return localValues[position].reference(ofBucket: start)
+        }
+    }
+
     /// The group slot of event `index`, made on first use.
     private mutating func slot(for index: Int, metric: Int) -> Int {
         if let singleColumn {
@@ -111,8 +212,8 @@ struct BlockAggregation {
             return slotByReference[reference]
         }
         var key = LocalKey()
-        for (position, column) in groupColumns.enumerated() {
-            let reference: UInt32 = if case .tag(let column?) = column { column[index] } else { 0 }
+        for position in groupColumns.indices {
+            let reference = self.reference(index, metric: metric, column: position)
             switch position {
             case 0: key.a = reference
             case 1: key.b = reference
@@ -130,20 +231,30 @@ struct BlockAggregation {
     private mutating func newSlot(_ key: LocalKey, metric: Int) -> Int {
         slotKeys.append(key)
         slotValues.append([])
+        slotTimestamps.append([])
         slotNonNumeric.append(0)
         slotName.append(block.metrics[metric].name)
         return slotKeys.count - 1
     }
 
-    /// Hands each group's values to `aggregator`, under the group's tag values.
-    func flush(into aggregator: inout GroupedAggregator) throws {
+    /// Hands each group's values to `aggregator`, under the group's values, and notes the data
+    /// fields met in `usage`.
+    func flush(into aggregator: inout GroupedAggregator, usage: inout KeyUsage) throws {
+        for case (let position, .data(let field)) in groupColumns.enumerated() where !localValues[position].strings.isEmpty {
+            usage.presentFields.insert(field)
+        }
         for (slot, key) in slotKeys.enumerated() {
             let references = Array(([key.a, key.b, key.c, key.d] + key.rest).prefix(groupColumns.count))
-            let group = zip(groupColumns, references).map { column, reference -> String in
-                if case .session = column { return session }
-                return reference == 0 ? "" : block.strings[Int(reference) - 1]
+            let group = zip(groupColumns.indices, references).map { position, reference -> String in
+                switch groupColumns[position] {
+                case .session: return session
+                case .name: return block.metrics[Int(reference) - 1].name
+                case .tag: return reference == 0 ? "" : block.strings[Int(reference) - 1]
+                case .data, .time: return reference == 0 ? "" : localValues[position].strings[Int(reference) - 1]
+                }
             }
-            try aggregator.add(contentsOf: slotValues[slot], nonNumeric: slotNonNumeric[slot], name: slotName[slot], group: group)
+            try aggregator.add(contentsOf: slotValues[slot], timestamps: slotTimestamps[slot], nonNumeric: slotNonNumeric[slot],
+                               name: slotName[slot], group: group)
         }
     }
 }

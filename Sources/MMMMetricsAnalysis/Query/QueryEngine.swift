@@ -7,7 +7,8 @@ public import MMMMetricsLog
 ///
 /// `session` is a tag of every event: the id of the stream it was stored in (it wins over an
 /// event's own `session` tag). Percentiles are exact (Hyndman–Fan type 7) and keep one `Double`
-/// per matched value; every other aggregation keeps constant memory per group.
+/// per matched value; every other aggregation keeps constant memory per group. A query with
+/// several aggregations replays the log once per distinct aggregation.
 public struct QueryEngine: Sendable {
     /// Where sessions are read from.
     public let source: any LogSource
@@ -29,23 +30,36 @@ public struct QueryEngine: Sendable {
         try run(try QueryParser.parse(text, functions: functions), sessions: sessions, mode: mode, warning: warning, progress: progress)
     }
 
-    /// Runs a parsed query: aggregation, then `top`/`bottom`.
+    /// Runs a parsed query: each aggregation, the arithmetic between them row by row, the
+    /// comparison, then `top`/`bottom`. Rows come ordered by group (docs/QUERY.md, "Order").
+    /// A damaged place is reported once however many aggregations read it.
     public func run(
         _ query: ParsedQuery, sessions: [String] = [], mode: ReadMode = .lenient, warning: (ReadWarning) -> Void = { _ in },
         progress: ((Int) -> Void)? = nil
     ) throws -> AggregateResult {
-        let range: TimeRange? = query.since == nil && query.until == nil ? nil : TimeRange(start: query.since, end: query.until)
-        let selection = MetricsQuery(metricNames: [query.metric], timeRange: range, matchers: query.matchers, groupBy: query.groupBy)
-        var result = try aggregate(query.aggregation, for: selection, sessions: sessions, mode: mode, warning: warning, progress: progress)
+        let first = query.aggregates.first?.groupBy ?? []
+        if let other = query.aggregates.first(where: { Set($0.groupBy) != Set(first) || $0.groupBy.count != first.count }) {
+            throw MetricsReaderError.groupKeysDiffer(first, other.groupBy)
+        }
+        let (evaluated, skipped, notes) = try withoutActuallyEscaping(warning) { warning in
+            var evaluation = Evaluation(engine: self, query: query, sessions: sessions, mode: mode, warning: warning, progress: progress)
+            return (try evaluation.evaluate(query.expression), evaluation.skipped, evaluation.notes)
+        }
+        var rows = evaluated.rows.map { group, row in
+            AggregateRow(group: Tags(zip(evaluated.keys, group)), value: row.value, count: row.count)
+        }
+        if let comparison = query.comparison { rows.removeAll { !comparison.holds(for: $0.value) } }
+        let keys = evaluated.keys
+        rows.sort { lhs, rhs in GroupOrder.precedes(keys.map { lhs.group[$0] ?? "" }, keys.map { rhs.group[$0] ?? "" }) }
         switch query.limit {
         case .top(let count)?:
-            result.rows = Array(result.rows.enumerated().sorted { ($1.element.value, $0.offset) < ($0.element.value, $1.offset) }.prefix(count).map(\.element))
+            rows = Array(rows.enumerated().sorted { ($1.element.value, $0.offset) < ($0.element.value, $1.offset) }.prefix(count).map(\.element))
         case .bottom(let count)?:
-            result.rows = Array(result.rows.enumerated().sorted { ($0.element.value, $0.offset) < ($1.element.value, $1.offset) }.prefix(count).map(\.element))
+            rows = Array(rows.enumerated().sorted { ($0.element.value, $0.offset) < ($1.element.value, $1.offset) }.prefix(count).map(\.element))
         case nil:
             break
         }
-        return result
+        return AggregateResult(rows: rows, skipped: skipped, notes: notes)
     }
 
     /// Aggregates the values of the events `query` selects in `sessions` (every session when empty).
@@ -57,9 +71,18 @@ public struct QueryEngine: Sendable {
         _ aggregation: Aggregation, for query: MetricsQuery, sessions: [String] = [], mode: ReadMode = .lenient,
         warning: (ReadWarning) -> Void = { _ in }, progress: ((Int) -> Void)? = nil
     ) throws -> AggregateResult {
-        let plan = try QueryPlan(query)
-        var aggregator = try GroupedAggregator(aggregation, groupBy: query.groupBy, functions: functions)
+        try aggregate(aggregation, for: query, bucket: nil, sessions: sessions, mode: mode, warning: warning, progress: progress)
+    }
+
+    func aggregate(
+        _ aggregation: Aggregation, for query: MetricsQuery, bucket: Int64?, sessions: [String], mode: ReadMode,
+        warning: (ReadWarning) -> Void, progress: ((Int) -> Void)?
+    ) throws -> AggregateResult {
+        let plan = try QueryPlan(query, bucket: bucket)
+        let keys = query.groupBy + (bucket == nil ? [] : ["time"])
+        var aggregator = try GroupedAggregator(aggregation, groupBy: keys, functions: functions)
         var skipped = SkippedData()
+        var usage = KeyUsage()
         var processed = 0
         let reader = LogReader(source: source)
         for session in sessions.isEmpty ? try reader.sessions() : sessions {
@@ -68,15 +91,105 @@ public struct QueryEngine: Sendable {
                 skipped.add(issue)
                 warning(issue)
             }) { block in
-                var aggregation = BlockAggregation(block, session: session, plan: &sessionPlan)
-                aggregation.run()
-                try aggregation.flush(into: &aggregator)
+                var aggregation = BlockAggregation(
+                    block, session: session, plan: &sessionPlan, keepsTimestamps: aggregator.needsTimestamps, usage: usage)
+                aggregation.run(usage: &usage)
+                try aggregation.flush(into: &aggregator, usage: &usage)
                 processed += block.count
                 progress?(processed)
             }
         }
         var result = aggregator.result()
         result.skipped = skipped
+        result.notes = usage.notes(for: plan)
         return result
+    }
+}
+
+/// One query's evaluation: each distinct aggregation run once, damage reported once per place.
+private struct Evaluation {
+    /// An expression's rows, keyed by group values in `keys` order, and what a group absent from
+    /// them counts as (`count`/`sum`: 0; a number: itself; otherwise none: the row is dropped).
+    struct Rows {
+        var keys: [String]
+        var rows: [[String]: (value: Double, count: Int)]
+        var absent: Double?
+        var grouped: Bool
+    }
+
+    let engine: QueryEngine
+    let query: ParsedQuery
+    let sessions: [String]
+    let mode: ReadMode
+    let warning: (ReadWarning) -> Void
+    let progress: ((Int) -> Void)?
+    var skipped = SkippedData()
+    var notes: [String] = []
+    private var reported: Set<[String]> = []
+    private var answers: [AggregateExpression: Rows] = [:]
+
+    init(engine: QueryEngine, query: ParsedQuery, sessions: [String], mode: ReadMode, warning: @escaping (ReadWarning) -> Void,
+         progress: ((Int) -> Void)?) {
+        self.engine = engine
+        self.query = query
+        self.sessions = sessions
+        self.mode = mode
+        self.warning = warning
+        self.progress = progress
+    }
+
+    mutating func evaluate(_ expression: QueryExpression) throws -> Rows {
+        switch expression {
+        case .number(let value):
+            return Rows(keys: [], rows: [:], absent: value, grouped: false)
+        case .aggregate(let aggregate):
+            if let known = answers[aggregate] { return known }
+            let rows = try run(aggregate)
+            answers[aggregate] = rows
+            return rows
+        case .arithmetic(let operation, let left, let right):
+            return combine(operation, try evaluate(left), try evaluate(right))
+        }
+    }
+
+    /// Row by row: groups matched by their values under the same keys (the parser made sure both
+    /// sides group by the same keys), in the left side's key order.
+    func combine(_ operation: ArithmeticOperator, _ left: Rows, _ right: Rows) -> Rows {
+        let keys = left.grouped ? left.keys : right.keys
+        // The right side's groups rearranged into the left side's key order.
+        let order = right.keys.isEmpty ? [] : keys.map { key in right.keys.firstIndex(of: key)! }
+        var rightRows: [[String]: (value: Double, count: Int)] = [:]
+        for (group, row) in right.rows { rightRows[order.map { group[$0] }] = row }
+        var combined: [[String]: (value: Double, count: Int)] = [:]
+        for group in Set(left.rows.keys).union(rightRows.keys) {
+            let l = left.rows[group], r = rightRows[group]
+            guard let a = l?.value ?? left.absent, let b = r?.value ?? right.absent, let value = operation.apply(a, b) else { continue }
+            combined[group] = (value, (l?.count ?? 0) + (r?.count ?? 0))
+        }
+        let absent = left.absent.flatMap { a in right.absent.flatMap { b in operation.apply(a, b) } }
+        return Rows(keys: keys, rows: combined, absent: absent, grouped: left.grouped || right.grouped)
+    }
+
+    private mutating func run(_ aggregate: AggregateExpression) throws -> Rows {
+        let selection = MetricsQuery(
+            metricNames: [aggregate.metric], timeRange: query.timeRange, matchers: aggregate.matchers, groupBy: aggregate.groupBy)
+        var fresh: [ReadWarning] = []
+        var reported = self.reported
+        let result = try engine.aggregate(
+            aggregate.aggregation, for: selection, bucket: query.bucketNanoseconds, sessions: sessions, mode: mode,
+            warning: { issue in
+                // Each aggregation reads the same damaged places: say each once.
+                if reported.insert([issue.session, issue.segment, String(issue.offset), issue.message]).inserted { fresh.append(issue) }
+            }, progress: progress)
+        self.reported = reported
+        for issue in fresh {
+            skipped.add(issue)
+            warning(issue)
+        }
+        for note in result.notes where !notes.contains(note) { notes.append(note) }
+        let keys = aggregate.groupBy + (query.bucketNanoseconds == nil ? [] : ["time"])
+        var rows: [[String]: (value: Double, count: Int)] = [:]
+        for row in result.rows { rows[keys.map { row.group[$0] ?? "" }] = (row.value, row.count) }
+        return Rows(keys: keys, rows: rows, absent: aggregate.absentIsZero ? 0 : nil, grouped: true)
     }
 }

@@ -1,23 +1,35 @@
 public import MMMMetricsCore
 import MMMMetricsLog
 
-/// A parsed query of the query language (docs/QUERY.md):
-/// `p95(command.duration{status="ok"}) by (command) since -7d top 5`.
+/// A parsed query of the query language (docs/QUERY.md): an arithmetic expression over
+/// aggregations, an optional comparison that keeps rows, and clauses:
+/// `count(command.duration{status="error"}) by (command) / count(command.duration) by (command) > 0.1 since -7d`.
 public struct ParsedQuery: Sendable, Hashable {
-    /// The function: a built-in aggregation or a registered custom one.
-    public var aggregation: Aggregation
-    /// The metric-name glob of the selector.
-    public var metric: String
-    /// The selector's tag matchers.
-    public var matchers: [TagMatcher]
-    /// Tags to group by.
-    public var groupBy: [String]
+    /// The value computed per group.
+    public var expression: QueryExpression
+    /// `> 60` and the like: only rows whose value satisfies it are kept.
+    public var comparison: QueryComparison?
     /// `since` (inclusive).
     public var since: MetricTimestamp?
     /// `until` (exclusive).
     public var until: MetricTimestamp?
     /// `top N` (largest values first) or `bottom N` (smallest first).
     public var limit: Limit?
+    /// `every D`: the width of time buckets in nanoseconds; adds the group key `time`.
+    public var bucketNanoseconds: Int64?
+
+    /// A query from its parts (as the parser makes them).
+    public init(
+        expression: QueryExpression, comparison: QueryComparison? = nil, since: MetricTimestamp? = nil, until: MetricTimestamp? = nil,
+        limit: Limit? = nil, bucketNanoseconds: Int64? = nil
+    ) {
+        self.expression = expression
+        self.comparison = comparison
+        self.since = since
+        self.until = until
+        self.limit = limit
+        self.bucketNanoseconds = bucketNanoseconds
+    }
 
     /// A `top`/`bottom` clause.
     public enum Limit: Sendable, Hashable {
@@ -25,10 +37,109 @@ public struct ParsedQuery: Sendable, Hashable {
         case bottom(Int)
     }
 
-    /// The selection as a ``MetricsQuery``.
+    /// The aggregations of the expression, left to right (at least one).
+    public var aggregates: [AggregateExpression] { expression.aggregates }
+
+    /// The first aggregation's function (the whole query's, in a query of one aggregation).
+    public var aggregation: Aggregation { aggregates[0].aggregation }
+    /// The first aggregation's metric-name glob.
+    public var metric: String { aggregates[0].metric }
+    /// The first aggregation's tag matchers.
+    public var matchers: [TagMatcher] { aggregates[0].matchers }
+    /// The group keys of every row, in order: the `by` keys (the same on every aggregation), then
+    /// `time` with `every`.
+    public var groupBy: [String] { aggregates[0].groupBy + (bucketNanoseconds == nil ? [] : ["time"]) }
+
+    /// The time range of `since`/`until`, when either is given.
+    public var timeRange: TimeRange? {
+        since == nil && until == nil ? nil : TimeRange(start: since, end: until)
+    }
+
+    /// The first aggregation's selection as a ``MetricsQuery``.
     public var selection: MetricsQuery {
-        let range: TimeRange? = since == nil && until == nil ? nil : TimeRange(start: since, end: until)
-        return MetricsQuery(metricNames: [metric], timeRange: range, matchers: matchers, groupBy: groupBy)
+        MetricsQuery(metricNames: [metric], timeRange: timeRange, matchers: matchers, groupBy: aggregates[0].groupBy)
+    }
+}
+
+/// One aggregation of a query: `p95(command.duration{status="ok"}) by (command)`.
+public struct AggregateExpression: Sendable, Hashable {
+    /// The function: a built-in aggregation or a registered custom one.
+    public var aggregation: Aggregation
+    /// The metric-name glob of the selector.
+    public var metric: String
+    /// The selector's tag matchers.
+    public var matchers: [TagMatcher]
+    /// The `by` keys: tag names, `__name__` (the metric name) or `data.FIELD` (a field of custom events' data).
+    public var groupBy: [String]
+
+    /// Creates an aggregation.
+    public init(aggregation: Aggregation, metric: String, matchers: [TagMatcher] = [], groupBy: [String] = []) {
+        self.aggregation = aggregation
+        self.metric = metric
+        self.matchers = matchers
+        self.groupBy = groupBy
+    }
+
+    /// Whether a group this aggregation has no row for counts as 0 in arithmetic (`count` and `sum`).
+    public var absentIsZero: Bool { aggregation == .count || aggregation == .sum }
+}
+
+/// The arithmetic of the query language.
+public indirect enum QueryExpression: Sendable, Hashable {
+    /// A number, applied to every row.
+    case number(Double)
+    /// An aggregation: one row per group.
+    case aggregate(AggregateExpression)
+    /// Two expressions combined row by row, matched by group.
+    case arithmetic(ArithmeticOperator, QueryExpression, QueryExpression)
+
+    /// The aggregations, left to right.
+    public var aggregates: [AggregateExpression] {
+        switch self {
+        case .number: []
+        case .aggregate(let aggregate): [aggregate]
+        case .arithmetic(_, let left, let right): left.aggregates + right.aggregates
+        }
+    }
+}
+
+/// `+`, `-`, `*` and `/`.
+public enum ArithmeticOperator: String, Sendable, Hashable {
+    case add = "+", subtract = "-", multiply = "*", divide = "/"
+
+    /// The result, or `nil` for a division by zero (the row is dropped).
+    public func apply(_ left: Double, _ right: Double) -> Double? {
+        switch self {
+        case .add: left + right
+        case .subtract: left - right
+        case .multiply: left * right
+        case .divide: right == 0 ? nil : left / right
+        }
+    }
+}
+
+/// A trailing comparison: `> 60` keeps the rows whose value is over 60.
+public struct QueryComparison: Sendable, Hashable {
+    /// How values compare.
+    public enum Operator: String, Sendable, Hashable, CaseIterable {
+        case greater = ">", greaterOrEqual = ">=", less = "<", lessOrEqual = "<=", equal = "==", notEqual = "!="
+    }
+
+    /// The comparison.
+    public var operation: Operator
+    /// The number compared with.
+    public var threshold: Double
+
+    /// Whether `value` satisfies the comparison (NaN satisfies only `!=`).
+    public func holds(for value: Double) -> Bool {
+        switch operation {
+        case .greater: value > threshold
+        case .greaterOrEqual: value >= threshold
+        case .less: value < threshold
+        case .lessOrEqual: value <= threshold
+        case .equal: value == threshold
+        case .notEqual: value != threshold
+        }
     }
 }
 
@@ -100,10 +211,105 @@ public enum QueryParser {
 
         mutating func parseQuery() throws(QuerySyntaxError) -> ParsedQuery {
             skipSpace()
+            if atEnd { throw fail("expected an aggregation function (\(known.joined(separator: ", ")))") }
+            let expressionStart = position
+            let expression = try parseExpression()
+            guard !expression.aggregates.isEmpty else {
+                throw fail("a query needs at least one aggregation, such as count(NAME)", at: expressionStart)
+            }
+            var parsed = ParsedQuery(expression: expression, comparison: nil, since: nil, until: nil, limit: nil, bucketNanoseconds: nil)
+            skipSpace()
+            if let operation = comparisonOperator() {
+                skipSpace()
+                let numberStart = position
+                guard let threshold = number() else { throw fail("expected a number after \(operation.rawValue)", at: numberStart) }
+                parsed.comparison = QueryComparison(operation: operation, threshold: threshold)
+            }
+            while true {
+                skipSpace()
+                if atEnd { return parsed }
+                let keywordStart = position
+                switch word() {
+                case "since": parsed.since = try time()
+                case "until": parsed.until = try time()
+                case "top": parsed.limit = .top(try integer())
+                case "bottom": parsed.limit = .bottom(try integer())
+                case "every": parsed.bucketNanoseconds = try duration()
+                case let other:
+                    let grouped = !expression.aggregates[0].groupBy.isEmpty
+                    let expected = "an operator (+ - * /), a comparison (> >= < <= == !=), since, until, every, top, bottom"
+                        + (grouped ? "" : ", by")
+                    throw fail(other.isEmpty
+                        ? "expected \(expected) or the end of the query"
+                        : "unknown clause '\(other)'; expected since, until, every, top or bottom" + (grouped ? "" : " (or by)"),
+                        at: keywordStart)
+                }
+            }
+        }
+
+        /// `term { ("+" | "-") term }`.
+        mutating func parseExpression() throws(QuerySyntaxError) -> QueryExpression {
+            var expression = try parseTerm()
+            while true {
+                skipSpace()
+                let operatorStart = position
+                let operation: ArithmeticOperator
+                if consume("+") { operation = .add } else if consume("-") { operation = .subtract } else { return expression }
+                let right = try parseTerm()
+                expression = try combined(operation, expression, right, at: operatorStart)
+            }
+        }
+
+        /// `unary { ("*" | "/") unary }`.
+        mutating func parseTerm() throws(QuerySyntaxError) -> QueryExpression {
+            var expression = try parseUnary()
+            while true {
+                skipSpace()
+                let operatorStart = position
+                let operation: ArithmeticOperator
+                if consume("*") { operation = .multiply } else if consume("/") { operation = .divide } else { return expression }
+                let right = try parseUnary()
+                expression = try combined(operation, expression, right, at: operatorStart)
+            }
+        }
+
+        /// Two sides whose aggregations group by different keys cannot be matched row by row.
+        func combined(_ operation: ArithmeticOperator, _ left: QueryExpression, _ right: QueryExpression, at offset: Int)
+            throws(QuerySyntaxError) -> QueryExpression
+        {
+            if let leftKeys = left.aggregates.first?.groupBy, let rightKeys = right.aggregates.first?.groupBy,
+                Set(leftKeys) != Set(rightKeys) || leftKeys.count != rightKeys.count
+            {
+                func spelled(_ keys: [String]) -> String { keys.isEmpty ? "no by" : "by (\(keys.joined(separator: ", ")))" }
+                throw fail("both sides of '\(operation.rawValue)' must group by the same keys: the left has \(spelled(leftKeys)), "
+                           + "the right \(spelled(rightKeys))", at: offset)
+            }
+            return .arithmetic(operation, left, right)
+        }
+
+        /// `number | aggregate | "(" expr ")"`.
+        mutating func parseUnary() throws(QuerySyntaxError) -> QueryExpression {
+            skipSpace()
+            if consume("(") {
+                let inner = try parseExpression()
+                try expect(")", "')' to close the parenthesis")
+                return inner
+            }
+            if let first = peek(), first.isNumber || first == "." || (first == "-" && position + 1 < text.count && (text[position + 1].isNumber || text[position + 1] == ".")) {
+                let numberStart = position
+                guard let value = number() else { throw fail("expected a number", at: numberStart) }
+                return .number(value)
+            }
+            return .aggregate(try parseAggregate())
+        }
+
+        /// `agg "(" [number ","] selector ")" [by (key, …)]`.
+        mutating func parseAggregate() throws(QuerySyntaxError) -> AggregateExpression {
+            skipSpace()
             let functionStart = position
             let function = word()
             guard !function.isEmpty else {
-                throw fail("expected an aggregation function (\(known.joined(separator: ", ")))")
+                throw fail("expected an aggregation function (\(known.joined(separator: ", "))), a number or '('")
             }
             var aggregation: Aggregation
             switch function {
@@ -112,6 +318,9 @@ public enum QueryParser {
             case "avg": aggregation = .average
             case "min": aggregation = .min
             case "max": aggregation = .max
+            case "first": aggregation = .first
+            case "last": aggregation = .last
+            case "stddev": aggregation = .standardDeviation
             case "percentile": aggregation = .percentile(0)
             case "p50": aggregation = .percentile(50)
             case "p75": aggregation = .percentile(75)
@@ -137,43 +346,60 @@ public enum QueryParser {
             }
             let (metric, matchers) = try selector()
             try expect(")", "')' after the selector")
-            var parsed = ParsedQuery(aggregation: aggregation, metric: metric, matchers: matchers, groupBy: [], since: nil, until: nil, limit: nil)
+            var aggregate = AggregateExpression(aggregation: aggregation, metric: metric, matchers: matchers)
             skipSpace()
             let clauseStart = position
             if word() == "by" {
                 try expect("(", "'(' after by")
                 repeat {
                     skipSpace()
-                    let tagStart = position
-                    let tag = tagName()
-                    guard !tag.isEmpty else { throw fail("expected a tag name", at: tagStart) }
-                    parsed.groupBy.append(tag)
+                    let keyStart = position
+                    let key = tagName()
+                    guard !key.isEmpty else { throw fail("expected a tag name, __name__ or data.FIELD", at: keyStart) }
+                    if key.hasPrefix("data."), key.count == 5 { throw fail("expected a field name after data.", at: position) }
+                    if key == "time" { throw fail("'time' is the key every adds; group by a tag of another name", at: keyStart) }
+                    if aggregate.groupBy.contains(key) { throw fail("'\(key)' is already in the by list", at: keyStart) }
+                    aggregate.groupBy.append(key)
                     skipSpace()
                 } while consume(",")
                 try expect(")", "')' or ',' in the by list")
             } else {
                 position = clauseStart
             }
-            while true {
-                skipSpace()
-                if atEnd { return parsed }
-                let keywordStart = position
-                switch word() {
-                case "since":
-                    parsed.since = try time()
-                case "until":
-                    parsed.until = try time()
-                case "top":
-                    parsed.limit = .top(try integer())
-                case "bottom":
-                    parsed.limit = .bottom(try integer())
-                case let other:
-                    throw fail(other.isEmpty
-                        ? "expected since, until, top, bottom" + (parsed.groupBy.isEmpty ? ", by" : "") + " or the end of the query"
-                        : "unknown clause '\(other)'; expected since, until, top or bottom" + (parsed.groupBy.isEmpty ? " (or by)" : ""),
-                        at: keywordStart)
-                }
+            return aggregate
+        }
+
+        /// `>`, `>=`, `<`, `<=`, `==` or `!=`, consumed when present.
+        mutating func comparisonOperator() -> QueryComparison.Operator? {
+            for operation in [QueryComparison.Operator.greaterOrEqual, .lessOrEqual, .equal, .notEqual, .greater, .less]
+            where match(operation.rawValue) {
+                return operation
             }
+            return nil
+        }
+
+        /// `integer ("s" | "m" | "h" | "d")`, in nanoseconds.
+        mutating func duration() throws(QuerySyntaxError) -> Int64 {
+            skipSpace()
+            let start = position
+            while position < text.count, text[position].isASCII, text[position].isNumber { position += 1 }
+            let digits = String(text[start..<position])
+            let unit: Int64? = switch peek() {
+            case "s": 1_000_000_000
+            case "m": 60_000_000_000
+            case "h": 3_600_000_000_000
+            case "d": 86_400_000_000_000
+            default: nil
+            }
+            guard !digits.isEmpty, let unit, position + 1 >= text.count || !Self.isWordCharacter(text[position + 1]) else {
+                position = start
+                throw fail("expected a duration: a whole number and s, m, h or d (every 1h)", at: start)
+            }
+            position += 1
+            guard let amount = Int64(digits), amount > 0 else { throw fail("the duration must be at least 1", at: start) }
+            let (nanoseconds, overflow) = amount.multipliedReportingOverflow(by: unit)
+            guard !overflow else { throw fail("the duration is too long (at most about 292 years)", at: start) }
+            return nanoseconds
         }
 
         var known: [String] { (QueryParser.builtIns + (functions?.registeredNames ?? [])).sorted() }
@@ -185,11 +411,27 @@ public enum QueryParser {
             return true
         }
 
+        /// `[-] digits [. digits] [e [+-] digits]` (or `.5`), or `nil` with the position unchanged.
         mutating func number() -> Double? {
             let start = position
-            while position < text.count, text[position].isNumber || text[position] == "." || text[position] == "-" || text[position] == "+"
-                || text[position] == "e" || text[position] == "E" { position += 1 }
-            guard let value = Double(String(text[start..<position])) else {
+            func digits() -> Int {
+                let from = position
+                while position < text.count, text[position].isASCII, text[position].isNumber { position += 1 }
+                return position - from
+            }
+            if peek() == "-" || peek() == "+" { position += 1 }
+            var mantissa = digits()
+            if peek() == "." {
+                position += 1
+                mantissa += digits()
+            }
+            if mantissa > 0, peek() == "e" || peek() == "E" {
+                let exponentStart = position
+                position += 1
+                if peek() == "-" || peek() == "+" { position += 1 }
+                if digits() == 0 { position = exponentStart }
+            }
+            guard mantissa > 0, let value = Double(String(text[start..<position])), value.isFinite else {
                 position = start
                 return nil
             }

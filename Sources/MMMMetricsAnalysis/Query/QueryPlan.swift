@@ -1,24 +1,46 @@
 import MMMMetricsCore
 import MMMMetricsLog
 
+/// Where a group key's value comes from.
+enum GroupKey: Hashable {
+    /// `session`: the id of the stream the event is stored in.
+    case session
+    /// A tag of the event ("" when absent).
+    case tag(String)
+    /// `__name__`: the metric name.
+    case name
+    /// `data.FIELD`: a top-level field of a custom event's data ("" when absent).
+    case data(String)
+    /// `time` (from `every`): the start of the event's bucket of this many nanoseconds.
+    case time(Int64)
+
+    init(_ key: String) {
+        if key == "session" { self = .session }
+        else if key == "__name__" { self = .name }
+        else if key.hasPrefix("data."), key.count > 5 { self = .data(String(key.dropFirst(5))) }
+        else { self = .tag(key) }
+    }
+}
+
 /// A query compiled once: its block push-down filter, its name globs and tag matchers. Conditions on
 /// the `session` tag are decided per session, before any block of it is read.
 struct QueryPlan {
     let filter: ReadFilter
     let names: NameGlobList
-    let groupBy: [String]
+    let groupKeys: [GroupKey]
     let timeRange: TimeRange?
     private let sessionMatchers: [CompiledTagMatcher]
     /// Matchers on event tags (not `session`).
     var tagMatchers: [CompiledTagMatcher]
 
-    /// Compiles `query`; exact `tags` become `=` matchers. Throws for an invalid regular expression.
-    init(_ query: MetricsQuery) throws {
+    /// Compiles `query`; exact `tags` become `=` matchers; `bucket` (nanoseconds) adds the `time`
+    /// key. Throws for an invalid regular expression.
+    init(_ query: MetricsQuery, bucket: Int64? = nil) throws {
         let matchers = try ((query.tags.map { tags in tags.map { TagMatcher($0.key, .equal, $0.value) } } ?? []) + query.matchers)
             .map(CompiledTagMatcher.init)
         filter = ReadFilter(timeRange: query.timeRange, names: query.metricNames)
         names = NameGlobList(query.metricNames)
-        groupBy = query.groupBy
+        groupKeys = query.groupBy.map(GroupKey.init) + (bucket.map { [.time($0)] } ?? [])
         timeRange = query.timeRange
         sessionMatchers = matchers.filter { $0.key == "session" }
         tagMatchers = matchers.filter { $0.key != "session" }
@@ -28,5 +50,48 @@ struct QueryPlan {
     func forSession(_ session: String) -> QueryPlan? {
         var matchers = sessionMatchers
         return matchers.indices.allSatisfy({ matchers[$0].holds(for: session) }) ? self : nil
+    }
+
+    /// The tag keys whose absence from every selected event is worth a warning: the `by` tags and
+    /// the matchers' tags.
+    var checkedTagKeys: [String] {
+        var keys: [String] = []
+        for case .tag(let key) in groupKeys where !keys.contains(key) { keys.append(key) }
+        for matcher in tagMatchers where !keys.contains(matcher.key) { keys.append(matcher.key) }
+        return keys
+    }
+
+    /// The data fields grouped by.
+    var checkedDataFields: [String] {
+        groupKeys.compactMap { if case .data(let field) = $0 { field } else { nil } }
+    }
+}
+
+/// What the selected events carried, gathered across blocks, for the warnings about keys no
+/// selected event carries.
+struct KeyUsage {
+    /// Events selected by name and time (before tag matchers).
+    var selectedEvents = 0
+    /// Checked tag keys some selected event carries.
+    var carriedTags: Set<String> = []
+    /// Grouped-by data fields some selected custom event has.
+    var presentFields: Set<String> = []
+    /// Checked tag keys that a selected custom event has as a data field (for the hint).
+    var fieldsNamedLikeTags: Set<String> = []
+    /// Custom events whose data was parsed only to look for such fields (bounded).
+    var hintParses = 0
+
+    /// The warnings, one per key.
+    func notes(for plan: QueryPlan) -> [String] {
+        guard selectedEvents > 0 else { return [] }
+        var notes: [String] = []
+        for key in plan.checkedTagKeys where !carriedTags.contains(key) {
+            notes.append("no selected event carries the tag '\(key)'" + (fieldsNamedLikeTags.contains(key)
+                ? "; custom events have a data field of that name: did you mean data.\(key)?" : ""))
+        }
+        for field in plan.checkedDataFields where !presentFields.contains(field) {
+            notes.append("no selected custom event has the data field '\(field)' (data.\(field) groups them all under \"\")")
+        }
+        return notes
     }
 }

@@ -75,7 +75,8 @@ public final class MemoryMetricsCollector: MetricsCollector, MetricsReader {
         var selector = try EventSelector(query)
         var aggregator = try GroupedAggregator(aggregation, groupBy: query.groupBy, functions: functions)
         for event in events where selector.selects(event) {
-            try aggregator.add(value: event.value.numericValue, name: event.name, group: aggregator.groupKey(tags: event.tags))
+            try aggregator.add(value: event.value.numericValue, timestamp: event.timestamp?.nanosecondsSinceEpoch ?? 0,
+                               name: event.name, group: aggregator.groupKey(tags: event.tags))
         }
         return aggregator.result()
     }

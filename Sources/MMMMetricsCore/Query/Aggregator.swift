@@ -117,7 +117,9 @@ public final class AggregationRegistry: Sendable {
     private let functions: Mutex<[String: AnyAggregationFunction]>
 
     /// The names every query language knows without registration.
-    public static let builtInNames = ["avg", "count", "max", "min", "p50", "p75", "p90", "p95", "p99", "p999", "percentile", "sum"]
+    public static let builtInNames = [
+        "avg", "count", "first", "last", "max", "min", "p50", "p75", "p90", "p95", "p99", "p999", "percentile", "stddev", "sum",
+    ]
 
     /// An empty registry.
     public init() { functions = Mutex([:]) }
@@ -138,7 +140,9 @@ public final class AggregationRegistry: Sendable {
 
 /// Folds values into per-group aggregates; the shared engine behind every ``MetricsReader``.
 ///
-/// NaN values count as events for `count` and are skipped by every other aggregation.
+/// NaN values count as events for `count` and are skipped by every other aggregation. `first` and
+/// `last` need each value's timestamp; values of one group must be added in append order, and a
+/// merged aggregator's values count as appended after this one's.
 package struct GroupedAggregator {
     fileprivate struct Fold {
         var count = 0
@@ -148,6 +152,22 @@ package struct GroupedAggregator {
         var maximum = -Double.infinity
         var values: [Double] = []
         var state: (any Sendable)?
+        /// `first`: the earliest value's timestamp and value (ties keep the one added first).
+        var firstTime = Int64.max
+        var firstValue = Double.nan
+        /// `last`: the latest value's timestamp and value (ties take the one added last).
+        var lastTime = Int64.min
+        var lastValue = Double.nan
+        /// `stddev`: the running mean and sum of squared deviations (Welford), over `numeric` values.
+        var mean = 0.0
+        var squaredDeviations = 0.0
+    }
+
+    /// What a fold keeps besides counts, sums and extremes.
+    fileprivate struct Tracking {
+        var values = false
+        var time = false
+        var spread = false
     }
 
     /// The aggregation computed.
@@ -155,7 +175,7 @@ package struct GroupedAggregator {
     /// Tag keys grouped by.
     package let groupBy: [String]
     private let custom: AnyAggregationFunction?
-    private let keepsValues: Bool
+    private let tracking: Tracking
     private var groups: [[String]: Fold] = [:]
 
     /// Prepares an aggregation; a custom name must be registered in `functions`.
@@ -175,8 +195,18 @@ package struct GroupedAggregator {
         default:
             custom = nil
         }
-        if case .percentile = aggregation { keepsValues = true } else { keepsValues = false }
+        var tracking = Tracking()
+        switch aggregation {
+        case .percentile: tracking.values = true
+        case .first, .last: tracking.time = true
+        case .standardDeviation: tracking.spread = true
+        default: break
+        }
+        self.tracking = tracking
     }
+
+    /// Whether values need their timestamps (`first`, `last`).
+    package var needsTimestamps: Bool { tracking.time }
 
     /// The group key of an event's tags.
     package func groupKey(tags: Tags, extraTags: Tags? = nil) -> [String] {
@@ -184,25 +214,26 @@ package struct GroupedAggregator {
     }
 
     /// Adds one event's value to its group. `value` is `nil` for custom events, which only `count` accepts.
-    package mutating func add(value: Double?, name: String, group: [String]) throws {
+    package mutating func add(value: Double?, timestamp: Int64 = 0, name: String, group: [String]) throws {
         if value == nil, aggregation != .count {
             throw MetricsReaderError.aggregationNeedsNumbers(aggregation: aggregation.name, metric: name)
         }
         let custom = self.custom
-        let keepsValues = self.keepsValues
-        groups[group, default: Fold(state: custom?.initial())].add(value, custom: custom, keepsValues: keepsValues)
+        let tracking = self.tracking
+        groups[group, default: Fold(state: custom?.initial())].add(value, timestamp: timestamp, custom: custom, tracking: tracking)
     }
 
     /// Adds many events of one group at once: `values` are their numbers, `nonNumeric` the number of
-    /// custom events among them (only `count` accepts those). One group lookup for the lot.
-    package mutating func add(contentsOf values: [Double], nonNumeric: Int = 0, name: String, group: [String]) throws {
+    /// custom events among them (only `count` accepts those), `timestamps` the values' timestamps
+    /// (needed by `first` and `last`, else ignored). One group lookup for the lot.
+    package mutating func add(contentsOf values: [Double], timestamps: [Int64] = [], nonNumeric: Int = 0, name: String, group: [String]) throws {
         if nonNumeric > 0, aggregation != .count {
             throw MetricsReaderError.aggregationNeedsNumbers(aggregation: aggregation.name, metric: name)
         }
         let custom = self.custom
-        let keepsValues = self.keepsValues
+        let tracking = self.tracking
         var fold = groups.removeValue(forKey: group) ?? Fold(state: custom?.initial())
-        if custom == nil, !keepsValues {
+        if custom == nil, !tracking.values, !tracking.time, !tracking.spread {
             fold.count += values.count + nonNumeric
             for value in values where !value.isNaN {
                 fold.numeric += 1
@@ -211,7 +242,9 @@ package struct GroupedAggregator {
                 fold.maximum = Swift.max(fold.maximum, value)
             }
         } else {
-            for value in values { fold.add(value, custom: custom, keepsValues: keepsValues) }
+            for (index, value) in values.enumerated() {
+                fold.add(value, timestamp: index < timestamps.count ? timestamps[index] : 0, custom: custom, tracking: tracking)
+            }
             fold.count += nonNumeric
         }
         groups[group] = fold
@@ -221,6 +254,20 @@ package struct GroupedAggregator {
     package mutating func merge(_ other: GroupedAggregator) {
         for (key, fold) in other.groups {
             guard var mine = groups[key] else { groups[key] = fold; continue }
+            if fold.numeric > 0, mine.numeric > 0 {
+                // Chan et al.'s combination of two Welford states.
+                let total = Double(mine.numeric + fold.numeric)
+                let delta = fold.mean - mine.mean
+                mine.squaredDeviations += fold.squaredDeviations + delta * delta * Double(mine.numeric) * Double(fold.numeric) / total
+                mine.mean += delta * Double(fold.numeric) / total
+            } else if fold.numeric > 0 {
+                mine.mean = fold.mean
+                mine.squaredDeviations = fold.squaredDeviations
+            }
+            if fold.numeric > 0, mine.numeric == 0 || fold.firstTime < mine.firstTime {
+                (mine.firstTime, mine.firstValue) = (fold.firstTime, fold.firstValue)
+            }
+            if fold.numeric > 0, fold.lastTime >= mine.lastTime { (mine.lastTime, mine.lastValue) = (fold.lastTime, fold.lastValue) }
             mine.count += fold.count
             mine.numeric += fold.numeric
             mine.sum += fold.sum
@@ -242,9 +289,7 @@ package struct GroupedAggregator {
             guard let value = value(of: fold) else { continue }
             rows.append(AggregateRow(group: Tags(zip(groupBy, key)), value: value, count: fold.count))
         }
-        rows.sort { lhs, rhs in
-            groupBy.map { lhs.group[$0] ?? "" }.lexicographicallyPrecedes(groupBy.map { rhs.group[$0] ?? "" })
-        }
+        rows.sort { lhs, rhs in GroupOrder.precedes(groupBy.map { lhs.group[$0] ?? "" }, groupBy.map { rhs.group[$0] ?? "" }) }
         return AggregateResult(rows: rows)
     }
 
@@ -257,6 +302,9 @@ package struct GroupedAggregator {
         case .average: return numeric ? fold.sum / Double(fold.numeric) : nil
         case .min: return numeric ? fold.minimum : nil
         case .max: return numeric ? fold.maximum : nil
+        case .first: return numeric ? fold.firstValue : nil
+        case .last: return numeric ? fold.lastValue : nil
+        case .standardDeviation: return fold.numeric > 1 ? (fold.squaredDeviations / Double(fold.numeric - 1)).squareRoot() : nil
         case .percentile(let q):
             var values = fold.values
             return Percentile.select(&values, q: q)
@@ -266,10 +314,19 @@ package struct GroupedAggregator {
 }
 
 extension GroupedAggregator.Fold {
-    fileprivate mutating func add(_ value: Double?, custom: AnyAggregationFunction?, keepsValues: Bool) {
+    fileprivate mutating func add(_ value: Double?, timestamp: Int64, custom: AnyAggregationFunction?, tracking: GroupedAggregator.Tracking) {
         count += 1
         guard let value, !value.isNaN else { return }
         numeric += 1
+        if tracking.time {
+            if numeric == 1 || timestamp < firstTime { (firstTime, firstValue) = (timestamp, value) }
+            if timestamp >= lastTime { (lastTime, lastValue) = (timestamp, value) }
+        }
+        if tracking.spread {
+            let delta = value - mean
+            mean += delta / Double(numeric)
+            squaredDeviations += delta * (value - mean)
+        }
         if let custom {
             if var current = state {
                 state = nil
@@ -281,6 +338,67 @@ extension GroupedAggregator.Fold {
         sum += value
         minimum = Swift.min(minimum, value)
         maximum = Swift.max(maximum, value)
-        if keepsValues { values.append(value) }
+        if tracking.values { values.append(value) }
+    }
+}
+
+/// The order of result rows: by group values, key by key; two values that are both integers
+/// (an optional `-` and digits) compare as numbers (iteration 2 before 10), any other two by
+/// their Unicode code points.
+package enum GroupOrder {
+    /// Whether group `lhs` comes before group `rhs`.
+    package static func precedes(_ lhs: [String], _ rhs: [String]) -> Bool {
+        for (left, right) in zip(lhs, rhs) {
+            let order = compare(left, right)
+            if order != 0 { return order < 0 }
+        }
+        return lhs.count < rhs.count
+    }
+
+    /// -1, 0 or 1.
+    package static func compare(_ left: String, _ right: String) -> Int {
+        if let a = IntegerText(left), let b = IntegerText(right) {
+            let order = a.compare(b)
+            if order != 0 { return order }
+        }
+        // Code points, not Swift's canonical-equivalence order: what jq and DuckDB print.
+        var a = left.unicodeScalars.makeIterator(), b = right.unicodeScalars.makeIterator()
+        while true {
+            switch (a.next(), b.next()) {
+            case (nil, nil): return 0
+            case (nil, _): return -1
+            case (_, nil): return 1
+            case (let x?, let y?): if x != y { return x.value < y.value ? -1 : 1 }
+            }
+        }
+    }
+
+    /// An integer of any length, compared without converting it (no overflow).
+    private struct IntegerText {
+        let negative: Bool
+        let digits: Substring.UTF8View
+
+        init?(_ text: String) {
+            var body = Substring(text)
+            negative = body.hasPrefix("-")
+            if negative { body = body.dropFirst() }
+            guard !body.isEmpty, body.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
+            // Leading zeros do not change the number.
+            let trimmed = body.drop { $0 == "0" }
+            digits = (trimmed.isEmpty ? body.suffix(1) : trimmed).utf8
+        }
+
+        func compare(_ other: IntegerText) -> Int {
+            let zero = digits.elementsEqual("0".utf8), otherZero = other.digits.elementsEqual("0".utf8)
+            let sign = zero ? 0 : (negative ? -1 : 1), otherSign = otherZero ? 0 : (other.negative ? -1 : 1)
+            if sign != otherSign { return sign < otherSign ? -1 : 1 }
+            var magnitude = 0
+            if digits.count != other.digits.count {
+                magnitude = digits.count < other.digits.count ? -1 : 1
+            } else if let (a, b) = zip(digits, other.digits).first(where: { $0 != $1 }) {
+                magnitude = a < b ? -1 : 1
+            }
+            return sign < 0 ? -magnitude : magnitude
+        }
     }
 }

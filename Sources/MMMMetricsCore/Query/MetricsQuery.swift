@@ -101,6 +101,12 @@ public enum Aggregation: Sendable, Hashable {
     case min
     case max
     case count
+    /// The value of the earliest event by timestamp (ties: the first appended).
+    case first
+    /// The value of the latest event by timestamp (ties: the last appended).
+    case last
+    /// The sample standard deviation (n − 1); no value for fewer than two values.
+    case standardDeviation
     /// The q-th percentile, q in [0, 100], exact (Hyndman–Fan type 7).
     case percentile(Double)
     /// A function registered by name in an ``AggregationRegistry``.
@@ -114,6 +120,9 @@ public enum Aggregation: Sendable, Hashable {
         case .min: "min"
         case .max: "max"
         case .count: "count"
+        case .first: "first"
+        case .last: "last"
+        case .standardDeviation: "stddev"
         case .percentile(let q): "percentile(\(q))"
         case .custom(let name): name
         }
@@ -146,17 +155,22 @@ public struct AggregateRow: Sendable, Hashable {
     }
 }
 
-/// The rows of an aggregation, ordered by group.
+/// The rows of an aggregation, ordered by group (see the query language's ordering rule, docs/QUERY.md).
 public struct AggregateResult: Sendable, Hashable {
     /// One row per non-empty group, ordered by the group's tag values.
     public var rows: [AggregateRow]
     /// What the reader left out because stored data was damaged (empty for in-memory readers).
     public var skipped: SkippedData
+    /// Remarks about the query rather than the data, for standard error: a `by` key or matcher tag
+    /// that no selected event carries (so every row groups it under ""), with a hint when a data
+    /// field has that name.
+    public var notes: [String]
 
     /// Wraps rows.
-    public init(rows: [AggregateRow], skipped: SkippedData = SkippedData()) {
+    public init(rows: [AggregateRow], skipped: SkippedData = SkippedData(), notes: [String] = []) {
         self.rows = rows
         self.skipped = skipped
+        self.notes = notes
     }
 
     /// The value of the only row when there is no grouping; `nil` when nothing matched.
@@ -173,6 +187,8 @@ public enum MetricsReaderError: Error, Sendable, Hashable, CustomStringConvertib
     case unknownAggregation(String, known: [String])
     /// A tag matcher's regular expression does not compile.
     case invalidRegex(String, reason: String)
+    /// Two aggregations of one arithmetic expression group by different keys, so their rows cannot be matched.
+    case groupKeysDiffer([String], [String])
 
     public var description: String {
         switch self {
@@ -184,6 +200,8 @@ public enum MetricsReaderError: Error, Sendable, Hashable, CustomStringConvertib
             "unknown aggregation '\(name)'; known: \(known.joined(separator: ", "))"
         case .invalidRegex(let pattern, let reason):
             "invalid regular expression \"\(pattern)\": \(reason)"
+        case .groupKeysDiffer(let left, let right):
+            "aggregations combined by arithmetic must group by the same keys: by (\(left.joined(separator: ", "))) and by (\(right.joined(separator: ", ")))"
         }
     }
 }

@@ -48,6 +48,7 @@ struct QueryCommand: AsyncParsableCommand {
                 Console.error("mmm-analyze: warning: the answer leaves out \(result.skipped.events) events"
                     + (result.skipped.placesOfUnknownSize > 0 ? " or more" : "") + " in \(result.skipped.places) damaged place\(result.skipped.places == 1 ? "" : "s") (see above; --strict fails instead)")
             }
+            for note in result.notes { Console.error("mmm-analyze: warning: \(note)") }
             try Console.write(try QueryAnswer(result: result, groupBy: parsed.groupBy).rendered(as: format))
         }
     }
