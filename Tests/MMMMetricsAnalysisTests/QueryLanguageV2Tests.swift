@@ -253,4 +253,26 @@ struct QueryLanguageV2Tests {
         let query = ParsedQuery(expression: .arithmetic(.add, .aggregate(left), .aggregate(right)))
         #expect(throws: MetricsReaderError.groupKeysDiffer(["session"], ["iteration"])) { try QueryEngine(source: WorkloadLog.root).run(query) }
     }
+
+    @Test("count and sum of sampled events scale by 1/rate (not with raw); other aggregations and unsampled events do not")
+    func sampledEvents() throws {
+        let directory = TemporaryDirectory()
+        let at = MetricTimestamp(nanosecondsSinceEpoch: 1)
+        var events: [MetricEvent] = []
+        for value in 1...10 { events.append(.counter(name: "c", value: Int64(value), tags: [SampleRate.tag: "0.25", "k": "a"], timestamp: at)) }
+        for value in 1...3 { events.append(.counter(name: "c", value: Int64(value), tags: ["k": "a"], timestamp: at)) }
+        events.append(.counter(name: "c", value: 100, tags: [SampleRate.tag: "2", "k": "b"], timestamp: at))
+        events.append(.custom(name: "e", data: .null, tags: [SampleRate.tag: "0.5"], timestamp: at))
+        try writeSession(directory.root, "s", events)
+        let scaled = QueryEngine(source: directory.root)
+        #expect(try scaled.run("count(c) by (k)").rows.map(\.value) == [10 * 4 + 3, 1])
+        #expect(try scaled.run("sum(c) by (k)").rows.map(\.value) == [55 * 4 + 6, 100])
+        #expect(try scaled.run("avg(c{k=\"a\"})").rows.map(\.value) == [61.0 / 13])
+        #expect(try scaled.run("count(e)").rows.map(\.value) == [2])
+        #expect(try scaled.run("count(c)").notes == ["1 event carries a __sample_rate tag that is not a rate in (0, 1]: counted once each"])
+        let raw = QueryEngine(source: directory.root, scalesSampledEvents: false)
+        #expect(try raw.run("count(c) by (k)").rows.map(\.value) == [13, 1])
+        #expect(try raw.run("sum(c) by (k)").rows.map(\.value) == [61, 100])
+        #expect(try raw.run("count(c)").notes.isEmpty)
+    }
 }

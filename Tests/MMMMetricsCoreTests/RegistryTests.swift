@@ -167,6 +167,14 @@ struct RegistryTests {
             #expect(probe.events(named: "never.x").isEmpty)
             let half = probe.events(named: "half.y").count
             #expect((400...600).contains(half))
+            // What sampling kept says at which rate, so that counts can be scaled back; unsampled events say nothing.
+            #expect(probe.events(named: "half.y").allSatisfy { $0.tags[SampleRate.tag] == "0.5" })
+            #expect(probe.events(named: "sampled").allSatisfy { $0.tags[SampleRate.tag] == "0.25" })
+            #expect(probe.events(named: "always").allSatisfy { $0.tags[SampleRate.tag] == nil })
+            let handle = registry.counter("half.handle", tags: ["k": "v"])
+            for _ in 0..<200 { handle.increment() }
+            try await registry.flush()
+            #expect(probe.events(named: "half.handle").allSatisfy { $0.tags == ["k": "v", SampleRate.tag: "0.5"] })
             return probe.events(named: "sampled").map(\.counterValue)
         }
         let first = try await run(seed: 7)

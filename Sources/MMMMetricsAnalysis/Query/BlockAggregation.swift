@@ -75,6 +75,12 @@ struct BlockAggregation {
     private var slotTimestamps: [[Int64]] = []
     private let keepsTimestamps: Bool
     private var slotNonNumeric: [Int] = []
+    private var slotExtraCount: [Double] = []
+    private var slotExtraSum: [Double] = []
+    /// The sample-rate tag's column, when scaling and some event of the block carries it, and the
+    /// weight per string reference (0: not yet known; -1: not a rate).
+    private let rateColumn: [UInt32]?
+    private var rateWeights: [Double]
     private var slotName: [String] = []
     /// Checked tag keys not yet seen on a selected event, with their column in this block.
     private var unseenTags: [(key: String, column: [UInt32]?)]
@@ -107,6 +113,8 @@ struct BlockAggregation {
         }
         singleColumn = single
         slotByReference = [Int](repeating: -1, count: single == nil ? 0 : block.strings.count + 1)
+        rateColumn = plan.scalesSampledEvents ? Self.column(of: SampleRate.tag, in: block) : nil
+        rateWeights = [Double](repeating: 0, count: rateColumn == nil ? 0 : block.strings.count + 1)
         unseenTags = plan.checkedTagKeys.filter { !usage.carriedTags.contains($0) }.map { ($0, Self.column(of: $0, in: block)) }
     }
 
@@ -135,8 +143,16 @@ struct BlockAggregation {
             usage.selectedEvents += 1
             if !unseenTags.isEmpty { noteTags(index, metric: metric, usage: &usage) }
             guard passes(index) else { continue }
+            let isTimer = block.kinds[metric] == .timer
+            if usage.onlyTimers != false, usage.onlyTimers != isTimer { usage.onlyTimers = usage.onlyTimers == nil ? isTimer : false }
             let slot = self.slot(for: index, metric: metric)
-            if let value = block.numericValue(at: index) {
+            let value = block.numericValue(at: index)
+            if let rateColumn, rateColumn[index] != 0 {
+                let extra = weight(of: Int(rateColumn[index]), usage: &usage) - 1
+                slotExtraCount[slot] += extra
+                if let value, !value.isNaN { slotExtraSum[slot] += value * extra }
+            }
+            if let value {
                 slotValues[slot].append(value)
                 if keepsTimestamps { slotTimestamps[slot].append(block.timestamps[index]) }
             } else {
@@ -161,6 +177,18 @@ struct BlockAggregation {
         if case .object(let fields) = block.customData(Int(block.rawValues[index])) {
             for key in wanted where fields[key] != nil { usage.fieldsNamedLikeTags.insert(key) }
         }
+    }
+
+    /// The weight (1/rate) of a sample-rate tag value; 1, counted as invalid, for what is no rate.
+    private mutating func weight(of reference: Int, usage: inout KeyUsage) -> Double {
+        if rateWeights[reference] == 0 {
+            rateWeights[reference] = SampleRate.weight(block.strings[reference - 1]) ?? -1
+        }
+        guard rateWeights[reference] > 0 else {
+            usage.invalidRates += 1
+            return 1
+        }
+        return rateWeights[reference]
     }
 
     /// Whether event `index` satisfies every tag matcher (a missing tag reads as "").
@@ -233,6 +261,8 @@ struct BlockAggregation {
         slotValues.append([])
         slotTimestamps.append([])
         slotNonNumeric.append(0)
+        slotExtraCount.append(0)
+        slotExtraSum.append(0)
         slotName.append(block.metrics[metric].name)
         return slotKeys.count - 1
     }
@@ -254,7 +284,7 @@ struct BlockAggregation {
                 }
             }
             try aggregator.add(contentsOf: slotValues[slot], timestamps: slotTimestamps[slot], nonNumeric: slotNonNumeric[slot],
-                               name: slotName[slot], group: group)
+                               extraCount: slotExtraCount[slot], extraSum: slotExtraSum[slot], name: slotName[slot], group: group)
         }
     }
 }

@@ -14,11 +14,15 @@ public struct QueryEngine: Sendable {
     public let source: any LogSource
     /// Custom aggregation functions the queries may call.
     public let functions: AggregationRegistry
+    /// Whether `count` and `sum` count each event kept by sampling as 1/rate events (the default;
+    /// `mmm-analyze query --raw` turns it off). Other aggregations never scale.
+    public let scalesSampledEvents: Bool
 
     /// An engine over `source`.
-    public init(source: any LogSource, functions: AggregationRegistry = AggregationRegistry()) {
+    public init(source: any LogSource, functions: AggregationRegistry = AggregationRegistry(), scalesSampledEvents: Bool = true) {
         self.source = source
         self.functions = functions
+        self.scalesSampledEvents = scalesSampledEvents
     }
 
     /// Parses and runs a query (see docs/QUERY.md). Damage is handled as
@@ -41,9 +45,10 @@ public struct QueryEngine: Sendable {
         if let other = query.aggregates.first(where: { Set($0.groupBy) != Set(first) || $0.groupBy.count != first.count }) {
             throw MetricsReaderError.groupKeysDiffer(first, other.groupBy)
         }
-        let (evaluated, skipped, notes) = try withoutActuallyEscaping(warning) { warning in
+        let (evaluated, skipped, notes, unit) = try withoutActuallyEscaping(warning) { warning in
             var evaluation = Evaluation(engine: self, query: query, sessions: sessions, mode: mode, warning: warning, progress: progress)
-            return (try evaluation.evaluate(query.expression), evaluation.skipped, evaluation.notes)
+            let evaluated = try evaluation.evaluate(query.expression)
+            return (evaluated, evaluation.skipped, evaluation.notes, evaluation.unit(of: query.expression))
         }
         var rows = evaluated.rows.map { group, row in
             AggregateRow(group: Tags(zip(evaluated.keys, group)), value: row.value, count: row.count)
@@ -59,7 +64,7 @@ public struct QueryEngine: Sendable {
         case nil:
             break
         }
-        return AggregateResult(rows: rows, skipped: skipped, notes: notes)
+        return AggregateResult(rows: rows, skipped: skipped, notes: notes, unit: unit)
     }
 
     /// Aggregates the values of the events `query` selects in `sessions` (every session when empty).
@@ -78,7 +83,8 @@ public struct QueryEngine: Sendable {
         _ aggregation: Aggregation, for query: MetricsQuery, bucket: Int64?, sessions: [String], mode: ReadMode,
         warning: (ReadWarning) -> Void, progress: ((Int) -> Void)?
     ) throws -> AggregateResult {
-        let plan = try QueryPlan(query, bucket: bucket)
+        var plan = try QueryPlan(query, bucket: bucket)
+        plan.scalesSampledEvents = scalesSampledEvents
         let keys = query.groupBy + (bucket == nil ? [] : ["time"])
         var aggregator = try GroupedAggregator(aggregation, groupBy: keys, functions: functions)
         var skipped = SkippedData()
@@ -102,6 +108,7 @@ public struct QueryEngine: Sendable {
         var result = aggregator.result()
         result.skipped = skipped
         result.notes = usage.notes(for: plan)
+        result.unit = aggregation != .count && usage.onlyTimers == true ? "s" : nil
         return result
     }
 }
@@ -127,6 +134,7 @@ private struct Evaluation {
     var notes: [String] = []
     private var reported: Set<[String]> = []
     private var answers: [AggregateExpression: Rows] = [:]
+    private var units: [AggregateExpression: String?] = [:]
 
     init(engine: QueryEngine, query: ParsedQuery, sessions: [String], mode: ReadMode, warning: @escaping (ReadWarning) -> Void,
          progress: ((Int) -> Void)?) {
@@ -136,6 +144,21 @@ private struct Evaluation {
         self.mode = mode
         self.warning = warning
         self.progress = progress
+    }
+
+    /// The unit of an expression's values: an aggregation's own; kept by `+` and `-` between values
+    /// of one unit (or with a number); unknown after `*` and `/` (`* 1000` may mean milliseconds).
+    func unit(of expression: QueryExpression) -> String? {
+        switch expression {
+        case .number: return nil
+        case .aggregate(let aggregate): return units[aggregate] ?? nil
+        case .arithmetic(let operation, let left, let right):
+            guard operation == .add || operation == .subtract else { return nil }
+            if case .number = left { return unit(of: right) }
+            if case .number = right { return unit(of: left) }
+            let unit = self.unit(of: left)
+            return unit == self.unit(of: right) ? unit : nil
+        }
     }
 
     mutating func evaluate(_ expression: QueryExpression) throws -> Rows {
@@ -187,6 +210,7 @@ private struct Evaluation {
             warning(issue)
         }
         for note in result.notes where !notes.contains(note) { notes.append(note) }
+        units[aggregate] = result.unit
         let keys = aggregate.groupBy + (query.bucketNanoseconds == nil ? [] : ["time"])
         var rows: [[String]: (value: Double, count: Int)] = [:]
         for row in result.rows { rows[keys.map { row.group[$0] ?? "" }] = (row.value, row.count) }

@@ -32,6 +32,8 @@ struct QueryPlan {
     private let sessionMatchers: [CompiledTagMatcher]
     /// Matchers on event tags (not `session`).
     var tagMatchers: [CompiledTagMatcher]
+    /// Whether `count` and `sum` of sampled events scale by 1/rate.
+    var scalesSampledEvents = true
 
     /// Compiles `query`; exact `tags` become `=` matchers; `bucket` (nanoseconds) adds the `time`
     /// key. Throws for an invalid regular expression.
@@ -80,6 +82,10 @@ struct KeyUsage {
     var fieldsNamedLikeTags: Set<String> = []
     /// Custom events whose data was parsed only to look for such fields (bounded).
     var hintParses = 0
+    /// Whether every event that passed the matchers was a timer (and at least one did).
+    var onlyTimers: Bool?
+    /// Events counted once because their sample-rate tag is not a rate in (0, 1].
+    var invalidRates = 0
 
     /// The warnings, one per key.
     func notes(for plan: QueryPlan) -> [String] {
@@ -88,6 +94,9 @@ struct KeyUsage {
         for key in plan.checkedTagKeys where !carriedTags.contains(key) {
             notes.append("no selected event carries the tag '\(key)'" + (fieldsNamedLikeTags.contains(key)
                 ? "; custom events have a data field of that name: did you mean data.\(key)?" : ""))
+        }
+        if invalidRates > 0 {
+            notes.append("\(invalidRates) event\(invalidRates == 1 ? " carries" : "s carry") a \(SampleRate.tag) tag that is not a rate in (0, 1]: counted once each")
         }
         for field in plan.checkedDataFields where !presentFields.contains(field) {
             notes.append("no selected custom event has the data field '\(field)' (data.\(field) groups them all under \"\")")

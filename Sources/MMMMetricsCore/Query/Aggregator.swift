@@ -161,6 +161,9 @@ package struct GroupedAggregator {
         /// `stddev`: the running mean and sum of squared deviations (Welford), over `numeric` values.
         var mean = 0.0
         var squaredDeviations = 0.0
+        /// Sampled events: what their weights (1/rate) add beyond 1 each, to the count and to the sum.
+        var extraCount = 0.0
+        var extraSum = 0.0
     }
 
     /// What a fold keeps besides counts, sums and extremes.
@@ -226,13 +229,21 @@ package struct GroupedAggregator {
     /// Adds many events of one group at once: `values` are their numbers, `nonNumeric` the number of
     /// custom events among them (only `count` accepts those), `timestamps` the values' timestamps
     /// (needed by `first` and `last`, else ignored). One group lookup for the lot.
-    package mutating func add(contentsOf values: [Double], timestamps: [Int64] = [], nonNumeric: Int = 0, name: String, group: [String]) throws {
+    ///
+    /// `extraCount` and `extraSum` scale `count` and `sum` for sampled events: what their weights
+    /// (1/rate) add beyond 1 per event, and beyond each value.
+    package mutating func add(
+        contentsOf values: [Double], timestamps: [Int64] = [], nonNumeric: Int = 0, extraCount: Double = 0, extraSum: Double = 0,
+        name: String, group: [String]
+    ) throws {
         if nonNumeric > 0, aggregation != .count {
             throw MetricsReaderError.aggregationNeedsNumbers(aggregation: aggregation.name, metric: name)
         }
         let custom = self.custom
         let tracking = self.tracking
         var fold = groups.removeValue(forKey: group) ?? Fold(state: custom?.initial())
+        fold.extraCount += extraCount
+        fold.extraSum += extraSum
         if custom == nil, !tracking.values, !tracking.time, !tracking.spread {
             fold.count += values.count + nonNumeric
             for value in values where !value.isNaN {
@@ -269,6 +280,8 @@ package struct GroupedAggregator {
             }
             if fold.numeric > 0, fold.lastTime >= mine.lastTime { (mine.lastTime, mine.lastValue) = (fold.lastTime, fold.lastValue) }
             mine.count += fold.count
+            mine.extraCount += fold.extraCount
+            mine.extraSum += fold.extraSum
             mine.numeric += fold.numeric
             mine.sum += fold.sum
             mine.minimum = Swift.min(mine.minimum, fold.minimum)
@@ -297,8 +310,8 @@ package struct GroupedAggregator {
         if let custom, let state = fold.state { return custom.result(state) }
         let numeric = fold.numeric > 0
         switch aggregation {
-        case .count: return Double(fold.count)
-        case .sum: return numeric ? fold.sum : nil
+        case .count: return Double(fold.count) + fold.extraCount
+        case .sum: return numeric ? fold.sum + fold.extraSum : nil
         case .average: return numeric ? fold.sum / Double(fold.numeric) : nil
         case .min: return numeric ? fold.minimum : nil
         case .max: return numeric ? fold.maximum : nil

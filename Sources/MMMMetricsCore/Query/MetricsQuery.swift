@@ -165,12 +165,16 @@ public struct AggregateResult: Sendable, Hashable {
     /// that no selected event carries (so every row groups it under ""), with a hint when a data
     /// field has that name.
     public var notes: [String]
+    /// The values' unit when known: `"s"` when every value is a time in seconds (an aggregation other
+    /// than `count` of timers only, or sums and differences of such), else `nil`.
+    public var unit: String?
 
     /// Wraps rows.
-    public init(rows: [AggregateRow], skipped: SkippedData = SkippedData(), notes: [String] = []) {
+    public init(rows: [AggregateRow], skipped: SkippedData = SkippedData(), notes: [String] = [], unit: String? = nil) {
         self.rows = rows
         self.skipped = skipped
         self.notes = notes
+        self.unit = unit
     }
 
     /// The value of the only row when there is no grouping; `nil` when nothing matched.

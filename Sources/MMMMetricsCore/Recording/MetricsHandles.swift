@@ -21,6 +21,7 @@ final class MetricBinding: Sendable {
         if policy.pipelineIsStatic {
             var prototype = MetricEvent(name: name, value: .counter(0), tags: tags)
             guard policy.transform(&prototype) else { return nil }
+            if rate < 1 { prototype.tags[SampleRate.tag] = SampleRate.text(rate) }
             return MetricBinding(registry: registry, name: prototype.name, tags: prototype.tags, rate: rate, perEvent: false)
         }
         return MetricBinding(registry: registry, name: name, tags: tags, rate: rate, perEvent: true)
@@ -38,7 +39,10 @@ final class MetricBinding: Sendable {
     func emit(_ value: MetricValue) {
         if rate < 1, !registry.policy.sample(rate: rate) { return }
         var event = MetricEvent(name: name, value: value, tags: tags, timestamp: .now())
-        if runsPipelinePerEvent, !registry.policy.transform(&event) { return }
+        if runsPipelinePerEvent {
+            guard registry.policy.transform(&event) else { return }
+            if rate < 1 { event.tags[SampleRate.tag] = SampleRate.text(rate) }
+        }
         registry.deliver(event)
     }
 }

@@ -55,9 +55,28 @@ final class RecordingPolicy: Sendable {
         return true
     }
 
-    /// The whole decision for one event.
+    /// The whole decision for one event. An event kept by sampling at a rate below 1 carries the
+    /// rate in the reserved tag ``SampleRate/tag``, so that counts and sums can be scaled back.
     func process(_ event: inout MetricEvent) -> Bool {
-        guard admits(event.name), sample(rate: samplingRate(for: event.name)) else { return false }
-        return transform(&event)
+        let rate = samplingRate(for: event.name)
+        guard admits(event.name), sample(rate: rate), transform(&event) else { return false }
+        if rate < 1 { event.tags[SampleRate.tag] = SampleRate.text(rate) }
+        return true
+    }
+}
+
+/// How a sampled event says what fraction of its kind was kept.
+public enum SampleRate {
+    /// The reserved tag an event kept by sampling at a rate below 1 carries: the rate as a decimal
+    /// number (`"0.25"`). Readers scale `count` and `sum` of such events by 1/rate (docs/QUERY.md).
+    public static let tag = "__sample_rate"
+
+    /// The rate as the tag stores it (the shortest decimal that reads back as the same `Double`).
+    public static func text(_ rate: Double) -> String { "\(rate)" }
+
+    /// The weight (1/rate) a tag value gives, or `nil` when it is not a rate in (0, 1].
+    public static func weight(_ text: String) -> Double? {
+        guard let rate = Double(text), rate > 0, rate <= 1 else { return nil }
+        return 1 / rate
     }
 }

@@ -20,6 +20,7 @@ struct QueryCommand: AsyncParsableCommand {
     @OptionGroup package var damage: DamageOptions
     @Option(help: "Only this session.") var session: String?
     @Option(help: "table, json or csv.") var format: TableFormat = .table
+    @Flag(help: "Do not scale count and sum of sampled events by 1/rate (see docs/QUERY.md, Sampling).") var raw = false
     @Argument(help: "The query.") var query: String
 
     func run() async throws {
@@ -35,7 +36,7 @@ struct QueryCommand: AsyncParsableCommand {
             if let session, try source.segments(session: session).isEmpty { throw source.missingSessionError(session) }
             let showProgress = isatty(2) == 1
             var lastShown = 0
-            let result = try QueryEngine(source: source).run(
+            let result = try QueryEngine(source: source, scalesSampledEvents: !raw).run(
                 parsed, sessions: session.map { [$0] } ?? [], mode: damage.mode, warning: damage.warn
             ) { events in
                 if showProgress, events - lastShown >= 1_000_000 {
