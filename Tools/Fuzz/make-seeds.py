@@ -135,10 +135,12 @@ def main() -> None:
         write("rfc3339", name + ".txt", text)
 
     query_md = (ROOT / "docs/QUERY.md").read_text()
-    queries = re.findall(r"^\| [^|]+ \| `([^`]+)` \|$", query_md, re.M)
+    queries = re.findall(r"^\| [^|]+ \| `([^`]+)` \|", query_md, re.M)
     queries += ["p95(command.duration) by (command)", "percentile(99.5, command.duration{status!=\"ok\"}) since 2026-11-28T10:00:00Z until now top 3",
                 "count(error) by (session) since -7d bottom 2", "avg(quality.*{command=~\"te.*\", x!~\"a\\\\\"b\"})",
-                "spread(git.lines_added)"]
+                "spread(git.lines_added)",
+                "(count(a{__sample_rate=\"\"}) by (data.k, __name__) + 1) * -2.5e-3 / sum(b) by (__name__, data.k) >= 0 every 1d top 2",
+                "first(g) - last(g) != 0 every 9999999d since -1e300h", "stddev(*) by (time2) every 1s bottom 0"]
     for number, query in enumerate(dict.fromkeys(queries)):
         write("query", f"query-{number:02}.txt", query)
 

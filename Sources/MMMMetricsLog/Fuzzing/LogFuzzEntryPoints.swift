@@ -144,12 +144,31 @@
     }
 
     /// A log source holding one session's segments in memory.
-    struct MemorySource: LogSource {
+    package struct MemorySource: LogSource {
         let session: String
         let handles: [SegmentHandle]
-        var location: String { "memory" }
-        func sessionIDs() throws(LogError) -> [String] { [session] }
-        func segments(session: String) throws(LogError) -> [SegmentHandle] { session == self.session ? handles : [] }
+        package var location: String { "memory" }
+        package func sessionIDs() throws(LogError) -> [String] { [session] }
+        package func segments(session: String) throws(LogError) -> [SegmentHandle] { session == self.session ? handles : [] }
+    }
+
+    /// `events` written as session `session` in a scratch directory, read back into memory, the
+    /// directory removed: a log the fuzzers query without leaving files behind.
+    package static func memoryLog(session: String, _ events: [MetricEvent]) -> MemorySource? {
+        let base = FileSystem.environment("MMM_FUZZ_TMPDIR") ?? (FileSystem.isDirectory("/dev/shm") ? "/dev/shm" : "/tmp")
+        let directory = base + "/mmm-fuzz-log-\(FileSystem.processID)"
+        defer { removeTree(directory) }
+        let root = LogRoot(path: directory)
+        guard let writer = try? SessionLogWriter(root: root, session: session) else { return nil }
+        guard (try? writer.append(contentsOf: events)) != nil, (try? writer.close()) != nil,
+            let stored = try? root.segments(session: session)
+        else { return nil }
+        var handles: [SegmentHandle] = []
+        for handle in stored {
+            guard let bytes = try? handle.bytes() else { return nil }
+            handles.append(SegmentHandle(name: handle.name, bytes: { bytes }, index: { nil }))
+        }
+        return MemorySource(session: session, handles: handles)
     }
 
     /// The directory the archive target works in (one per process).
