@@ -18,8 +18,9 @@ struct QueryCommand: AsyncParsableCommand {
 
     @OptionGroup var logOptions: LogOptions
     @OptionGroup package var damage: DamageOptions
-    @Option(help: "Only this session.") var session: String?
+    @OptionGroup var selection: SessionSelection
     @Option(help: "table, json or csv.") var format: TableFormat = .table
+    @OptionGroup var output: OutputOptions
     @Argument(help: "The query.") var query: String
 
     func run() async throws {
@@ -32,7 +33,7 @@ struct QueryCommand: AsyncParsableCommand {
         }
         try await reportingErrors {
             let source = try logOptions.source()
-            if let session, try source.segments(session: session).isEmpty { throw source.missingSessionError(session) }
+            let session = try selection.resolve(in: source)
             let showProgress = isatty(2) == 1
             var lastShown = 0
             let result = try QueryEngine(source: source).run(
@@ -48,7 +49,7 @@ struct QueryCommand: AsyncParsableCommand {
                 Console.error("mmm-analyze: warning: the answer leaves out \(result.skipped.events) events"
                     + (result.skipped.placesOfUnknownSize > 0 ? " or more" : "") + " in \(result.skipped.places) damaged place\(result.skipped.places == 1 ? "" : "s") (see above; --strict fails instead)")
             }
-            try Console.write(try QueryAnswer(result: result, groupBy: parsed.groupBy).rendered(as: format))
+            try output.write(try QueryAnswer(result: result, groupBy: parsed.groupBy).rendered(as: format), root: logOptions.root)
         }
     }
 }
