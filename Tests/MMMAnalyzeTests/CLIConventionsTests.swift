@@ -330,3 +330,36 @@ extension CLIConventionsTests {
         #expect(try readSession(LogRoot(path: log), "s1").count == 12)
     }
 }
+
+extension CLIConventionsTests {
+    @Test("the library behind the commands, called directly: names, verify's report, archive bytes, ingest counts, the latest session")
+    func library() throws {
+        let temporary = TemporaryDirectory()
+        let root = try Self.twoSessions(temporary)
+        let names = try LogMaintenance(root: root).names()
+        #expect(names.names == [NameSummary(name: "command.executed", type: "counter", events: 15, tags: ["command"], sessions: 2)])
+        #expect(try names.rendered(as: .csv) == "name,type,events,tags,sessions\ncommand.executed,counter,15,command,2\n")
+        #expect(try names.rendered(as: .table).hasPrefix("NAME"))
+        #expect(try LogMaintenance(root: root).names(session: "z-newer").names.first?.events == 5)
+        #expect(throws: LogError.self) { try LogMaintenance(root: root).names(session: "nope") }
+        let damaged = try FixtureLogs.copy("bad-block", into: temporary)
+        var warnings = 0
+        let lenient = try LogMaintenance(root: damaged).names { _ in warnings += 1 }
+        #expect(lenient.skipped.events == 6 && warnings == 1)
+        #expect(throws: LogError.self) { try LogMaintenance(root: damaged).names(mode: .strict) }
+        let problems = VerifyReport(problems: try LogMaintenance(root: damaged).verify())
+        #expect(!problems.ok)
+        #expect(try problems.rendered(as: .table) == problems.problems.map { "\($0)\n" }.joined())
+        #expect(VerifyReport(problems: [VerifyProblem(session: "s", file: "f", offset: nil, message: "m, n")]).rows == [["s", "f", "", "m, n"]])
+        let (bytes, segments) = try SessionArchive.encoded(session: "z-newer", from: root)
+        let file = temporary.path + "/z.mmmar"
+        #expect(try SessionArchive.write(session: "z-newer", from: root, to: file) == segments)
+        #expect(Corrupter.bytes(file) == bytes)
+        let line = Array(#"{"ts":"2026-11-28T10:00:00Z","session":"z-newer","type":"counter","name":"x","value":1}"#.utf8) + [0x0A]
+        let report = try NDJSONIngest.ingest(line + line, source: "test", into: root, defaultSession: nil)
+        #expect(report.sessions.map(\.before) == [5] && report.sessions.map(\.events) == [2])
+        let fresh = try NDJSONIngest.ingest(line, source: "test", into: LogRoot(path: temporary.path + "/fresh"), defaultSession: nil)
+        #expect(fresh.sessions.map(\.before) == [0])
+        #expect(throws: LogError.self) { try LogMaintenance(root: LogRoot(path: temporary.path + "/none")).latestSession() }
+    }
+}
