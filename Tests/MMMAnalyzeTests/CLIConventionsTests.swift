@@ -311,6 +311,11 @@ extension CLIConventionsTests {
             #expect(result.status == 1, "\(command)")
             #expect(result.err == "mmm-analyze: error: cannot open \(missing): No such file or directory\n", "\(command): \(result.err)")
         }
+        for command in [["verify"], ["stats"], ["names"], ["export"], ["report", "--latest"], ["query", "count(*)"], ["recover"]] {
+            let result = try await runAnalyzer(command + ["--log", missing])
+            #expect(result.status == 1, "\(command)")
+            #expect(result.err.hasPrefix("mmm-analyze: error: cannot open \(missing): No such file or directory ("), "\(command): \(result.err)")
+        }
     }
 
     @Test("ingest into a session that already holds events says so, with the new total")
