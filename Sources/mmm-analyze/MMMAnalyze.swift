@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import MMMMetricsLog
 
 @main
 struct MMMAnalyze: AsyncParsableCommand {
@@ -8,9 +10,32 @@ struct MMMAnalyze: AsyncParsableCommand {
         discussion: """
             The log root is --log DIR, else $MMM_METRICS_DIR, else .mmm/metrics under the current directory.
             """,
+        version: PackageVersion.current,
         subcommands: [
-            IngestCommand.self, ExportCommand.self, SessionsCommand.self, VerifyCommand.self, RecoverCommand.self,
+            IngestCommand.self, ExportCommand.self, SessionsCommand.self, NamesCommand.self, VerifyCommand.self, RecoverCommand.self,
             StatsCommand.self, ReportCommand.self, QueryCommand.self, ArchiveCommand.self, ImportCommand.self, ImportLegacyCommand.self,
         ]
     )
+
+    /// Checks the command word before ArgumentParser sees it, so that a mistyped command names
+    /// itself and the nearest one (ArgumentParser would call it an unexpected argument).
+    static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        let names = configuration.subcommands.compactMap { $0.configuration.commandName }
+        if let message = CommandWord.check(arguments, commands: names) {
+            Console.error("mmm-analyze: error: \(message)")
+            Console.error("Run 'mmm-analyze --help' for the commands.")
+            Foundation.exit(64)
+        }
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

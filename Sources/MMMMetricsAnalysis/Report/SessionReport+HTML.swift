@@ -13,7 +13,7 @@ extension SessionReport {
         if let note = skippedNote { body.append("<p class=\"incomplete\"><b>\(escape(note))</b></p>") }
         if !session.iterations.isEmpty {
             body.append("<h2>Iteration durations</h2>")
-            body.append(barChart(session.iterations.map { ("\($0.iterationNumber)", $0.durationSeconds) }))
+            body.append(barChart(session.iterations.map { ("\($0.iterationNumber)", $0.durationSeconds, $0.errors.count) }))
             body.append(table(
                 ["iteration", "duration", "commands", "files", "+lines", "−lines", "errors"],
                 session.iterations.map { ["\($0.iterationNumber)", ReportFormatting.duration($0.durationSeconds), "\($0.commandsExecuted)", "\($0.filesChanged)",
@@ -23,6 +23,7 @@ extension SessionReport {
         if !quality.isEmpty {
             body.append("<h2>Quality over iterations</h2><div class=\"charts\">")
             let iterations = qualityByIteration.keys.sorted()
+            let failing = Set(session.iterations.filter { !$0.errors.isEmpty }.map(\.iterationNumber))
             for row in quality {
                 let points: [(Int, Double)] = iterations.compactMap { number in
                     let metrics = qualityByIteration[number]!
@@ -34,7 +35,7 @@ extension SessionReport {
                     }
                     return value.map { (number, $0) }
                 }
-                body.append(lineChart(title: "\(row.label): \(ReportFormatting.value(row.start, unit: row.unit)) → \(ReportFormatting.value(row.end, unit: row.unit)) (\(ReportFormatting.change(row.start, row.end)))", points: points))
+                body.append(lineChart(title: "\(row.label): \(ReportFormatting.value(row.start, unit: row.unit)) → \(ReportFormatting.value(row.end, unit: row.unit)) (\(ReportFormatting.change(row.start, row.end)))", points: points, failing: failing))
             }
             body.append("</div>")
         }
@@ -63,6 +64,7 @@ extension SessionReport {
             th:first-child, td:first-child { text-align: left; } th { font-weight: 600; color: #556; }
             .charts { display: grid; grid-template-columns: 1fr 1fr; gap: 1em; }
             svg text { font: 11px system-ui, sans-serif; fill: #445; } svg .title { font-size: 12px; font-weight: 600; fill: #1d2330; }
+            svg .error-mark { fill: #eb3b5a; font-weight: 600; }
             .errors li { margin: .2em 0; } code { background: #f1f2f6; padding: 0 .3em; border-radius: 3px; }
             </style></head><body>
             \(body.joined(separator: "\n"))
@@ -91,63 +93,99 @@ extension SessionReport {
             + rows.map { "<tr>" + $0.map { "<td>\(escape($0))</td>" }.joined() + "</tr>" }.joined() + "</table>"
     }
 
-    /// A value rounded up to a tidy axis maximum (1, 2, 5 × 10^k).
-    private func niceMaximum(_ value: Double) -> Double {
-        guard value > 0, value.isFinite else { return 1 }
+    /// An axis from 0: ticks every `step` (1, 2 or 5 × 10^k, at most five steps), up to `top`, the
+    /// first tick at or above `maximum`.
+    package static func niceAxis(_ maximum: Double) -> (top: Double, step: Double) {
+        guard maximum > 1e-300, maximum.isFinite else { return (1, 0.2) }
+        let rough = maximum / 5
         var magnitude = 1.0
-        while magnitude * 10 <= value { magnitude *= 10 }
-        while magnitude > value { magnitude /= 10 }
-        for step in [1.0, 2, 5, 10] where step * magnitude >= value { return step * magnitude }
-        return 10 * magnitude
+        while magnitude * 10 <= rough { magnitude *= 10 }
+        while magnitude > rough { magnitude /= 10 }
+        let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= rough } ?? 10 * magnitude
+        var ticks = (maximum / step).rounded(.up)
+        // Rounding error in the division must not add an empty step, nor leave the maximum above the top.
+        if (ticks - 1) * step >= maximum { ticks -= 1 }
+        if ticks * step < maximum { ticks += 1 }
+        // Near the largest Double the top would overflow: five equal steps up to the maximum instead.
+        guard (ticks * step).isFinite, ticks <= 10 else { return (maximum, maximum / 5) }
+        return (ticks * step, step)
+    }
+
+    /// Every how many positions an axis label fits, when each position is `slot` wide and a label
+    /// needs `room`.
+    package static func labelEvery(slot: Double, room: Double) -> Int {
+        guard slot > 0, slot.isFinite else { return 1 }
+        let every = (room / slot).rounded(.up)
+        return every.isFinite && every > 1 ? Int(min(every, 1_000_000)) : 1
     }
 
     private func number(_ value: Double) -> String { ReportFormatting.fixed(value, 1) }
 
-    private func barChart(_ bars: [(label: String, seconds: Double)]) -> String {
-        let width = 940.0, height = 220.0, left = 60.0, bottom = 30.0, top = 10.0
-        let maximum = niceMaximum(bars.map(\.seconds).max() ?? 1)
+    /// Bars from 0, every iteration labelled (every k-th when labels would overlap), iterations
+    /// with errors in red with their error count above the bar.
+    private func barChart(_ bars: [(label: String, seconds: Double, errors: Int)]) -> String {
+        let width = 940.0, height = 240.0, left = 60.0, bottom = 44.0, top = 18.0
+        let (maximum, step) = Self.niceAxis(bars.map(\.seconds).max() ?? 0)
         let slot = (width - left - 10) / Double(max(bars.count, 1))
         var parts: [String] = []
-        for tick in 0...4 {
-            let value = maximum * Double(tick) / 4
-            let y = top + (height - top - bottom) * (1 - Double(tick) / 4)
+        let ticks = Int((maximum / step).rounded())
+        for tick in 0...ticks {
+            let value = step * Double(tick)
+            let y = top + (height - top - bottom) * (1 - value / maximum)
             parts.append("<line x1=\"\(number(left))\" y1=\"\(number(y))\" x2=\"\(number(width - 10))\" y2=\"\(number(y))\" stroke=\"#e3e6ee\"/>")
             parts.append("<text x=\"\(number(left - 6))\" y=\"\(number(y + 4))\" text-anchor=\"end\">\(escape(ReportFormatting.duration(value)))</text>")
         }
-        let labelEvery = max(1, bars.count / 30)
+        let labelEvery = Self.labelEvery(slot: slot, room: 9 + 7 * Double(bars.map(\.label.count).max() ?? 1))
         for (index, bar) in bars.enumerated() {
-            let barHeight = (height - top - bottom) * min(bar.seconds / maximum, 1)
+            let barHeight = (height - top - bottom) * min(max(bar.seconds, 0) / maximum, 1)
             let x = left + Double(index) * slot + slot * 0.15
-            parts.append("<rect x=\"\(number(x))\" y=\"\(number(height - bottom - barHeight))\" width=\"\(number(slot * 0.7))\" height=\"\(number(barHeight))\" fill=\"#4b7bec\"><title>iteration \(escape(bar.label)): \(escape(ReportFormatting.duration(bar.seconds)))</title></rect>")
+            let colour = bar.errors > 0 ? "#eb3b5a" : "#4b7bec"
+            let errors = bar.errors > 0 ? ", \(bar.errors) error\(bar.errors == 1 ? "" : "s")" : ""
+            parts.append("<rect x=\"\(number(x))\" y=\"\(number(height - bottom - barHeight))\" width=\"\(number(slot * 0.7))\" height=\"\(number(barHeight))\" fill=\"\(colour)\"><title>iteration \(escape(bar.label)): \(escape(ReportFormatting.duration(bar.seconds)))\(errors)</title></rect>")
+            if bar.errors > 0 {
+                parts.append("<text class=\"error-mark\" x=\"\(number(x + slot * 0.35))\" y=\"\(number(height - bottom - barHeight - 4))\" text-anchor=\"middle\">✕\(bar.errors > 1 ? "\(bar.errors)" : "")</text>")
+            }
             if index % labelEvery == 0 {
                 parts.append("<text x=\"\(number(x + slot * 0.35))\" y=\"\(number(height - bottom + 16))\" text-anchor=\"middle\">\(escape(bar.label))</text>")
             }
         }
+        parts.append("<text x=\"\(number(left))\" y=\"\(number(height - 6))\">iteration\(labelEvery > 1 ? " (one label every \(labelEvery))" : "") · red with ✕: iteration with errors</text>")
         return "<svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"100%\" role=\"img\" aria-label=\"iteration durations\">\(parts.joined())</svg>"
     }
 
-    private func lineChart(title: String, points: [(iteration: Int, value: Double)]) -> String {
-        let width = 460.0, height = 170.0, left = 46.0, bottom = 24.0, top = 26.0, right = 12.0
+    /// A line from 0 (or the lowest value, when negative) to a nice top, every iteration labelled on
+    /// the x axis (every k-th when labels would overlap), iterations with errors drawn in red.
+    private func lineChart(title: String, points: [(iteration: Int, value: Double)], failing: Set<Int>) -> String {
+        let width = 460.0, height = 180.0, left = 46.0, bottom = 36.0, top = 26.0, right = 12.0
         var parts = ["<text class=\"title\" x=\"4\" y=\"14\">\(escape(title))</text>"]
-        guard let first = points.first else {
+        guard let first = points.first, let last = points.last else {
             return "<svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"100%\">\(parts.joined())</svg>"
         }
-        let low = min(points.map(\.value).min()!, 0)
-        let high = niceMaximum(max(points.map(\.value).max()!, low + 1))
-        let xMin = Double(first.iteration), xMax = Double(max(points.last!.iteration, first.iteration + 1))
+        let values = points.map(\.value).filter(\.isFinite)
+        let low = min(values.min() ?? 0, 0)
+        let (top0, step) = Self.niceAxis((values.max() ?? 0) - low)
+        let high = low + top0
+        let xMin = Double(first.iteration), xMax = Double(max(last.iteration, first.iteration + 1))
         func x(_ iteration: Int) -> Double { left + (width - left - right) * (Double(iteration) - xMin) / (xMax - xMin) }
         func y(_ value: Double) -> Double { top + (height - top - bottom) * (1 - (value - low) / (high - low)) }
-        for tick in 0...2 {
-            let value = low + (high - low) * Double(tick) / 2
+        let ticks = Int((top0 / step).rounded())
+        for tick in 0...ticks {
+            let value = low + step * Double(tick)
             parts.append("<line x1=\"\(number(left))\" y1=\"\(number(y(value)))\" x2=\"\(number(width - right))\" y2=\"\(number(y(value)))\" stroke=\"#e3e6ee\"/>")
             parts.append("<text x=\"\(number(left - 5))\" y=\"\(number(y(value) + 4))\" text-anchor=\"end\">\(escape(ReportFormatting.value(value)))</text>")
         }
-        parts.append("<text x=\"\(number(left))\" y=\"\(number(height - 6))\">iteration \(first.iteration)</text>")
-        parts.append("<text x=\"\(number(width - right))\" y=\"\(number(height - 6))\" text-anchor=\"end\">iteration \(points.last!.iteration)</text>")
-        let path = points.map { "\(number(x($0.iteration))),\(number(y($0.value)))" }.joined(separator: " ")
+        let span = max(last.iteration - first.iteration, 1)
+        let every = Self.labelEvery(slot: (width - left - right) / Double(span), room: 9 + 7 * Double("\(last.iteration)".count))
+        for iteration in stride(from: first.iteration, through: last.iteration, by: every) {
+            parts.append("<text x=\"\(number(x(iteration)))\" y=\"\(number(height - bottom + 15))\" text-anchor=\"middle\"\(failing.contains(iteration) ? " class=\"error-mark\"" : "")>\(iteration)</text>")
+        }
+        parts.append("<text x=\"\(number(left))\" y=\"\(number(height - 4))\">iteration · red: with errors</text>")
+        let path = points.filter { $0.value.isFinite }.map { "\(number(x($0.iteration))),\(number(y($0.value)))" }.joined(separator: " ")
         parts.append("<polyline points=\"\(path)\" fill=\"none\" stroke=\"#20bf6b\" stroke-width=\"2\"/>")
-        for point in points where points.count <= 60 {
-            parts.append("<circle cx=\"\(number(x(point.iteration)))\" cy=\"\(number(y(point.value)))\" r=\"3\" fill=\"#20bf6b\"><title>iteration \(point.iteration): \(escape(ReportFormatting.value(point.value)))</title></circle>")
+        for point in points where point.value.isFinite && (points.count <= 60 || failing.contains(point.iteration)) {
+            let colour = failing.contains(point.iteration) ? "#eb3b5a" : "#20bf6b"
+            let errors = failing.contains(point.iteration) ? " (errors)" : ""
+            parts.append("<circle cx=\"\(number(x(point.iteration)))\" cy=\"\(number(y(point.value)))\" r=\"3.5\" fill=\"\(colour)\"><title>iteration \(point.iteration): \(escape(ReportFormatting.value(point.value)))\(errors)</title></circle>")
         }
         return "<svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"100%\" role=\"img\">\(parts.joined())</svg>"
     }
@@ -156,11 +194,11 @@ extension SessionReport {
     private func boxPlot(_ commands: [CommandStatistics]) -> String {
         let rowHeight = 26.0, left = 110.0, width = 940.0, right = 20.0, top = 10.0
         let height = top + rowHeight * Double(commands.count) + 46
-        let maximum = niceMaximum(commands.map(\.maxSeconds).max() ?? 1)
+        let (maximum, step) = Self.niceAxis(commands.map(\.maxSeconds).max() ?? 0)
         func x(_ seconds: Double) -> Double { left + (width - left - right) * min(seconds / maximum, 1) }
         var parts: [String] = []
-        for tick in 0...5 {
-            let value = maximum * Double(tick) / 5
+        for tick in 0...Int((maximum / step).rounded()) {
+            let value = step * Double(tick)
             parts.append("<line x1=\"\(number(x(value)))\" y1=\"\(number(top))\" x2=\"\(number(x(value)))\" y2=\"\(number(height - 40))\" stroke=\"#e3e6ee\"/>")
             parts.append("<text x=\"\(number(x(value)))\" y=\"\(number(height - 24))\" text-anchor=\"middle\">\(escape(ReportFormatting.duration(value)))</text>")
         }

@@ -9,6 +9,17 @@ public enum SessionArchive {
     /// Returns the number of segments archived.
     @discardableResult
     public static func write(session: String, from root: LogRoot, to path: String) throws(LogError) -> Int {
+        guard !root.holdsSessionData(at: path) else {
+            throw .invalidInput("\(path): refusing to write the archive inside the log's session data (\(root.sessionsPath))")
+        }
+        let (output, segments) = try encoded(session: session, from: root)
+        try AtomicFile.write(output, to: path, sync: true)
+        return segments
+    }
+
+    /// The archive ``write(session:from:to:)`` writes, as bytes (for standard output), with the
+    /// number of segments in it; the same checks and refusals.
+    public static func encoded(session: String, from root: LogRoot) throws(LogError) -> (bytes: [UInt8], segments: Int) {
         let handles = try root.segments(session: session)
         guard !handles.isEmpty else { throw .noSuchSession(session, root: root.path) }
         var output = ArchiveFormat.magic
@@ -50,11 +61,7 @@ public enum SessionArchive {
         trailer.u32(UInt32(count))
         trailer.u32(CRC32C.checksum(trailer.bytes))
         output += trailer.bytes
-        guard !root.holdsSessionData(at: path) else {
-            throw .invalidInput("\(path): refusing to write the archive inside the log's session data (\(root.sessionsPath))")
-        }
-        try AtomicFile.write(output, to: path, sync: true)
-        return handles.count
+        return (output, handles.count)
     }
 
     package static func entry(name: String, kind: ArchiveFormat.Kind, data: [UInt8]) -> [UInt8] {

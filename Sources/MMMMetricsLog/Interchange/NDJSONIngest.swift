@@ -3,8 +3,9 @@ import MMMMetricsLogFormat
 
 /// What an ingest appended.
 public struct IngestReport: Sendable {
-    /// Events appended per session, in order of first appearance.
-    public var sessions: [(id: String, events: Int)]
+    /// Events appended per session, in order of first appearance, with the events the session
+    /// held before (its next sequence number when opened: 0 for a new or empty session).
+    public var sessions: [(id: String, events: Int, before: Int)]
     /// Lines skipped in follow mode (bad lines are errors otherwise).
     public var skippedLines: Int
 
@@ -33,10 +34,12 @@ public enum NDJSONIngest {
         // Take every lock before writing anything, so a busy session cannot leave the input half
         // written; if anything fails, undo what was written, so a failed ingest leaves nothing behind.
         var opened: [(writer: SessionLogWriter, checkpoint: SessionLogWriter.Checkpoint)] = []
+        var before: [Int] = []
         do {
             for session in order {
                 let writer = try SessionLogWriter(root: root, session: session, options: options)
                 opened.append((writer, try writer.checkpoint()))
+                before.append(Int(clamping: writer.nextSequence))
             }
             for (session, (writer, _)) in zip(order, opened) {
                 try writer.append(contentsOf: bySession[ExactText(session)]!)
@@ -46,7 +49,7 @@ public enum NDJSONIngest {
             for (writer, checkpoint) in opened.reversed() { writer.rollBack(to: checkpoint) }
             throw error
         }
-        return IngestReport(sessions: order.map { ($0, bySession[ExactText($0)]!.count) }, skippedLines: 0)
+        return IngestReport(sessions: order.enumerated().map { ($1, bySession[ExactText($1)]!.count, before[$0]) }, skippedLines: 0)
     }
 
     /// Reads NDJSON from `path` (standard input when `nil`) until the end of the input, appending
@@ -62,6 +65,7 @@ public enum NDJSONIngest {
         var writers: [ExactText: SessionLogWriter] = [:]
         var order: [String] = []
         var counts: [ExactText: Int] = [:]
+        var before: [ExactText: Int] = [:]
         var skipped = 0
         var carry: [UInt8] = []
         var lineNumber = 0
@@ -78,7 +82,9 @@ public enum NDJSONIngest {
                 if writers[key] == nil {
                     // A session that cannot be opened (its writer lock is held elsewhere) costs its lines, not the stream.
                     do {
-                        writers[key] = try SessionLogWriter(root: root, session: session, options: options)
+                        let writer = try SessionLogWriter(root: root, session: session, options: options)
+                        writers[key] = writer
+                        before[key] = Int(clamping: writer.nextSequence)
                     } catch {
                         throw IngestError(source: source, line: lineNumber, message: "cannot write session \(session): \(error)")
                     }
@@ -112,6 +118,6 @@ public enum NDJSONIngest {
         }
         if !carry.isEmpty { try carry.withUnsafeBytes { try handle($0) } }
         for session in order { try writers[ExactText(session)]!.close() }
-        return IngestReport(sessions: order.map { ($0, counts[ExactText($0)] ?? 0) }, skippedLines: skipped)
+        return IngestReport(sessions: order.map { ($0, counts[ExactText($0)] ?? 0, before[ExactText($0)] ?? 0) }, skippedLines: skipped)
     }
 }

@@ -11,7 +11,8 @@ extension LogRoot {
         case .directory: return LogRoot(path: path)
         case .missing:
             guard allowMissing else {
-                throw .invalidInput("\(path): no such log directory or archive (the log root is --log, else $MMM_METRICS_DIR, else .mmm/metrics)")
+                // Worded as every command words a missing input file (`cannot open PATH: …`).
+                throw .invalidInput("cannot open \(path): No such file or directory (no such log directory or archive; the log root is --log, else $MMM_METRICS_DIR, else .mmm/metrics)")
             }
             return LogRoot(path: path)
         }

@@ -75,6 +75,12 @@ public struct SessionList: TabularOutput, Sendable, Hashable {
     /// Damaged places the listing could not count.
     public var skipped: SkippedData
 
+    /// A listing.
+    public init(sessions: [SessionSummary], skipped: SkippedData = SkippedData()) {
+        self.sessions = sessions
+        self.skipped = skipped
+    }
+
     public var columns: [String] { ["session", "first_ts", "last_ts", "events", "segments", "bytes", "sealed"] }
 
     public var rows: [[String]] {
@@ -100,5 +106,29 @@ public struct SessionList: TabularOutput, Sendable, Hashable {
         try container.encode(sessions, forKey: .sessions)
         try container.encode(skipped.events, forKey: .skippedEvents)
         try container.encode(skipped.places, forKey: .skippedPlaces)
+    }
+}
+
+extension SessionList {
+    /// The session whose last event is newest (`--latest`); between sessions whose last events
+    /// share a timestamp, the greatest id (byte order). `nil` when no session holds a readable event.
+    public var latest: SessionSummary? {
+        sessions.filter { $0.lastTimestamp != nil }.max { left, right in
+            if left.lastTimestamp! != right.lastTimestamp! { return left.lastTimestamp! < right.lastTimestamp! }
+            return Array(left.session.utf8).lexicographicallyPrecedes(Array(right.session.utf8))
+        }
+    }
+}
+
+extension LogMaintenance {
+    /// The id of the session whose last event is newest (see ``SessionList/latest``). Damaged data
+    /// does not fail the choice: it is judged by the readable blocks, and the command that then reads
+    /// the session reports the damage. Throws `LogError.invalidInput` naming the source when no
+    /// session holds a readable event.
+    public func latestSession() throws(LogError) -> String {
+        guard let latest = try summaries(mode: .lenient).latest else {
+            throw .invalidInput("--latest: no session with events in \(source.location)")
+        }
+        return latest.session
     }
 }

@@ -34,3 +34,31 @@ public struct VerifyProblem: Sendable, Hashable, Codable, CustomStringConvertibl
         try container.encode(message, forKey: .message)
     }
 }
+
+/// What `verify` found, as a table (one line per problem, as ``VerifyProblem`` describes it), JSON
+/// (`{"ok": Bool, "problems": [...]}`) or CSV (`session,file,offset,message`; an empty offset when
+/// none applies).
+public struct VerifyReport: TabularOutput, Sendable, Hashable {
+    /// Every problem, in the order found.
+    public var problems: [VerifyProblem]
+
+    /// A report.
+    public init(problems: [VerifyProblem]) { self.problems = problems }
+
+    /// Whether nothing is wrong.
+    public var ok: Bool { problems.isEmpty }
+
+    public var columns: [String] { ["session", "file", "offset", "message"] }
+
+    public var rows: [[String]] { problems.map { [$0.session, $0.file, $0.offset.map { "\($0)" } ?? "", $0.message] } }
+
+    public var textTable: String { problems.map(\.description).joined(separator: "\n") }
+
+    enum CodingKeys: String, CodingKey { case ok, problems }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(ok, forKey: .ok)
+        try container.encode(problems, forKey: .problems)
+    }
+}

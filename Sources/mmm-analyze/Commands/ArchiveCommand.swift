@@ -8,12 +8,24 @@ struct ArchiveCommand: AsyncParsableCommand {
         abstract: "Write one session into a single archive file, to share; `--log FILE` reads it in place.")
 
     @OptionGroup var logOptions: LogOptions
-    @Option(help: "The session to archive.") var session: String
-    @Option(name: .shortAndLong, help: "The archive file to write.") var output: String
+    @OptionGroup var selection: SessionSelection
+    @Option(name: .shortAndLong, parsing: .unconditional, help: "The archive file to write (atomically); - is standard output.") var output: String
+
+    func validate() throws {
+        guard selection.isGiven else { throw ValidationError("archive needs --session ID or --latest") }
+    }
 
     func run() async throws {
         try await reportingErrors {
-            let segments = try SessionArchive.write(session: session, from: try logOptions.writableRoot(), to: output)
+            let root = try logOptions.writableRoot()
+            let session = try selection.required(in: root)
+            if output == "-" {
+                let (bytes, segments) = try SessionArchive.encoded(session: session, from: root)
+                try Console.write(bytes)
+                Console.error("archived session \(session) (\(segments) segment\(segments == 1 ? "" : "s")) to standard output")
+                return
+            }
+            let segments = try SessionArchive.write(session: session, from: root, to: output)
             Console.error("archived session \(session) (\(segments) segment\(segments == 1 ? "" : "s")) into \(output)")
         }
     }

@@ -14,6 +14,7 @@ struct ImportCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
+            try InputFile.checkReadable(file)
             let result = try SessionArchive.importArchive(at: file, into: try logOptions.writableRoot(), as: newID)
             Console.error("imported session \(result.session): \(result.events) events in \(result.segments) segment\(result.segments == 1 ? "" : "s")")
         }

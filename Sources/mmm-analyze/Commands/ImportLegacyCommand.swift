@@ -15,6 +15,7 @@ struct ImportLegacyCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
+            try InputFile.checkReadable(path)
             let result = try LegacyImport.importFiles(at: path, into: try logOptions.writableRoot(), session: session)
             Console.error("imported \(result.events) events from \(result.files.joined(separator: ", ")) into session \(session)")
         }

@@ -47,6 +47,7 @@ struct IngestCommand: AsyncParsableCommand {
             let source = file == "-" ? "stdin" : file
             let root = try logOptions.writableRoot()
             if follow {
+                if file != "-" { try InputFile.checkReadable(file) }
                 let report = try NDJSONIngest.follow(
                     from: file == "-" ? nil : file, into: root, defaultSession: session,
                     flushInterval: try parseDurationOption(flushInterval, option: "--flush-interval"), options: options
@@ -59,9 +60,8 @@ struct IngestCommand: AsyncParsableCommand {
             if file == "-" {
                 bytes = Array(FileHandle.standardInput.readDataToEndOfFile())
             } else {
-                guard let data = FileManager.default.contents(atPath: file) else {
-                    throw CommandFailure("cannot open \(file): \(String(cString: strerror(errno)))")
-                }
+                try InputFile.checkReadable(file)
+                guard let data = FileManager.default.contents(atPath: file) else { throw InputFile.cannotOpen(file) }
                 bytes = Array(data)
             }
             printSummary(try NDJSONIngest.ingest(bytes, source: source, into: root, defaultSession: session, options: options))
@@ -69,7 +69,13 @@ struct IngestCommand: AsyncParsableCommand {
     }
 
     private func printSummary(_ report: IngestReport) {
-        for entry in report.sessions { Console.error("ingested \(entry.events) events into session \(entry.id)") }
+        for entry in report.sessions {
+            if entry.before > 0 {
+                Console.error("appended \(entry.events) events to session \(entry.id), which now holds \(entry.before + entry.events)")
+            } else {
+                Console.error("ingested \(entry.events) events into session \(entry.id)")
+            }
+        }
         if report.sessions.isEmpty { Console.error("no events in the input") }
         if report.skippedLines > 0 { Console.error("skipped \(report.skippedLines) line\(report.skippedLines == 1 ? "" : "s") (each named above)") }
     }

@@ -9,18 +9,22 @@ struct QueryCommand: AsyncParsableCommand {
         commandName: "query",
         abstract: "Evaluate a query over stored sessions.",
         discussion: """
-            QUERY is  agg(selector) [by (tag, …)] [since T] [until T] [top N | bottom N]  — for example
+            QUERY is  EXPR [> N] [since T] [until T] [every D] [top N | bottom N], where EXPR is
+            agg(selector) [by (key, …)] or arithmetic (+ - * /) of such and numbers — for example
               p95(command.duration) by (command)
               count(error) by (session) since -7d
-              max(iteration.duration) by (session, iteration) top 5
+              count(command.duration{status="error"}) by (command) / count(command.duration) by (command)
+              count(error) by (data.kind) every 1h
+              p95(command.duration) by (command) > 60
             See docs/QUERY.md for the grammar and the functions.
             """)
 
     @OptionGroup var logOptions: LogOptions
     @OptionGroup package var damage: DamageOptions
-    @Option(help: "Only this session.") var session: String?
+    @OptionGroup var selection: SessionSelection
     @Option(help: "table, json or csv.") var format: TableFormat = .table
     @Flag(help: "Do not scale count and sum of sampled events by 1/rate (see docs/QUERY.md, Sampling).") var raw = false
+    @OptionGroup var output: OutputOptions
     @Argument(help: "The query.") var query: String
 
     func run() async throws {
@@ -33,7 +37,7 @@ struct QueryCommand: AsyncParsableCommand {
         }
         try await reportingErrors {
             let source = try logOptions.source()
-            if let session, try source.segments(session: session).isEmpty { throw source.missingSessionError(session) }
+            let session = try selection.resolve(in: source)
             let showProgress = isatty(2) == 1
             var lastShown = 0
             let result = try QueryEngine(source: source, scalesSampledEvents: !raw).run(
@@ -50,7 +54,7 @@ struct QueryCommand: AsyncParsableCommand {
                     + (result.skipped.placesOfUnknownSize > 0 ? " or more" : "") + " in \(result.skipped.places) damaged place\(result.skipped.places == 1 ? "" : "s") (see above; --strict fails instead)")
             }
             for note in result.notes { Console.error("mmm-analyze: warning: \(note)") }
-            try Console.write(try QueryAnswer(result: result, groupBy: parsed.groupBy).rendered(as: format))
+            try output.write(try QueryAnswer(result: result, groupBy: parsed.groupBy).rendered(as: format), root: logOptions.root)
         }
     }
 }

@@ -9,21 +9,20 @@ struct ReportCommand: AsyncParsableCommand {
 
     @OptionGroup var logOptions: LogOptions
     @OptionGroup package var damage: DamageOptions
-    @Option(help: "The session to report on.") var session: String
+    @OptionGroup var selection: SessionSelection
     @Option(help: "text, json, markdown or html.") var format: ReportFormat = .text
-    @Option(name: .shortAndLong, help: "Write to this file instead of standard output.") var output: String?
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        guard selection.isGiven else { throw ValidationError("report needs --session ID or --latest") }
+    }
 
     func run() async throws {
         try await reportingErrors {
             let source = try logOptions.source()
-            if try source.segments(session: session).isEmpty { throw source.missingSessionError(session) }
+            let session = try selection.required(in: source)
             let report = try SessionReport.build(session: session, source: source, mode: damage.mode, warning: damage.warn)
-            let text = report.rendered(as: format)
-            if let output {
-                try FileOutput.write(text, to: output, root: logOptions.root)
-            } else {
-                try Console.write(text)
-            }
+            try output.write(report.rendered(as: format), root: logOptions.root)
         }
     }
 }

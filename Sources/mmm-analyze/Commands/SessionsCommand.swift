@@ -8,16 +8,17 @@ struct SessionsCommand: AsyncParsableCommand {
     @OptionGroup var logOptions: LogOptions
     @OptionGroup package var damage: DamageOptions
     @Option(help: "table, json or csv.") var format: TableFormat = .table
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         try await reportingErrors {
             let source = try logOptions.source(allowMissing: true)
             let list = try LogMaintenance(source: source).summaries(mode: damage.mode, warning: damage.warn)
             if format == .table, list.sessions.isEmpty {
-                try Console.write("no sessions in \(source.location)\n")
+                try output.write("no sessions in \(source.location)\n", root: logOptions.root)
                 return
             }
-            try Console.write(try list.rendered(as: format))
+            try output.write(try list.rendered(as: format), root: logOptions.root)
         }
     }
 }

@@ -8,19 +8,14 @@ struct StatsCommand: AsyncParsableCommand {
     @OptionGroup var logOptions: LogOptions
     @OptionGroup package var damage: DamageOptions
     @Option(help: "Only this session.") var session: String?
-    @Option(help: "text (or table), json or csv.") var format: StatsFormat = .text
-
-    /// `text` is the table (its historical name here).
-    enum StatsFormat: String, ExpressibleByArgument, CaseIterable {
-        case text, table, json, csv
-        var tableFormat: TableFormat { self == .text ? .table : TableFormat(rawValue: rawValue)! }
-    }
+    @Option(help: "table, json or csv.") var format: TableFormat = .table
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         try await reportingErrors {
             let statistics = try LogMaintenance(source: try logOptions.source())
                 .statistics(session: session, mode: damage.mode, warning: damage.warn)
-            try Console.write(try statistics.rendered(as: format.tableFormat))
+            try output.write(try statistics.rendered(as: format), root: logOptions.root)
         }
     }
 }

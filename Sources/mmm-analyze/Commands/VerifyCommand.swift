@@ -9,17 +9,18 @@ struct VerifyCommand: AsyncParsableCommand {
 
     @OptionGroup var logOptions: LogOptions
     @Option(help: "Only this session.") var session: String?
+    @Option(help: "table, json or csv.") var format: TableFormat = .table
 
     func run() async throws {
         try await reportingErrors {
             let source = try logOptions.source()
-            let problems = try LogMaintenance(source: source).verify(session: session)
-            if problems.isEmpty {
+            let report = VerifyReport(problems: try LogMaintenance(source: source).verify(session: session))
+            if format == .table, report.ok {
                 try Console.write("ok: no problems in \(session.map { "session \($0)" } ?? source.location)\n")
                 return
             }
-            try Console.write(problems.map { "\($0)\n" }.joined())
-            throw ExitCode(1)
+            try Console.write(try report.rendered(as: format))
+            if !report.ok { throw ExitCode(1) }
         }
     }
 }

@@ -59,7 +59,7 @@ func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
 func parseTime(_ text: String?, option: String) throws -> MetricTimestamp? {
     guard let text else { return nil }
     guard let time = TimeExpression.parse(text) else {
-        throw ValidationError("\(option) \(text.debugDescription) is not an RFC 3339 timestamp in \(RFC3339.supportedRange), \"now\" or a relative time like -2h")
+        throw ValidationError("\(option) \(text.debugDescription) is not \(TimeExpression.accepted), in \(RFC3339.supportedRange)")
     }
     return time
 }

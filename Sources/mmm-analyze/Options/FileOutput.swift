@@ -1,3 +1,4 @@
+import Foundation
 import MMMMetricsCore
 import MMMMetricsLog
 
@@ -14,5 +15,22 @@ enum FileOutput {
         if path == "-" { return try Console.write(text) }
         try check(path, root: root)
         try AtomicFile.write(Array(text.utf8), to: path)
+    }
+}
+
+/// Files a command reads (an NDJSON file, an archive, MMM's old metrics files): one wording for a
+/// file that cannot be opened, in every command.
+enum InputFile {
+    /// Throws `cannot open PATH: REASON` (the system's words: `No such file or directory`) when
+    /// `path` cannot be opened for reading.
+    static func checkReadable(_ path: String) throws {
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else { throw cannotOpen(path) }
+        close(descriptor)
+    }
+
+    /// The error for `path` after a failed open, with `errno`'s reason.
+    static func cannotOpen(_ path: String, _ code: Int32 = errno) -> CommandFailure {
+        CommandFailure("cannot open \(path): \(String(cString: strerror(code)))")
     }
 }
