@@ -275,4 +275,15 @@ struct QueryLanguageV2Tests {
         #expect(try raw.run("sum(c) by (k)").rows.map(\.value) == [61, 100])
         #expect(try raw.run("count(c)").notes.isEmpty)
     }
+
+    @Test("since and until take the command line's time forms: a date, a date and time with T or a space, an offset")
+    func timeForms() throws {
+        let midnight = RFC3339.parse("2026-11-29T00:00:00Z")
+        #expect(try QueryParser.parse("count(a) since 2026-11-29").since == midnight)
+        #expect(try QueryParser.parse("count(a) since 2026-11-29 10:00 until 2026-11-30").since == RFC3339.parse("2026-11-29T10:00:00Z"))
+        #expect(try QueryParser.parse("count(a) since 2026-11-29 10:00 until 2026-11-30").until == RFC3339.parse("2026-11-30T00:00:00Z"))
+        #expect(try QueryParser.parse("count(a) since 2026-11-29T10:00+02:00").since == RFC3339.parse("2026-11-29T08:00:00Z"))
+        #expect(try QueryParser.parse("count(a) since 2026-11-29 top 3").limit == .top(3))
+        #expect(throws: QuerySyntaxError.self) { try QueryParser.parse("count(a) since 2026-13-29") }
+    }
 }

@@ -453,8 +453,16 @@ public enum QueryParser {
             let start = position
             while position < text.count, !text[position].isWhitespace { position += 1 }
             let token = String(text[start..<position])
+            // A date, a space and a time (2026-11-29 10:00) is one time, as on the command line.
+            if token.count == 10, position < text.count, text[position] == " " {
+                let resume = position
+                position += 1
+                while position < text.count, !text[position].isWhitespace { position += 1 }
+                if let time = TimeExpression.parse(token + " " + String(text[(resume + 1)..<position]), now: now) { return time }
+                position = resume
+            }
             guard !token.isEmpty, let time = TimeExpression.parse(token, now: now) else {
-                throw fail("expected a time: RFC 3339 (2026-11-28T10:00:00Z) in \(RFC3339.supportedRange), now, or relative like -2h", at: start)
+                throw fail("expected a time: \(TimeExpression.accepted), within \(RFC3339.supportedRange)", at: start)
             }
             return time
         }
