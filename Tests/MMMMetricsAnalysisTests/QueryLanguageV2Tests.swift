@@ -44,8 +44,12 @@ struct QueryLanguageV2Tests {
     static func ordered(_ rows: [Row]) -> [Row] {
         rows.sorted { lhs, rhs in
             for (a, b) in zip(lhs.group, rhs.group) where a != b {
-                if let x = Int(a), let y = Int(b) { return x < y }
-                return Array(a.unicodeScalars.map(\.value)).lexicographicallyPrecedes(b.unicodeScalars.map(\.value))
+                switch (Int(a), Int(b)) {
+                case (let x?, let y?) where x != y: return x < y
+                case (.some, nil): return true
+                case (nil, .some): return false
+                default: return Array(a.unicodeScalars.map(\.value)).lexicographicallyPrecedes(b.unicodeScalars.map(\.value))
+                }
             }
             return false
         }
@@ -153,8 +157,8 @@ struct QueryLanguageV2Tests {
             .counter(name: "e", value: 1, timestamp: at),
         ])
         let rows = try run("count(e) by (data.k)", source: directory.root)
-        #expect(rows.map(\.group) == [[""], ["3"], ["a b"], [#"{"x":[true,null]}"#]])
-        #expect(rows.map(\.value) == [3, 1, 1, 1])
+        #expect(rows.map(\.group) == [["3"], [""], ["a b"], [#"{"x":[true,null]}"#]])
+        #expect(rows.map(\.value) == [1, 3, 1, 1])
     }
 
     @Test("every D adds the time key: buckets aligned to multiples of D since the epoch, RFC 3339 UTC")
@@ -201,11 +205,13 @@ struct QueryLanguageV2Tests {
         #expect(iterations.contains { $0 >= 10 })
         let directory = TemporaryDirectory()
         let at = MetricTimestamp(nanosecondsSinceEpoch: 1)
-        let values = ["10", "9", "-3", "b", "B", "é", "02", "a10", "a9", "99999999999999999999999"]
+        let values = ["10", "9", "-3", "b", "B", "é", "02", "a10", "a9", "99999999999999999999999", "1a", "2"]
         try writeSession(directory.root, "s", values.map { .counter(name: "c", value: 1, tags: ["k": $0], timestamp: at) })
         #expect(try run("count(c) by (k)", source: directory.root).map { $0.group[0] } == [
-            "-3", "02", "9", "10", "99999999999999999999999", "B", "a10", "a9", "b", "é",
+            "-3", "02", "2", "9", "10", "99999999999999999999999", "1a", "B", "a10", "a9", "b", "é",
         ])
+        // The same order every time: no two groups tie (02 and 2 by their code points), whatever order they come in.
+        for _ in 0..<5 { #expect(try run("count(c) by (k)", source: directory.root).map { $0.group[0] }[1...2] == ["02", "2"]) }
     }
 
     @Test("a by key or matcher tag that no selected event carries is a warning naming it, with a hint for a data field")
@@ -217,7 +223,10 @@ struct QueryLanguageV2Tests {
             "no selected custom event has the data field 'nope' (data.nope groups them all under \"\")",
         ])
         #expect(try QueryEngine(source: WorkloadLog.root).run("count(command.duration) by (command, session)").notes.isEmpty)
-        #expect(try QueryEngine(source: WorkloadLog.root).run("count(nothing.here) by (kind)").notes.isEmpty)
+        #expect(try QueryEngine(source: WorkloadLog.root).run("count(nothing.here) by (kind)").notes == ["no stored event matches the name 'nothing.here'"])
+        #expect(try QueryEngine(source: WorkloadLog.root).run("count(error) since 2100-01-01").notes == [
+            "no stored event matches the name 'error' in the time range",
+        ])
     }
 
     @Test("parse errors for the new syntax point at the place", arguments: [
@@ -234,6 +243,19 @@ struct QueryLanguageV2Tests {
         ("count(a) *", 10, "expected an aggregation function"),
         ("count(a) + foo(b)", 11, "unknown function 'foo'"),
         ("count(a) % 2", 9, "expected an operator (+ - * /), a comparison"),
+        // Found by a hostile review: each was a crash, a silent last-one-wins or a misleading message.
+        (String(repeating: "(", count: 33) + "count(a)" + String(repeating: ")", count: 33), 32, "parentheses nest at most 32 deep"),
+        (String(repeating: "(", count: 4000), 32, "parentheses nest at most 32 deep"),
+        ("count(a)" + String(repeating: " * 1", count: 101), 409, "a query holds at most 100 operators"),
+        ("count(a) top 3 bottom 1", 15, "only one of top and bottom, once"),
+        ("count(a) every 1d every 1h", 18, "every is given twice"),
+        ("count(a) every 99999999999999999999d", 15, "the duration is too long"),
+        ("count(a) top 99999999999999999999", 13, "the number is too large"),
+        ("count(a) > 1e400", 11, "the number is out of range"),
+        ("count(a) * 2e308", 11, "the number is out of range"),
+        ("count(a) by (s) every 1h / count(a) by (s)", 25, "the clauses (since, until, every, top, bottom) come after the whole expression"),
+        ("count(a) every 1h by (k)", 18, "by (…) goes right after its aggregation"),
+        (#"count(a) since "2026-13-01 00:00""#, 15, "expected a time"),
     ])
     func parseErrors(query: String, position: Int, message: String) {
         do {
@@ -269,7 +291,7 @@ struct QueryLanguageV2Tests {
         #expect(try scaled.run("sum(c) by (k)").rows.map(\.value) == [55 * 4 + 6, 100])
         #expect(try scaled.run("avg(c{k=\"a\"})").rows.map(\.value) == [61.0 / 13])
         #expect(try scaled.run("count(e)").rows.map(\.value) == [2])
-        #expect(try scaled.run("count(c)").notes == ["1 event carries a __sample_rate tag that is not a rate in (0, 1]: counted once each"])
+        #expect(try scaled.run("count(c)").notes == ["1 event carries a __sample_rate tag that is not a decimal rate in [1e-12, 1]: counted once each"])
         let raw = QueryEngine(source: directory.root, scalesSampledEvents: false)
         #expect(try raw.run("count(c) by (k)").rows.map(\.value) == [13, 1])
         #expect(try raw.run("sum(c) by (k)").rows.map(\.value) == [61, 100])
@@ -285,5 +307,37 @@ struct QueryLanguageV2Tests {
         #expect(try QueryParser.parse("count(a) since 2026-11-29T10:00+02:00").since == RFC3339.parse("2026-11-29T08:00:00Z"))
         #expect(try QueryParser.parse("count(a) since 2026-11-29 top 3").limit == .top(3))
         #expect(throws: QuerySyntaxError.self) { try QueryParser.parse("count(a) since 2026-13-29") }
+    }
+
+    @Test("tables round to six significant digits without binary artefacts; NaN ranks last in top and bottom; control characters show as escapes")
+    func presentation() throws {
+        for (value, shown) in [(1.23456789e30, "1.23457e+30"), (1e300, "1e+300"), (7e50, "7e+50"), (1.23456789e-20, "1.23457e-20"),
+                               (1.23456789e-300, "1.23457e-300"), (1e15, "1e+15"), (1e15 + 0.5, "1e+15"), (999_999.5, "1000000"),
+                               (0.000123456789, "0.000123457"), (1.0 / 3, "0.333333"), (-2.5e-5, "-2.5e-05"), (12.35, "12.35"),
+                               (123_456_789.25, "123457000"), (42, "42"), (-0.0, "0"), (Double.leastNonzeroMagnitude, "5e-324")] {
+            let result = AggregateResult(rows: [AggregateRow(group: Tags(), value: value, count: 1)])
+            #expect(QueryAnswer(result: result, groupBy: []).textTable == "VALUE\n\(shown)", "\(value)")
+        }
+        let directory = TemporaryDirectory()
+        let at = MetricTimestamp(nanosecondsSinceEpoch: 1)
+        try writeSession(directory.root, "s", [
+            // inf + -inf: the group's sum is NaN.
+            .gauge(name: "g", value: .infinity, tags: ["k": "nan"], timestamp: at), .gauge(name: "g", value: -.infinity, tags: ["k": "nan"], timestamp: at),
+            .gauge(name: "g", value: 1, tags: ["k": "one"], timestamp: at),
+            .gauge(name: "g", value: 2, tags: ["k": "two"], timestamp: at),
+            .counter(name: "c", value: 1, tags: ["k": "a\nb\u{1B}[31m"], timestamp: at),
+            .counter(name: "r", value: 1, tags: [SampleRate.tag: "0x1p-2"], timestamp: at),
+            .counter(name: "r", value: 1, tags: [SampleRate.tag: "1e-320"], timestamp: at),
+        ])
+        let engine = QueryEngine(source: directory.root)
+        #expect(try engine.run("sum(g) by (k) top 1").rows.map { $0.group["k"] } == ["two"])
+        #expect(try engine.run("sum(g) by (k) bottom 1").rows.map { $0.group["k"] } == ["one"])
+        #expect(try engine.run("sum(g) by (k) top 5").rows.map { $0.group["k"] } == ["two", "one", "nan"])
+        let table = QueryAnswer(result: try engine.run("count(c) by (k)"), groupBy: ["k"]).textTable
+        #expect(table == "K               VALUE\na\\nb\\u{1B}[31m  1")
+        // A hexadecimal or vanishing rate is no rate: counted once each, with a warning.
+        let sampled = try engine.run("count(r)")
+        #expect(sampled.rows.map(\.value) == [2])
+        #expect(sampled.notes.first?.hasPrefix("2 events carry") == true)
     }
 }

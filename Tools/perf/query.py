@@ -42,6 +42,17 @@ try:
         ("sum(git.lines_added) by (session)", f"sum({value})", "name = 'git.lines_added'", "session"),
         ("avg(command.duration) by (command)", "avg(duration_ns / 1e9)", "name = 'command.duration'", "tags['command']"),
         ("max(quality.test_coverage) by (session)", f"max({value})", "name = 'quality.test_coverage'", "session"),
+        # The query language's second version (docs/QUERY.md), each beside the SQL that answers it.
+        ('count(command.duration{status="error"}) by (command) / count(command.duration) by (command)',
+         "avg(CASE WHEN tags['status'] = 'error' THEN 1.0 ELSE 0.0 END)", "name = 'command.duration'", "tags['command']"),
+        ("last(quality.lint_warnings) by (session)", f"arg_max({value}, ts)", "name = 'quality.lint_warnings'", "session"),
+        ("first(quality.test_coverage) by (session)", f"arg_min({value}, ts)", "name = 'quality.test_coverage'", "session"),
+        ("stddev(command.duration) by (command)", "stddev_samp(duration_ns / 1e9)", "name = 'command.duration'", "tags['command']"),
+        ("count(*) by (__name__)", "count(*)", "true", "name"),
+        ("count(error) by (data.kind)", "count(*)", "name = 'error'", "coalesce(data->>'kind', '')"),
+        ("count(error) every 1h", "count(*)", "name = 'error'", "substr(ts, 1, 13) || ':00:00Z'"),
+        ("p95(command.duration) by (command) > 20", "quantile_cont(duration_ns / 1e9, 0.95)", "name = 'command.duration'", "tags['command']",
+         "HAVING quantile_cont(duration_ns / 1e9, 0.95) > 20"),
     ]
     analyze = os.path.join(root, ".build/release/mmm-analyze")
 
@@ -56,10 +67,10 @@ try:
 
     print(f"{events:,} events in {sessions} sessions; median of 5 runs\n")
     print(f"{'query':40} {'mmm-analyze':>12} {'DuckDB zstd NDJSON':>19} {'ratio':>7} {'DuckDB Parquet':>15} {'ratio':>7}  answers")
-    for query, aggregate, where, group in queries:
+    for query, aggregate, where, group, *having in queries:
         ours_time, ours = median_time(lambda: json.loads(subprocess.check_output([analyze, "query", "--log", log, "--format", "json", query])))
         ours_rows = {tuple(row["group"].values())[0]: row["value"] for row in ours["rows"]}
-        sql = lambda source: f"SELECT {group} AS k, {aggregate} AS v FROM {source} WHERE {where} GROUP BY 1 ORDER BY 1"
+        sql = lambda source: f"SELECT {group} AS k, {aggregate} AS v FROM {source} WHERE {where} GROUP BY 1 {''.join(having)} ORDER BY 1"
         json_time, json_rows = median_time(lambda: con.execute(sql(source_json)).fetchall())
         parquet_time, parquet_rows = median_time(lambda: con.execute(sql(source_parquet)).fetchall())
         close = lambda a, b: abs(a - b) <= 1e-9 * max(1, abs(b))

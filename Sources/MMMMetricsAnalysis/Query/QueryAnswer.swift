@@ -37,30 +37,56 @@ public struct QueryAnswer: TabularOutput, Sendable, Hashable {
         return TextTable.render((columns + (unit.isEmpty ? [] : ["unit"])).map { $0.uppercased() }, cells)
     }
 
-    /// A value rounded to six significant digits, as tables print it; whole numbers below 10^15
-    /// (counts) exact; non-finite values as Swift spells them.
+    /// A value rounded to six significant digits, as tables print it: whole numbers below 10^15
+    /// (counts) exact; plain decimals from 10^-4 up to 10^15, else `1.23457e+30`; non-finite values
+    /// as Swift spells them. Rounding works on the shortest decimal that reads back as the value
+    /// (half away from zero), so no binary artefact (`1.0000000000000002e+300`) shows.
     static func rounded(_ value: Double) -> String {
         guard value.isFinite, value != 0 else { return number(value) }
         if value == value.rounded(), abs(value) < 1e15 { return number(value) }
-        let exponent = value.log10Floor
-        let shift = 5 - exponent
-        let rounded: Double
-        if shift >= 0, shift <= 300 {
-            let scale = Self.power(shift)
-            rounded = (value * scale).rounded() / scale
-        } else if shift < 0, shift >= -300 {
-            let scale = Self.power(-shift)
-            rounded = (value / scale).rounded() * scale
-        } else {
-            rounded = value
+        var (digits, exponent) = decimalDigits(abs(value))  // value = 0.d1d2… × 10^exponent
+        if digits.count > 6 {
+            let roundUp = digits[6] >= 5
+            digits = Array(digits.prefix(6))
+            if roundUp {
+                var index = 5
+                while index >= 0 {
+                    if digits[index] < 9 { digits[index] += 1; break }
+                    digits[index] = 0
+                    index -= 1
+                }
+                if index < 0 { digits.insert(1, at: 0); digits.removeLast(); exponent += 1 }
+            }
         }
-        return number(rounded.isFinite ? rounded : value)
+        while digits.count > 1, digits.last == 0 { digits.removeLast() }
+        let text = digits.map { String($0) }.joined()
+        let sign = value < 0 ? "-" : ""
+        if exponent > 15 || exponent < -3 {
+            let mantissa = text.count > 1 ? String(text.first!) + "." + text.dropFirst() : text
+            let power = exponent - 1
+            return sign + mantissa + "e" + (power < 0 ? "-" : "+") + (abs(power) < 10 ? "0" : "") + String(abs(power))
+        }
+        if exponent <= 0 { return sign + "0." + String(repeating: "0", count: -exponent) + text }
+        if text.count <= exponent { return sign + text + String(repeating: "0", count: exponent - text.count) }
+        return sign + text.prefix(exponent) + "." + text.dropFirst(exponent)
     }
 
-    private static func power(_ exponent: Int) -> Double {
-        var result = 1.0
-        for _ in 0..<exponent { result *= 10 }
-        return result
+    /// The significant digits of Swift's shortest round-trip spelling of a positive finite value,
+    /// and the power of ten that puts the decimal point before the first.
+    private static func decimalDigits(_ value: Double) -> (digits: [Int], exponent: Int) {
+        let spelled = "\(value)"
+        let parts = spelled.split(separator: "e", maxSplits: 1)
+        let mantissa = parts[0]
+        let power = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+        let whole = mantissa.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        let integerPart = whole[0], fraction = whole.count > 1 ? whole[1] : ""
+        var digits = (integerPart + fraction).compactMap { $0.wholeNumberValue }
+        var exponent = integerPart.count + power
+        while digits.first == 0 {
+            digits.removeFirst()
+            exponent -= 1
+        }
+        return (digits.isEmpty ? [0] : digits, exponent)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -100,16 +126,5 @@ extension SessionReport {
         case .markdown: markdown()
         case .html: html()
         }
-    }
-}
-
-extension Double {
-    /// ⌊log10(|self|)⌋ for finite non-zero values, exact at powers of ten.
-    fileprivate var log10Floor: Int {
-        var magnitude = Swift.abs(self)
-        var exponent = 0
-        while magnitude >= 10 { magnitude /= 10; exponent += 1 }
-        while magnitude < 1 { magnitude *= 10; exponent -= 1 }
-        return exponent
     }
 }

@@ -56,13 +56,20 @@ public struct QueryEngine: Sendable {
         if let comparison = query.comparison { rows.removeAll { !comparison.holds(for: $0.value) } }
         let keys = evaluated.keys
         rows.sort { lhs, rhs in GroupOrder.precedes(keys.map { lhs.group[$0] ?? "" }, keys.map { rhs.group[$0] ?? "" }) }
+        // top and bottom rank by value, NaN last either way (it is neither large nor small), ties in group order.
+        func ranked(_ largestFirst: Bool, _ count: Int) -> [AggregateRow] {
+            let sorted = rows.enumerated().sorted { lhs, rhs in
+                let (a, b) = (lhs.element.value, rhs.element.value)
+                if a.isNaN || b.isNaN { return a.isNaN == b.isNaN ? lhs.offset < rhs.offset : b.isNaN }
+                if a != b { return largestFirst ? a > b : a < b }
+                return lhs.offset < rhs.offset
+            }
+            return Array(sorted.prefix(count).map(\.element))
+        }
         switch query.limit {
-        case .top(let count)?:
-            rows = Array(rows.enumerated().sorted { ($1.element.value, $0.offset) < ($0.element.value, $1.offset) }.prefix(count).map(\.element))
-        case .bottom(let count)?:
-            rows = Array(rows.enumerated().sorted { ($0.element.value, $0.offset) < ($1.element.value, $1.offset) }.prefix(count).map(\.element))
-        case nil:
-            break
+        case .top(let count)?: rows = ranked(true, count)
+        case .bottom(let count)?: rows = ranked(false, count)
+        case nil: break
         }
         return AggregateResult(rows: rows, skipped: skipped, notes: notes, unit: unit)
     }
@@ -107,7 +114,7 @@ public struct QueryEngine: Sendable {
         }
         var result = aggregator.result()
         result.skipped = skipped
-        result.notes = usage.notes(for: plan)
+        result.notes = usage.notes(for: plan, names: query.metricNames)
         result.unit = aggregation != .count && usage.onlyTimers == true ? "s" : nil
         return result
     }

@@ -177,6 +177,11 @@ public enum QueryParser {
         let functions: AggregationRegistry?
         let now: MetricTimestamp
         var position = 0
+        /// Parentheses open now, and operators so far: bounded, so that a hostile query is an error, not a stack overflow.
+        var depth = 0
+        var operators = 0
+        static let maximumDepth = 32
+        static let maximumOperators = 100
 
         func fail(_ message: String, at offset: Int? = nil) -> QuerySyntaxError {
             QuerySyntaxError(query: source, position: min(offset ?? position, text.count), message: message)
@@ -221,20 +226,31 @@ public enum QueryParser {
             skipSpace()
             if let operation = comparisonOperator() {
                 skipSpace()
-                let numberStart = position
-                guard let threshold = number() else { throw fail("expected a number after \(operation.rawValue)", at: numberStart) }
+                let threshold = try number(or: "expected a number after \(operation.rawValue)")
                 parsed.comparison = QueryComparison(operation: operation, threshold: threshold)
             }
+            var seen: Set<String> = []
             while true {
                 skipSpace()
                 if atEnd { return parsed }
                 let keywordStart = position
-                switch word() {
+                let keyword = word()
+                if ["since", "until", "top", "bottom", "every"].contains(keyword) {
+                    let kind = keyword == "bottom" ? "top" : keyword
+                    guard seen.insert(kind).inserted else {
+                        throw fail(kind == "top" ? "only one of top and bottom, once" : "\(keyword) is given twice", at: keywordStart)
+                    }
+                }
+                switch keyword {
                 case "since": parsed.since = try time()
                 case "until": parsed.until = try time()
                 case "top": parsed.limit = .top(try integer())
                 case "bottom": parsed.limit = .bottom(try integer())
                 case "every": parsed.bucketNanoseconds = try duration()
+                case "by":
+                    throw fail("by (…) goes right after its aggregation, before any clause: count(x) by (k) every 1h", at: keywordStart)
+                case "" where !seen.isEmpty && peek().map({ "+-*/<>=!".contains($0) }) == true:
+                    throw fail("the clauses (since, until, every, top, bottom) come after the whole expression and its comparison", at: keywordStart)
                 case let other:
                     let grouped = !expression.aggregates[0].groupBy.isEmpty
                     let expected = "an operator (+ - * /), a comparison (> >= < <= == !=), since, until, every, top, bottom"
@@ -255,6 +271,7 @@ public enum QueryParser {
                 let operatorStart = position
                 let operation: ArithmeticOperator
                 if consume("+") { operation = .add } else if consume("-") { operation = .subtract } else { return expression }
+                try countOperator(at: operatorStart)
                 let right = try parseTerm()
                 expression = try combined(operation, expression, right, at: operatorStart)
             }
@@ -268,6 +285,7 @@ public enum QueryParser {
                 let operatorStart = position
                 let operation: ArithmeticOperator
                 if consume("*") { operation = .multiply } else if consume("/") { operation = .divide } else { return expression }
+                try countOperator(at: operatorStart)
                 let right = try parseUnary()
                 expression = try combined(operation, expression, right, at: operatorStart)
             }
@@ -287,18 +305,25 @@ public enum QueryParser {
             return .arithmetic(operation, left, right)
         }
 
+        mutating func countOperator(at offset: Int) throws(QuerySyntaxError) {
+            operators += 1
+            if operators > Self.maximumOperators { throw fail("a query holds at most \(Self.maximumOperators) operators", at: offset) }
+        }
+
         /// `number | aggregate | "(" expr ")"`.
         mutating func parseUnary() throws(QuerySyntaxError) -> QueryExpression {
             skipSpace()
+            let parenthesis = position
             if consume("(") {
+                depth += 1
+                if depth > Self.maximumDepth { throw fail("parentheses nest at most \(Self.maximumDepth) deep", at: parenthesis) }
                 let inner = try parseExpression()
                 try expect(")", "')' to close the parenthesis")
+                depth -= 1
                 return inner
             }
             if let first = peek(), first.isNumber || first == "." || (first == "-" && position + 1 < text.count && (text[position + 1].isNumber || text[position + 1] == ".")) {
-                let numberStart = position
-                guard let value = number() else { throw fail("expected a number", at: numberStart) }
-                return .number(value)
+                return .number(try number(or: "expected a number"))
             }
             return .aggregate(try parseAggregate())
         }
@@ -378,6 +403,19 @@ public enum QueryParser {
             return nil
         }
 
+        /// A number, or the error `message` (or one saying it is out of range) at its start.
+        mutating func number(or message: String) throws(QuerySyntaxError) -> Double {
+            skipSpace()
+            let start = position
+            if let value = number() { return value }
+            var end = position
+            while end < text.count, text[end].isASCII, text[end].isNumber || ".eE+-".contains(text[end]) { end += 1 }
+            if let value = Double(String(text[start..<end])), value.isInfinite {
+                throw fail("the number is out of range (a double holds at most about 1.8e308)", at: start)
+            }
+            throw fail(message, at: start)
+        }
+
         /// `integer ("s" | "m" | "h" | "d")`, in nanoseconds.
         mutating func duration() throws(QuerySyntaxError) -> Int64 {
             skipSpace()
@@ -396,7 +434,8 @@ public enum QueryParser {
                 throw fail("expected a duration: a whole number and s, m, h or d (every 1h)", at: start)
             }
             position += 1
-            guard let amount = Int64(digits), amount > 0 else { throw fail("the duration must be at least 1", at: start) }
+            guard let amount = Int64(digits) else { throw fail("the duration is too long (at most about 292 years)", at: start) }
+            guard amount > 0 else { throw fail("the duration must be at least 1", at: start) }
             let (nanoseconds, overflow) = amount.multipliedReportingOverflow(by: unit)
             guard !overflow else { throw fail("the duration is too long (at most about 292 years)", at: start) }
             return nanoseconds
@@ -442,15 +481,22 @@ public enum QueryParser {
             skipSpace()
             let start = position
             while position < text.count, text[position].isNumber { position += 1 }
-            guard let value = Int(String(text[start..<position])), value >= 0 else {
-                throw fail("expected a non-negative integer", at: start)
-            }
+            guard start < position else { throw fail("expected a non-negative integer", at: start) }
+            guard let value = Int(String(text[start..<position])) else { throw fail("the number is too large (at most \(Int.max))", at: start) }
             return value
         }
 
         mutating func time() throws(QuerySyntaxError) -> MetricTimestamp {
             skipSpace()
             let start = position
+            if peek() == "\"" {
+                // A quoted time, as on the command line: "2026-11-29 10:00".
+                let quoted = try string()
+                guard let time = TimeExpression.parse(quoted, now: now) else {
+                    throw fail("expected a time: \(TimeExpression.accepted), within \(RFC3339.supportedRange)", at: start)
+                }
+                return time
+            }
             while position < text.count, !text[position].isWhitespace { position += 1 }
             let token = String(text[start..<position])
             // A date, a space and a time (2026-11-29 10:00) is one time, as on the command line.

@@ -355,9 +355,11 @@ extension GroupedAggregator.Fold {
     }
 }
 
-/// The order of result rows: by group values, key by key; two values that are both integers
-/// (an optional `-` and digits) compare as numbers (iteration 2 before 10), any other two by
-/// their Unicode code points.
+/// The order of result rows: by group values, key by key. Integers (an optional `-` and digits,
+/// any length) come first, in numeric order (iteration 2 before 10); every other value after them,
+/// by Unicode code points. (Comparing integers as numbers only when both are, and anything else by
+/// code points, is no order: 2 < 10, 10 < 1a and 1a < 2.) Values equal as numbers (`02`, `2`) fall
+/// back to code points, so distinct groups never tie.
 package enum GroupOrder {
     /// Whether group `lhs` comes before group `rhs`.
     package static func precedes(_ lhs: [String], _ rhs: [String]) -> Bool {
@@ -370,9 +372,13 @@ package enum GroupOrder {
 
     /// -1, 0 or 1.
     package static func compare(_ left: String, _ right: String) -> Int {
-        if let a = IntegerText(left), let b = IntegerText(right) {
+        switch (IntegerText(left), IntegerText(right)) {
+        case (let a?, let b?):
             let order = a.compare(b)
             if order != 0 { return order }
+        case (.some, nil): return -1
+        case (nil, .some): return 1
+        case (nil, nil): break
         }
         // Code points, not Swift's canonical-equivalence order: what jq and DuckDB print.
         var a = left.unicodeScalars.makeIterator(), b = right.unicodeScalars.makeIterator()

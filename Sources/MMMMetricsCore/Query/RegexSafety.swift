@@ -4,23 +4,27 @@
 /// backtracking matcher try every way of splitting a long value between the two repetitions: 20
 /// characters took over a minute. Queries refuse such patterns rather than stall on a hostile tag.
 package enum RegexSafety {
-    /// The character offset of a repetition applied to a group that already repeats something, or
-    /// `nil` when the pattern has none. Escapes and character classes are skipped; `?` (at most
-    /// once) and `{n}` (exactly n) do not count as repetition.
+    /// The character offset of a repetition applied to a group that can match in more than one
+    /// length, or `nil` when the pattern has none: `(a+)+`, `(\w*\s?)*`, `(a?){28}`. Escapes and
+    /// character classes are skipped. A quantifier varies the length when it is `*`, `+`, `?` or
+    /// `{n,m}` with n < m (`{n}` does not); it repeats when it allows more than one (`?` and `{1}` do not).
     package static func nestedRepetition(in pattern: String) -> Int? {
         let characters = Array(pattern)
-        var repeatsInside: [Bool] = []  // per open group: whether something inside it repeats
+        var repeatsInside: [Bool] = []  // per open group: whether something inside it varies in length
         var index = 0
-        func repetition(at position: Int) -> (repeats: Bool, length: Int)? {
+        func repetition(at position: Int) -> (varies: Bool, repeats: Bool, length: Int)? {
             guard position < characters.count else { return nil }
             switch characters[position] {
-            case "*", "+": return (true, 1)
-            case "?": return (false, 1)
+            case "*", "+": return (true, true, 1)
+            case "?": return (true, false, 1)
             case "{":
                 guard let close = characters[position...].firstIndex(of: "}") else { return nil }
                 let body = String(characters[(position + 1)..<close])
-                guard !body.isEmpty, body.allSatisfy({ $0.isNumber || $0 == "," }) else { return nil }
-                return (body.contains(","), close - position + 1)
+                guard !body.isEmpty, body.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ",") }) else { return nil }
+                let bounds = body.split(separator: ",", omittingEmptySubsequences: false)
+                let low = Int(bounds[0]) ?? 0
+                let high: Int? = bounds.count == 1 ? low : (bounds[1].isEmpty ? nil : Int(bounds[1]) ?? Int.max)
+                return (high != low, high.map { $0 > 1 } ?? true, close - position + 1)
             default: return nil
             }
         }
@@ -29,7 +33,7 @@ package enum RegexSafety {
             switch characters[index] {
             case "\\":
                 index += 2
-                if let quantifier = repetition(at: index), quantifier.repeats { markRepeat() }
+                if let quantifier = repetition(at: index), quantifier.varies { markRepeat() }
                 continue
             case "[":
                 // A class: to its closing bracket (a `]` first in the class is literal).
@@ -38,20 +42,17 @@ package enum RegexSafety {
                 if end < characters.count, characters[end] == "]" { end += 1 }
                 while end < characters.count, characters[end] != "]" { end += characters[end] == "\\" ? 2 : 1 }
                 index = end + 1
-                if let quantifier = repetition(at: index), quantifier.repeats { markRepeat() }
+                if let quantifier = repetition(at: index), quantifier.varies { markRepeat() }
                 continue
             case "(":
                 repeatsInside.append(false)
             case ")":
                 let inner = repeatsInside.popLast() ?? false
-                if let quantifier = repetition(at: index + 1), quantifier.repeats {
-                    if inner { return index + 1 }
-                    markRepeat()
-                } else if inner {
-                    markRepeat()
-                }
+                let quantifier = repetition(at: index + 1)
+                if inner, quantifier?.repeats == true { return index + 1 }
+                if inner || quantifier?.varies == true { markRepeat() }
             default:
-                if let quantifier = repetition(at: index + 1), quantifier.repeats { markRepeat() }
+                if let quantifier = repetition(at: index + 1), quantifier.varies { markRepeat() }
             }
             index += 1
         }

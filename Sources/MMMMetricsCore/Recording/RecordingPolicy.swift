@@ -74,9 +74,12 @@ public enum SampleRate {
     /// The rate as the tag stores it (the shortest decimal that reads back as the same `Double`).
     public static func text(_ rate: Double) -> String { "\(rate)" }
 
-    /// The weight (1/rate) a tag value gives, or `nil` when it is not a rate in (0, 1].
+    /// The weight (1/rate) a tag value gives, or `nil` when it is not a decimal rate in
+    /// [1e-12, 1] (a smaller rate would make one event count as more than a trillion).
     public static func weight(_ text: String) -> Double? {
-        guard let rate = Double(text), rate > 0, rate <= 1 else { return nil }
+        guard !text.isEmpty, text.utf8.allSatisfy({ (48...57).contains($0) || $0 == 46 || $0 == 101 || $0 == 69 || $0 == 45 || $0 == 43 }),
+            let rate = Double(text), rate >= 1e-12, rate <= 1
+        else { return nil }
         return 1 / rate
     }
 }

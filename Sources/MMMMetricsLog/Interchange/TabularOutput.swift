@@ -48,7 +48,11 @@ package enum CSV {
 package enum TextTable {
     /// Columns padded to their widest cell (right-aligned where asked), two spaces apart, each line
     /// prefixed by `indent` and without trailing spaces.
+    /// Control characters in cells (a line break, an escape sequence in a tag value) are shown as
+    /// `\n`, `\u{1B}` and so on, so that a cell cannot break the table or drive the terminal.
     package static func render(_ header: [String], _ rows: [[String]], rightAligned: Set<Int> = [], indent: String = "") -> String {
+        let header = header.map(visible)
+        let rows = rows.map { $0.map(visible) }
         let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
         func line(_ cells: [String]) -> String {
             let text = indent + cells.enumerated().map { column, cell in
@@ -58,5 +62,25 @@ package enum TextTable {
             return String(text.reversed().drop { $0 == " " }.reversed())
         }
         return ([line(header)] + rows.map(line)).joined(separator: "\n")
+    }
+
+    /// `text` with its control characters (C0, DEL, C1) written as escapes.
+    package static func visible(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var shown = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": shown += "\\n"
+            case "\t": shown += "\\t"
+            case "\r": shown += "\\r"
+            case _ where isControl(scalar): shown += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+            default: shown.unicodeScalars.append(scalar)
+            }
+        }
+        return shown
+    }
+
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
     }
 }

@@ -17,10 +17,7 @@ struct NamesCommand: AsyncParsableCommand {
             let source = try logOptions.source()
             if let session, try source.segments(session: session).isEmpty { throw source.missingSessionError(session) }
             let names = try LogMaintenance(source: source).names(session: session, mode: damage.mode, warning: damage.warn)
-            if !names.skipped.isEmpty {
-                Console.error("mmm-analyze: warning: the counts leave out \(names.skipped.events) events"
-                    + (names.skipped.placesOfUnknownSize > 0 ? " or more" : "") + " in \(names.skipped.places) damaged place\(names.skipped.places == 1 ? "" : "s") (see above; --strict fails instead)")
-            }
+            damage.warnIncomplete(names.skipped, "the counts")
             if format == .table, names.names.isEmpty {
                 return try output.write("no events in \(session.map { "session \($0)" } ?? source.location)\n", root: logOptions.root)
             }

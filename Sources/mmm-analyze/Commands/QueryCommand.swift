@@ -49,10 +49,7 @@ struct QueryCommand: AsyncParsableCommand {
                 }
             }
             if lastShown > 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-            if !result.skipped.isEmpty {
-                Console.error("mmm-analyze: warning: the answer leaves out \(result.skipped.events) events"
-                    + (result.skipped.placesOfUnknownSize > 0 ? " or more" : "") + " in \(result.skipped.places) damaged place\(result.skipped.places == 1 ? "" : "s") (see above; --strict fails instead)")
-            }
+            damage.warnIncomplete(result.skipped, "the answer")
             for note in result.notes { Console.error("mmm-analyze: warning: \(note)") }
             try output.write(try QueryAnswer(result: result, groupBy: parsed.groupBy).rendered(as: format), root: logOptions.root)
         }

@@ -31,4 +31,13 @@ struct DamageOptions: ParsableArguments {
 
     /// Prints a warning about skipped data on standard error.
     func warn(_ warning: ReadWarning) { Console.error("mmm-analyze: \(warning)") }
+
+    /// Says on standard error how much an answer left out, when it left anything out. With
+    /// `--strict` only a live writer's torn tail gets this far (it is not damage: it is still being written).
+    func warnIncomplete(_ skipped: SkippedData, _ what: String) {
+        guard !skipped.isEmpty else { return }
+        Console.error("mmm-analyze: warning: \(what) leave\(what.hasSuffix("s") ? "" : "s") out \(skipped.events) events"
+            + (skipped.placesOfUnknownSize > 0 ? " or more" : "") + " in \(skipped.places) place\(skipped.places == 1 ? "" : "s") (see above; "
+            + (strict ? "a torn tail that a writer may still be writing does not fail --strict)" : "--strict fails instead)"))
+    }
 }
