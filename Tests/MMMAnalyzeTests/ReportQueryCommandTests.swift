@@ -61,4 +61,25 @@ struct AnalyzerAnalysisCommandTests {
         #expect(notNumeric.err.contains("only count applies to custom events"))
         #expect(try await runAnalyzer(["query", "--log", root.path, "count(nothing)"]).out == "no rows\n")
     }
+
+    @Test("query takes --since/--until (also -2h) as its since/until, refuses both at once, and prints the notes about the query on stderr")
+    func queryTimeOptionsAndNotes() async throws {
+        let temporary = TemporaryDirectory()
+        let root = try FixtureLogs.copy("good", into: temporary)
+        let later = try await runAnalyzer(["query", "--log", root.path, "--since", "2026-11-28T10:01", "count(*)"])
+        let clause = try await runAnalyzer(["query", "--log", root.path, "count(*) since 2026-11-28T10:01:00Z"])
+        #expect(later.status == 0)
+        #expect(later.out == clause.out)
+        let recent = try await runAnalyzer(["query", "--log", root.path, "--since", "-2h", "count(*)"])
+        #expect(recent.status == 0)
+        #expect(recent.out == "no rows\n")
+        #expect(recent.err.contains("no stored event matches the name '*' in the time range"))
+        let both = try await runAnalyzer(["query", "--log", root.path, "--until", "now", "count(*) until now"])
+        #expect(both.status == 64)
+        #expect(both.err.contains("give one"))
+        let negative = try await runAnalyzer(["query", "--log", root.path, "--", "-1 * count(error)"])
+        #expect(negative.out == "VALUE\n-2\n")
+        let hint = try await runAnalyzer(["query", "--log", root.path, "count(error) by (kind)"])
+        #expect(hint.err.contains("did you mean data.kind?"))
+    }
 }

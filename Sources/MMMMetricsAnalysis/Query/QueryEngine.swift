@@ -55,7 +55,7 @@ public struct QueryEngine: Sendable {
         }
         if let comparison = query.comparison { rows.removeAll { !comparison.holds(for: $0.value) } }
         let keys = evaluated.keys
-        rows.sort { lhs, rhs in GroupOrder.precedes(keys.map { lhs.group[$0] ?? "" }, keys.map { rhs.group[$0] ?? "" }) }
+        rows = GroupOrder.sorted(rows) { row in keys.map { row.group[$0] ?? "" } }
         // top and bottom rank by value, NaN last either way (it is neither large nor small), ties in group order.
         func ranked(_ largestFirst: Bool, _ count: Int) -> [AggregateRow] {
             let sorted = rows.enumerated().sorted { lhs, rhs in

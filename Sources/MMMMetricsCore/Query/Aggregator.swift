@@ -302,8 +302,8 @@ package struct GroupedAggregator {
             guard let value = value(of: fold) else { continue }
             rows.append(AggregateRow(group: Tags(zip(groupBy, key)), value: value, count: fold.count))
         }
-        rows.sort { lhs, rhs in GroupOrder.precedes(groupBy.map { lhs.group[$0] ?? "" }, groupBy.map { rhs.group[$0] ?? "" }) }
-        return AggregateResult(rows: rows)
+        let groupBy = self.groupBy
+        return AggregateResult(rows: GroupOrder.sorted(rows) { row in groupBy.map { row.group[$0] ?? "" } })
     }
 
     private func value(of fold: Fold) -> Double? {
@@ -361,6 +361,45 @@ extension GroupedAggregator.Fold {
 /// code points, is no order: 2 < 10, 10 < 1a and 1a < 2.) Values equal as numbers (`02`, `2`) fall
 /// back to code points, so distinct groups never tie.
 package enum GroupOrder {
+    /// `items` ordered by the group `key` gives each: every key is read once (sorting compares each
+    /// item about log n times).
+    package static func sorted<Item>(_ items: [Item], by key: (Item) -> [String]) -> [Item] {
+        let keys = items.map { key($0).map(SortKey.init) }
+        return items.indices.sorted { SortKey.precedes(keys[$0], keys[$1]) }.map { items[$0] }
+    }
+
+    /// One group value prepared for comparing: an integer's sign and digits, or its code points.
+    struct SortKey {
+        let integer: IntegerText?
+        let scalars: [UInt32]
+
+        init(_ text: String) {
+            integer = IntegerText(text)
+            scalars = text.unicodeScalars.map(\.value)
+        }
+
+        static func precedes(_ lhs: [SortKey], _ rhs: [SortKey]) -> Bool {
+            for (left, right) in zip(lhs, rhs) {
+                let order = compare(left, right)
+                if order != 0 { return order < 0 }
+            }
+            return lhs.count < rhs.count
+        }
+
+        static func compare(_ left: SortKey, _ right: SortKey) -> Int {
+            switch (left.integer, right.integer) {
+            case (let a?, let b?):
+                let order = a.compare(b)
+                if order != 0 { return order }
+            case (.some, nil): return -1
+            case (nil, .some): return 1
+            case (nil, nil): break
+            }
+            if left.scalars == right.scalars { return 0 }
+            return left.scalars.lexicographicallyPrecedes(right.scalars) ? -1 : 1
+        }
+    }
+
     /// Whether group `lhs` comes before group `rhs`.
     package static func precedes(_ lhs: [String], _ rhs: [String]) -> Bool {
         for (left, right) in zip(lhs, rhs) {
@@ -393,29 +432,30 @@ package enum GroupOrder {
     }
 
     /// An integer of any length, compared without converting it (no overflow).
-    private struct IntegerText {
+    struct IntegerText {
         let negative: Bool
-        let digits: Substring.UTF8View
+        /// The digits without leading zeros ("0" for zero).
+        let digits: [UInt8]
 
         init?(_ text: String) {
-            var body = Substring(text)
-            negative = body.hasPrefix("-")
-            if negative { body = body.dropFirst() }
-            guard !body.isEmpty, body.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
+            var bytes = Array(text.utf8)[...]
+            negative = bytes.first == 45
+            if negative { bytes = bytes.dropFirst() }
+            guard !bytes.isEmpty, bytes.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
             // Leading zeros do not change the number.
-            let trimmed = body.drop { $0 == "0" }
-            digits = (trimmed.isEmpty ? body.suffix(1) : trimmed).utf8
+            let trimmed = bytes.drop { $0 == 48 }
+            digits = Array(trimmed.isEmpty ? bytes.suffix(1) : trimmed)
         }
 
         func compare(_ other: IntegerText) -> Int {
-            let zero = digits.elementsEqual("0".utf8), otherZero = other.digits.elementsEqual("0".utf8)
+            let zero = digits == [48], otherZero = other.digits == [48]
             let sign = zero ? 0 : (negative ? -1 : 1), otherSign = otherZero ? 0 : (other.negative ? -1 : 1)
             if sign != otherSign { return sign < otherSign ? -1 : 1 }
             var magnitude = 0
             if digits.count != other.digits.count {
                 magnitude = digits.count < other.digits.count ? -1 : 1
-            } else if let (a, b) = zip(digits, other.digits).first(where: { $0 != $1 }) {
-                magnitude = a < b ? -1 : 1
+            } else if digits != other.digits {
+                magnitude = digits.lexicographicallyPrecedes(other.digits) ? -1 : 1
             }
             return sign < 0 ? -magnitude : magnitude
         }

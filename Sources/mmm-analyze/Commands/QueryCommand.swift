@@ -16,24 +16,34 @@ struct QueryCommand: AsyncParsableCommand {
               count(command.duration{status="error"}) by (command) / count(command.duration) by (command)
               count(error) by (data.kind) every 1h
               p95(command.duration) by (command) > 60
+            --since/--until are the query's since/until clauses, given as options. A query that starts
+            with '-' goes after '--':  mmm-analyze query -- '-1 * count(x)'
             See docs/QUERY.md for the grammar and the functions.
             """)
 
     @OptionGroup var logOptions: LogOptions
     @OptionGroup package var damage: DamageOptions
     @OptionGroup var selection: SessionSelection
+    @OptionGroup var time: TimeRangeOptions
     @Option(help: "table, json or csv.") var format: TableFormat = .table
     @Flag(help: "Do not scale count and sum of sampled events by 1/rate (see docs/QUERY.md, Sampling).") var raw = false
     @OptionGroup var output: OutputOptions
     @Argument(help: "The query.") var query: String
 
     func run() async throws {
-        let parsed: ParsedQuery
+        var parsed: ParsedQuery
         do {
             parsed = try QueryParser.parse(query)
         } catch {
             Console.error("mmm-analyze: query \(error)")
             throw ExitCode(2)
+        }
+        // --since/--until are the query's since/until, given on the command line; both at once is a mistake.
+        if let range = try time.range() {
+            if range.start != nil, parsed.since != nil { throw ValidationError("the query has a since clause and --since is given: give one") }
+            if range.end != nil, parsed.until != nil { throw ValidationError("the query has an until clause and --until is given: give one") }
+            parsed.since = parsed.since ?? range.start
+            parsed.until = parsed.until ?? range.end
         }
         try await reportingErrors {
             let source = try logOptions.source()
