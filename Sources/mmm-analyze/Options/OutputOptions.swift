@@ -13,6 +13,10 @@ struct OutputOptions: ParsableArguments {
     /// The file to write, or `nil` for standard output.
     var file: String? { output == "-" ? nil : output }
 
+    func validate() throws {
+        if output?.isEmpty == true { throw ValidationError("-o needs a file name (or - for standard output)") }
+    }
+
     /// Writes `text` to the output.
     func write(_ text: String, root: LogRoot) throws {
         guard let file else { return try Console.write(text) }
