@@ -23,6 +23,8 @@ let package = Package(
         .library(name: "MMMMetricsLegacy", targets: ["MMMMetricsLegacy"]),
         .executable(name: "mmm-metrics-example", targets: ["mmm-metrics-example"]),
         .executable(name: "mmm-analyze", targets: ["mmm-analyze"]),
+        .library(name: "MMMMetricsRecord", targets: ["MMMMetricsRecord"]),
+        .executable(name: "mmm-record", targets: ["mmm-record"]),
         .library(name: "MMMWorkload", targets: ["MMMWorkload"]),
     ],
     dependencies: [
@@ -75,6 +77,16 @@ let package = Package(
             dependencies: [
                 "MMMMetricsCore", "MMMMetricsLog", "MMMMetricsAnalysis", "MMMMetricsLegacy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        // Recording from outside Swift: the session lock waited for, commands run, git counted.
+        .target(name: "MMMMetricsRecord", dependencies: ["MMMMetricsCore", "MMMMetricsLog"], swiftSettings: strict),
+        // The recording CLI: parses arguments and prints; the work is in MMMMetricsRecord.
+        .executableTarget(
+            name: "mmm-record",
+            dependencies: [
+                "MMMMetricsCore", "MMMMetricsLog", "MMMMetricsRecord", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),
@@ -153,6 +165,12 @@ let package = Package(
                 "MMMMetricsCore", "MMMMetrics", "MMMMetricsLog", "MMMMetricsAnalysis", "MMMMetricsTestSupport", "MMMWorkload",
                 "mmm-crash-writer", "mmm-analyze",
             ],
+            swiftSettings: strict
+        ),
+        // mmm-record's tests run the binary built beside the test bundle, against real git repositories.
+        .testTarget(
+            name: "MMMRecordTests",
+            dependencies: ["MMMMetricsCore", "MMMMetricsLog", "MMMMetricsRecord", "MMMMetricsTestSupport", "mmm-record"],
             swiftSettings: strict
         ),
         // The command-line tests run the mmm-analyze binary built beside the test bundle.

@@ -189,6 +189,16 @@ public final class SessionLogWriter {
         try finishSealedSegments()
     }
 
+    /// Flushes (fsync per the durability setting, index written) and releases the lock without
+    /// sealing, so the next writer of the session continues the same segment: for short-lived
+    /// writers such as `mmm-record`, one per command, that would otherwise leave a segment each.
+    /// Further appends fail.
+    public func release() throws(LogError) {
+        guard !closed else { return }
+        defer { abandon() }
+        try flush()
+    }
+
     /// Closes files and the lock without writing anything more.
     func abandon() {
         closed = true

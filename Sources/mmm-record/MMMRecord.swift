@@ -1,0 +1,165 @@
+import ArgumentParser
+import Foundation
+import MMMMetricsCore
+import MMMMetricsLog
+import MMMMetricsRecord
+
+@main
+struct MMMRecord: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mmm-record",
+        abstract: "Record a cook run's catalog events from any language: a shell script, a Makefile, a CI job.",
+        discussion: """
+            The log root is --log DIR, else $MMM_METRICS_DIR, else .mmm/metrics under the current directory.
+            Many mmm-record processes of one session may run at once: each waits for the session's lock
+            (--lock-timeout). See docs/RECORD.md.
+            """,
+        version: PackageVersion.current,
+        subcommands: [Start.self, End.self, Iteration.self, Run.self, Quality.self]
+    )
+}
+
+/// Options every subcommand takes.
+struct Common: ParsableArguments {
+    @Option(help: "The log root (default: $MMM_METRICS_DIR, else .mmm/metrics).") var log: String?
+    @Option(help: "The session id.") var session: String
+    @Option(help: "Seconds to wait for another writer of the session to release its lock.") var lockTimeout: Double = 30
+
+    func validate() throws {
+        guard lockTimeout >= 0, lockTimeout <= 86_400 else { throw ValidationError("--lock-timeout must be in [0, 86400] seconds") }
+        do { try LogRoot.validate(sessionID: session) } catch { throw ValidationError("--session: \(error)") }
+    }
+
+    var recorder: SessionRecorder {
+        SessionRecorder(root: LogRoot.resolve(log, environment: ProcessInfo.processInfo.environment), session: session,
+                        lockTimeout: .milliseconds(Int64(lockTimeout * 1000)))
+    }
+
+    /// Appends, saying on stderr when it waited long for the lock.
+    func record(_ events: [MetricEvent]) throws {
+        let appended = try recorder.append(events)
+        if appended.waited > .seconds(1) {
+            FileHandle.standardError.write(Data("mmm-record: waited \(appended.waited) for session \(session)'s lock (held by pid \(appended.holder.map(String.init) ?? "?"))\n".utf8))
+        }
+    }
+}
+
+/// Prints an error with the prefix and exits 1 (for the subcommands that wrap no command).
+func failing(_ body: () throws -> Void) throws {
+    do { try body() } catch let error as ValidationError { throw error } catch {
+        FileHandle.standardError.write(Data("mmm-record: error: \(error)\n".utf8))
+        throw ExitCode(1)
+    }
+}
+
+struct Start: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Record session.start.")
+    @OptionGroup var common: Common
+    @Option(help: "Metadata for session.start's data, KEY=VALUE; repeatable.") var meta: [String] = []
+
+    func run() throws {
+        let pairs = try meta.map { item -> (String, String) in
+            guard let equals = item.firstIndex(of: "="), equals != item.startIndex else { throw ValidationError("--meta \(item): expected KEY=VALUE") }
+            return (String(item[..<equals]), String(item[item.index(after: equals)...]))
+        }
+        try failing { try common.record([RecordedEvents.sessionStart(metadata: pairs)]) }
+    }
+}
+
+struct End: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Record session.end.")
+    enum Status: String, ExpressibleByArgument, CaseIterable { case completed, failed, interrupted }
+    @OptionGroup var common: Common
+    @Option(help: "completed, failed or interrupted.") var status: Status
+
+    func run() throws { try failing { try common.record([RecordedEvents.sessionEnd(status: status.rawValue)]) } }
+}
+
+struct Iteration: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Mark an iteration's beginning, or its end (iteration.duration and, in a git work tree, git.* since its beginning).")
+    enum Edge: String, ExpressibleByArgument, CaseIterable { case begin, end }
+    @Argument(help: "begin or end.") var edge: Edge
+    @OptionGroup var common: Common
+    @Option(help: "The iteration number.") var iteration: Int
+    @Flag(help: "Count untracked files (not ignored) as changed, their lines as added.") var includeUntracked = false
+
+    func validate() throws { guard iteration >= 0 else { throw ValidationError("--iteration must be 0 or more") } }
+
+    func run() throws {
+        let directory = FileManager.default.currentDirectoryPath
+        try failing {
+            switch edge {
+            case .begin:
+                try common.record([RecordedEvents.iterationBegin(iteration, head: GitChanges.head(in: directory))])
+            case .end:
+                // What begin remembered is an event in the log: the latest iteration.begin of this iteration.
+                guard let begin = try common.recorder.latest("iteration.begin", tag: "iteration", String(iteration)),
+                    let began = begin.timestamp
+                else { throw ValidationError("no 'iteration begin --iteration \(iteration)' recorded in session \(common.session)") }
+                let now = MetricTimestamp.now()
+                let duration = Duration.nanoseconds(max(0, now.nanosecondsSinceEpoch - began.nanosecondsSinceEpoch))
+                var changes: GitChanges?
+                if case .custom(.object(let data)) = begin.value, case .string(let head)? = data["head"] {
+                    changes = GitChanges.since(head, in: directory, includeUntracked: includeUntracked)
+                }
+                try common.record(RecordedEvents.iterationEnd(iteration, duration: duration, changes: changes))
+            }
+        }
+    }
+}
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a command, its input and output untouched; record command.duration (and error when it fails); exit with its status.")
+    @OptionGroup var common: Common
+    @Option(help: "The iteration number.") var iteration: Int?
+    @Option(help: "The command's name in the metrics (default: the command's file name).") var name: String?
+    @Argument(parsing: .postTerminator, help: "-- COMMAND ARGS…") var command: [String] = []
+
+    func validate() throws { if command.isEmpty { throw ValidationError("give the command after --: mmm-record run --session S -- make test") } }
+
+    func run() throws {
+        let outcome = CommandRunner.run(command)
+        if let failure = outcome.startFailure { FileHandle.standardError.write(Data("mmm-record: \(failure)\n".utf8)) }
+        let label = name ?? URL(fileURLWithPath: command[0]).lastPathComponent
+        // A failure to record never changes the command's status or output: said on stderr only.
+        do {
+            try common.record(RecordedEvents.command(label, iteration: iteration, outcome: outcome))
+        } catch {
+            FileHandle.standardError.write(Data("mmm-record: warning: the command ran, but its metrics were not recorded: \(error)\n".utf8))
+        }
+        Foundation.exit(outcome.status)
+    }
+}
+
+struct Quality: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Record quality gauges for an iteration, given or read from reports.")
+    @OptionGroup var common: Common
+    @Option(help: "The iteration number.") var iteration: Int
+    @Option(help: "Test coverage in percent.") var testCoverage: Double?
+    @Option(help: "Lint warnings.") var lintWarnings: Double?
+    @Option(help: "Complexity score.") var complexityScore: Double?
+    @Option(help: "Documentation coverage in percent.") var documentationCoverage: Double?
+    @Option(help: "Test coverage from an lcov tracefile.") var lcov: String?
+    @Option(help: "Test coverage from a Cobertura XML report.") var cobertura: String?
+    @Option(help: "Test coverage from llvm-cov export JSON.") var llvmCovJson: String?
+    @Option(help: "Lint warnings: lines with 'warning:' in this compiler or linter output.") var lintOutput: String?
+
+    func run() throws {
+        try failing {
+            var values: [(name: String, value: Double)] = []
+            let coverage = try testCoverage ?? lcov.map(QualityReports.lcovCoverage) ?? cobertura.map(QualityReports.coberturaCoverage)
+                ?? llvmCovJson.map(QualityReports.llvmCovCoverage)
+            if let coverage { values.append(("quality.test_coverage", coverage)) }
+            if let warnings = try lintWarnings ?? lintOutput.map({ Double(try QualityReports.warningLines($0)) }) {
+                values.append(("quality.lint_warnings", warnings))
+            }
+            if let complexityScore { values.append(("quality.complexity_score", complexityScore)) }
+            if let documentationCoverage { values.append(("quality.documentation_coverage", documentationCoverage)) }
+            guard !values.isEmpty else { throw ValidationError("give at least one value or report (see --help)") }
+            guard values.allSatisfy({ $0.value.isFinite }) else { throw ValidationError("quality values must be finite numbers") }
+            try common.record(RecordedEvents.quality(iteration: iteration, values))
+        }
+    }
+}

@@ -1,0 +1,278 @@
+import Foundation
+import MMMMetricsCore
+@_spi(Benchmarks) import MMMMetricsLog
+import MMMMetricsRecord
+import MMMMetricsTestSupport
+import Testing
+
+/// Runs the mmm-record binary built beside the test bundle; stdout and stderr as bytes.
+func runRecorder(_ arguments: [String], stdin: Data = Data(), directory: String? = nil) async throws -> (status: Int32, out: Data, err: Data) {
+    try await offThePool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mmm-record")
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        input.fileHandleForWriting.write(stdin)
+        try input.fileHandleForWriting.close()
+        // Read both pipes at once, so a full stderr pipe cannot stall the child while stdout is read.
+        let errData = Mutex(Data())
+        let reader = Thread { errData.withLock { $0 = err.fileHandleForReading.readDataToEndOfFile() } }
+        reader.start()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        while reader.isExecuting || !reader.isFinished { Thread.sleep(forTimeInterval: 0.001) }
+        return (process.terminationStatus, outData, errData.withLock { $0 })
+    }
+}
+
+/// A git repository in a temporary directory, with one commit.
+struct GitRepository {
+    let directory = TemporaryDirectory("repo")
+    var path: String { directory.path }
+
+    init() throws {
+        try git("init", "-q")
+        try git("config", "user.email", "test@example.com")
+        try git("config", "user.name", "Test")
+        try write("a.txt", "one\ntwo\nthree\n")
+        try write("b.txt", "keep\n")
+        try git("add", ".")
+        try git("commit", "-qm", "first")
+    }
+
+    func write(_ name: String, _ text: String) throws { try write(name, Data(text.utf8)) }
+    func write(_ name: String, _ data: Data) throws { try data.write(to: URL(fileURLWithPath: path + "/" + name)) }
+
+    @discardableResult
+    func git(_ arguments: String...) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git", "-C", path] + arguments
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw CocoaError(.executableLoad) }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// `git diff --numstat HEAD`, summed independently of the product's parser.
+    func numstat() throws -> (files: Int64, added: Int64, removed: Int64) {
+        var files: Int64 = 0, added: Int64 = 0, removed: Int64 = 0
+        for line in try git("diff", "--numstat", "HEAD").split(separator: "\n") {
+            let fields = line.components(separatedBy: "\t")
+            files += 1
+            added += Int64(fields[0]) ?? 0
+            removed += Int64(fields[1]) ?? 0
+        }
+        return (files, added, removed)
+    }
+}
+
+import Synchronization
+
+@Suite("mmm-record: recording from any language")
+struct RecordCommandTests {
+    func events(_ root: LogRoot, _ session: String = "s") throws -> [MetricEvent] {
+        try LogReader(root: root).events(session: session, mode: .strict).map(\.event)
+    }
+
+    @Test("run passes exit statuses through as a shell reports them: 0, 1, 3, 127, 126, 128 + signal")
+    func exitStatuses() async throws {
+        let temporary = TemporaryDirectory()
+        let log = temporary.path + "/log"
+        let notExecutable = temporary.path + "/script.sh"
+        try Data("#!/bin/sh\necho hi\n".utf8).write(to: URL(fileURLWithPath: notExecutable))
+        let cases: [([String], Int32)] = [
+            (["sh", "-c", "exit 0"], 0), (["sh", "-c", "exit 1"], 1), (["sh", "-c", "exit 3"], 3),
+            (["no-such-command-here"], 127), ([temporary.path + "/missing"], 127), ([notExecutable], 126),
+            (["sh", "-c", "kill -TERM $$"], 143), (["sh", "-c", "kill -USR1 $$"], 138), (["sh", "-c", "kill -KILL $$"], 137),
+        ]
+        for (command, status) in cases {
+            let result = try await runRecorder(["run", "--log", log, "--session", "s", "--iteration", "2", "--"] + command)
+            #expect(result.status == status, "\(command)")
+        }
+        let recorded = try events(LogRoot(path: log))
+        let durations = recorded.filter { $0.name == "command.duration" }
+        #expect(durations.map { $0.tags["status"] } == cases.map { $0.1 == 0 ? "ok" : "error" })
+        #expect(durations.allSatisfy { $0.tags["iteration"] == "2" })
+        let errors = recorded.filter { $0.name == "error" }
+        let recordedStatuses: [Int64] = errors.compactMap { event in
+            if case .custom(.object(let data)) = event.value, case .integer(let status)? = data["exit_status"] { return status }
+            return nil
+        }
+        let failedStatuses: [Int64] = cases.map(\.1).filter { $0 != 0 }.map { Int64($0) }
+        #expect(recordedStatuses == failedStatuses)
+        #expect(try LogMaintenance(root: LogRoot(path: log)).verify().isEmpty)
+    }
+
+    @Test("run leaves stdin, stdout and stderr untouched, byte for byte: binary, unterminated lines")
+    func passthrough() async throws {
+        let temporary = TemporaryDirectory()
+        let log = temporary.path + "/log"
+        let input = Data([0, 255, 10, 1, 2, 13, 10] + Array("no newline at the end".utf8))
+        let echoed = try await runRecorder(["run", "--log", log, "--session", "s", "--", "cat"], stdin: input)
+        #expect(echoed.status == 0)
+        #expect(echoed.out == input)
+        #expect(echoed.err.isEmpty)
+        let mixed = try await runRecorder(["run", "--log", log, "--session", "s", "--", "sh", "-c",
+                                           #"printf 'out\000\377'; printf 'err\001 no newline' >&2; exit 5"#])
+        #expect(mixed.status == 5)
+        #expect(mixed.out == Data([111, 117, 116, 0, 255]))
+        #expect(mixed.err == Data("err\u{1} no newline".utf8))
+        // The error event keeps the end of stderr.
+        let error = try #require(try events(LogRoot(path: log)).last { $0.name == "error" })
+        guard case .custom(.object(let data)) = error.value else { Issue.record("no data"); return }
+        #expect(data["stderr_tail"] == .string("err\u{1} no newline"))
+    }
+
+    @Test("eight concurrent runs of one session are all recorded; the log stays valid and in one segment")
+    func concurrentRuns() async throws {
+        let temporary = TemporaryDirectory()
+        let log = temporary.path + "/log"
+        let statuses = try await withThrowingTaskGroup(of: Int32.self) { group in
+            for index in 0..<8 {
+                group.addTask {
+                    try await runRecorder(["run", "--log", log, "--session", "s", "--name", "job\(index)", "--", "sh", "-c", "sleep 0.1; exit \(index % 2)"]).status
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(statuses.sorted() == [0, 0, 0, 0, 1, 1, 1, 1])
+        let recorded = try events(LogRoot(path: log))
+        #expect(Set(recorded.filter { $0.name == "command.duration" }.compactMap { $0.tags["command"] }) == Set((0..<8).map { "job\($0)" }))
+        #expect(recorded.filter { $0.name == "error" }.count == 4)
+        #expect(try LogMaintenance(root: LogRoot(path: log)).verify().isEmpty)
+        #expect(try LogRoot(path: log).segmentPaths(session: "s").count == 1)
+    }
+
+    @Test("a log that cannot be written changes neither the command's status nor its output: a prefixed warning only")
+    func unwritableLog() async throws {
+        let temporary = TemporaryDirectory()
+        let file = temporary.path + "/a-file"
+        try Data("x".utf8).write(to: URL(fileURLWithPath: file))
+        for status: Int32 in [0, 4] {
+            let result = try await runRecorder(["run", "--log", file + "/log", "--session", "s", "--", "sh", "-c", "echo hi; exit \(status)"])
+            #expect(result.status == status)
+            #expect(result.out == Data("hi\n".utf8))
+            #expect(String(decoding: result.err, as: UTF8.self).hasPrefix("mmm-record: warning: the command ran, but its metrics were not recorded"))
+        }
+        let start = try await runRecorder(["start", "--log", file + "/log", "--session", "s"])
+        #expect(start.status == 1)
+        #expect(String(decoding: start.err, as: UTF8.self).hasPrefix("mmm-record: error:"))
+    }
+
+    @Test("a held lock is waited for up to --lock-timeout; run still exits with the command's status")
+    func lockTimeout() async throws {
+        let temporary = TemporaryDirectory()
+        let root = temporary.root
+        let holder = try SessionLogWriter(root: root, session: "s")
+        let waited = try await runRecorder(["run", "--log", root.path, "--session", "s", "--lock-timeout", "0.3", "--", "sh", "-c", "exit 2"])
+        #expect(waited.status == 2)
+        #expect(String(decoding: waited.err, as: UTF8.self).contains("already being written by pid \(getpid())"))
+        // Released while another waits: the waiting one lands.
+        async let later = runRecorder(["start", "--log", root.path, "--session", "s", "--lock-timeout", "20"])
+        try await Task.sleep(for: .milliseconds(300))
+        try holder.close()
+        #expect(try await later.status == 0)
+        #expect(try events(root).map(\.name) == ["session.start"])
+    }
+
+    @Test("iteration end counts what git diff --numstat counts since begin, binary files as changed without lines; untracked only when asked")
+    func gitCounts() async throws {
+        let repository = try GitRepository()
+        let log = repository.path + "/.git/mmm-log"  // inside .git: not a work-tree change itself
+        let begin = try await runRecorder(["iteration", "begin", "--log", log, "--session", "s", "--iteration", "1"], directory: repository.path)
+        #expect(begin.status == 0)
+        try repository.write("a.txt", "one\n2\nthree\nfour\n")
+        try repository.write("c.bin", Data([0, 1, 2, 0]))
+        try repository.git("add", "c.bin")
+        try repository.git("rm", "-q", "b.txt")
+        try repository.write("untracked.txt", "u1\nu2\nu3")
+        try repository.git("commit", "-qm", "second")  // a commit during the iteration still counts from begin's HEAD
+        try repository.write("a.txt", "one\n2\nthree\nfour\nfive\n")
+        let expected = try repository.numstat()
+        let end = try await runRecorder(["iteration", "end", "--log", log, "--session", "s", "--iteration", "1"], directory: repository.path)
+        #expect(end.status == 0, "\(String(decoding: end.err, as: UTF8.self))")
+        func counters(_ events: [MetricEvent]) -> [String: Int64] {
+            Dictionary(events.compactMap { event in if case .counter(let value) = event.value { (event.name, value) } else { nil } }) { $1 }
+        }
+        // begin's HEAD is the first commit; numstat against it:
+        let sinceBegin = try repository.git("diff", "--numstat", "HEAD~1").split(separator: "\n")
+        let added = sinceBegin.reduce(Int64(0)) { $0 + (Int64($1.components(separatedBy: "\t")[0]) ?? 0) }
+        let removed = sinceBegin.reduce(Int64(0)) { $0 + (Int64($1.components(separatedBy: "\t")[1]) ?? 0) }
+        let recorded = counters(try events(LogRoot(path: log)))
+        #expect(recorded == ["git.files_changed": Int64(sinceBegin.count), "git.lines_added": added, "git.lines_removed": removed])
+        #expect(expected.files <= Int64(sinceBegin.count))
+        #expect(try events(LogRoot(path: log)).contains { $0.name == "iteration.duration" && $0.tags["iteration"] == "1" })
+
+        // With --include-untracked the untracked file counts, its three lines added.
+        _ = try await runRecorder(["iteration", "begin", "--log", log, "--session", "u", "--iteration", "1"], directory: repository.path)
+        _ = try await runRecorder(["iteration", "end", "--log", log, "--session", "u", "--iteration", "1", "--include-untracked"],
+                                  directory: repository.path)
+        let withUntracked = counters(try events(LogRoot(path: log), "u"))
+        let tracked = try repository.numstat()
+        #expect(withUntracked["git.files_changed"] == tracked.files + 1)
+        #expect(withUntracked["git.lines_added"] == tracked.added + 3)
+        // end without begin is an error naming the iteration.
+        let orphan = try await runRecorder(["iteration", "end", "--log", log, "--session", "u", "--iteration", "9"], directory: repository.path)
+        #expect(orphan.status != 0)
+        #expect(String(decoding: orphan.err, as: UTF8.self).contains("iteration begin --iteration 9"))
+    }
+
+    @Test("start, quality (values and reports) and end record the catalog events the report reads")
+    func sessionAndQuality() async throws {
+        let temporary = TemporaryDirectory()
+        let log = temporary.path + "/log"
+        let lcov = temporary.path + "/lcov.info"
+        try Data("SF:a.swift\nLH:3\nLF:4\nend_of_record\nSF:b.swift\nLH:1\nLF:4\nend_of_record\n".utf8).write(to: URL(fileURLWithPath: lcov))
+        let lint = temporary.path + "/lint.txt"
+        try Data("a.swift:1:1: warning: x\nnote: y\nb.swift:2:2: Warning: z\nerror: e\n".utf8).write(to: URL(fileURLWithPath: lint))
+        #expect(try await runRecorder(["start", "--log", log, "--session", "s", "--meta", "playbook=p.yml", "--meta", "goal=a=b"]).status == 0)
+        #expect(try await runRecorder(["iteration", "begin", "--log", log, "--session", "s", "--iteration", "1"], directory: temporary.path).status == 0)
+        #expect(try await runRecorder(["run", "--log", log, "--session", "s", "--iteration", "1", "--name", "test", "--", "true"]).status == 0)
+        #expect(try await runRecorder(["iteration", "end", "--log", log, "--session", "s", "--iteration", "1"], directory: temporary.path).status == 0)
+        #expect(try await runRecorder(["quality", "--log", log, "--session", "s", "--iteration", "1", "--lcov", lcov, "--lint-output", lint,
+                                       "--complexity-score", "12.5"]).status == 0)
+        #expect(try await runRecorder(["end", "--log", log, "--session", "s", "--status", "completed"]).status == 0)
+        let recorded = try events(LogRoot(path: log))
+        #expect(recorded.map(\.name) == ["session.start", "iteration.begin", "command.duration", "iteration.duration",
+                                         "quality.test_coverage", "quality.lint_warnings", "quality.complexity_score", "session.end"])
+        #expect(recorded.first?.value == .custom(["playbook": "p.yml", "goal": "a=b", "recorded_by": "mmm-record"]))
+        #expect(recorded.first { $0.name == "quality.test_coverage" }?.value == .gauge(50))
+        #expect(recorded.first { $0.name == "quality.lint_warnings" }?.value == .gauge(2))
+        let report = try await runAnalyzer(["report", "--log", log, "--session", "s", "--format", "json"])
+        #expect(report.status == 0)
+        #expect(report.out.contains(#""final_status":"completed""#))
+        // Mistakes: a bad status, a bad --meta, a missing report, nothing to record.
+        #expect(try await runRecorder(["end", "--log", log, "--session", "s", "--status", "done"]).status == 64)
+        #expect(try await runRecorder(["start", "--log", log, "--session", "s", "--meta", "novalue"]).status == 64)
+        let missing = try await runRecorder(["quality", "--log", log, "--session", "s", "--iteration", "1", "--lcov", temporary.path + "/nope"])
+        #expect(String(decoding: missing.err, as: UTF8.self).contains("nope: No such file or directory"))
+        #expect(try await runRecorder(["quality", "--log", log, "--session", "s", "--iteration", "1"]).status == 64)
+        #expect(try await runRecorder(["run", "--log", log, "--session", "s"]).status == 64)
+    }
+
+    @Test("the recorded example session (Fixtures/sessions) reads as the loop ran: 3 iterations, a failed test in the second, git counts, quality")
+    func recordedSession() async throws {
+        let log = FixtureLogs.directory.appendingPathComponent("sessions/cook-loop-example").path
+        #expect(try LogMaintenance(root: LogRoot(path: log)).verify().isEmpty)
+        let report = try await runAnalyzer(["report", "--log", log, "--latest", "--format", "json"])
+        #expect(report.status == 0)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(report.out.utf8)) as? [String: Any])
+        #expect(json["final_status"] as? String == "completed")
+        let iterations = try #require(json["iterations"] as? [[String: Any]])
+        #expect(iterations.map { $0["commands_executed"] as? Int } == [3, 3, 3])
+        #expect(iterations.map { ($0["errors"] as? [Any])?.count } == [0, 1, 0])
+        #expect(iterations.map { $0["lines_added"] as? Int } == [1, 1, 1])
+        let quality = try #require(json["quality"] as? [String: Any])
+        #expect(quality["test_coverage"] as? Double == 75)
+        #expect(quality["lint_warnings"] as? Double == 1)
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import MMMMetricsCore
+import MMMMetricsLog
+@testable import MMMMetricsRecord
+import MMMMetricsTestSupport
+import Synchronization
+import Testing
+
+@Suite("MMMMetricsRecord: the library behind mmm-record")
+struct RecordLibraryTests {
+    @Test("the recorder waits for a held lock, then lands; past its timeout it throws locked")
+    func recorderLock() throws {
+        let temporary = TemporaryDirectory()
+        let holder = try SessionLogWriter(root: temporary.root, session: "s")
+        let impatient = SessionRecorder(root: temporary.root, session: "s", lockTimeout: .milliseconds(50))
+        #expect(throws: LogError.self) { try impatient.append([.counter(name: "c", value: 1)]) }
+        let held = Mutex<SessionLogWriter?>(holder)
+        let release = Thread { Thread.sleep(forTimeInterval: 0.7); try? held.withLock { $0 }?.close() }
+        release.start()
+        let patient = SessionRecorder(root: temporary.root, session: "s", lockTimeout: .seconds(20))
+        let appended = try patient.append([.counter(name: "c", value: 1), .counter(name: "c", value: 2, timestamp: MetricTimestamp(nanosecondsSinceEpoch: 5))])
+        // Each attempt waits up to 250 ms for the lock itself: released after 700 ms, at least one attempt failed.
+        #expect(appended.waited > .milliseconds(500))
+        #expect(appended.holder == getpid())
+        let stored = try readSession(temporary.root, "s")
+        #expect(stored.map(\.counterValue) == [1, 2])
+        #expect(stored[0].timestamp != nil && stored[1].timestamp == MetricTimestamp(nanosecondsSinceEpoch: 5))
+        #expect(try patient.latest("c", tag: "k", "v") == nil)
+        #expect(try SessionRecorder(root: temporary.root, session: "other").latest("c", tag: "k", "v") == nil)
+    }
+
+    @Test("commands resolve as a shell resolves them; stderr's tail keeps whole lines")
+    func runner() throws {
+        let temporary = TemporaryDirectory()
+        try Data().write(to: URL(fileURLWithPath: temporary.path + "/plain"))
+        #expect(CommandRunner.resolve("sh", path: "/nonexistent:/bin:/usr/bin") == .found("/bin/sh"))
+        #expect(CommandRunner.resolve("plain", path: temporary.path) == .notExecutable(temporary.path + "/plain"))
+        #expect(CommandRunner.resolve("nothing", path: temporary.path) == .notFound)
+        #expect(CommandRunner.resolve(temporary.path, path: "") == .notExecutable(temporary.path))
+        #expect(CommandRunner.run([]).status == 127)
+        #expect(CommandRunner.run([temporary.path + "/plain"]).status == 126)
+        let failed = CommandRunner.run(["sh", "-c", "echo one >&2; echo two >&2; exit 7"])
+        #expect(failed.status == 7)
+        #expect(failed.stderrTail == "one\ntwo\n")
+        let long = Array(repeating: UInt8(ascii: "x"), count: 3_000) + [10] + Array("last line\n".utf8)
+        #expect(CommandRunner.lastLines(long) == "last line\n")
+        #expect(CommandRunner.lastLines(Array("short".utf8)) == "short")
+    }
+
+    @Test("report readers: lcov, Cobertura, llvm-cov JSON, warning lines; bad reports name the file")
+    func reports() throws {
+        let temporary = TemporaryDirectory()
+        func file(_ name: String, _ text: String) throws -> String {
+            let path = temporary.path + "/" + name
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+            return path
+        }
+        #expect(try QualityReports.lcovCoverage(try file("a.info", "LH:1\nLF:4\nLH:2\nLF:4\n")) == 37.5)
+        #expect(throws: QualityReports.ReadError.self) { try QualityReports.lcovCoverage(try file("b.info", "LH:x\n")) }
+        #expect(throws: QualityReports.ReadError.self) { try QualityReports.lcovCoverage(try file("c.info", "SF:a\n")) }
+        #expect(try QualityReports.coberturaCoverage(try file("c.xml", #"<?xml version="1.0"?><coverage line-rate="0.8125" branch-rate="0">"#)) == 81.25)
+        #expect(throws: QualityReports.ReadError.self) { try QualityReports.coberturaCoverage(try file("d.xml", "<report/>")) }
+        #expect(throws: QualityReports.ReadError.self) { try QualityReports.coberturaCoverage(try file("e.xml", #"<coverage line-rate="2">"#)) }
+        #expect(try QualityReports.llvmCovCoverage(try file("l.json", #"{"data":[{"totals":{"lines":{"count":10,"percent":96.5}}}]}"#)) == 96.5)
+        #expect(throws: QualityReports.ReadError.self) { try QualityReports.llvmCovCoverage(try file("m.json", "[]")) }
+        #expect(try QualityReports.warningLines(try file("w.txt", "warning: a\nWARNING: b\nok\n")) == 2)
+        let missing = #expect(throws: QualityReports.ReadError.self) { try QualityReports.warningLines(temporary.path + "/none") }
+        #expect(missing?.description == temporary.path + "/none: No such file or directory")
+    }
+
+    @Test("git: HEAD outside a repository is nil; a repository without commits counts from the empty tree")
+    func gitEdges() throws {
+        let outside = TemporaryDirectory()
+        #expect(GitChanges.head(in: outside.path) == nil)
+        #expect(GitChanges.since("HEAD", in: outside.path) == nil)
+        let repository = TemporaryDirectory()
+        _ = GitChanges.git(["init", "-q"], in: repository.path)
+        #expect(GitChanges.head(in: repository.path) == GitChanges.emptyTree)
+        try Data("a\nb".utf8).write(to: URL(fileURLWithPath: repository.path + "/new.txt"))
+        #expect(GitChanges.since(GitChanges.emptyTree, in: repository.path) == GitChanges(files: 0, linesAdded: 0, linesRemoved: 0))
+        #expect(GitChanges.since(GitChanges.emptyTree, in: repository.path, includeUntracked: true) == GitChanges(files: 1, linesAdded: 2, linesRemoved: 0))
+    }
+
+    @Test("the catalog events carry the names, tags and data the reducers read")
+    func catalogEvents() {
+        #expect(RecordedEvents.sessionStart(metadata: [("playbook", "p")]).value == .custom(["playbook": "p", "recorded_by": "mmm-record"]))
+        #expect(RecordedEvents.sessionEnd(status: "failed").value == .custom(["status": "failed"]))
+        #expect(RecordedEvents.iterationBegin(3, head: nil).value == .custom(["head": .null]))
+        #expect(RecordedEvents.iterationBegin(3, head: "abc").tags == ["iteration": "3"])
+        let end = RecordedEvents.iterationEnd(2, duration: .seconds(5), changes: GitChanges(files: 1, linesAdded: 2, linesRemoved: 3))
+        #expect(end.map(\.name) == ["iteration.duration", "git.files_changed", "git.lines_added", "git.lines_removed"])
+        #expect(end.map(\.value) == [.timer(.seconds(5)), .counter(1), .counter(2), .counter(3)])
+        #expect(RecordedEvents.iterationEnd(2, duration: .zero, changes: nil).count == 1)
+        let ok = CommandRunner.Outcome(status: 0, duration: .seconds(1), stderrTail: "", startFailure: nil)
+        #expect(RecordedEvents.command("make", iteration: nil, outcome: ok).map(\.tags) == [["command": "make", "status": "ok"]])
+        let failed = CommandRunner.Outcome(status: 2, duration: .seconds(1), stderrTail: "boom\n", startFailure: nil)
+        let events = RecordedEvents.command("make", iteration: 4, outcome: failed)
+        #expect(events.map(\.name) == ["command.duration", "error"])
+        #expect(events[1].tags == ["iteration": "4"])
+        #expect(events[1].value == .custom(["kind": "make", "message": "make exited with status 2", "exit_status": .integer(2), "stderr_tail": "boom\n"]))
+        #expect(RecordedEvents.quality(iteration: 1, [("quality.test_coverage", 50)]).map(\.value) == [.gauge(50)])
+    }
+}
