@@ -29,3 +29,8 @@ echo "\$ mmm-analyze report --log $log --session demo"
 "$bin/mmm-analyze" report --log "$log" --session demo
 echo "\$ mmm-analyze query --log $log 'p95(command.duration) by (command)'"
 "$bin/mmm-analyze" query --log "$log" 'p95(command.duration) by (command)'
+echo
+# A session recorded from a real loop (Fixtures/sessions/README.md), not generated: real commands,
+# a real test failure, real git changes.
+echo "\$ mmm-analyze report --log Fixtures/sessions/cook-loop-example --latest"
+"$bin/mmm-analyze" report --log Fixtures/sessions/cook-loop-example --latest
