@@ -98,7 +98,9 @@ struct Iteration: ParsableCommand {
                     let began = begin.timestamp
                 else { throw ValidationError("no 'iteration begin --iteration \(iteration)' recorded in session \(common.session)") }
                 let now = MetricTimestamp.now()
-                let duration = Duration.nanoseconds(max(0, now.nanosecondsSinceEpoch - began.nanosecondsSinceEpoch))
+                // A begin stamped in the future (another clock) or absurdly long ago (a crafted log) must not trap.
+                let (elapsed, overflow) = now.nanosecondsSinceEpoch.subtractingReportingOverflow(began.nanosecondsSinceEpoch)
+                let duration = Duration.nanoseconds(overflow ? 0 : max(0, elapsed))
                 var changes: GitChanges?
                 if case .custom(.object(let data)) = begin.value, case .string(let head)? = data["head"] {
                     changes = GitChanges.since(head, in: directory, includeUntracked: includeUntracked)
