@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Runs a command as a shell would, its standard input and output passed through untouched and its
 /// standard error passed through byte for byte while its last bytes are kept (for the error event).
@@ -33,36 +38,114 @@ public enum CommandRunner {
         case .found(let path): executable = path
         case .notFound: return Outcome(status: 127, duration: clock.now - start, stderrTail: "", startFailure: "\(command): command not found")
         case .notExecutable(let path):
-            return Outcome(status: 126, duration: clock.now - start, stderrTail: "", startFailure: "\(path): Permission denied")
+            var isDirectory: ObjCBool = false
+            let reason = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue ? "Is a directory" : "Permission denied"
+            return Outcome(status: 126, duration: clock.now - start, stderrTail: "", startFailure: "\(path): \(reason)")
         }
-        // A child inherits the spawning thread's blocked signals; a shell's children block none (a
-        // parent that blocked SIGTERM would make `kill -TERM $$` in the command do nothing).
+        return spawn(executable, arguments: arguments, environment: environment, started: start)
+    }
+
+    /// Starts the command with posix_spawn (no descriptor of ours leaks into it, `argv[0]` as typed,
+    /// no signal blocked, as a shell's children), forwards its standard error while keeping the end,
+    /// and returns when the command exits, not when the last process holding its standard error
+    /// does (a daemon it started in the background keeps running).
+    private static func spawn(
+        _ executable: String, arguments: [String], environment: [String: String], started start: ContinuousClock.Instant
+    ) -> Outcome {
+        let clock = ContinuousClock()
+        var ends: [Int32] = [-1, -1]
+        guard pipe(&ends) == 0 else {
+            return Outcome(status: 126, duration: clock.now - start, stderrTail: "", startFailure: "cannot make a pipe: \(String(cString: strerror(errno)))")
+        }
+        let (readEnd, writeEnd) = (ends[0], ends[1])
+        _ = fcntl(readEnd, F_SETFD, FD_CLOEXEC)
+        // Darwin spells these as optional pointers, Glibc as structs.
+        #if canImport(Darwin)
+        var actions: posix_spawn_file_actions_t?
+        var attributes: posix_spawnattr_t?
+        #else
+        var actions = posix_spawn_file_actions_t()
+        var attributes = posix_spawnattr_t()
+        #endif
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        if writeEnd != 2 {
+            posix_spawn_file_actions_adddup2(&actions, writeEnd, 2)
+            posix_spawn_file_actions_addclose(&actions, writeEnd)
+        }
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
         var unblocked = sigset_t()
         sigemptyset(&unblocked)
-        pthread_sigmask(SIG_SETMASK, &unblocked, nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = Array(arguments.dropFirst())
-        process.environment = environment
-        let errors = Pipe()
-        process.standardError = errors
-        do {
-            try process.run()
-        } catch {
-            return Outcome(status: 126, duration: clock.now - start, stderrTail: "", startFailure: "\(executable): \(error.localizedDescription)")
+        posix_spawnattr_setsigmask(&attributes, &unblocked)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+        let environmentLines = environment.map { "\($0.key)=\($0.value)" }
+        var pid = pid_t()
+        func launch(_ path: String, _ argv: [String]) -> Int32 {
+            let cArguments = argv.map { strdup($0) } + [nil]
+            let cEnvironment = environmentLines.map { strdup($0) } + [nil]
+            defer { for pointer in cArguments + cEnvironment { free(pointer) } }
+            return posix_spawn(&pid, path, &actions, &attributes, cArguments, cEnvironment)
+        }
+        var result = launch(executable, arguments)
+        // A file without a #! line: a shell runs it with sh.
+        if result == ENOEXEC { result = launch("/bin/sh", ["sh", executable] + arguments.dropFirst()) }
+        close(writeEnd)
+        guard result == 0 else {
+            close(readEnd)
+            let (status, reason): (Int32, String) = switch result {
+            case ENOENT: (127, "required file not found (its #! interpreter?)")
+            case EISDIR: (126, "Is a directory")
+            default: (126, String(cString: strerror(result)))
+            }
+            return Outcome(status: status, duration: clock.now - start, stderrTail: "", startFailure: "\(executable): \(reason)")
         }
         var tail: [UInt8] = []
-        let reader = errors.fileHandleForReading
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        var waitStatus: Int32 = 0
+        var exited = false
+        var endOfFile = false
+        var drainedAfterExit = 0
+        _ = fcntl(readEnd, F_SETFL, fcntl(readEnd, F_GETFL) | O_NONBLOCK)
         while true {
-            let chunk = reader.availableData
-            if chunk.isEmpty { break }
-            FileHandle.standardError.write(chunk)
-            tail.append(contentsOf: chunk)
-            if tail.count > 2 * stderrTailLimit { tail.removeFirst(tail.count - stderrTailLimit) }
+            if !endOfFile {
+                var descriptor = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
+                if poll(&descriptor, 1, exited ? 0 : 50) > 0 {
+                    let count = read(readEnd, &buffer, buffer.count)
+                    if count > 0 {
+                        forward(buffer[..<count], into: &tail)
+                        if exited { drainedAfterExit += count }
+                        // After the command's exit, what is already in the pipe is its; stop after that.
+                        if !exited || drainedAfterExit < 1 << 20 { continue }
+                    } else if count == 0 {
+                        endOfFile = true
+                    } else if errno == EINTR || errno == EAGAIN {
+                        continue
+                    }
+                }
+            }
+            if exited { break }
+            let waited = waitpid(pid, &waitStatus, endOfFile ? 0 : WNOHANG)
+            if waited == pid { exited = true } else if waited < 0, errno != EINTR { exited = true }
         }
-        process.waitUntilExit()
-        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
-        return Outcome(status: status, duration: clock.now - start, stderrTail: lastLines(tail), startFailure: nil)
+        let duration = clock.now - start
+        close(readEnd)
+        let signal = waitStatus & 0x7F
+        let status: Int32 = signal == 0 ? (waitStatus >> 8) & 0xFF : 128 + signal
+        return Outcome(status: status, duration: duration, stderrTail: lastLines(tail), startFailure: nil)
+    }
+
+    /// Writes a piece of the command's standard error to ours and keeps the end of it.
+    private static func forward(_ bytes: ArraySlice<UInt8>, into tail: inout [UInt8]) {
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let written = write(2, raw.baseAddress! + offset, raw.count - offset)
+                if written > 0 { offset += written } else if errno != EINTR { break }
+            }
+        }
+        tail.append(contentsOf: bytes)
+        if tail.count > 2 * stderrTailLimit { tail.removeFirst(tail.count - stderrTailLimit) }
     }
 
     /// Where a command name leads.

@@ -20,17 +20,19 @@ public enum QualityReports {
 
     /// Line coverage in percent from an lcov tracefile: the sum of `LH` over the sum of `LF`.
     public static func lcovCoverage(_ path: String) throws(ReadError) -> Double {
-        var hit = 0, found = 0
+        // Sums as doubles: counts near Int.max in a hostile file must not overflow.
+        var hit = 0.0, found = 0.0
         for (number, line) in try text(path).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             if line.hasPrefix("LH:") || line.hasPrefix("LF:") {
                 guard let value = Int(line.dropFirst(3).trimmingCharacters(in: .whitespaces)), value >= 0 else {
                     throw ReadError(path: path, reason: "line \(number + 1): \(line.prefix(40)) is not a count")
                 }
-                if line.hasPrefix("LH:") { hit += value } else { found += value }
+                if line.hasPrefix("LH:") { hit += Double(value) } else { found += Double(value) }
             }
         }
         guard found > 0 else { throw ReadError(path: path, reason: "no LF: lines (not an lcov tracefile, or no lines to cover)") }
-        return 100 * Double(hit) / Double(found)
+        guard hit <= found else { throw ReadError(path: path, reason: "more lines hit (LH) than found (LF)") }
+        return 100 * hit / found
     }
 
     /// Line coverage in percent from a Cobertura XML report: its root's `line-rate` × 100.

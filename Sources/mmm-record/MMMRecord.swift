@@ -17,6 +17,27 @@ struct MMMRecord: ParsableCommand {
         version: PackageVersion.current,
         subcommands: [Start.self, End.self, Iteration.self, Run.self, Quality.self]
     )
+
+    /// `run`'s command (everything after `--`) is handed over as it is, not parsed: ArgumentParser
+    /// takes time quadratic in the number of arguments, and `run -- cc $(files)` has thousands.
+    static func main() {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        var passthrough: [String]?
+        if arguments.first == "run", let dash = arguments.firstIndex(of: "--") {
+            passthrough = Array(arguments[(dash + 1)...])
+            arguments = Array(arguments[...dash]) + (passthrough!.isEmpty ? [] : ["command"])
+        }
+        do {
+            var command = try parseAsRoot(arguments)
+            if var run = command as? Run, let passthrough {
+                run.command = passthrough
+                command = run
+            }
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// Options every subcommand takes.
@@ -42,6 +63,12 @@ struct Common: ParsableArguments {
             FileHandle.standardError.write(Data("mmm-record: waited \(appended.waited) for session \(session)'s lock (held by pid \(appended.holder.map(String.init) ?? "?"))\n".utf8))
         }
     }
+}
+
+/// A failure of a subcommand that wraps no command: printed with the prefix, exit 1.
+struct RecordFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
 
 /// Prints an error with the prefix and exits 1 (for the subcommands that wrap no command).
@@ -96,7 +123,11 @@ struct Iteration: ParsableCommand {
                 // What begin remembered is an event in the log: the latest iteration.begin of this iteration.
                 guard let begin = try common.recorder.latest("iteration.begin", tag: "iteration", String(iteration)),
                     let began = begin.timestamp
-                else { throw ValidationError("no 'iteration begin --iteration \(iteration)' recorded in session \(common.session)") }
+                else { throw RecordFailure("no 'iteration begin --iteration \(iteration)' recorded in session \(common.session)") }
+                // Counters add up in reports: a second end of one begin would count its changes twice.
+                if let ended = try common.recorder.latest("iteration.duration", tag: "iteration", String(iteration))?.timestamp, ended >= began {
+                    throw RecordFailure("iteration \(iteration) already ended at \(ended.nanosecondsSinceEpoch) ns since the epoch; begin it again first")
+                }
                 let now = MetricTimestamp.now()
                 // A begin stamped in the future (another clock) or absurdly long ago (a crafted log) must not trap.
                 let (elapsed, overflow) = now.nanosecondsSinceEpoch.subtractingReportingOverflow(began.nanosecondsSinceEpoch)

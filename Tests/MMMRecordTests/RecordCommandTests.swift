@@ -275,4 +275,43 @@ struct RecordCommandTests {
         #expect(quality["test_coverage"] as? Double == 75)
         #expect(quality["lint_warnings"] as? Double == 1)
     }
+
+    @Test("found by a hostile review: run returns when the command exits (not its background children), argv[0] as typed, scripts without #! run with sh, a bad interpreter is 127, a second end is refused")
+    func reviewFindings() async throws {
+        let temporary = TemporaryDirectory()
+        let log = temporary.path + "/log"
+        // (This harness's own Foundation Process leaks a descriptor that the daemon inherits, so the
+        // harness waits for the daemon; the recorded duration shows when mmm-record saw the exit.)
+        let daemon = try await runRecorder(["run", "--log", log, "--session", "s", "--", "sh", "-c", "sleep 3 >/dev/null 2>&1 & echo started"])
+        #expect(daemon.status == 0)
+        #expect(try events(LogRoot(path: log)).first { $0.name == "command.duration" }.map { event in
+            if case .timer(let duration) = event.value { duration < .seconds(2) } else { false }
+        } == true)
+        let name = try await runRecorder(["run", "--log", log, "--session", "s", "--", "sh", "-c", "echo $0"])
+        #expect(name.out == Data("sh\n".utf8))
+        let script = temporary.path + "/no-shebang"
+        try Data("echo hi; exit 7\n".utf8).write(to: URL(fileURLWithPath: script))
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script)
+        let plain = try await runRecorder(["run", "--log", log, "--session", "s", "--", script])
+        #expect(plain.status == 7)
+        #expect(plain.out == Data("hi\n".utf8))
+        let bad = temporary.path + "/bad-interpreter"
+        try Data("#!/nonexistent/interpreter\n".utf8).write(to: URL(fileURLWithPath: bad))
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: bad)
+        #expect(try await runRecorder(["run", "--log", log, "--session", "s", "--", bad]).status == 127)
+        let many = try await runRecorder(["run", "--log", log, "--session", "s", "--", "sh", "-c", "echo $#", "x"] + (1...5_000).map(String.init))
+        #expect(many.out == Data("5000\n".utf8))
+        // iteration end twice would count the changes twice: the second is refused.
+        #expect(try await runRecorder(["iteration", "begin", "--log", log, "--session", "t", "--iteration", "1"], directory: temporary.path).status == 0)
+        #expect(try await runRecorder(["iteration", "end", "--log", log, "--session", "t", "--iteration", "1"], directory: temporary.path).status == 0)
+        let again = try await runRecorder(["iteration", "end", "--log", log, "--session", "t", "--iteration", "1"], directory: temporary.path)
+        #expect(again.status == 1)
+        #expect(String(decoding: again.err, as: UTF8.self).contains("already ended"))
+        // An lcov file whose totals pass Int64 is a number, not a trap; more hit than found is an error.
+        let lcov = temporary.path + "/o.lcov"
+        try Data("LH:1\nLF:9223372036854775807\nLF:9223372036854775807\n".utf8).write(to: URL(fileURLWithPath: lcov))
+        #expect(try await runRecorder(["quality", "--log", log, "--session", "t", "--iteration", "1", "--lcov", lcov]).status == 0)
+        try Data("LH:10\nLF:5\n".utf8).write(to: URL(fileURLWithPath: lcov))
+        #expect(try await runRecorder(["quality", "--log", log, "--session", "t", "--iteration", "1", "--lcov", lcov]).status == 1)
+    }
 }
