@@ -395,6 +395,7 @@ package enum GroupOrder {
             case (nil, .some): return 1
             case (nil, nil): break
             }
+            // Code points, not Swift's canonical-equivalence order: what jq and DuckDB print.
             if left.scalars == right.scalars { return 0 }
             return left.scalars.lexicographicallyPrecedes(right.scalars) ? -1 : 1
         }
@@ -402,33 +403,12 @@ package enum GroupOrder {
 
     /// Whether group `lhs` comes before group `rhs`.
     package static func precedes(_ lhs: [String], _ rhs: [String]) -> Bool {
-        for (left, right) in zip(lhs, rhs) {
-            let order = compare(left, right)
-            if order != 0 { return order < 0 }
-        }
-        return lhs.count < rhs.count
+        SortKey.precedes(lhs.map(SortKey.init), rhs.map(SortKey.init))
     }
 
     /// -1, 0 or 1.
     package static func compare(_ left: String, _ right: String) -> Int {
-        switch (IntegerText(left), IntegerText(right)) {
-        case (let a?, let b?):
-            let order = a.compare(b)
-            if order != 0 { return order }
-        case (.some, nil): return -1
-        case (nil, .some): return 1
-        case (nil, nil): break
-        }
-        // Code points, not Swift's canonical-equivalence order: what jq and DuckDB print.
-        var a = left.unicodeScalars.makeIterator(), b = right.unicodeScalars.makeIterator()
-        while true {
-            switch (a.next(), b.next()) {
-            case (nil, nil): return 0
-            case (nil, _): return -1
-            case (_, nil): return 1
-            case (let x?, let y?): if x != y { return x.value < y.value ? -1 : 1 }
-            }
-        }
+        SortKey.compare(SortKey(left), SortKey(right))
     }
 
     /// An integer of any length, compared without converting it (no overflow).
