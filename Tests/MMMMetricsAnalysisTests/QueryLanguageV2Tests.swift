@@ -258,14 +258,7 @@ struct QueryLanguageV2Tests {
         (#"count(a) since "2026-13-01 00:00""#, 15, "expected a time"),
     ])
     func parseErrors(query: String, position: Int, message: String) {
-        do {
-            _ = try QueryParser.parse(query)
-            Issue.record("parsed \(query)")
-        } catch {
-            #expect(error.position == position, "\(query): \(error)")
-            #expect(error.message.contains(message), "\(query): \(error.message)")
-            #expect(error.description.hasSuffix("\n  " + String(repeating: " ", count: position) + "^"))
-        }
+        expectParseError(query, at: position, message)
     }
 
     @Test("aggregations combined through the API with different keys are refused, not crashed on")

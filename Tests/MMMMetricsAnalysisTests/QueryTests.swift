@@ -191,17 +191,7 @@ struct QueryTests {
         ("count(x) !", 9, "expected an operator (+ - * /), a comparison (> >= < <= == !=), since, until, every, top, bottom, by or the end of the query"),
     ])
     func parseErrors(query: String, position: Int, message: String) {
-        do {
-            _ = try QueryParser.parse(query)
-            Issue.record("parsed \(query)")
-        } catch {
-            #expect(error.position == position, "\(query): \(error)")
-            #expect(error.message.contains(message), "\(query): \(error.message)")
-            let lines = error.description.split(separator: "\n", omittingEmptySubsequences: false)
-            #expect(lines.count == 3)
-            #expect(lines[1] == "  \(query)")
-            #expect(lines[2] == "  " + String(repeating: " ", count: position) + "^")
-        }
+        expectParseError(query, at: position, message)
     }
 
     @Test("whitespace is free and every clause combines")
@@ -217,5 +207,21 @@ struct QueryTests {
         #expect(parsed.selection.metricNames == ["command.*"])
         #expect(try QueryParser.parse("count(x{})").matchers.isEmpty)
         #expect(try QueryParser.parse("p999(x)").aggregation == .percentile(99.9))
+    }
+}
+
+/// A query that must not parse: the error points at `position`, says `message`, and prints three
+/// lines (message, query, caret under the position). Shared by both versions' parse-error tests.
+func expectParseError(_ query: String, at position: Int, _ message: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    do {
+        _ = try QueryParser.parse(query)
+        Issue.record("parsed \(query)", sourceLocation: sourceLocation)
+    } catch {
+        #expect(error.position == position, "\(query): \(error)", sourceLocation: sourceLocation)
+        #expect(error.message.contains(message), "\(query): \(error.message)", sourceLocation: sourceLocation)
+        let lines = error.description.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.count == 3, sourceLocation: sourceLocation)
+        #expect(lines.count == 3 && lines[1] == "  \(query)", sourceLocation: sourceLocation)
+        #expect(lines.count == 3 && lines[2] == "  " + String(repeating: " ", count: position) + "^", sourceLocation: sourceLocation)
     }
 }
