@@ -58,11 +58,25 @@ struct Common: ParsableArguments {
 
     /// Appends, saying on stderr when it waited long for the lock.
     func record(_ events: [MetricEvent]) throws {
-        let appended = try recorder.append(events)
+        let recorder = self.recorder
+        let appended: SessionRecorder.Appended
+        do {
+            appended = try recorder.append(events)
+        } catch {
+            let counted = RecordingFailures.note(
+                session: session, root: recorder.root.path, reason: "\(error)", environment: ProcessInfo.processInfo.environment)
+            throw CountedFailure(description: "\(error)" + (counted.map { " (recording failure \($0.count) counted in \($0.path))" }
+                ?? " (not counted either: the failures file cannot be written; set MMM_RECORD_FAILURES)"))
+        }
         if appended.waited > .seconds(1) {
             FileHandle.standardError.write(Data("mmm-record: waited \(appended.waited) for session \(session)'s lock (held by pid \(appended.holder.map(String.init) ?? "?"))\n".utf8))
         }
     }
+}
+
+/// A failure to record, with where it was counted.
+struct CountedFailure: Error, CustomStringConvertible {
+    let description: String
 }
 
 /// A failure of a subcommand that wraps no command: printed with the prefix, exit 1.

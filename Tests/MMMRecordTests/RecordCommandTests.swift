@@ -6,11 +6,14 @@ import MMMMetricsTestSupport
 import Testing
 
 /// Runs the mmm-record binary built beside the test bundle; stdout and stderr as bytes.
-func runRecorder(_ arguments: [String], stdin: Data = Data(), directory: String? = nil) async throws -> (status: Int32, out: Data, err: Data) {
+func runRecorder(
+    _ arguments: [String], stdin: Data = Data(), directory: String? = nil, environment: [String: String] = [:]
+) async throws -> (status: Int32, out: Data, err: Data) {
     try await offThePool {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mmm-record")
         process.arguments = arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out
@@ -157,15 +160,22 @@ struct RecordCommandTests {
         let temporary = TemporaryDirectory()
         let file = temporary.path + "/a-file"
         try Data("x".utf8).write(to: URL(fileURLWithPath: file))
-        for status: Int32 in [0, 4] {
-            let result = try await runRecorder(["run", "--log", file + "/log", "--session", "s", "--", "sh", "-c", "echo hi; exit \(status)"])
+        let failures = temporary.path + "/state/failures.log"
+        for (number, status): (Int, Int32) in [(1, 0), (2, 4)] {
+            let result = try await runRecorder(["run", "--log", file + "/log", "--session", "s", "--", "sh", "-c", "echo hi; exit \(status)"],
+                                               environment: ["MMM_RECORD_FAILURES": failures])
             #expect(result.status == status)
             #expect(result.out == Data("hi\n".utf8))
-            #expect(String(decoding: result.err, as: UTF8.self).hasPrefix("mmm-record: warning: the command ran, but its metrics were not recorded"))
+            let message = String(decoding: result.err, as: UTF8.self)
+            #expect(message.hasPrefix("mmm-record: warning: the command ran, but its metrics were not recorded"))
+            #expect(message.contains("(recording failure \(number) counted in \(failures))"))
         }
-        let start = try await runRecorder(["start", "--log", file + "/log", "--session", "s"])
+        let start = try await runRecorder(["start", "--log", file + "/log", "--session", "s"], environment: ["MMM_RECORD_FAILURES": failures])
         #expect(start.status == 1)
         #expect(String(decoding: start.err, as: UTF8.self).hasPrefix("mmm-record: error:"))
+        let lines = try String(contentsOfFile: failures, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 3)
+        #expect(lines.allSatisfy { $0.split(separator: "\t", omittingEmptySubsequences: false).count == 4 && $0.contains("\ts\t") })
     }
 
     @Test("a held lock is waited for up to --lock-timeout; run still exits with the command's status")

@@ -75,6 +75,22 @@ package enum FileSystem {
         return lstat(path, &info) == 0
     }
 
+    /// When the file at `path` was last modified, in nanoseconds since the epoch (symbolic links
+    /// followed); `nil` when nothing is there.
+    package static func modificationTime(_ path: String) -> Int64? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        #if canImport(Darwin)
+        let time = info.st_mtimespec
+        #else
+        let time = info.st_mtim
+        #endif
+        // Beyond Int64 nanoseconds (years 1678–2261) the time is clamped: it only has to compare.
+        let seconds = Int64(time.tv_sec)
+        guard seconds > -9_223_372_035, seconds < 9_223_372_035 else { return seconds < 0 ? .min : .max }
+        return seconds * 1_000_000_000 + Int64(time.tv_nsec)
+    }
+
     /// Whether `path` is a regular file (symbolic links followed); `nil` when nothing is there.
     static func isRegularFile(_ path: String) -> Bool? {
         var info = stat()
