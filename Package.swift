@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "MMMMetricsRecord", targets: ["MMMMetricsRecord"]),
         .executable(name: "mmm-record", targets: ["mmm-record"]),
         .library(name: "MMMWorkload", targets: ["MMMWorkload"]),
+        .library(name: "MMMMetricsRemote", targets: ["MMMMetricsRemote"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -64,6 +65,9 @@ let package = Package(
         ),
         // Reducers, the query language and its engine, reports.
         .target(name: "MMMMetricsAnalysis", dependencies: ["MMMMetricsCore", "MMMMetricsLogFormat", "MMMMetricsLog"], swiftSettings: strict),
+        // Push and pull: the remote, StatsD and /metrics collectors, `push` and `serve` (docs/REMOTE.md).
+        // HTTP through Foundation's URLSession: no HTTP package to build.
+        .target(name: "MMMMetricsRemote", dependencies: ["MMMMetricsCore", "MMMMetricsLog"], swiftSettings: strict),
         // MMM's old .mmm/metrics files, both ways.
         .target(name: "MMMMetricsLegacy", dependencies: ["MMMMetricsCore", "MMMMetricsLog", "MMMMetricsAnalysis"], swiftSettings: strict),
         .systemLibrary(
@@ -75,7 +79,7 @@ let package = Package(
         .executableTarget(
             name: "mmm-analyze",
             dependencies: [
-                "MMMMetricsCore", "MMMMetricsLog", "MMMMetricsAnalysis", "MMMMetricsLegacy",
+                "MMMMetricsCore", "MMMMetricsLog", "MMMMetricsAnalysis", "MMMMetricsLegacy", "MMMMetricsRemote",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -171,6 +175,12 @@ let package = Package(
         .testTarget(
             name: "MMMRecordTests",
             dependencies: ["MMMMetricsCore", "MMMMetricsLog", "MMMMetricsRecord", "MMMMetricsTestSupport", "mmm-record"],
+            swiftSettings: strict
+        ),
+        // Push and pull against real Prometheus, Pushgateway and VictoriaMetrics servers on 127.0.0.1.
+        .testTarget(
+            name: "MMMMetricsRemoteTests",
+            dependencies: ["MMMMetricsCore", "MMMMetrics", "MMMMetricsLog", "MMMMetricsRemote", "MMMMetricsTestSupport", "MMMWorkload", "mmm-analyze"],
             swiftSettings: strict
         ),
         // The command-line tests run the mmm-analyze binary built beside the test bundle.

@@ -13,7 +13,7 @@ struct MMMAnalyze: AsyncParsableCommand {
         version: PackageVersion.current,
         subcommands: [
             IngestCommand.self, ExportCommand.self, SessionsCommand.self, NamesCommand.self, VerifyCommand.self, RecoverCommand.self,
-            StatsCommand.self, ReportCommand.self, QueryCommand.self, ArchiveCommand.self, ImportCommand.self, ImportLegacyCommand.self, PruneCommand.self,
+            StatsCommand.self, ReportCommand.self, QueryCommand.self, ArchiveCommand.self, ImportCommand.self, ImportLegacyCommand.self, PruneCommand.self, PushCommand.self, ServeCommand.self,
         ]
     )
 

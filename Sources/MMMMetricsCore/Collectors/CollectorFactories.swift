@@ -61,6 +61,9 @@ public final class CollectorFactories: Sendable {
             switch entry {
             case .file, .remote:
                 throw .collectorNotAvailable(kind: entry.type, reason: "no factory is registered under \"\(entry.type)\"")
+            case .custom(let name, _) where ["remote", "statsd", "prometheus"].contains(name):
+                throw .collectorNotAvailable(
+                    kind: name, reason: "no factory is registered under \"\(name)\" (import MMMMetricsRemote and call RemoteCollectors.install(into:))")
             case .memory, .custom:
                 throw .unknownCollector(name: entry.type, registered: registeredNames)
             }

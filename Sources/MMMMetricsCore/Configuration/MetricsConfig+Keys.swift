@@ -215,7 +215,7 @@ extension MetricsConfig {
             let path = "\(key)[\(index)]"
             guard case .object(let table) = item else { throw invalid(path, item, "a table") }
             guard case .string(let type)? = table["type"] else {
-                throw invalid("\(path).type", table["type"] ?? .null, "one of memory, file, remote, custom")
+                throw invalid("\(path).type", table["type"] ?? .null, "one of memory, file, remote, statsd, prometheus, custom")
             }
             func string(_ name: String) throws(MetricsConfigError) -> String {
                 guard case .string(let text)? = table[name] else { throw invalid("\(path).\(name)", table[name] ?? .null, "a string") }
@@ -231,14 +231,16 @@ extension MetricsConfig {
             case "file":
                 try only(["type", "path"])
                 result.append(.file(path: try string("path")))
-            case "remote":
-                try only(["type", "endpoint", "api_key"])
+            case "remote" where Set(table.keys) == ["type", "endpoint", "api_key"]:
                 result.append(.remote(endpoint: try string("endpoint"), apiKey: try string("api_key")))
+            case "remote", "statsd", "prometheus":
+                // Their factories (MMMMetricsRemote) check the other keys and name the one that is wrong.
+                result.append(.custom(name: type, config: .object(table.filter { $0.key != "type" })))
             case "custom":
                 try only(["type", "name", "config"])
                 result.append(.custom(name: try string("name"), config: table["config"] ?? .object([:])))
             default:
-                throw invalid("\(path).type", .string(type), "one of memory, file, remote, custom")
+                throw invalid("\(path).type", .string(type), "one of memory, file, remote, statsd, prometheus, custom")
             }
         }
         return result

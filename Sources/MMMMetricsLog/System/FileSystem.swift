@@ -75,6 +75,13 @@ package enum FileSystem {
         return lstat(path, &info) == 0
     }
 
+    /// The size of the file at `path` in bytes (symbolic links followed); `nil` when nothing is there.
+    package static func size(_ path: String) -> Int64? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return Int64(info.st_size)
+    }
+
     /// When the file at `path` was last modified, in nanoseconds since the epoch (symbolic links
     /// followed); `nil` when nothing is there.
     package static func modificationTime(_ path: String) -> Int64? {

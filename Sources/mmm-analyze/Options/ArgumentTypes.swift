@@ -3,7 +3,9 @@
 public import ArgumentParser
 public import MMMMetricsAnalysis
 public import MMMMetricsLog
+public import MMMMetricsRemote
 
 extension ReportFormat: ExpressibleByArgument {}
 extension TableFormat: ExpressibleByArgument {}
 extension LogDurability: ExpressibleByArgument {}
+extension RemoteFormat: ExpressibleByArgument {}

@@ -1,0 +1,127 @@
+public import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// One HTTP request of a wire format: method, URL, headers, body.
+public struct HTTPRequest: Sendable {
+    /// `POST`, `PUT`, `GET`.
+    public var method: String
+    /// Where it goes.
+    public var url: URL
+    /// Headers; `Authorization` is the only place a secret goes.
+    public var headers: [String: String]
+    /// The body.
+    public var body: [UInt8]
+
+    /// A request.
+    public init(method: String, url: URL, headers: [String: String] = [:], body: [UInt8] = []) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// Why a delivery failed, as drops are counted.
+public enum DeliveryFailure: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The server answered 4xx (other than 408 and 429): the data is refused, retrying will not help.
+    case rejected(status: Int, message: String)
+    /// The server answered 5xx, 408 or 429.
+    case serverError(status: Int, message: String)
+    /// No answer within the timeout.
+    case timeout
+    /// No connection (refused, unresolvable, reset).
+    case unreachable(String)
+
+    /// Whether trying again may help.
+    public var isRetryable: Bool {
+        if case .rejected = self { false } else { true }
+    }
+
+    /// The reason's name in statistics: `rejected`, `server_error`, `timeout`, `unreachable`.
+    public var reason: String {
+        switch self {
+        case .rejected: "rejected"
+        case .serverError: "server_error"
+        case .timeout: "timeout"
+        case .unreachable: "unreachable"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .rejected(let status, let message): "refused with HTTP \(status)" + (message.isEmpty ? "" : ": \(message)")
+        case .serverError(let status, let message): "server error HTTP \(status)" + (message.isEmpty ? "" : ": \(message)")
+        case .timeout: "no answer within the timeout"
+        case .unreachable(let message): "cannot connect: \(message)"
+        }
+    }
+}
+
+/// Sends requests; the seam where another client (AsyncHTTPClient, an OTLP exporter) plugs in.
+public protocol HTTPTransport: Sendable {
+    /// Sends `request` and returns the response body of a 2xx answer; throws ``DeliveryFailure`` otherwise.
+    func send(_ request: HTTPRequest, timeout: Duration) async throws(DeliveryFailure) -> [UInt8]
+}
+
+/// ``HTTPTransport`` over Foundation's `URLSession` (FoundationNetworking on Linux): no extra
+/// package to build, and it speaks HTTP/1.1 and TLS to every server this package targets.
+public struct URLSessionTransport: HTTPTransport {
+    private let session: URLSession
+
+    /// A transport with its own ephemeral session (no cookies, no cache, no credentials stored).
+    public init() {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.urlCache = nil
+        configuration.httpCookieStorage = nil
+        configuration.urlCredentialStorage = nil
+        session = URLSession(configuration: configuration)
+    }
+
+    public func send(_ request: HTTPRequest, timeout: Duration) async throws(DeliveryFailure) -> [UInt8] {
+        var urlRequest = URLRequest(url: request.url)
+        urlRequest.httpMethod = request.method
+        urlRequest.timeoutInterval = max(0.001, Double(timeout.components.seconds) + Double(timeout.components.attoseconds) * 1e-18)
+        for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
+        urlRequest.httpBody = Data(request.body)
+        let data: Data
+        let response: URLResponse
+        do {
+            (data, response) = try await session.data(for: urlRequest)
+        } catch let error as URLError {
+            if error.code == .timedOut { throw .timeout }
+            throw .unreachable(Self.describe(error))
+        } catch {
+            throw .unreachable("\(type(of: error))")
+        }
+        guard let http = response as? HTTPURLResponse else { throw .unreachable("not an HTTP response") }
+        let body = [UInt8](data)
+        switch http.statusCode {
+        case 200..<300:
+            return body
+        case 408, 429, 500...:
+            throw .serverError(status: http.statusCode, message: Self.excerpt(body))
+        default:
+            throw .rejected(status: http.statusCode, message: Self.excerpt(body))
+        }
+    }
+
+    /// The first line of a server's answer, at most 200 bytes (servers quote what they refused).
+    static func excerpt(_ body: [UInt8]) -> String {
+        let line = body.prefix(while: { $0 != 0x0A }).prefix(200)
+        return String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+    }
+
+    /// A URL error without its user info (which can hold the request's URL with credentials in it).
+    static func describe(_ error: URLError) -> String {
+        switch error.code {
+        case .cannotConnectToHost: "connection refused"
+        case .cannotFindHost, .dnsLookupFailed: "host not found"
+        case .networkConnectionLost: "connection lost"
+        case .notConnectedToInternet: "no network"
+        case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate: "TLS failed"
+        default: "URL error \(error.code.rawValue)"
+        }
+    }
+}

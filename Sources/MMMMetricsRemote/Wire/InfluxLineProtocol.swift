@@ -1,0 +1,110 @@
+public import MMMMetricsCore
+
+/// InfluxDB line protocol, as VictoriaMetrics (`/write`, `/api/v2/write`) and InfluxDB 1.x
+/// (`/write`) take it: one line per event,
+/// `measurement,tag=value,… field=value timestamp` with nanosecond timestamps.
+///
+/// Guarantees: counters are integer fields (`42i`); gauges and timers (in seconds) are float
+/// fields in the shortest form that reads back as the same `Double`; tags are sorted by key, with
+/// `,`, `=`, spaces and backslashes escaped and line breaks and other control characters turned into spaces
+/// (the protocol has no escape for them); empty tag values are left out (the protocol forbids
+/// them), as are reserved `__` tags. The session is the tag `session` unless the event has one.
+/// An event with custom data, or a non-finite gauge (the protocol has no NaN), is not encoded:
+/// ``encode(_:session:into:)`` returns `false` and the caller counts it.
+public enum InfluxLineProtocol {
+    /// Appends one line for `event`, or returns `false` when it cannot be expressed.
+    @discardableResult
+    public static func encode(_ event: MetricEvent, session: String?, into output: inout [UInt8]) -> Bool {
+        guard let (kind, number) = NumericKind.of(event.value), number.isFinite else { return false }
+        let (measurement, field) = MetricNaming.influxMeasurementAndField(event.name, kind: kind)
+        output.append(contentsOf: measurement.utf8)
+        var tags: [(String, String)] = []
+        for tag in event.tags where !tag.value.isEmpty {
+            guard let name = MetricNaming.labelName(tag.key) else { continue }
+            tags.append((name, tag.value))
+        }
+        if let session, !session.isEmpty, !tags.contains(where: { $0.0 == "session" }) { tags.append(("session", session)) }
+        // Sanitising can make two keys equal (`a.b` and `a_b`): the first one stays.
+        var seen = Set<String>()
+        for (key, value) in tags.sorted(by: { $0.0 < $1.0 }) where seen.insert(key).inserted {
+            output.append(UInt8(ascii: ","))
+            output.append(contentsOf: key.utf8)
+            output.append(UInt8(ascii: "="))
+            appendEscaped(value, to: &output)
+        }
+        output.append(UInt8(ascii: " "))
+        output.append(contentsOf: field.utf8)
+        output.append(UInt8(ascii: "="))
+        if case .counter(let count) = event.value {
+            output.append(contentsOf: String(count).utf8)
+            output.append(UInt8(ascii: "i"))
+        } else {
+            output.append(contentsOf: number.description.utf8)
+        }
+        if let timestamp = event.timestamp {
+            output.append(UInt8(ascii: " "))
+            output.append(contentsOf: String(timestamp.nanosecondsSinceEpoch).utf8)
+        }
+        output.append(UInt8(ascii: "\n"))
+        return true
+    }
+
+    /// A tag value with `,`, `=`, space and `\` escaped (two backslashes read as one, so a value
+    /// ending in one cannot escape the separator after it) and control characters as escaped spaces.
+    static func appendEscaped(_ text: String, to output: inout [UInt8]) {
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: ","), UInt8(ascii: "="), UInt8(ascii: " "), UInt8(ascii: "\\"):
+                output.append(UInt8(ascii: "\\"))
+                output.append(byte)
+            case 0..<0x20, 0x7F:
+                output.append(UInt8(ascii: "\\"))
+                output.append(UInt8(ascii: " "))
+            default:
+                output.append(byte)
+            }
+        }
+    }
+}
+
+/// Counters as running totals per series, the way Prometheus-style engines expect a `_total` to
+/// look: each event's increment (times 1/rate when it was sampled) is added to its series' total
+/// and the total is sent, so `increase()` over a window and the last value agree with the log.
+/// A series is the metric name and all its tags; totals saturate at the `Int64` limits.
+public struct RunningTotals: Sendable {
+    private var totals: [SeriesKey: Int64] = [:]
+
+    struct SeriesKey: Hashable, Sendable {
+        var name: String
+        var tags: Tags
+    }
+
+    /// No totals yet.
+    public init() {}
+
+    /// Series seen.
+    public var seriesCount: Int { totals.count }
+
+    /// The event with a counter's value replaced by its series' new total; other events unchanged.
+    public mutating func cumulative(_ event: MetricEvent) -> MetricEvent {
+        guard case .counter(let increment) = event.value else { return event }
+        let weight = MetricNaming.weight(event)
+        let scaled = weight == 1 ? increment : Int64(clamping: Double(increment) * weight)
+        let key = SeriesKey(name: event.name, tags: event.tags.removing([SampleRate.tag]))
+        let (sum, overflow) = (totals[key] ?? 0).addingReportingOverflow(scaled)
+        let total = overflow ? (scaled > 0 ? Int64.max : Int64.min) : sum
+        totals[key] = total
+        var result = event
+        result.value = .counter(total)
+        return result
+    }
+}
+
+extension Int64 {
+    /// A double rounded to the nearest integer and clamped to the `Int64` range (NaN is 0).
+    init(clamping value: Double) {
+        if value.isNaN { self = 0 } else if value >= 9.2233720368547748e18 { self = .max } else if value <= -9.2233720368547758e18 { self = .min } else {
+            self = Int64(value.rounded())
+        }
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import MMMMetricsTestSupport
+import Testing
+
+/// A real server from Debian's packages, started on 127.0.0.1 on a free port with a temporary data
+/// directory, and stopped when the test ends (also when it fails). A missing binary fails the test:
+/// `.ci/run` installs `prometheus`, `prometheus-pushgateway` and `victoria-metrics`.
+final class RealServer: @unchecked Sendable {
+    enum Kind: String {
+        case victoriaMetrics = "victoria-metrics"
+        case pushgateway = "prometheus-pushgateway"
+        case prometheus = "prometheus"
+    }
+
+    let kind: Kind
+    let port: Int
+    let directory: TemporaryDirectory
+    private var process: Process?
+    private let logPath: String
+
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    /// Starts the server and waits until it answers its health check (up to 30 s).
+    init(_ kind: Kind, prometheusTargets: [String] = [], port fixedPort: Int? = nil, directory reused: TemporaryDirectory? = nil) async throws {
+        self.kind = kind
+        directory = reused ?? TemporaryDirectory()
+        port = fixedPort ?? freePort()
+        logPath = directory.path + "/\(kind.rawValue)-\(port).log"
+        let binary = "/usr/bin/" + kind.rawValue
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            throw ServerFailure("\(binary) is not installed: apt-get install -y prometheus prometheus-pushgateway victoria-metrics (.ci/run does)")
+        }
+        var arguments: [String]
+        switch kind {
+        case .victoriaMetrics:
+            arguments = ["-storageDataPath", directory.path + "/vm", "-httpListenAddr", "127.0.0.1:\(port)", "-retentionPeriod", "100y",
+                         "-search.latencyOffset", "0s", "-loggerLevel", "ERROR"]
+        case .pushgateway:
+            arguments = ["--web.listen-address", "127.0.0.1:\(port)"]
+        case .prometheus:
+            let config = directory.path + "/prometheus.yml"
+            let targets = prometheusTargets.map { "'\($0)'" }.joined(separator: ", ")
+            try """
+                global:
+                  scrape_interval: 1s
+                  scrape_timeout: 1s
+                scrape_configs:
+                  - job_name: mmm
+                    static_configs:
+                      - targets: [\(targets)]
+                """.write(toFile: config, atomically: true, encoding: .utf8)
+            arguments = ["--config.file", config, "--storage.tsdb.path", directory.path + "/prom", "--web.listen-address", "127.0.0.1:\(port)"]
+        }
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        self.process = process
+        let health = switch kind {
+        case .victoriaMetrics: "/health"
+        case .pushgateway, .prometheus: "/-/ready"
+        }
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if let (status, _) = try? await httpGet(baseURL + health), status == 200 { return }
+            guard process.isRunning else { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        stop()
+        throw ServerFailure("\(kind.rawValue) did not become ready on port \(port): \(serverLog.suffix(2_000))")
+    }
+
+    var serverLog: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// Stops the server (SIGTERM, then SIGKILL after 10 s) and waits for it.
+    func stop() {
+        guard let process, process.isRunning else { return }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    deinit { stop() }
+}
+
+struct ServerFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A port nobody listens on right now (the kernel's pick for port 0).
+func freePort() -> Int {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(descriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// GET a URL: status and body.
+func httpGet(_ url: String, timeout: TimeInterval = 5) async throws -> (Int, String) {
+    try await http("GET", url, timeout: timeout)
+}
+
+/// Any request: status and body.
+func http(_ method: String, _ url: String, body: String? = nil, timeout: TimeInterval = 5) async throws -> (Int, String) {
+    var request = URLRequest(url: URL(string: url)!)
+    request.httpMethod = method
+    request.timeoutInterval = timeout
+    if let body { request.httpBody = Data(body.utf8) }
+    let (data, response) = try await URLSession.shared.data(for: request)
+    return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+}
+
+/// Polls `body` until it returns a value or `seconds` pass.
+func eventually<T>(_ seconds: Double = 20, _ body: () async throws -> T?) async throws -> T? {
+    let deadline = Date().addingTimeInterval(seconds)
+    repeat {
+        if let value = try? await body() { return value }
+        try await Task.sleep(for: .milliseconds(200))
+    } while Date() < deadline
+    return try await body()
+}
