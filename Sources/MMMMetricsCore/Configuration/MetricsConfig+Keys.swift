@@ -66,6 +66,7 @@ extension MetricsConfig {
             case "MMM_METRICS_DENY": config.deny = Self.commaList(raw)
             case "MMM_METRICS_DIR": break  // the log root, read by the log and the analyzer
             case "MMM_METRICS_SESSION": break  // the session id, read by the file collector
+            case "MMM_METRICS_API_KEY": break  // the key `mmm-analyze push` sends, read there only
             default: throw .unknownKey(name)
             }
         }
