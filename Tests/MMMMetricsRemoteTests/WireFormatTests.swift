@@ -230,3 +230,87 @@ final class UDPListener: @unchecked Sendable {
 
     deinit { close(descriptor) }
 }
+
+@Suite("Merging expositions, StatsD settings, the HTTP server's refusals")
+struct EdgeTests {
+    @Test("merging adds series, keeps the latest gauge, and counts a family of another type as conflicting")
+    func merge() {
+        var left = PrometheusExposition()
+        left.add(.counter(name: "c", value: 2, tags: ["a": "1"]))
+        left.add(.gauge(name: "g", value: 1, timestamp: MetricTimestamp(nanosecondsSinceEpoch: 5)))
+        var right = PrometheusExposition()
+        right.add(.counter(name: "c", value: 3, tags: ["a": "1"]))
+        right.add(.counter(name: "c", value: 4, tags: ["a": "2"]))
+        right.add(.gauge(name: "g", value: 9, timestamp: MetricTimestamp(nanosecondsSinceEpoch: 6)))
+        right.add(.timer(name: "t", duration: .seconds(1)))
+        var conflicting = PrometheusExposition()
+        conflicting.add(.gauge(name: "c_total", value: 1))
+        conflicting.add(.gauge(name: "c_total", value: 2))
+        left.merge(right)
+        left.merge(conflicting)
+        #expect(left.render() == """
+            # HELP c_total c
+            # TYPE c_total counter
+            c_total{a="1"} 5
+            c_total{a="2"} 4
+            # HELP g g
+            # TYPE g gauge
+            g 9
+            # HELP t_seconds t
+            # TYPE t_seconds summary
+            t_seconds_sum 1
+            t_seconds_count 1
+
+            """)
+        #expect(left.conflictingEvents == 2)
+        #expect(left.seriesCount == 4)
+        #expect(!left.isEmpty && PrometheusExposition().isEmpty)
+    }
+
+    @Test("StatsD settings: every key read, every bad value refused naming the key")
+    func statsDOptions() throws {
+        let options = try StatsDCollector.Options.parse(["type": "statsd", "address": "localhost:9125", "prefix": "ci.", "tags": "dogstatsd", "max_packet": 512])
+        #expect(options.address == "localhost:9125" && options.prefix == "ci." && options.dogStatsDTags && options.maximumPacket == 512)
+        for (table, key) in [(["prefix": 1], "prefix"), (["max_packet": 10], "max_packet"), (["port": 1], "port"), (["address": "[::1]:1"], "address")] as [(JSONValue, String)] {
+            do {
+                _ = try StatsDCollector.Options.parse(table)
+                Issue.record("\(table) accepted")
+            } catch {
+                #expect("\(error)".contains(key), "\(error)")
+            }
+        }
+    }
+
+    @Test("the HTTP server refuses what is not a GET or HEAD of HTTP/1.x, and answers HEAD without a body")
+    func httpServer() async throws {
+        let server = try MetricsHTTPServer(listen: "127.0.0.1:0") { path in .init(status: path == "/x" ? 200 : 404, body: Array("body\n".utf8)) }
+        defer { server.stop() }
+        func exchange(_ request: String) throws -> String {
+            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(descriptor) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = UInt16(server.port).bigEndian
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            guard connected == 0 else { throw ServerFailure("connect failed") }
+            _ = request.withCString { send(descriptor, $0, strlen($0), 0) }
+            var received: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+                guard count > 0 else { break }
+                received += buffer[0..<count]
+            }
+            return String(decoding: received, as: UTF8.self)
+        }
+        #expect(try exchange("GET /x HTTP/1.1\r\nHost: a\r\n\r\n").hasSuffix("\r\n\r\nbody\n"))
+        #expect(try exchange("HEAD /x HTTP/1.1\r\n\r\n").hasSuffix("Content-Length: 5\r\nConnection: close\r\n\r\n"))
+        #expect(try exchange("GET /y?q=1 HTTP/1.0\r\n\r\n").hasPrefix("HTTP/1.1 404 Not Found"))
+        #expect(try exchange("garbage\r\n\r\n").hasPrefix("HTTP/1.1 400 Bad Request"))
+        #expect(try exchange("DELETE /x HTTP/1.1\r\n\r\n").contains("405 Method Not Allowed\r\n"))
+        #expect(try exchange(String(repeating: "A", count: 20_000) + "\r\n\r\n").hasPrefix("HTTP/1.1 400"))
+        #expect(throws: ServerError.self) { try MetricsHTTPServer(listen: "127.0.0.1:\(server.port)") { _ in .init(status: 200, body: []) } }
+        #expect(throws: ServerError.self) { try MetricsHTTPServer(listen: "nohost") { _ in .init(status: 200, body: []) } }
+    }
+}

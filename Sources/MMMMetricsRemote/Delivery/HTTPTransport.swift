@@ -1,4 +1,5 @@
 public import Foundation
+import Synchronization
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -79,7 +80,29 @@ public struct URLSessionTransport: HTTPTransport {
         session = URLSession(configuration: configuration)
     }
 
+    /// Sends the request; answers within `timeout` whatever the connection does (URLSession's own
+    /// timeout is an idle timeout, and on Linux a hung connection has been seen to outlast it by
+    /// many seconds): at the deadline the request is cancelled and ``DeliveryFailure/timeout`` thrown.
     public func send(_ request: HTTPRequest, timeout: Duration) async throws(DeliveryFailure) -> [UInt8] {
+        let outcome = FirstOutcome()
+        let result: Result<[UInt8], DeliveryFailure> = await withCheckedContinuation { continuation in
+            outcome.attach(continuation)
+            let work = Task {
+                do throws(DeliveryFailure) {
+                    outcome.finish(.success(try await perform(request, timeout: timeout)))
+                } catch {
+                    outcome.finish(.failure(error))
+                }
+            }
+            Task {
+                try? await Task.sleep(for: timeout)
+                if outcome.finish(.failure(.timeout)) { work.cancel() }
+            }
+        }
+        return try result.get()
+    }
+
+    private func perform(_ request: HTTPRequest, timeout: Duration) async throws(DeliveryFailure) -> [UInt8] {
         var urlRequest = URLRequest(url: request.url)
         urlRequest.httpMethod = request.method
         urlRequest.timeoutInterval = max(0.001, Double(timeout.components.seconds) + Double(timeout.components.attoseconds) * 1e-18)
@@ -123,5 +146,38 @@ public struct URLSessionTransport: HTTPTransport {
         case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate: "TLS failed"
         default: "URL error \(error.code.rawValue)"
         }
+    }
+}
+
+/// Resumes a continuation with the first of several outcomes; later ones are ignored.
+final class FirstOutcome: Sendable {
+    private let state = Mutex<(continuation: CheckedContinuation<Result<[UInt8], DeliveryFailure>, Never>?, result: Result<[UInt8], DeliveryFailure>?, done: Bool)>(
+        (nil, nil, false))
+
+    func attach(_ continuation: CheckedContinuation<Result<[UInt8], DeliveryFailure>, Never>) {
+        let ready = state.withLock { state -> Result<[UInt8], DeliveryFailure>? in
+            guard let result = state.result, !state.done else {
+                state.continuation = continuation
+                return nil
+            }
+            state.done = true
+            return result
+        }
+        if let ready { continuation.resume(returning: ready) }
+    }
+
+    /// `true` when this outcome was the first.
+    @discardableResult
+    func finish(_ result: Result<[UInt8], DeliveryFailure>) -> Bool {
+        let (first, continuation) = state.withLock { state -> (Bool, CheckedContinuation<Result<[UInt8], DeliveryFailure>, Never>?) in
+            guard state.result == nil else { return (false, nil) }
+            state.result = result
+            guard let continuation = state.continuation else { return (true, nil) }
+            state.done = true
+            state.continuation = nil
+            return (true, continuation)
+        }
+        continuation?.resume(returning: result)
+        return first
     }
 }
