@@ -1,8 +1,10 @@
 // mmm-workload: a seeded, cook-like metrics workload at any size, as NDJSON and/or straight into a
-// log. It also reports the workload's information content (the sum of -log2 p over every random
+// log, in one of two shapes: `cook` (the default, CookWorkload) or `per-file` (PerFileWorkload, built to
+// differ). It also reports the workload's information content (the sum of -log2 p over every random
 // draw it made), a floor for any lossless encoding of these events.
 //
 //   swift run -c release mmm-workload --events 2000000 --sessions 20 --seed 1 --ndjson w.ndjson --log w-log
+//   swift run -c release mmm-workload --shape per-file --events 2000000 --sessions 200 --ndjson p.ndjson --log p-log
 import Foundation
 import MMMMetricsCore
 import MMMMetricsLog
@@ -16,6 +18,7 @@ struct Arguments {
     var log: String?
     var level: Int32 = 6
     var blockEvents = 32_768
+    var shape = "cook"
 
     init() {
         var iterator = CommandLine.arguments.dropFirst().makeIterator()
@@ -32,8 +35,11 @@ struct Arguments {
             case "--log": log = value()
             case "--level": guard let parsed = Int32(value()) else { fail("--level takes a number") }; level = parsed
             case "--block-events": guard let parsed = Int(value()) else { fail("--block-events takes a number") }; blockEvents = parsed
+            case "--shape":
+                shape = value()
+                guard shape == "cook" || shape == "per-file" else { fail("--shape is cook or per-file") }
             case "-h", "--help":
-                print("usage: mmm-workload [--events N] [--sessions N] [--seed N] [--ndjson FILE|-] [--log DIR] [--level 1-19] [--block-events N]")
+                print("usage: mmm-workload [--events N] [--sessions N] [--seed N] [--ndjson FILE|-] [--log DIR] [--level 1-19] [--block-events N] [--shape cook|per-file]")
                 exit(0)
             default: fail("unknown argument \(argument)")
             }
@@ -61,10 +67,18 @@ if let path = arguments.ndjson {
 }
 var lineBuffer: [UInt8] = []
 lineBuffer.reserveCapacity(1 << 22)
-var workload = CookWorkload(seed: arguments.seed)
+var cook = CookWorkload(seed: arguments.seed)
+var perFile = PerFileWorkload(seed: arguments.seed)
 var writers: [String: SessionLogWriter] = [:]
 var produced = 0
-try workload.generate(events: arguments.events, sessions: arguments.sessions) { session, event in
+@MainActor func generate(_ emit: (String, MetricEvent) throws -> Void) throws {
+    if arguments.shape == "cook" {
+        try cook.generate(events: arguments.events, sessions: arguments.sessions, emit: emit)
+    } else {
+        try perFile.generate(events: arguments.events, sessions: arguments.sessions, emit: emit)
+    }
+}
+try generate { session, event in
     if let root {
         if writers[session] == nil {
             for (_, writer) in writers { try writer.close() }
@@ -85,5 +99,6 @@ try workload.generate(events: arguments.events, sessions: arguments.sessions) { 
 for (_, writer) in writers { try writer.close() }
 if let ndjson, !lineBuffer.isEmpty { ndjson.write(Data(lineBuffer)) }
 let summary = String(format: "events %d, sessions %d, information content %.0f bytes (%.2f bytes/event)",
-                     produced, arguments.sessions, workload.informationBits / 8, workload.informationBits / 8 / Double(produced))
+                     produced, arguments.sessions, (cook.informationBits + perFile.informationBits) / 8,
+                     (cook.informationBits + perFile.informationBits) / 8 / Double(produced))
 FileHandle.standardError.write(Data("mmm-workload: \(summary)\n".utf8))

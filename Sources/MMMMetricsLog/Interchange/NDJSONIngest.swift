@@ -15,41 +15,138 @@ public struct IngestReport: Sendable {
 
 /// NDJSON into a log root: the contract other tools build on (docs/FORMAT.md, "NDJSON events").
 public enum NDJSONIngest {
-    /// Validates every line of `bytes`, then appends the events to their sessions. Nothing is written
-    /// when any line is invalid: the error names the line.
+    /// Appends the events of every line of `bytes` to their sessions, all or nothing: when any line
+    /// is invalid, or a session cannot be written, everything this call wrote is undone and the error
+    /// names the line.
     public static func ingest(
         _ bytes: [UInt8], source: String, into root: LogRoot, defaultSession: String?, options: LogWriterOptions = LogWriterOptions()
     ) throws -> IngestReport {
-        // Sessions by the bytes of their ids: "é" and "e\u{301}" are two sessions, as on disk.
-        var order: [String] = []
-        var bySession: [ExactText: [MetricEvent]] = [:]
-        try bytes.withUnsafeBytes { raw in
-            try NDJSONLines.forEachLine(raw) { line, number in
-                if NDJSONLines.isBlank(line) { return }
-                let (session, event) = try NDJSONLines.parseLine(line, number: number, source: source, defaultSession: defaultSession)
-                if bySession[ExactText(session)] == nil { order.append(session) }
-                bySession[ExactText(session), default: []].append(event)
-            }
-        }
-        // Take every lock before writing anything, so a busy session cannot leave the input half
-        // written; if anything fails, undo what was written, so a failed ingest leaves nothing behind.
-        var opened: [(writer: SessionLogWriter, checkpoint: SessionLogWriter.Checkpoint)] = []
-        var before: [Int] = []
+        var ingest = AllOrNothing(root: root, source: source, defaultSession: defaultSession, options: options)
         do {
-            for session in order {
-                let writer = try SessionLogWriter(root: root, session: session, options: options)
-                opened.append((writer, try writer.checkpoint()))
-                before.append(Int(clamping: writer.nextSequence))
-            }
-            for (session, (writer, _)) in zip(order, opened) {
-                try writer.append(contentsOf: bySession[ExactText(session)]!)
-                try writer.close()
-            }
+            try bytes.withUnsafeBytes { raw in try NDJSONLines.forEachLine(raw) { line, _ in try ingest.handle(line) } }
+            return try ingest.finish()
         } catch {
-            for (writer, checkpoint) in opened.reversed() { writer.rollBack(to: checkpoint) }
+            ingest.rollBack()
             throw error
         }
-        return IngestReport(sessions: order.enumerated().map { ($1, bySession[ExactText($1)]!.count, before[$0]) }, skippedLines: 0)
+    }
+
+    /// The longest line a streaming ingest reads: an event is at most 16 MiB encoded, and its JSON
+    /// (escapes, numbers as text) at most a few times that.
+    public static let maximumLineBytes = 64 << 20
+
+    /// Streams NDJSON from `path` (standard input when `nil`) into the log in bounded memory, all or
+    /// nothing like ``ingest(_:source:into:defaultSession:options:)``: events are appended as lines
+    /// are read (each session's writer holds at most one block before writing it), and a bad line,
+    /// a line over ``maximumLineBytes`` or a session that cannot be written undoes everything written
+    /// so far. Memory is one read buffer, the line being read, and one pending block per session
+    /// in the input; not the input.
+    public static func ingest(
+        from path: String?, into root: LogRoot, defaultSession: String?, options: LogWriterOptions = LogWriterOptions()
+    ) throws -> IngestReport {
+        let input = try path.map { (path: String) throws(LogError) in try InputStream.open(path: path) } ?? .standardInput
+        defer { if path != nil { input.close() } }
+        var ingest = AllOrNothing(root: root, source: input.name, defaultSession: defaultSession, options: options)
+        do {
+            var chunk = [UInt8](repeating: 0, count: 1 << 20)
+            var carry: [UInt8] = []
+            while true {
+                let count = try chunk.withUnsafeMutableBytes { buffer in Result { () throws(LogError) -> Int in try input.read(into: buffer) } }.get()
+                if count == 0 { break }
+                try chunk.withUnsafeBytes { raw in
+                    let bytes = UnsafeRawBufferPointer(rebasing: raw[0..<count])
+                    // Only the new bytes are searched: a long line costs its length once, not once per read.
+                    guard let first = bytes.firstIndex(of: 0x0A) else {
+                        carry.append(contentsOf: bytes)
+                        if carry.count > maximumLineBytes {
+                            throw IngestError(source: input.name, line: ingest.lineNumber + 1,
+                                              message: "line longer than \(maximumLineBytes >> 20) MiB (no event is that large)")
+                        }
+                        return
+                    }
+                    carry.append(contentsOf: bytes[..<first])
+                    try carry.withUnsafeBytes { line in try ingest.handle(line) }
+                    carry.removeAll(keepingCapacity: carry.count <= 1 << 20)
+                    let last = bytes.lastIndex(of: 0x0A)!
+                    if last > first {
+                        try NDJSONLines.forEachLine(UnsafeRawBufferPointer(rebasing: bytes[(first + 1)..<last])) { line, _ in try ingest.handle(line) }
+                    }
+                    carry.append(contentsOf: bytes[(last + 1)...])
+                }
+            }
+            if !carry.isEmpty { try carry.withUnsafeBytes { line in try ingest.handle(line) } }
+            return try ingest.finish()
+        } catch {
+            ingest.rollBack()
+            throw error
+        }
+    }
+
+    /// One ingest's writers: each session's writer is opened (its lock taken and a checkpoint kept)
+    /// at the session's first line, and every writer is rolled back when anything fails.
+    struct AllOrNothing {
+        let root: LogRoot
+        let source: String
+        let defaultSession: String?
+        let options: LogWriterOptions
+        // Sessions by the bytes of their ids: "é" and "e\u{301}" are two sessions, as on disk.
+        var writers: [ExactText: (writer: SessionLogWriter, checkpoint: SessionLogWriter.Checkpoint, before: Int, events: Int)] = [:]
+        var order: [String] = []
+        private(set) var lineNumber = 0
+        /// Whether `sessions/` was there before: a rolled-back ingest into a new root leaves no directory.
+        let sessionsExisted: Bool
+
+        init(root: LogRoot, source: String, defaultSession: String?, options: LogWriterOptions) {
+            self.root = root
+            self.source = source
+            self.defaultSession = defaultSession
+            self.options = options
+            sessionsExisted = FileSystem.isDirectory(root.sessionsPath)
+        }
+
+        /// One input line (blank lines count in the numbering and are skipped).
+        mutating func handle(_ line: UnsafeRawBufferPointer) throws {
+            lineNumber += 1
+            if NDJSONLines.isBlank(line) { return }
+            let (session, event) = try NDJSONLines.parseLine(line, number: lineNumber, source: source, defaultSession: defaultSession)
+            let key = ExactText(session)
+            if writers[key] == nil {
+                let writer: SessionLogWriter
+                do {
+                    writer = try SessionLogWriter(root: root, session: session, options: options)
+                } catch {
+                    throw IngestError(source: source, line: lineNumber, message: "cannot write session \(session): \(error)")
+                }
+                let checkpoint: SessionLogWriter.Checkpoint
+                do { checkpoint = try writer.checkpoint() } catch {
+                    writer.abandon()
+                    throw error
+                }
+                writers[key] = (writer, checkpoint, Int(clamping: writer.nextSequence), 0)
+                order.append(session)
+            }
+            try writers[key]!.writer.append(event)
+            writers[key]!.events += 1
+        }
+
+        /// Closes (seals) every session and says what was appended.
+        mutating func finish() throws -> IngestReport {
+            for session in order { try writers[ExactText(session)]!.writer.close() }
+            return IngestReport(sessions: order.map { session in
+                let entry = writers[ExactText(session)]!
+                return (session, entry.events, entry.before)
+            }, skippedLines: 0)
+        }
+
+        /// Undoes everything written, newest session first.
+        func rollBack() {
+            for session in order.reversed() {
+                let entry = writers[ExactText(session)]!
+                entry.writer.rollBack(to: entry.checkpoint)
+            }
+            // Only when empty: another process may have started a session meanwhile.
+            if !sessionsExisted { FileSystem.removeDirectory(root.sessionsPath) }
+        }
     }
 
     /// Reads NDJSON from `path` (standard input when `nil`) until the end of the input, appending

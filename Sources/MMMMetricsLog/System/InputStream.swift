@@ -41,6 +41,16 @@ package struct InputStream {
         }
     }
 
+    /// Closes the descriptor (not standard input's).
+    package func close() {
+        guard descriptor > 2 else { return }
+        #if canImport(Glibc)
+        _ = Glibc.close(descriptor)
+        #else
+        _ = Darwin.close(descriptor)
+        #endif
+    }
+
     /// Reads what is there into `buffer`; 0 at the end of the stream.
     package func read(into buffer: UnsafeMutableRawBufferPointer) throws(LogError) -> Int {
         while true {

@@ -44,7 +44,6 @@ struct IngestCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let options = try writerOptions()
-            let source = file == "-" ? "stdin" : file
             let root = try logOptions.writableRoot()
             if follow {
                 if file != "-" { try InputFile.checkReadable(file) }
@@ -56,15 +55,8 @@ struct IngestCommand: AsyncParsableCommand {
                 if report.skippedLines > 0 { throw ExitCode(1) }
                 return
             }
-            let bytes: [UInt8]
-            if file == "-" {
-                bytes = Array(FileHandle.standardInput.readDataToEndOfFile())
-            } else {
-                try InputFile.checkReadable(file)
-                guard let data = FileManager.default.contents(atPath: file) else { throw InputFile.cannotOpen(file) }
-                bytes = Array(data)
-            }
-            printSummary(try NDJSONIngest.ingest(bytes, source: source, into: root, defaultSession: session, options: options))
+            if file != "-" { try InputFile.checkReadable(file) }
+            printSummary(try NDJSONIngest.ingest(from: file == "-" ? nil : file, into: root, defaultSession: session, options: options))
         }
     }
 

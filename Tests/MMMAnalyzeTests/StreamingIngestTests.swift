@@ -1,0 +1,56 @@
+import Foundation
+import MMMMetricsCore
+import MMMMetricsLog
+import MMMMetricsTestSupport
+import Testing
+
+@Suite("ingest streams its input")
+struct StreamingIngestTests {
+    func line(_ index: Int, session: String = "s") -> String {
+        #"{"ts":"2026-11-28T10:00:00Z","session":"\#(session)","type":"counter","name":"x","value":\#(index)}"#
+    }
+
+    @Test("lines across read boundaries, CRLF, no final newline, and a bad line far in naming its number; nothing left behind")
+    func boundaries() async throws {
+        let temporary = TemporaryDirectory()
+        // A 3 MiB custom event spans several 1 MiB reads; 200,000 small lines cross many boundaries.
+        let big = #"{"ts":"2026-11-28T10:00:00Z","session":"b","type":"custom","name":"blob","data":""# + String(repeating: "q", count: 3 << 20) + "\"}"
+        var text = (0..<100_000).map { line($0) }.joined(separator: "\r\n") + "\n" + big + "\n"
+        text += (100_000..<200_000).map { line($0, session: "t") }.joined(separator: "\n")
+        let input = temporary.path + "/in.ndjson"
+        try text.write(toFile: input, atomically: true, encoding: .utf8)
+        let result = try await runAnalyzer(["ingest", "--log", temporary.root.path, input])
+        #expect(result.status == 0, "\(result.err)")
+        #expect(try readSession(temporary.root, "s").map(\.value) == (0..<100_000).map { .counter(Int64($0)) })
+        #expect(try readSession(temporary.root, "t").count == 100_000)
+        let blob = try readSession(temporary.root, "b")
+        #expect(blob.count == 1 && blob.first?.value == .custom(.string(String(repeating: "q", count: 3 << 20))))
+        // A bad line at 150,002 (after the big one): the error names it; the three sessions are as they were.
+        let before = try LogMaintenance(root: temporary.root).summaries().sessions
+        // ("\r\n" is one Character in Swift: split the bytes.)
+        var lines = text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        lines[150_001] = #"{"ts":"2026-11-28T10:00:00Z","session":"t","type":"counter","name":"x","value":"nope"}"#
+        try lines.joined(separator: "\n").write(toFile: input, atomically: true, encoding: .utf8)
+        let bad = try await runAnalyzer(["ingest", "--log", temporary.root.path, input])
+        #expect(bad.status == 1)
+        #expect(bad.err.contains("in.ndjson:150002:"), "\(bad.err)")
+        #expect(try LogMaintenance(root: temporary.root).summaries().sessions == before)
+        #expect(try LogMaintenance(root: temporary.root).verify().isEmpty)
+    }
+
+    @Test("a line longer than 64 MiB is refused while it is read, naming the line, and nothing is written")
+    func overlongLine() async throws {
+        let temporary = TemporaryDirectory()
+        let input = temporary.path + "/huge.ndjson"
+        #expect(FileManager.default.createFile(atPath: input, contents: nil))
+        let handle = try #require(FileHandle(forWritingAtPath: input))
+        handle.write(Data((line(1) + "\n").utf8))
+        let block = Data(repeating: UInt8(ascii: "z"), count: 1 << 20)
+        for _ in 0..<65 { handle.write(block) }
+        try handle.close()
+        let result = try await runAnalyzer(["ingest", "--log", temporary.root.path, input])
+        #expect(result.status == 1)
+        #expect(result.err.contains("huge.ndjson:2: line longer than 64 MiB"), "\(result.err)")
+        #expect(!FileManager.default.fileExists(atPath: temporary.root.sessionsPath))
+    }
+}
