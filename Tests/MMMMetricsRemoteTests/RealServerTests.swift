@@ -54,10 +54,12 @@ func expectedSamples(_ events: [MetricEvent], session: String) -> [Sample] {
         var labels: [String: String] = [:]
         for tag in event.tags.sorted(by: { (MetricNaming.labelName($0.key) ?? "", $0.key) < (MetricNaming.labelName($1.key) ?? "", $1.key) })
         where !tag.value.isEmpty {
-            guard let name = MetricNaming.labelName(tag.key), labels[name] == nil else { continue }
+            guard var name = MetricNaming.labelName(tag.key) else { continue }
+            if name == "session" { name = "exported_session" }
+            guard labels[name] == nil else { continue }
             labels[name] = String(tag.value.map { $0.isASCII && ($0.asciiValue! < 0x20 || $0.asciiValue! == 0x7F) ? " " : $0 })
         }
-        if labels["session"] == nil { labels["session"] = session }
+        labels["session"] = session
         samples.append(Sample(name: measurement + "_" + field, labels: labels,
                               millisecond: (event.timestamp?.nanosecondsSinceEpoch ?? 0) / 1_000_000, value: number))
     }

@@ -115,13 +115,13 @@ public struct LogRoot: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Entries under `sessions/` that are no session's directory (a name that is no escaped id, a
-    /// hashed name no segment header confirms, a file): readers never see what they hold.
+    /// hashed name no segment header confirms, a file, a symbolic link): readers never see what they hold.
     package func strayEntries() throws(LogError) -> [String] {
         guard FileSystem.isDirectory(sessionsPath) else { return [] }
         return try FileSystem.listDirectory(sessionsPath).filter { name in
             guard !name.hasPrefix(".") else { return false }  // an import in progress, a desktop's files
             let directory = sessionsPath + "/" + name
-            guard FileSystem.isDirectory(directory) else { return true }
+            guard FileSystem.isDirectory(directory), !FileSystem.isSymbolicLink(directory) else { return true }
             guard Self.isHashedDirectoryName(name) else { return Self.sessionID(fromDirectoryName: name) == nil }
             // A hashed directory before its first segment is a session about to be written.
             let hasSegments = ((try? FileSystem.listDirectory(directory)) ?? []).contains { $0.hasSuffix(".seg") }
@@ -135,7 +135,8 @@ public struct LogRoot: Sendable, Hashable, CustomStringConvertible {
         var ids: [String] = []
         for name in try FileSystem.listDirectory(sessionsPath) {
             let directory = sessionsPath + "/" + name
-            guard FileSystem.isDirectory(directory) else { continue }
+            // This log never makes links: one under sessions/ is a stray entry, never read or changed.
+            guard FileSystem.isDirectory(directory), !FileSystem.isSymbolicLink(directory) else { continue }
             let id = Self.isHashedDirectoryName(name)
                 ? try Self.sessionIDFromSegments(in: directory, directoryName: name) : Self.sessionID(fromDirectoryName: name)
             if let id { ids.append(id) }

@@ -111,7 +111,12 @@ extension LogMaintenance {
                     outcome: .wouldRemove(archive: archiveDirectory.map { archivePath(for: session, in: $0) })))
                 continue
             }
-            let lock = try OpenFile(path: directory + "/LOCK", mode: .readWriteCreate)
+            let lock: OpenFile
+            do {
+                lock = try OpenFile(path: directory + "/LOCK", mode: .readWriteCreate)
+            } catch where !FileSystem.isDirectory(directory) {
+                continue  // removed meanwhile (another prune): nothing left to do
+            }
             defer { lock.close() }
             guard try lock.tryLock() else {
                 let (events, last) = eventFacts(session, directory: directory)
@@ -196,6 +201,8 @@ extension LogMaintenance {
     }
 
     private static func removeHiddenDirectory(_ path: String) {
+        // A link is removed, never followed (its target is not this log's).
+        guard !FileSystem.isSymbolicLink(path) else { return FileSystem.remove(path) }
         for name in (try? FileSystem.listDirectory(path)) ?? [] { FileSystem.remove(path + "/" + name) }
         FileSystem.removeDirectory(path)
     }

@@ -98,6 +98,12 @@ package enum FileSystem {
         return seconds * 1_000_000_000 + Int64(time.tv_nsec)
     }
 
+    /// Whether `path` itself is a symbolic link (not followed).
+    package static func isSymbolicLink(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK
+    }
+
     /// Whether `path` is a regular file (symbolic links followed); `nil` when nothing is there.
     static func isRegularFile(_ path: String) -> Bool? {
         var info = stat()

@@ -36,11 +36,14 @@ package final class OpenFile {
 
         var options: FileDescriptor.OpenOptions {
             switch self {
-            case .read, .write: [.closeOnExec]
-            case .append: [.append, .closeOnExec]
-            case .createNew: [.create, .exclusiveCreate, .append, .closeOnExec]
-            case .readWriteCreate: [.create, .closeOnExec]
-            case .replace: [.create, .truncate, .closeOnExec]
+            // Writing never goes through a symbolic link: a link planted in a log cannot make
+            // recovery or a writer change a file outside it.
+            case .read: [.closeOnExec]
+            case .write: [.closeOnExec, .noFollow]
+            case .append: [.append, .closeOnExec, .noFollow]
+            case .createNew: [.create, .exclusiveCreate, .append, .closeOnExec, .noFollow]
+            case .readWriteCreate: [.create, .closeOnExec, .noFollow]
+            case .replace: [.create, .truncate, .closeOnExec, .noFollow]
             }
         }
     }
@@ -48,15 +51,24 @@ package final class OpenFile {
     package let path: String
     private var descriptor: FileDescriptor?
 
-    /// Opens `path`; created files get mode 0644.
+    /// Opens `path`; created files get mode 0644. Only a regular file is opened: a named pipe or a
+    /// device where a log file should be (a hostile or broken log) is an error, never a hang (the
+    /// open does not block, and the file's type is checked before anything is read or written).
     package init(path: String, mode: Mode) throws(LogError) {
         self.path = path
+        let opened: FileDescriptor
         do {
-            descriptor = try FileDescriptor.open(
-                FilePath(path), mode.access, options: mode.options, permissions: [.ownerReadWrite, .groupRead, .otherRead])
+            opened = try FileDescriptor.open(
+                FilePath(path), mode.access, options: mode.options.union(.nonBlocking), permissions: [.ownerReadWrite, .groupRead, .otherRead])
         } catch {
             throw FileSystem.failure(path, "open", error)
         }
+        var info = stat()
+        guard fstat(opened.rawValue, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            try? opened.close()
+            throw .invalidInput("\(path) is not a regular file (a pipe, a device or a directory): the log reads and writes regular files only")
+        }
+        descriptor = opened
     }
 
     deinit { close() }
@@ -139,6 +151,15 @@ package final class OpenFile {
     package func seek(to offset: Int) throws(LogError) {
         let descriptor = try open("lseek")
         do { _ = try descriptor.seek(offset: Int64(offset), from: .start) } catch { throw FileSystem.failure(path, "lseek", error) }
+    }
+
+    /// Whether `path` still names this open file (same device and inode): false when the file was
+    /// removed or replaced since it was opened.
+    package func isStill(at path: String) -> Bool {
+        guard let descriptor else { return false }
+        var open = stat(), named = stat()
+        guard fstat(descriptor.rawValue, &open) == 0, stat(path, &named) == 0 else { return false }
+        return open.st_dev == named.st_dev && open.st_ino == named.st_ino
     }
 
     /// Takes an exclusive `flock`, trying again for up to `patience` while someone else holds it;

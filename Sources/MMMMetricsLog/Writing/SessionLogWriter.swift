@@ -74,14 +74,22 @@ public final class SessionLogWriter {
             FileSystem.remove(directory + "/LOCK")
             FileSystem.removeDirectory(directory)
         }
-        try FileSystem.makeDirectories(directory)
         let lockPath = directory + "/LOCK"
         do throws(LogError) {
-            lock = try OpenFile(path: lockPath, mode: .readWriteCreate)
-            guard try lock.tryLock() else {
-                let holder = (try? FileSystem.readFile(lockPath)).flatMap { Int32(String(String(decoding: $0, as: UTF8.self).trimmingWhitespace)) }
-                throw LogError.locked(session: session, path: lockPath, holderPID: holder)
+            var acquired: OpenFile?
+            // A prune may remove the session's directory while this writer waits for its lock: the
+            // lock won is then on a file no longer in the log, and this writer starts again.
+            for _ in 0..<3 where acquired == nil {
+                try FileSystem.makeDirectories(directory)
+                let candidate = try OpenFile(path: lockPath, mode: .readWriteCreate)
+                guard try candidate.tryLock() else {
+                    let holder = (try? FileSystem.readFile(lockPath)).flatMap { Int32(String(String(decoding: $0, as: UTF8.self).trimmingWhitespace)) }
+                    throw LogError.locked(session: session, path: lockPath, holderPID: holder)
+                }
+                if candidate.isStill(at: lockPath) { acquired = candidate } else { candidate.close() }
             }
+            guard let acquired else { throw LogError.invalidInput("\(directory) was removed three times while opening it (a prune running in a loop?)") }
+            lock = acquired
             try lock.truncate(to: 0)
             try lock.seek(to: 0)
             try lock.write(Array("\(FileSystem.processID)\n".utf8))

@@ -186,7 +186,7 @@ extension RemoteMetricsCollector {
                             state.unreported["not_numeric", default: 0] += 1
                             continue
                         }
-                        state.aggregates.add(event, extraLabels: [("session", session)])
+                        state.aggregates.add(event, extraLabels: [("session", session)], reservedLabels: ["job", "instance"])
                         state.aggregatedEvents += 1
                     }
                     return false

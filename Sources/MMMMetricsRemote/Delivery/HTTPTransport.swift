@@ -55,7 +55,7 @@ public enum DeliveryFailure: Error, Sendable, Hashable, CustomStringConvertible 
         case .rejected(let status, let message): "refused with HTTP \(status)" + (message.isEmpty ? "" : ": \(message)")
         case .serverError(let status, let message): "server error HTTP \(status)" + (message.isEmpty ? "" : ": \(message)")
         case .timeout: "no answer within the timeout"
-        case .unreachable(let message): "cannot connect: \(message)"
+        case .unreachable(let message): message
         }
     }
 }
@@ -116,35 +116,61 @@ public struct URLSessionTransport: HTTPTransport {
             if error.code == .timedOut { throw .timeout }
             throw .unreachable(Self.describe(error))
         } catch {
-            throw .unreachable("\(type(of: error))")
+            throw .unreachable("the request failed (\(type(of: error)))")
         }
-        guard let http = response as? HTTPURLResponse else { throw .unreachable("not an HTTP response") }
+        guard let http = response as? HTTPURLResponse else { throw .unreachable("the answer is not an HTTP response") }
         let body = [UInt8](data)
         switch http.statusCode {
         case 200..<300:
             return body
         case 408, 429, 500...:
-            throw .serverError(status: http.statusCode, message: Self.excerpt(body))
+            throw .serverError(status: http.statusCode, message: Self.excerpt(body, hiding: Self.secrets(of: request)))
         default:
-            throw .rejected(status: http.statusCode, message: Self.excerpt(body))
+            throw .rejected(status: http.statusCode, message: Self.excerpt(body, hiding: Self.secrets(of: request)))
         }
     }
 
-    /// The first line of a server's answer, at most 200 bytes (servers quote what they refused).
-    static func excerpt(_ body: [UInt8]) -> String {
-        let line = body.prefix(while: { $0 != 0x0A }).prefix(200)
-        return String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+    /// The first line of a server's answer, at most 200 characters (servers quote what they
+    /// refused), with every secret of the request replaced by `(hidden)` first: a server may echo
+    /// the request's headers or URL back.
+    static func excerpt(_ body: [UInt8], hiding secrets: [String]) -> String {
+        var line = String(decoding: body.prefix(16_384).prefix(while: { $0 != 0x0A && $0 != 0x0D }), as: UTF8.self)
+        for secret in secrets.sorted(by: { $0.count > $1.count }) where secret.count >= 3 {
+            line = line.replacingOccurrences(of: secret, with: "(hidden)")
+        }
+        return String(line.prefix(200)).trimmingCharacters(in: .whitespaces)
+    }
+
+    /// What must never be shown of a request: the `Authorization` header's value and its
+    /// credential, the URL's user, password and their Basic encoding, its query and the query's values.
+    static func secrets(of request: HTTPRequest) -> [String] {
+        var secrets: [String] = []
+        for (name, value) in request.headers where name.lowercased() == "authorization" {
+            secrets.append(value)
+            if let space = value.firstIndex(of: " ") { secrets.append(String(value[value.index(after: space)...])) }
+        }
+        if let components = URLComponents(url: request.url, resolvingAgainstBaseURL: false) {
+            let user = components.user ?? "", password = components.password ?? ""
+            secrets += [user, password, components.percentEncodedUser ?? "", components.percentEncodedPassword ?? ""]
+            if !user.isEmpty || !password.isEmpty { secrets.append(Data("\(user):\(password)".utf8).base64EncodedString()) }
+            secrets.append(components.percentEncodedQuery ?? "")
+            for item in components.queryItems ?? [] { secrets.append(item.value ?? "") }
+        }
+        return secrets.filter { !$0.isEmpty }
     }
 
     /// A URL error without its user info (which can hold the request's URL with credentials in it).
     static func describe(_ error: URLError) -> String {
         switch error.code {
-        case .cannotConnectToHost: "connection refused"
-        case .cannotFindHost, .dnsLookupFailed: "host not found"
-        case .networkConnectionLost: "connection lost"
-        case .notConnectedToInternet: "no network"
+        case .cannotConnectToHost: "cannot connect (connection refused)"
+        case .cannotFindHost, .dnsLookupFailed: "cannot connect (host not found)"
+        case .networkConnectionLost: "the connection was lost"
+        case .notConnectedToInternet: "cannot connect (no network)"
         case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate: "TLS failed"
-        default: "URL error \(error.code.rawValue)"
+        case .badServerResponse: "the server's answer is not HTTP (or the connection closed early)"
+        case .unsupportedURL, .badURL: "the URL cannot be used (IPv6 literals are not supported by this client)"
+        case .unknown: "the connection failed (https to a plain HTTP server?)"
+        default: "the request failed (URL error \(error.code.rawValue))"
         }
     }
 }

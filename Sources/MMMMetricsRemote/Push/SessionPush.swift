@@ -65,7 +65,7 @@ public enum SessionPush {
             }
         case .pushgateway:
             var exposition = PrometheusExposition()
-            for event in events { exposition.add(event, extraLabels: [("session", session)]) }
+            for event in events { exposition.add(event, extraLabels: [("session", session)], reservedLabels: ["job", "instance"]) }
             result.notNumeric = exposition.skippedEvents
             result.sent = events.count - exposition.skippedEvents - exposition.conflictingEvents
             try await send(RemoteRequests.pushgateway(exposition.render(), options: options, session: session))

@@ -52,7 +52,7 @@ public final class LogExposition: Sendable {
         active.sort { ($0.changed, $1.session) > ($1.changed, $0.session) }
         let leftOut = max(0, active.count - maximumSessions)
         let exposed = active.prefix(maximumSessions)
-        var total = PrometheusExposition()
+        var total = PrometheusExposition(reservedNames: Self.reserved)
         var skipped = 0
         var fresh: [String: Cached] = [:]
         let previous = cache.withLock { $0 }
@@ -73,13 +73,15 @@ public final class LogExposition: Sendable {
         text += "mmm_serve_sessions_left_out \(leftOut)\n"
         text += "# HELP mmm_serve_skipped_events Events in damaged blocks, not counted.\n# TYPE mmm_serve_skipped_events gauge\n"
         text += "mmm_serve_skipped_events \(skipped)\n"
-        text += "# HELP mmm_serve_conflicting_events Events whose name maps onto a family of another type.\n"
+        text += "# HELP mmm_serve_dropped_labels Tags left out: their key sanitises to a label the event already has.\n"
+        text += "# TYPE mmm_serve_dropped_labels gauge\nmmm_serve_dropped_labels \(total.droppedLabels)\n"
+        text += "# HELP mmm_serve_conflicting_events Events whose name maps onto a family another metric holds.\n"
         text += "# TYPE mmm_serve_conflicting_events gauge\nmmm_serve_conflicting_events \(total.conflictingEvents)\n"
         return text
     }
 
     private func read(_ session: String, fingerprint: [Int64]) -> Cached {
-        var exposition = PrometheusExposition()
+        var exposition = PrometheusExposition(reservedNames: Self.reserved)
         var skipped = 0
         let events = (try? LogReader(root: root).events(session: session, mode: .lenient) { warning in
             skipped += warning.skippedEvents ?? 0
@@ -87,6 +89,9 @@ public final class LogExposition: Sendable {
         for (_, event) in events { exposition.add(event, extraLabels: [("session", session)]) }
         return Cached(fingerprint: fingerprint, exposition: exposition, skipped: skipped)
     }
+
+    /// The prefix of serve's own metrics, which no event may take.
+    static let reserved: Set<String> = ["mmm_serve_"]
 
     /// Size and modification time of every segment of a session, in name order.
     static func fingerprint(_ directory: String) -> [Int64] {

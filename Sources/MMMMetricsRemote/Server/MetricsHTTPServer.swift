@@ -1,8 +1,10 @@
 import Foundation
 import Synchronization
 
-/// A small HTTP/1.1 server for `/metrics` and `/healthz`: one thread of its own, one request per
-/// connection (`Connection: close`), GET and HEAD only, requests up to 16 KiB, 5 s to send one.
+/// A small HTTP/1.1 server for `/metrics` and `/healthz`: an accepting thread and a thread per
+/// connection (at most 32 at once; more are closed at once), one request per connection
+/// (`Connection: close`), GET and HEAD only, requests up to 16 KiB, 5 s in all to send one (so idle
+/// or slow clients cannot hold up a scrape).
 ///
 /// Enough for a scraper; nothing else is its job. It binds 127.0.0.1 unless told otherwise.
 public final class MetricsHTTPServer: Sendable {
@@ -36,6 +38,7 @@ public final class MetricsHTTPServer: Sendable {
     final class Life: Sendable {
         let stopped = Atomic<Bool>(false)
         let finished = Mutex<Bool>(false)
+        let connections = Atomic<Int>(0)
     }
 
     /// Binds `listen` (`host:port`, IPv4; port 0 picks a free one) and starts serving.
@@ -51,8 +54,18 @@ public final class MetricsHTTPServer: Sendable {
         let thread = Thread {
             while !life.stopped.load(ordering: .relaxed) {
                 guard let connection = Sockets.accept(listener.descriptor, milliseconds: 100) else { continue }
-                Self.serve(connection, handler: handler)
-                Sockets.close(connection)
+                guard life.connections.add(1, ordering: .relaxed).newValue <= Self.maximumConnections else {
+                    life.connections.subtract(1, ordering: .relaxed)
+                    Sockets.close(connection)
+                    continue
+                }
+                let worker = Thread {
+                    Self.serve(connection, handler: handler)
+                    Sockets.close(connection)
+                    life.connections.subtract(1, ordering: .relaxed)
+                }
+                worker.name = "mmm-metrics-http-connection"
+                worker.start()
             }
             Sockets.close(listener.descriptor)
             life.finished.withLock { $0 = true }
@@ -60,6 +73,9 @@ public final class MetricsHTTPServer: Sendable {
         thread.name = "mmm-metrics-http"
         thread.start()
     }
+
+    /// Connections served at once.
+    static let maximumConnections = 32
 
     /// Stops accepting and closes the socket (within about 100 ms).
     public func stop() {
@@ -70,9 +86,7 @@ public final class MetricsHTTPServer: Sendable {
     deinit { life.stopped.store(true, ordering: .relaxed) }
 
     static func serve(_ connection: Int32, handler: Handler) {
-        guard let request = Sockets.readRequest(connection, limit: 16_384, complete: { bytes in
-            bytes.count >= 4 && bytes.suffix(from: max(0, bytes.count - 4_096)).windows4Contains([13, 10, 13, 10])
-        }) else { return }
+        guard let request = Sockets.readRequest(connection, limit: 16_384, seconds: 5, complete: Self.headersComplete) else { return }
         let line = String(decoding: request.prefix(while: { $0 != 13 && $0 != 10 }), as: UTF8.self)
         let parts = line.split(separator: " ")
         var response: Response
@@ -107,13 +121,19 @@ public struct ServerError: Error, Sendable, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-extension ArraySlice<UInt8> {
-    func windows4Contains(_ pattern: [UInt8]) -> Bool {
-        guard count >= 4 else { return false }
-        var index = startIndex
-        while index + 3 < endIndex {
-            if self[index] == pattern[0], self[index + 1] == pattern[1], self[index + 2] == pattern[2], self[index + 3] == pattern[3] { return true }
-            index += 1
+extension MetricsHTTPServer {
+    /// Whether the headers have ended: an empty line, `\r\n\r\n` or (as lenient servers accept) `\n\n`.
+    static func headersComplete(_ bytes: [UInt8]) -> Bool {
+        var previous: UInt8 = 0
+        var lineEmpty = true
+        for byte in bytes.suffix(8_192) {
+            if byte == 0x0A {
+                if lineEmpty, previous != 0 { return true }
+                lineEmpty = true
+            } else if byte != 0x0D {
+                lineEmpty = false
+            }
+            previous = byte
         }
         return false
     }

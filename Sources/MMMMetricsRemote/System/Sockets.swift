@@ -123,11 +123,19 @@ enum Sockets {
         return connection
     }
 
-    /// Reads what is there (up to `limit` bytes) until `complete` says the request is whole.
-    static func readRequest(_ descriptor: Int32, limit: Int, complete: ([UInt8]) -> Bool) -> [UInt8]? {
+    /// Reads (up to `limit` bytes) until `complete` says the request is whole, the peer closes, or
+    /// `seconds` pass in all: a client that sends slowly or nothing cannot hold the connection longer.
+    static func readRequest(_ descriptor: Int32, limit: Int, seconds: Double, complete: ([UInt8]) -> Bool) -> [UInt8]? {
+        let clock = ContinuousClock()
+        let deadline = clock.now + .milliseconds(Int64(seconds * 1_000))
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4_096)
         while received.count < limit {
+            let left = clock.now.duration(to: deadline)
+            guard left > .zero else { return received.isEmpty ? nil : received }
+            var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            let milliseconds = Int32(clamping: left.components.seconds * 1_000 + left.components.attoseconds / 1_000_000_000_000_000 + 1)
+            guard poll(&poller, 1, milliseconds) > 0 else { continue }
             let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
             guard count > 0 else { return received.isEmpty ? nil : received }
             received += buffer[0..<count]

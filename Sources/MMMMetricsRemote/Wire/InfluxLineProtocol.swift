@@ -8,7 +8,8 @@ public import MMMMetricsCore
 /// fields in the shortest form that reads back as the same `Double`; tags are sorted by key, with
 /// `,`, `=`, spaces and backslashes escaped and line breaks and other control characters turned into spaces
 /// (the protocol has no escape for them); empty tag values are left out (the protocol forbids
-/// them), as are reserved `__` tags. The session is the tag `session` unless the event has one.
+/// them), as are reserved `__` tags. The session is the tag `session`; an event's own `session` tag
+/// becomes `exported_session`.
 /// An event with custom data, or a non-finite gauge (the protocol has no NaN), is not encoded:
 /// ``encode(_:session:into:)`` returns `false` and the caller counts it.
 public enum InfluxLineProtocol {
@@ -19,11 +20,14 @@ public enum InfluxLineProtocol {
         let (measurement, field) = MetricNaming.influxMeasurementAndField(event.name, kind: kind)
         output.append(contentsOf: measurement.utf8)
         var tags: [(String, String)] = []
+        let hasSession = session.map { !$0.isEmpty } ?? false
         for tag in event.tags where !tag.value.isEmpty {
-            guard let name = MetricNaming.labelName(tag.key) else { continue }
+            guard var name = MetricNaming.labelName(tag.key) else { continue }
+            // The session is the stream's, never an event's claim: a `session` tag is kept under another name.
+            if hasSession, name == "session" { name = "exported_session" }
             tags.append((name, tag.value))
         }
-        if let session, !session.isEmpty, !tags.contains(where: { $0.0 == "session" }) { tags.append(("session", session)) }
+        if let session, hasSession { tags.append(("session", session)) }
         // Sanitising can make two keys equal (`a.b` and `a_b`): the first one stays.
         var seen = Set<String>()
         for (key, value) in tags.sorted(by: { $0.0 < $1.0 }) where seen.insert(key).inserted {

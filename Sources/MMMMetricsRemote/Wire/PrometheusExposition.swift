@@ -12,8 +12,10 @@ public import MMMMetricsCore
 /// - names and labels are mapped by ``MetricNaming``; label values are escaped (`\\`, `"`, `\n`);
 ///   every family has `# HELP` (the original name) and `# TYPE`, families and series are sorted,
 ///   so equal aggregates render equal bytes;
-/// - two metrics whose names map to one family with different types cannot both be exposed: the
-///   first type seen keeps the family and the other's events are counted in ``conflictingEvents``;
+/// - two metrics whose names map to one family (or to sample names of one: a gauge `x_seconds_count`
+///   beside a timer `x`), or onto a reserved name, cannot both be exposed: the first keeps the family
+///   and the other's events are counted in ``conflictingEvents``, so the text never holds a family
+///   twice;
 /// - custom data is not a number and is counted in ``skippedEvents``;
 /// - no timestamps are written (a Pushgateway refuses them; Prometheus stamps the scrape).
 public struct PrometheusExposition: Sendable {
@@ -38,43 +40,88 @@ public struct PrometheusExposition: Sendable {
     }
 
     private var families: [String: Family] = [:]
-    /// Events whose name mapped onto a family of another type.
+    /// Sample names in use (a summary uses `_sum` and `_count` too), so that no two families
+    /// render the same sample name.
+    private var sampleNames: Set<String> = []
+    /// Names (and name prefixes ending in `_`) that events may not take: the exposer's own metrics.
+    public let reservedNames: Set<String>
+    /// Events not exposed because their name maps onto a family another metric (of another type, or
+    /// another name that sanitises the same: `a.b` and `a_b`) already holds, or onto a reserved
+    /// name: the first metric keeps the family.
     public private(set) var conflictingEvents = 0
+    /// Tags left out because their key sanitises to a label another tag of the event already has
+    /// (`a.b` and `a_b`: the first in key order stays).
+    public private(set) var droppedLabels = 0
     /// Events with custom data (no number to expose).
     public private(set) var skippedEvents = 0
     /// Series held.
     public private(set) var seriesCount = 0
 
-    /// Empty aggregates.
-    public init() {}
+    /// Empty aggregates; `reservedNames` are names (or, ending in `_`, prefixes) kept for the
+    /// exposer's own metrics (`serve` reserves `mmm_serve_`).
+    public init(reservedNames: Set<String> = []) { self.reservedNames = reservedNames }
 
-    /// Adds an event; `extraLabels` (such as `session`) are added unless the event has a tag of that name.
-    public mutating func add(_ event: MetricEvent, extraLabels: [(String, String)] = []) {
+    /// The sample names a family of this kind renders.
+    static func samples(_ name: String, _ kind: NumericKind) -> [String] {
+        kind == .timer ? [name, name + "_sum", name + "_count"] : [name]
+    }
+
+    /// Whether a new family `name` of `kind` may be added: none of its sample names is taken or reserved.
+    private func canClaim(_ name: String, _ kind: NumericKind) -> Bool {
+        Self.samples(name, kind).allSatisfy { sample in
+            !sampleNames.contains(sample) && !reservedNames.contains(sample)
+                && !reservedNames.contains { $0.hasSuffix("_") && sample.hasPrefix($0) }
+        }
+    }
+
+    private mutating func claim(_ name: String, _ kind: NumericKind) {
+        for sample in Self.samples(name, kind) { sampleNames.insert(sample) }
+    }
+
+    /// Adds an event. `extraLabels` (such as `session`) always win: an event tag of the same label
+    /// name, or one of `reservedLabels` (a Pushgateway's `job` and `instance`), is exposed as
+    /// `exported_<name>`, as Prometheus renames a scraped label that clashes with a target label.
+    public mutating func add(_ event: MetricEvent, extraLabels: [(String, String)] = [], reservedLabels: Set<String> = []) {
         guard let (kind, number) = NumericKind.of(event.value) else {
             skippedEvents += 1
             return
         }
         let name = MetricNaming.prometheusName(event.name, kind: kind)
-        if let existing = families[name]?.kind, existing != kind {
-            conflictingEvents += 1
-            return
+        if let existing = families[name] {
+            guard existing.kind == kind, existing.help == event.name else {
+                conflictingEvents += 1
+                return
+            }
+        } else {
+            guard canClaim(name, kind) else {
+                conflictingEvents += 1
+                return
+            }
         }
         var labels: [Label] = []
+        let taken = reservedLabels.union(extraLabels.map(\.0))
         for tag in event.tags {
-            guard let label = MetricNaming.labelName(tag.key), !labels.contains(where: { $0.name == label }) else { continue }
+            guard var label = MetricNaming.labelName(tag.key) else { continue }
+            if taken.contains(label) { label = "exported_" + label }
+            guard !labels.contains(where: { $0.name == label }) else {
+                droppedLabels += 1
+                continue
+            }
             labels.append(Label(name: label, value: tag.value))
         }
-        for (key, value) in extraLabels where !labels.contains(where: { $0.name == key }) {
-            labels.append(Label(name: key, value: value))
-        }
+        for (key, value) in extraLabels { labels.append(Label(name: key, value: value)) }
         labels.sort()
         let weight = MetricNaming.weight(event)
         let time = event.timestamp?.nanosecondsSinceEpoch ?? .min
+        if families[name] == nil { claim(name, kind) }
         var family = families[name] ?? Family(kind: kind, help: event.name)
-        var series = family.series[labels] ?? {
+        var series: Series
+        if let existing = family.series[labels] {
+            series = existing
+        } else {
+            series = Series()
             seriesCount += 1
-            return Series()
-        }()
+        }
         series.sum += kind == .gauge ? 0 : number * weight
         series.count += weight
         if time >= series.lastTimestamp {
@@ -87,13 +134,19 @@ public struct PrometheusExposition: Sendable {
 
     /// Adds every family of `other` (with its labels as they are).
     public mutating func merge(_ other: PrometheusExposition) {
-        for (name, family) in other.families {
+        for name in other.families.keys.sorted() {
+            let family = other.families[name]!
             guard var mine = families[name] else {
+                guard canClaim(name, family.kind) else {
+                    conflictingEvents += family.series.values.reduce(0) { $0 + Int($1.count.rounded()) }
+                    continue
+                }
+                claim(name, family.kind)
                 families[name] = family
                 seriesCount += family.series.count
                 continue
             }
-            guard mine.kind == family.kind else {
+            guard mine.kind == family.kind, mine.help == family.help else {
                 conflictingEvents += family.series.values.reduce(0) { $0 + Int($1.count.rounded()) }
                 continue
             }
@@ -115,6 +168,7 @@ public struct PrometheusExposition: Sendable {
         }
         conflictingEvents += other.conflictingEvents
         skippedEvents += other.skippedEvents
+        droppedLabels += other.droppedLabels
     }
 
     /// Whether nothing has been added.

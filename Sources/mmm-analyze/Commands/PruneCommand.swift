@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import MMMMetricsCore
 import MMMMetricsLog
 
@@ -20,6 +21,10 @@ struct PruneCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
+            // A bare number would be seconds: too easy to mistake for days when deleting.
+            if Double(olderThan.trimmingCharacters(in: .whitespaces)) != nil {
+                throw ValidationError("--older-than \(olderThan) needs a unit (such as 30d, 12h or 2w): a bare number is not accepted when deleting")
+            }
             let age = try parseDurationOption(olderThan, option: "--older-than", allowZero: true)
             guard try logOptions.source() is LogRoot else {
                 throw CommandFailure("\(logOptions.root.path) is an archive (read-only); prune works on a log directory")

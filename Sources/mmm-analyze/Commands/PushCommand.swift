@@ -38,7 +38,7 @@ struct PushCommand: AsyncParsableCommand {
         try await reportingErrors {
             let deadline = try parseDurationOption(timeout, option: "--timeout")
             guard let url = RemoteOptions.endpoint(to) else {
-                throw ValidationError("--to \(RemoteOptions.redacted(URL(string: to) ?? URL(fileURLWithPath: "/"))) is not an http:// or https:// URL with a host")
+                throw ValidationError("--to is not an http:// or https:// URL with a host (IPv4 or a name; IPv6 literals are not supported)")
             }
             var options = RemoteOptions(endpoint: url)
             options.format = format

@@ -67,7 +67,7 @@ func parseTime(_ text: String?, option: String) throws -> MetricTimestamp? {
 /// Parses a duration option such as `--segment-age 1h`.
 func parseDurationOption(_ text: String, option: String, allowZero: Bool = false) throws -> Duration {
     guard let duration = MetricsConfig.parseDuration(text), allowZero || duration > .zero else {
-        throw ValidationError("\(option) \(text.debugDescription) is not a \(allowZero ? "" : "positive ")duration of at most 292 years (such as 250ms, 5s, 2m, 1h)")
+        throw ValidationError("\(option) \(text.debugDescription) is not a \(allowZero ? "" : "positive ")duration: a number with one unit of ns, us, ms, s, m, h, d or w (such as 250ms, 5s, 2m, 1h, 30d), at most 292 years")
     }
     return duration
 }
