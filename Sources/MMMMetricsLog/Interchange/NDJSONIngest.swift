@@ -39,8 +39,9 @@ public enum NDJSONIngest {
     /// nothing like ``ingest(_:source:into:defaultSession:options:)``: events are appended as lines
     /// are read (each session's writer holds at most one block before writing it), and a bad line,
     /// a line over ``maximumLineBytes`` or a session that cannot be written undoes everything written
-    /// so far. Memory is one read buffer, the line being read, and one pending block per session
-    /// in the input; not the input.
+    /// so far. Memory is one read buffer, the line being read, the current session's pending block
+    /// and at most one block's worth of events pending in the others (``AllOrNothing/pendingBudget``);
+    /// not the input, and not the number of sessions.
     public static func ingest(
         from path: String?, into root: LogRoot, defaultSession: String?, options: LogWriterOptions = LogWriterOptions()
     ) throws -> IngestReport {
@@ -125,8 +126,30 @@ public enum NDJSONIngest {
                 writers[key] = (writer, checkpoint, Int(clamping: writer.nextSequence), 0)
                 order.append(session)
             }
+            if key != current {
+                current = key
+                try bound(keeping: key)
+            }
             try writers[key]!.writer.append(event)
             writers[key]!.events += 1
+        }
+
+        /// Events all sessions may hold in pending blocks at once: one full block. When the input
+        /// moves to another session and the others hold more, the largest are written out (as
+        /// shorter blocks), so memory stays bounded however many sessions the input holds. Input
+        /// grouped by session loses nothing by it: a session's last block is short anyway.
+        static let pendingBudget = 32_768
+        var current: ExactText?
+
+        private mutating func bound(keeping key: ExactText) throws {
+            var others = writers.filter { $0.key != key && $0.value.writer.pendingCount > 0 }.map(\.value.writer)
+            var total = others.reduce(0) { $0 + $1.pendingCount }
+            guard total > Self.pendingBudget else { return }
+            others.sort { $0.pendingCount > $1.pendingCount }
+            for writer in others where total > Self.pendingBudget {
+                total -= writer.pendingCount
+                try writer.flush()
+            }
         }
 
         /// Closes (seals) every session and says what was appended.

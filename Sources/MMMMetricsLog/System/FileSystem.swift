@@ -260,7 +260,7 @@ public final class AtomicFileWriter {
         }
         target = resolved
         inPlace = FileSystem.isRegularFile(target) == false
-        file = try OpenFile(path: inPlace ? target : target + ".tmp-\(FileSystem.processID)", mode: inPlace ? .write : .replace)
+        file = try OpenFile(path: inPlace ? target : target + ".tmp-\(FileSystem.processID)", mode: inPlace ? .write : .replace, anyKind: inPlace)
     }
 
     /// Appends bytes.

@@ -54,14 +54,21 @@ package final class OpenFile {
     /// Opens `path`; created files get mode 0644. Only a regular file is opened: a named pipe or a
     /// device where a log file should be (a hostile or broken log) is an error, never a hang (the
     /// open does not block, and the file's type is checked before anything is read or written).
-    package init(path: String, mode: Mode) throws(LogError) {
+    ///
+    /// `anyKind` opens whatever is there, blocking as usual: for a command's output (`-o /dev/stdout`).
+    package init(path: String, mode: Mode, anyKind: Bool = false) throws(LogError) {
         self.path = path
         let opened: FileDescriptor
         do {
             opened = try FileDescriptor.open(
-                FilePath(path), mode.access, options: mode.options.union(.nonBlocking), permissions: [.ownerReadWrite, .groupRead, .otherRead])
+                FilePath(path), mode.access, options: anyKind ? mode.options : mode.options.union(.nonBlocking),
+                permissions: [.ownerReadWrite, .groupRead, .otherRead])
         } catch {
             throw FileSystem.failure(path, "open", error)
+        }
+        if anyKind {
+            descriptor = opened
+            return
         }
         var info = stat()
         guard fstat(opened.rawValue, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
