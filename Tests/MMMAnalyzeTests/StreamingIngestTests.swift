@@ -53,4 +53,19 @@ struct StreamingIngestTests {
         #expect(result.err.contains("huge.ndjson:2: line longer than 64 MiB"), "\(result.err)")
         #expect(!FileManager.default.fileExists(atPath: temporary.root.sessionsPath))
     }
+
+    @Test("300 sessions interleaved line by line: every session reads back in order (others' pending blocks are written out as the input moves on)")
+    func interleaved() async throws {
+        let temporary = TemporaryDirectory()
+        var text = ""
+        for index in 0..<120_000 { text += line(index, session: "s\(index % 300)") + "\n" }
+        let input = temporary.path + "/mixed.ndjson"
+        try text.write(toFile: input, atomically: true, encoding: .utf8)
+        let result = try await runAnalyzer(["ingest", "--log", temporary.root.path, input])
+        #expect(result.status == 0, "\(result.err)")
+        for session in [0, 1, 150, 299] {
+            #expect(try readSession(temporary.root, "s\(session)").map(\.value) == stride(from: session, to: 120_000, by: 300).map { .counter(Int64($0)) })
+        }
+        #expect(try LogMaintenance(root: temporary.root).verify().isEmpty)
+    }
 }

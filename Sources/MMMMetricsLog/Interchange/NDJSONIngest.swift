@@ -127,28 +127,39 @@ public enum NDJSONIngest {
                 order.append(session)
             }
             if key != current {
-                current = key
-                try bound(keeping: key)
+                try switchSession(to: key)
             }
             try writers[key]!.writer.append(event)
             writers[key]!.events += 1
         }
 
-        /// Events all sessions may hold in pending blocks at once: one full block. When the input
-        /// moves to another session and the others hold more, the largest are written out (as
-        /// shorter blocks), so memory stays bounded however many sessions the input holds. Input
-        /// grouped by session loses nothing by it: a session's last block is short anyway.
+        /// Events the sessions other than the current one may hold in pending blocks at once: one
+        /// full block. When the input moves to another session and the others hold more, the
+        /// largest are written out (as shorter blocks), so memory stays bounded however many
+        /// sessions the input holds. Input grouped by session loses nothing by it: a session's last
+        /// block is short anyway.
         static let pendingBudget = 32_768
-        var current: ExactText?
+        private var current: ExactText?
+        /// Sessions other than the current one with pending events, and how many they hold.
+        private var waiting: Set<ExactText> = []
+        private var waitingEvents = 0
 
-        private mutating func bound(keeping key: ExactText) throws {
-            var others = writers.filter { $0.key != key && $0.value.writer.pendingCount > 0 }.map(\.value.writer)
-            var total = others.reduce(0) { $0 + $1.pendingCount }
-            guard total > Self.pendingBudget else { return }
-            others.sort { $0.pendingCount > $1.pendingCount }
-            for writer in others where total > Self.pendingBudget {
-                total -= writer.pendingCount
+        private mutating func switchSession(to key: ExactText) throws {
+            if let previous = current, let writer = writers[previous]?.writer {
+                // The writer left behind gives back its compression context (megabytes) until its next block.
+                writer.releaseMemory()
+                if writer.pendingCount > 0, waiting.insert(previous).inserted { waitingEvents += writer.pendingCount }
+            }
+            if waiting.remove(key) != nil { waitingEvents -= writers[key]!.writer.pendingCount }
+            current = key
+            guard waitingEvents > Self.pendingBudget else { return }
+            for session in waiting.sorted(by: { writers[$0]!.writer.pendingCount > writers[$1]!.writer.pendingCount }) {
+                guard waitingEvents > Self.pendingBudget else { break }
+                let writer = writers[session]!.writer
+                waitingEvents -= writer.pendingCount
+                waiting.remove(session)
                 try writer.flush()
+                writer.releaseMemory()
             }
         }
 

@@ -28,7 +28,14 @@ public final class SessionLogWriter {
     /// Whether opening this writer made the session's directory (undone by a rollback).
     let createdDirectory: Bool
     let lock: OpenFile
-    let compressor: ZstdCompressor
+    /// Made at the first block and dropped by ``releaseMemory()``: a zstd context holds megabytes.
+    private var compressorStorage: ZstdCompressor?
+    var compressor: ZstdCompressor {
+        if let compressorStorage { return compressorStorage }
+        let made = ZstdCompressor(level: options.compressionLevel)
+        compressorStorage = made
+        return made
+    }
     var pending = PendingEvents()
     var segment: OpenSegment?
     /// Segments whose seal is written but whose fsync or index write failed: finished by the next
@@ -98,7 +105,6 @@ public final class SessionLogWriter {
             if case .locked = error {} else { undoDirectory() }
             throw error
         }
-        compressor = ZstdCompressor(level: options.compressionLevel)
         writtenSequence = 0
         _ = LeftoverFiles.removeTemporaries(in: directory)
         do {
@@ -173,6 +179,14 @@ public final class SessionLogWriter {
 
     func removePending(_ count: Int) {
         pending.removeFirst(count)
+    }
+
+    /// Gives back the memory an idle writer holds (the compression context, the buffer of an empty
+    /// pending block); the next block makes them again. For a process that keeps many writers open
+    /// and writes to one at a time (`ingest` of many sessions).
+    package func releaseMemory() {
+        compressorStorage = nil
+        if pending.isEmpty { pending = PendingEvents() }
     }
 
     /// Writes buffered events as a block, fsyncs under `.onFlush`/`.everyBlock`, and rewrites the
