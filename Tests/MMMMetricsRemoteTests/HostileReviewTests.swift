@@ -24,6 +24,16 @@ struct RemoteHostileReviewTests {
         #expect(!result.err.contains(Data("user:PW\(key)".utf8).base64EncodedString()))
     }
 
+    @Test("a server that answers one byte at a time cannot keep push past --timeout")
+    func drippingServer() async throws {
+        let drip = try EchoServer(drip: true)
+        let temporary = TemporaryDirectory()
+        try writeSession(temporary.root, "s", EventGenerator.cookSession(iterations: 1, seed: 1))
+        let result = try await runAnalyzer(["push", "--log", temporary.root.path, "--latest", "--to", "http://127.0.0.1:\(drip.port)", "--timeout", "2s"])
+        #expect(result.status == 1)
+        #expect(result.err.contains("no success within 2.0 seconds") || result.err.contains("no answer within the timeout"), "\(result.err)")
+    }
+
     @Test("idle connections do not hold up a scrape")
     func idleConnections() async throws {
         let server = try MetricsHTTPServer(listen: "127.0.0.1:0") { _ in .init(status: 200, body: Array("ok\n".utf8)) }
@@ -140,12 +150,13 @@ func connectTCP(port: Int) -> Int32 {
     return descriptor
 }
 
-/// A server that answers every request with 400 and the request itself (headers and all) as the body, on one line.
+/// A server that answers every request with 400 and the request itself (headers and all) as the
+/// body, on one line; with `drip`, a 200 whose 100,000-byte body comes one byte every half second.
 final class EchoServer: @unchecked Sendable {
     let descriptor: Int32
     let port: Int
 
-    init() throws {
+    init(drip: Bool = false) throws {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         self.descriptor = descriptor
         var address = sockaddr_in()
@@ -166,6 +177,17 @@ final class EchoServer: @unchecked Sendable {
                     let count = buffer.withUnsafeMutableBytes { recv(connection, $0.baseAddress, $0.count, 0) }
                     guard count > 0 else { break }
                     received += buffer[0..<count]
+                }
+                if drip {
+                    Thread {
+                        _ = "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n".withCString { send(connection, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+                        for _ in 0..<60 {
+                            guard "x".withCString({ send(connection, $0, 1, Int32(MSG_NOSIGNAL)) }) == 1 else { break }
+                            usleep(500_000)
+                        }
+                        close(connection)
+                    }.start()
+                    continue
                 }
                 let headers = String(decoding: received, as: UTF8.self).components(separatedBy: "\r\n\r\n")[0].replacingOccurrences(of: "\r\n", with: " | ")
                 let response = "HTTP/1.1 400 Bad Request\r\nContent-Length: \(headers.utf8.count)\r\nConnection: close\r\n\r\n\(headers)"

@@ -58,7 +58,7 @@ struct InProcessTests {
             #expect("\(error)".contains("no answer within the timeout") || "\(error)".contains("no success within"), "\(error)")
             #expect(!"\(error)".contains("pw") && !"\(error)".contains("never-shown"))
         }
-        #expect(start.duration(to: clock.now) < .seconds(10))
+        _ = start  // how long it took is not asserted here (timed unit tests are not reliable); the CLI test with a server that drips bytes checks the bound
         // Nothing listens: unreachable at once.
         var closed = RemoteOptions(endpoint: URL(string: "http://127.0.0.1:\(freePort())")!)
         closed.format = .pushgateway

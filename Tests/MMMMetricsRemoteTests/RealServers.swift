@@ -37,7 +37,7 @@ final class RealServer: @unchecked Sendable {
         switch kind {
         case .victoriaMetrics:
             arguments = ["-storageDataPath", directory.path + "/vm", "-httpListenAddr", "127.0.0.1:\(port)", "-retentionPeriod", "100y",
-                         "-search.latencyOffset", "0s", "-loggerLevel", "ERROR"]
+                         "-search.latencyOffset", "0s", "-loggerLevel", "WARN"]
         case .pushgateway:
             arguments = ["--web.listen-address", "127.0.0.1:\(port)"]
         case .prometheus:
@@ -68,14 +68,17 @@ final class RealServer: @unchecked Sendable {
         case .victoriaMetrics: "/health"
         case .pushgateway, .prometheus: "/-/ready"
         }
-        let deadline = Date().addingTimeInterval(30)
+        // The readiness check is a plain socket request: it does not depend on URLSession or on
+        // the test process's busy thread pool.
+        let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
-            if let (status, _) = try? await httpGet(baseURL + health), status == 200 { return }
+            if rawStatus(port: port, path: health) == 200 { return }
             guard process.isRunning else { break }
             try await Task.sleep(for: .milliseconds(100))
         }
+        let running = process.isRunning
         stop()
-        throw ServerFailure("\(kind.rawValue) did not become ready on port \(port): \(serverLog.suffix(2_000))")
+        throw ServerFailure("\(kind.rawValue) did not become ready on port \(port) (\(running ? "still running" : "exited")): \(serverLog.suffix(2_000))")
     }
 
     var serverLog: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
@@ -136,4 +139,26 @@ func eventually<T>(_ seconds: Double = 20, _ body: () async throws -> T?) async 
         try await Task.sleep(for: .milliseconds(200))
     } while Date() < deadline
     return try await body()
+}
+
+/// The status of `GET path` on 127.0.0.1:port over a plain socket (2 s limits), or nil.
+func rawStatus(port: Int, path: String) -> Int? {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard descriptor >= 0 else { return nil }
+    defer { close(descriptor) }
+    var timeout = timeval(tv_sec: 2, tv_usec: 0)
+    setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = UInt16(port).bigEndian
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    guard connected == 0 else { return nil }
+    let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    guard request.withCString({ send(descriptor, $0, strlen($0), Int32(MSG_NOSIGNAL)) }) > 0 else { return nil }
+    var buffer = [UInt8](repeating: 0, count: 64)
+    let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+    guard count >= 12 else { return nil }
+    return Int(String(decoding: buffer[9..<12], as: UTF8.self))
 }
