@@ -1,4 +1,5 @@
 import Foundation
+import MMMMetrics
 import MMMMetricsCore
 import MMMMetricsLog
 import MMMMetricsRemote
@@ -135,4 +136,52 @@ final class SilentListener: @unchecked Sendable {
     }
 
     deinit { close(descriptor) }
+}
+
+@Suite("The remote collector from .mmm/config.toml")
+struct RemoteConfigurationTests {
+    @Test("a [[metrics.collectors]] table of type remote builds the collector with every option; a wrong key is named")
+    func fromTOML() async throws {
+        let temporary = TemporaryDirectory()
+        let keyFile = temporary.path + "/key"
+        try "k-\(UUID().uuidString)\n".write(toFile: keyFile, atomically: true, encoding: .utf8)
+        let config = try MetricsConfig(toml: """
+            [metrics]
+            [[metrics.collectors]]
+            type = "remote"
+            endpoint = "http://127.0.0.1:\(freePort())"
+            api_key_file = "\(keyFile)"
+            format = "influx"
+            batch_size = 10
+            flush_interval = "50ms"
+            queue_size = 100
+            max_retries = 0
+            breaker_failures = 1
+            breaker_cooldown = "1h"
+            session = "from-toml"
+
+            [[metrics.collectors]]
+            type = "statsd"
+            address = "127.0.0.1:8125"
+            tags = "dogstatsd"
+            """)
+        let factories = CollectorFactories()
+        RemoteCollectors.install(into: factories)
+        let registry = try MetricsRegistry.configured(config, factories: factories) { _ in }
+        #expect(registry.statistics().map(\.name).first?.hasPrefix("remote:http://127.0.0.1:") == true)
+        #expect(registry.statistics().map(\.name).last == "statsd:127.0.0.1:8125")
+        for index in 0..<20 { await registry.record(.counter(name: "c", value: Int64(index))) }
+        try? await registry.flush()
+        await registry.shutdown()
+        #expect(registry.statistics().first?.errors ?? 0 > 0)
+        #expect(registry.statistics().first?.lastError?.contains("dropped") == true)
+        #expect(throws: (any Error).self) {
+            try MetricsRegistry.configured(try MetricsConfig(toml: """
+                [[metrics.collectors]]
+                type = "remote"
+                endpoint = "http://x"
+                batch_sise = 10
+                """), factories: factories) { _ in }
+        }
+    }
 }
