@@ -68,4 +68,31 @@ struct StreamingIngestTests {
         }
         #expect(try LogMaintenance(root: temporary.root).verify().isEmpty)
     }
+
+    @Test("SIGTERM in the middle of an ingest undoes it: exit 143, nothing kept")
+    func terminated() async throws {
+        let temporary = TemporaryDirectory()
+        let fifo = temporary.path + "/in.fifo"
+        #expect(mkfifo(fifo, 0o644) == 0)
+        try writeSession(temporary.root, "s0", [.counter(name: "before", value: 1, timestamp: MetricTimestamp(nanosecondsSinceEpoch: 1))])
+        let before = try LogMaintenance(root: temporary.root).summaries().sessions
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: analyzerPath())
+        process.arguments = ["ingest", "--log", temporary.root.path, "--block-events", "1", fifo]
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        let writer = try #require(FileHandle(forWritingAtPath: fifo))
+        for index in 0..<300 { writer.write(Data((line(index, session: "s\(index % 3)") + "\n").utf8)) }
+        // Wait until the ingest has written some of it, then stop it.
+        for _ in 0..<100 where (try? temporary.root.sessionIDs().count) ?? 0 < 3 { try await Task.sleep(for: .milliseconds(50)) }
+        process.terminate()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        try? writer.close()
+        #expect(process.terminationStatus == 143, "\(message)")
+        #expect(message.contains("interrupted by signal 15 (SIGTERM); nothing from the input was kept"), "\(message)")
+        #expect(try LogMaintenance(root: temporary.root).summaries().sessions == before)
+        #expect(try temporary.root.sessionIDs() == ["s0"])
+    }
 }

@@ -52,12 +52,22 @@ public enum NDJSONIngest {
             var chunk = [UInt8](repeating: 0, count: 1 << 20)
             var carry: [UInt8] = []
             while true {
+                // A termination signal (when the caller catches them) undoes the ingest like a bad
+                // line. The signal may reach another thread than this one, so a read never waits
+                // for a pipe longer than a fifth of a second without looking.
+                while try !input.waitReadable(timeout: .milliseconds(200)) { try InterruptSignal.check("ingest of \(input.name)") }
+                try InterruptSignal.check("ingest of \(input.name)")
                 let count = try chunk.withUnsafeMutableBytes { buffer in Result { () throws(LogError) -> Int in try input.read(into: buffer) } }.get()
                 if count == 0 { break }
                 try chunk.withUnsafeBytes { raw in
                     let bytes = UnsafeRawBufferPointer(rebasing: raw[0..<count])
                     // Only the new bytes are searched: a long line costs its length once, not once per read.
-                    guard let first = bytes.firstIndex(of: 0x0A) else {
+                    let first = bytes.firstIndex(of: 0x0A)
+                    if carry.count + (first ?? bytes.count) > maximumLineBytes {
+                        throw IngestError(source: input.name, line: ingest.lineNumber + 1,
+                                          message: "line longer than \(maximumLineBytes >> 20) MiB (no event is that large)")
+                    }
+                    guard let first else {
                         carry.append(contentsOf: bytes)
                         if carry.count > maximumLineBytes {
                             throw IngestError(source: input.name, line: ingest.lineNumber + 1,

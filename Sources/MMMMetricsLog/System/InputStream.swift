@@ -60,6 +60,7 @@ package struct InputStream {
             let count = Darwin.read(descriptor, buffer.baseAddress, buffer.count)
             #endif
             if count >= 0 { return count }
+            if errno == EINTR { try InterruptSignal.check("reading \(name)") }
             if errno == EINTR || errno == EAGAIN { continue }
             throw FileSystem.failure(name, "read")
         }

@@ -8,8 +8,10 @@ struct IngestCommand: AsyncParsableCommand {
         commandName: "ingest",
         abstract: "Append NDJSON events (one per line) to the log.",
         discussion: """
-            Without --follow the whole input is validated first: an invalid line is an error naming its \
-            line number, and nothing from that input is written. With --follow, input is read as it \
+            Without --follow the input is streamed (bounded memory) and kept all or nothing: an invalid \
+            line, a session that cannot be written, or Ctrl-C/SIGTERM undoes everything this ingest wrote \
+            and the error names the line (while it runs, readers can see the events appended so far; \
+            a kill -9 leaves them, and recover tidies the indexes). With --follow, input is read as it \
             arrives (a pipe from another program) and flushed every --flush-interval; a bad line is \
             reported and skipped, and the exit code is 1 if any was.
             """
@@ -56,7 +58,14 @@ struct IngestCommand: AsyncParsableCommand {
                 return
             }
             if file != "-" { try InputFile.checkReadable(file) }
-            printSummary(try NDJSONIngest.ingest(from: file == "-" ? nil : file, into: root, defaultSession: session, options: options))
+            // Ctrl-C or SIGTERM undoes the ingest (all or nothing), then exits 128 + the signal.
+            InterruptSignal.catchTermination()
+            do {
+                printSummary(try NDJSONIngest.ingest(from: file == "-" ? nil : file, into: root, defaultSession: session, options: options))
+            } catch where InterruptSignal.caught != 0 {
+                Console.error("mmm-analyze: \(error); nothing from the input was kept")
+                throw ExitCode(128 + InterruptSignal.caught)
+            }
         }
     }
 

@@ -1,0 +1,42 @@
+import MMMMetricsLogFormat
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The signal (SIGINT, SIGTERM, SIGHUP) that asked this process to stop, once
+/// ``InterruptSignal/catchTermination()`` is in place; 0 until then.
+private let caughtSignal = Atomic<Int32>(0)
+
+/// Termination signals turned into a flag, so that work that must not be left half done (an
+/// all-or-nothing `ingest`) can undo itself and then exit. Without it, such a signal kills the
+/// process between two writes.
+package enum InterruptSignal {
+    /// Catches SIGINT, SIGTERM and SIGHUP from now on: each sets the flag; a blocking read is
+    /// interrupted (no `SA_RESTART`) so that the reader sees it.
+    package static func catchTermination() {
+        for signal in [SIGINT, SIGTERM, SIGHUP] {
+            var action = sigaction()
+            #if canImport(Darwin)
+            action.__sigaction_u.__sa_handler = { caughtSignal.store($0, ordering: .relaxed) }
+            #else
+            action.__sigaction_handler.sa_handler = { caughtSignal.store($0, ordering: .relaxed) }
+            #endif
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = 0
+            sigaction(signal, &action, nil)
+        }
+    }
+
+    /// The signal caught, or 0.
+    package static var caught: Int32 { caughtSignal.load(ordering: .relaxed) }
+
+    /// Throws when a termination signal was caught.
+    package static func check(_ what: String) throws(LogError) {
+        let signal = caught
+        guard signal != 0 else { return }
+        throw .invalidInput("\(what) interrupted by signal \(signal) (\(signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "SIGHUP"))")
+    }
+}
