@@ -102,18 +102,27 @@ struct ServerFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A port nobody listens on right now (the kernel's pick for port 0).
-func freePort() -> Int {
-    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(descriptor) }
+/// A socket bound to 127.0.0.1 on a port the kernel picks (listening, for TCP), and that port.
+func boundSocket(udp: Bool = false) throws -> (descriptor: Int32, port: Int) {
+    let descriptor = socket(AF_INET, Int32(udp ? SOCK_DGRAM.rawValue : SOCK_STREAM.rawValue), 0)
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = 0
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    guard descriptor >= 0, bound == 0, udp || listen(descriptor, 16) == 0 else {
+        close(descriptor)
+        throw ServerFailure("cannot bind a socket on 127.0.0.1")
+    }
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
     _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
-    return Int(UInt16(bigEndian: address.sin_port))
+    return (descriptor, Int(UInt16(bigEndian: address.sin_port)))
+}
+
+/// A port nobody listens on right now (the kernel's pick for port 0).
+func freePort() -> Int {
+    guard let (descriptor, port) = try? boundSocket() else { return 1 }
+    close(descriptor)
+    return port
 }
 
 /// GET a URL: status and body.

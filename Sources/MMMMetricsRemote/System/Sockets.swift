@@ -35,23 +35,37 @@ enum Sockets {
         return address
     }
 
-    /// A UDP socket connected to `host:port` (so sends need no address and errors come back).
-    static func udp(host: String, port: UInt16) throws(Failure) -> Int32 {
+    /// A new IPv4 socket, UDP or TCP.
+    private static func socket(datagram: Bool) throws(Failure) -> Int32 {
         #if canImport(Darwin)
-        let descriptor = socket(AF_INET, SOCK_DGRAM, 0)
+        let descriptor = Darwin.socket(AF_INET, datagram ? SOCK_DGRAM : SOCK_STREAM, 0)
         #else
-        let descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        let descriptor = Glibc.socket(AF_INET, Int32(datagram ? SOCK_DGRAM.rawValue : SOCK_STREAM.rawValue), 0)
         #endif
         guard descriptor >= 0 else { throw Failure("socket") }
+        return descriptor
+    }
+
+    /// `call` (bind or connect) with `host:port`; closes the socket and throws when it fails.
+    private static func attach(
+        _ descriptor: Int32, host: String, port: UInt16, _ operation: String,
+        _ call: (Int32, UnsafePointer<sockaddr>, socklen_t) -> Int32
+    ) throws(Failure) {
         var address = socketAddress(host: host, port: port)
         let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { call(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard result == 0 else {
             let code = errno
             close(descriptor)
-            throw Failure("connect", code)
+            throw Failure(operation, code)
         }
+    }
+
+    /// A UDP socket connected to `host:port` (so sends need no address and errors come back).
+    static func udp(host: String, port: UInt16) throws(Failure) -> Int32 {
+        let descriptor = try socket(datagram: true)
+        try attach(descriptor, host: host, port: port, "connect") { connect($0, $1, $2) }
         return descriptor
     }
 
@@ -68,23 +82,10 @@ enum Sockets {
 
     /// A listening TCP socket on `host:port` (port 0: any free one); returns it and the port bound.
     static func listen(host: String, port: UInt16) throws(Failure) -> (descriptor: Int32, port: UInt16) {
-        #if canImport(Darwin)
-        let descriptor = socket(AF_INET, SOCK_STREAM, 0)
-        #else
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        #endif
-        guard descriptor >= 0 else { throw Failure("socket") }
+        let descriptor = try socket(datagram: false)
         var reuse: Int32 = 1
         setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
-        var address = socketAddress(host: host, port: port)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0 else {
-            let code = errno
-            close(descriptor)
-            throw Failure("bind \(host):\(port)", code)
-        }
+        try attach(descriptor, host: host, port: port, "bind \(host):\(port)") { bind($0, $1, $2) }
         #if canImport(Darwin)
         let listening = Darwin.listen(descriptor, 64)
         #else
