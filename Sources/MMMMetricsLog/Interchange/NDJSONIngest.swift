@@ -143,30 +143,40 @@ public enum NDJSONIngest {
             writers[key]!.events += 1
         }
 
-        /// Events the sessions other than the current one may hold in pending blocks at once: one
-        /// full block. When the input moves to another session and the others hold more, the
-        /// largest are written out (as shorter blocks), so memory stays bounded however many
-        /// sessions the input holds. Input grouped by session loses nothing by it: a session's last
-        /// block is short anyway.
-        static let pendingBudget = 32_768
+        /// What the sessions other than the current one may hold in pending blocks at once: one
+        /// block's worth, in events and in encoded bytes (8 MiB, the block limit). When the input
+        /// moves to another session and the others hold more, the largest are written out (as
+        /// shorter blocks), so memory stays bounded however many sessions the input holds. Input
+        /// grouped by session loses nothing by it: a session's last block is short anyway.
+        static let pendingBudget = (events: 32_768, bytes: 8 << 20)
         private var current: ExactText?
-        /// Sessions other than the current one with pending events, and how many they hold.
+        /// Sessions other than the current one with pending events, and what they hold.
         private var waiting: Set<ExactText> = []
         private var waitingEvents = 0
+        private var waitingBytes = 0
+
+        private var overBudget: Bool { waitingEvents > Self.pendingBudget.events || waitingBytes > Self.pendingBudget.bytes }
 
         private mutating func switchSession(to key: ExactText) throws {
             if let previous = current, let writer = writers[previous]?.writer {
                 // The writer left behind gives back its compression context (megabytes) until its next block.
                 writer.releaseMemory()
-                if writer.pendingCount > 0, waiting.insert(previous).inserted { waitingEvents += writer.pendingCount }
+                if writer.pendingCount > 0, waiting.insert(previous).inserted {
+                    waitingEvents += writer.pendingCount
+                    waitingBytes += writer.pending.bytes
+                }
             }
-            if waiting.remove(key) != nil { waitingEvents -= writers[key]!.writer.pendingCount }
+            if waiting.remove(key) != nil {
+                waitingEvents -= writers[key]!.writer.pendingCount
+                waitingBytes -= writers[key]!.writer.pending.bytes
+            }
             current = key
-            guard waitingEvents > Self.pendingBudget else { return }
-            for session in waiting.sorted(by: { writers[$0]!.writer.pendingCount > writers[$1]!.writer.pendingCount }) {
-                guard waitingEvents > Self.pendingBudget else { break }
+            guard overBudget else { return }
+            for session in waiting.sorted(by: { writers[$0]!.writer.pending.bytes > writers[$1]!.writer.pending.bytes }) {
+                guard overBudget else { break }
                 let writer = writers[session]!.writer
                 waitingEvents -= writer.pendingCount
+                waitingBytes -= writer.pending.bytes
                 waiting.remove(session)
                 try writer.flush()
                 writer.releaseMemory()
