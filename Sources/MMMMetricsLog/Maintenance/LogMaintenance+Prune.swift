@@ -93,22 +93,23 @@ extension LogMaintenance {
                 report.recentSessions += 1
                 continue
             }
+            // A session left alone (or, in a dry run, one that would go): counted as recent after
+            // all when its events are newer than its files.
+            func settle(_ outcome: PruneAction.Outcome) {
+                let (events, last) = eventFacts(session, directory: directory)
+                guard last < oldest else { return report.recentSessions += 1 }
+                report.actions.append(PruneAction(session: session, events: events, lastActivity: last, outcome: outcome))
+            }
             if dryRun {
                 let lockPath = directory + "/LOCK"
                 if FileSystem.exists(lockPath), let lock = try? OpenFile(path: lockPath, mode: .read) {
                     defer { lock.close() }
                     if try !lock.tryLock() {
-                        let (events, last) = eventFacts(session, directory: directory)
-                        guard last < oldest else { report.recentSessions += 1; continue }
-                        report.actions.append(PruneAction(session: session, events: events, lastActivity: last, outcome: .kept(reason: "a writer holds its lock")))
+                        settle(.kept(reason: "a writer holds its lock"))
                         continue
                     }
                 }
-                let (events, last) = eventFacts(session, directory: directory)
-                guard last < oldest else { report.recentSessions += 1; continue }
-                report.actions.append(PruneAction(
-                    session: session, events: events, lastActivity: last,
-                    outcome: .wouldRemove(archive: archiveDirectory.map { archivePath(for: session, in: $0) })))
+                settle(.wouldRemove(archive: archiveDirectory.map { archivePath(for: session, in: $0) }))
                 continue
             }
             let lock: OpenFile
@@ -119,9 +120,7 @@ extension LogMaintenance {
             }
             defer { lock.close() }
             guard try lock.tryLock() else {
-                let (events, last) = eventFacts(session, directory: directory)
-                guard last < oldest else { report.recentSessions += 1; continue }
-                report.actions.append(PruneAction(session: session, events: events, lastActivity: last, outcome: .kept(reason: "a writer holds its lock")))
+                settle(.kept(reason: "a writer holds its lock"))
                 continue
             }
             // Counted with the lock held: no writer adds events from here on.
