@@ -7,20 +7,29 @@
     static let now = MetricTimestamp(nanosecondsSinceEpoch: 1_795_860_000_000_000_000)
 
     /// For the fuzzers: every line of NDJSON input through `NDJSONLines.parseLine`, as ingest reads
-    /// it; an accepted line formats (as export writes it) and parses back to the same event, and the
-    /// accepted events stored in one block decode to the same events.
+    /// it; the fast reader of the usual line (`NDJSONFastLine`) accepts only lines the general parser
+    /// accepts, with the same session and event; an accepted line formats (as export writes it) and
+    /// parses back to the same event, and the accepted events stored in one block decode to the same
+    /// events.
     @_spi(Fuzzing) public static func ndjsonLines(_ bytes: UnsafeRawBufferPointer) {
         var accepted: [MetricEvent] = []
+        var fast = NDJSONFastLine()
         NDJSONLines.forEachLine(bytes) { line, number in
             if NDJSONLines.isBlank(line) { return }
+            let quick = fast.parse(line)
             let session: String
             let event: MetricEvent
             do throws(IngestError) {
                 (session, event) = try NDJSONLines.parseLine(line, number: number, source: "fuzz", defaultSession: "fuzz")
             } catch {
                 CoreFuzzEntryPoints.require(error.line == number, "error names line \(error.line), not \(number)")
+                CoreFuzzEntryPoints.require(quick == nil, "the fast reader accepts a line the parser refuses (\(error.message))")
                 _ = error.description
                 return
+            }
+            if let quick {
+                CoreFuzzEntryPoints.require(Array((quick.session ?? "fuzz").utf8) == Array(session.utf8), "the fast reader reads another session")
+                CoreFuzzEntryPoints.requireSame([quick.event], [event], "the fast reader and the parser")
             }
             let text = NDJSONEvent.format(event, session: session)
             let again: (String, MetricEvent)

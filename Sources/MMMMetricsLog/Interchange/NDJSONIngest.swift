@@ -39,15 +39,71 @@ public enum NDJSONIngest {
     /// nothing like ``ingest(_:source:into:defaultSession:options:)``: events are appended as lines
     /// are read (each session's writer holds at most one block before writing it), and a bad line,
     /// a line over ``maximumLineBytes`` or a session that cannot be written undoes everything written
-    /// so far. Memory is one read buffer, the line being read, the current session's pending block
-    /// and at most one block's worth of events pending in the others (``AllOrNothing/pendingBudget``);
-    /// not the input, and not the number of sessions.
+    /// so far. Memory is one read buffer, the line being read, a few thousand parsed events on their
+    /// way, the current session's pending block and at most one block's worth of events pending in
+    /// the others (``AllOrNothing/pendingBudget``); not the input, and not the number of sessions.
+    /// Reading and parsing run on a thread of their own, beside the writing.
     public static func ingest(
         from path: String?, into root: LogRoot, defaultSession: String?, options: LogWriterOptions = LogWriterOptions()
     ) throws -> IngestReport {
         let input = try path.map { (path: String) throws(LogError) in try InputStream.open(path: path) } ?? .standardInput
-        defer { if path != nil { input.close() } }
+        let handoff = LineBatchHandoff(capacity: 4)
+        do {
+            try DedicatedThread.start(for: "ingest of \(input.name)") {
+                readLines(from: input, defaultSession: defaultSession, into: handoff)
+            }
+        } catch {
+            if path != nil { input.close() }
+            throw error
+        }
+        // The reading thread stops (and is waited for) before the input is closed, however this ends.
+        defer {
+            handoff.cancel()
+            handoff.waitUntilProducerFinished()
+            if path != nil { input.close() }
+        }
         var ingest = AllOrNothing(root: root, source: input.name, defaultSession: defaultSession, options: options)
+        do {
+            reading: while true {
+                switch handoff.take() {
+                case .lines(let lines):
+                    for line in lines { try ingest.append(line.event, to: line.session, line: line.number) }
+                case .failed(let error):
+                    throw error
+                case .end:
+                    break reading
+                }
+            }
+            return try ingest.finish()
+        } catch {
+            ingest.rollBack()
+            throw error
+        }
+    }
+
+    /// How many parsed lines travel together from the reading thread to the writing one.
+    static let linesPerBatch = 4096
+
+    /// The reading thread of a streaming ingest: lines to events, in batches, until the end of the
+    /// input, the first error (handed over, then nothing more) or the writer's cancellation.
+    private static func readLines(from input: InputStream, defaultSession: String?, into handoff: LineBatchHandoff) {
+        defer { handoff.producerFinished() }
+        struct Cancelled: Error {}
+        var parser = NDJSONLineParser(source: input.name, defaultSession: defaultSession)
+        var lineNumber = 0
+        var batch: [ParsedLine] = []
+        batch.reserveCapacity(linesPerBatch)
+        func handle(_ line: UnsafeRawBufferPointer) throws {
+            lineNumber += 1
+            if NDJSONLines.isBlank(line) { return }
+            let (session, event) = try parser.parse(line, number: lineNumber)
+            batch.append(ParsedLine(number: lineNumber, session: session, event: event))
+            if batch.count == linesPerBatch {
+                guard handoff.put(.lines(batch)) else { throw Cancelled() }
+                batch = []
+                batch.reserveCapacity(linesPerBatch)
+            }
+        }
         do {
             var chunk = [UInt8](repeating: 0, count: 1 << 20)
             var carry: [UInt8] = []
@@ -55,41 +111,42 @@ public enum NDJSONIngest {
                 // A termination signal (when the caller catches them) undoes the ingest like a bad
                 // line. The signal may reach another thread than this one, so a read never waits
                 // for a pipe longer than a fifth of a second without looking.
-                while try !input.waitReadable(timeout: .milliseconds(200)) { try InterruptSignal.check("ingest of \(input.name)") }
+                while try !input.waitReadable(timeout: .milliseconds(200)) {
+                    try InterruptSignal.check("ingest of \(input.name)")
+                    guard !handoff.isCancelled else { throw Cancelled() }
+                }
                 try InterruptSignal.check("ingest of \(input.name)")
                 let count = try chunk.withUnsafeMutableBytes { buffer in Result { () throws(LogError) -> Int in try input.read(into: buffer) } }.get()
                 if count == 0 { break }
                 try chunk.withUnsafeBytes { raw in
                     let bytes = UnsafeRawBufferPointer(rebasing: raw[0..<count])
                     // Only the new bytes are searched: a long line costs its length once, not once per read.
-                    let first = bytes.firstIndex(of: 0x0A)
+                    let first = NDJSONLines.newline(in: bytes, from: 0)
                     if carry.count + (first ?? bytes.count) > maximumLineBytes {
-                        throw IngestError(source: input.name, line: ingest.lineNumber + 1,
+                        throw IngestError(source: input.name, line: lineNumber + 1,
                                           message: "line longer than \(maximumLineBytes >> 20) MiB (no event is that large)")
                     }
                     guard let first else {
                         carry.append(contentsOf: bytes)
-                        if carry.count > maximumLineBytes {
-                            throw IngestError(source: input.name, line: ingest.lineNumber + 1,
-                                              message: "line longer than \(maximumLineBytes >> 20) MiB (no event is that large)")
-                        }
                         return
                     }
                     carry.append(contentsOf: bytes[..<first])
-                    try carry.withUnsafeBytes { line in try ingest.handle(line) }
+                    try carry.withUnsafeBytes { line in try handle(line) }
                     carry.removeAll(keepingCapacity: carry.count <= 1 << 20)
                     let last = bytes.lastIndex(of: 0x0A)!
                     if last > first {
-                        try NDJSONLines.forEachLine(UnsafeRawBufferPointer(rebasing: bytes[(first + 1)..<last])) { line, _ in try ingest.handle(line) }
+                        try NDJSONLines.forEachLine(UnsafeRawBufferPointer(rebasing: bytes[(first + 1)..<last])) { line, _ in try handle(line) }
                     }
                     carry.append(contentsOf: bytes[(last + 1)...])
                 }
             }
-            if !carry.isEmpty { try carry.withUnsafeBytes { line in try ingest.handle(line) } }
-            return try ingest.finish()
+            if !carry.isEmpty { try carry.withUnsafeBytes { line in try handle(line) } }
+            if !batch.isEmpty { guard handoff.put(.lines(batch)) else { return } }
+            _ = handoff.put(.end)
+        } catch is Cancelled {
+            return
         } catch {
-            ingest.rollBack()
-            throw error
+            _ = handoff.put(.failed(error))
         }
     }
 
@@ -100,8 +157,23 @@ public enum NDJSONIngest {
         let source: String
         let defaultSession: String?
         let options: LogWriterOptions
+        private var parser: NDJSONLineParser
+        /// One session's writer, where its rollback returns to, and what this ingest appended.
+        final class Entry {
+            let writer: SessionLogWriter
+            let checkpoint: SessionLogWriter.Checkpoint
+            let before: Int
+            var events = 0
+
+            init(writer: SessionLogWriter, checkpoint: SessionLogWriter.Checkpoint) {
+                self.writer = writer
+                self.checkpoint = checkpoint
+                before = Int(clamping: writer.nextSequence)
+            }
+        }
+
         // Sessions by the bytes of their ids: "é" and "e\u{301}" are two sessions, as on disk.
-        var writers: [ExactText: (writer: SessionLogWriter, checkpoint: SessionLogWriter.Checkpoint, before: Int, events: Int)] = [:]
+        var writers: [ExactText: Entry] = [:]
         var order: [String] = []
         private(set) var lineNumber = 0
         /// Whether `sessions/` was there before: a rolled-back ingest into a new root leaves no directory.
@@ -112,6 +184,7 @@ public enum NDJSONIngest {
             self.source = source
             self.defaultSession = defaultSession
             self.options = options
+            parser = NDJSONLineParser(source: source, defaultSession: defaultSession)
             sessionsExisted = FileSystem.isDirectory(root.sessionsPath)
         }
 
@@ -119,8 +192,20 @@ public enum NDJSONIngest {
         mutating func handle(_ line: UnsafeRawBufferPointer) throws {
             lineNumber += 1
             if NDJSONLines.isBlank(line) { return }
-            let (session, event) = try NDJSONLines.parseLine(line, number: lineNumber, source: source, defaultSession: defaultSession)
+            let (session, event) = try parser.parse(line, number: lineNumber)
+            try append(event, to: session, line: lineNumber)
+        }
+
+        /// The event of input line `line`, appended to its session.
+        mutating func append(_ event: MetricEvent, to session: String, line: Int) throws {
+            lineNumber = line
             let key = ExactText(session)
+            // Input is usually grouped by session: the current one needs no lookup.
+            if let current, let currentEntry, key == current {
+                try currentEntry.writer.append(event)
+                currentEntry.events += 1
+                return
+            }
             if writers[key] == nil {
                 let writer: SessionLogWriter
                 do {
@@ -133,14 +218,12 @@ public enum NDJSONIngest {
                     writer.abandon()
                     throw error
                 }
-                writers[key] = (writer, checkpoint, Int(clamping: writer.nextSequence), 0)
+                writers[key] = Entry(writer: writer, checkpoint: checkpoint)
                 order.append(session)
             }
-            if key != current {
-                try switchSession(to: key)
-            }
-            try writers[key]!.writer.append(event)
-            writers[key]!.events += 1
+            try switchSession(to: key)
+            try currentEntry!.writer.append(event)
+            currentEntry!.events += 1
         }
 
         /// What the sessions other than the current one may hold in pending blocks at once: one
@@ -150,6 +233,7 @@ public enum NDJSONIngest {
         /// grouped by session loses nothing by it: a session's last block is short anyway.
         static let pendingBudget = (events: 32_768, bytes: 8 << 20)
         private var current: ExactText?
+        private var currentEntry: Entry?
         /// Sessions other than the current one with pending events, and what they hold.
         private var waiting: Set<ExactText> = []
         private var waitingEvents = 0
@@ -171,6 +255,7 @@ public enum NDJSONIngest {
                 waitingBytes -= writers[key]!.writer.pending.bytes
             }
             current = key
+            currentEntry = writers[key]
             guard overBudget else { return }
             for session in waiting.sorted(by: { writers[$0]!.writer.pending.bytes > writers[$1]!.writer.pending.bytes }) {
                 guard overBudget else { break }
@@ -223,12 +308,13 @@ public enum NDJSONIngest {
         let clock = ContinuousClock()
         var nextFlush = clock.now + flushInterval
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        var parser = NDJSONLineParser(source: source, defaultSession: defaultSession)
 
         func handle(_ line: UnsafeRawBufferPointer) throws {
             lineNumber += 1
             if NDJSONLines.isBlank(line) { return }
             do {
-                let (session, event) = try NDJSONLines.parseLine(line, number: lineNumber, source: source, defaultSession: defaultSession)
+                let (session, event) = try parser.parse(line, number: lineNumber)
                 let key = ExactText(session)
                 if writers[key] == nil {
                     // A session that cannot be opened (its writer lock is held elsewhere) costs its lines, not the stream.

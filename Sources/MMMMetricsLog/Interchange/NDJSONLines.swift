@@ -21,8 +21,7 @@ enum NDJSONLines {
         var start = 0
         var number = 0
         while start < bytes.count {
-            var end = start
-            while end < bytes.count, bytes[end] != 0x0A { end += 1 }
+            let end = newline(in: bytes, from: start) ?? bytes.count
             number += 1
             var lineEnd = end
             if lineEnd > start, bytes[lineEnd - 1] == 0x0D { lineEnd -= 1 }
@@ -31,8 +30,32 @@ enum NDJSONLines {
         }
     }
 
+    /// The offset of the first `\n` at or after `start`, eight bytes at a time.
+    static func newline(in bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        guard let base = bytes.baseAddress else { return nil }
+        var offset = start
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let pattern = ones &* 0x0A
+        while offset + 8 <= bytes.count {
+            // A zero byte in word ^ pattern is a newline (the classic "has zero byte" test).
+            // The lowest flagged byte is exact (borrows only run upwards), so read the word with
+            // its first byte lowest on every platform.
+            let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) ^ pattern
+            let found = (word &- ones) & ~word & (ones &* 0x80)
+            if found != 0 { return offset + found.trailingZeroBitCount / 8 }
+            offset += 8
+        }
+        while offset < bytes.count {
+            if base.load(fromByteOffset: offset, as: UInt8.self) == 0x0A { return offset }
+            offset += 1
+        }
+        return nil
+    }
+
     static func isBlank(_ line: UnsafeRawBufferPointer) -> Bool {
-        line.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
+        // Almost every line starts with its object.
+        if let first = line.first, first == UInt8(ascii: "{") { return false }
+        return line.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
     }
 
     /// Parses one line into a session and event; `defaultSession` applies to lines without `session`.
@@ -51,5 +74,30 @@ enum NDJSONLines {
             throw IngestError(source: source, line: number, message: "\(error)")
         }
         return (session, parsed.event)
+    }
+}
+
+/// Lines to events for one input: the usual line through ``NDJSONFastLine``, every other one (and
+/// every error) through ``NDJSONLines/parseLine(_:number:source:defaultSession:)``.
+struct NDJSONLineParser {
+    let source: String
+    let defaultSession: String?
+    /// Whether `defaultSession` is a valid session id (checked once, not per line).
+    private let defaultSessionIsValid: Bool
+    private var fast = NDJSONFastLine()
+
+    init(source: String, defaultSession: String?) {
+        self.source = source
+        self.defaultSession = defaultSession
+        defaultSessionIsValid = defaultSession.map { (try? LogRoot.validate(sessionID: $0)) != nil } ?? false
+    }
+
+    /// The session and event of a line, or the error naming the line.
+    mutating func parse(_ line: UnsafeRawBufferPointer, number: Int) throws(IngestError) -> (String, MetricEvent) {
+        if let (session, event) = fast.parse(line) {
+            if let session { return (session, event) }
+            if defaultSessionIsValid, let defaultSession { return (defaultSession, event) }
+        }
+        return try NDJSONLines.parseLine(line, number: number, source: source, defaultSession: defaultSession)
     }
 }

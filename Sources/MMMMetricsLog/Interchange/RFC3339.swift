@@ -76,7 +76,12 @@ public enum RFC3339 {
 
     /// Like ``parse(_:)``, saying why a text is refused.
     public static func parseChecked(_ text: String) -> Result<MetricTimestamp, Failure> {
-        let bytes = Array(text.utf8)
+        var text = text
+        return text.withUTF8 { parseChecked(bytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Like ``parseChecked(_:)``, on the text's UTF-8 bytes.
+    package static func parseChecked(bytes: UnsafeRawBufferPointer) -> Result<MetricTimestamp, Failure> {
         var position = 0
         func number(_ count: Int) -> Int64? {
             guard position + count <= bytes.count else { return nil }

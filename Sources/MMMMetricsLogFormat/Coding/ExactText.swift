@@ -22,7 +22,7 @@ package struct ExactText: Hashable, Sendable {
     /// Two buffers of one length compared eight bytes at a time (the generic `elementsEqual` is not
     /// specialised across modules, and this runs for every tag of every event written).
     @inline(__always)
-    private static func bytesEqual(_ x: UnsafeRawBufferPointer, _ y: UnsafeRawBufferPointer) -> Bool {
+    package static func bytesEqual(_ x: UnsafeRawBufferPointer, _ y: UnsafeRawBufferPointer) -> Bool {
         let count = x.count
         guard count > 0, let p = x.baseAddress, let q = y.baseAddress else { return true }
         var offset = 0
