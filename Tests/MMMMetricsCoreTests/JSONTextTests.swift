@@ -33,4 +33,26 @@ struct JSONTextTests {
         #expect(JSONText.encode(["b": 1, "a": [2.5, "x\u{1}\"\\\t\r\n"], "c": .double(.nan)]) == #"{"a":[2.5,"x\u0001\"\\\t\r\n"],"b":1,"c":null}"#)
         #expect(JSONText.encode([true, false, nil]) == "[true,false,null]")
     }
+
+    @Test("validating without building accepts what parsing accepts and throws the same error")
+    func validateAgreesWithParse() {
+        let texts = [
+            #"{"a":1,"b":[true,false,null,"x"],"c":{"d":-2.5e3}}"#, #"{"a":1,"a":2}"#, #"{"é":1,"e\u0301":2}"#, #"{"é":1,"é":2}"#,
+            #"{"a":1,"b":"\u00e9"}"#, #"{"a\"b":1}"#, #"{"a" 1}"#, #"{"a":1,}"#, #"[1,2,]"#, #"[1 2]"#, #""unterminated"#,
+            "\"tab\there\"", "\"caf\u{e9}\"", "\"\u{80}\"", #"1e400"#, #"1e-400"#, #"01"#, #"-"#, #"tru"#, #"nul"#, #"{} x"#,
+            "  [ ]  ", #"{"a":{"a":{"a":1}},"b":[{"a":1,"a":2}]}"#, #"{"k":1,"k2":2,"k":3}"#, "", "\u{FEFF}{}",
+            String(repeating: "[", count: 600) + String(repeating: "]", count: 600), "\"\\ud800\"", #"{"a":1}{"#,
+        ]
+        for text in texts {
+            var parseError: JSONSyntaxError?
+            do { _ = try JSONText.parse(text) } catch { parseError = error }
+            var validateError: JSONSyntaxError?
+            var copy = text
+            copy.withUTF8 { bytes in
+                do throws(JSONSyntaxError) { try JSONText.validate(UnsafeRawBufferPointer(bytes)) } catch { validateError = error }
+            }
+            #expect(validateError == parseError, "\(text.prefix(60).debugDescription)")
+        }
+    }
 }
+

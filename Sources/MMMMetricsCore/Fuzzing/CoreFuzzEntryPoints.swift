@@ -6,15 +6,20 @@
     /// For the fuzzers: `JSONText.parse`; a value that parses encodes (to exactly `encodedLength`
     /// bytes) and parses back to the same value and the same text.
     @_spi(Fuzzing) public static func jsonText(_ bytes: UnsafeRawBufferPointer) {
+        // The checker readers use on custom data must agree with the parser, error for error.
+        var validation: JSONSyntaxError?
+        do throws(JSONSyntaxError) { try JSONText.validate(bytes) } catch { validation = error }
         let value: JSONValue
         do {
             value = try JSONText.parse(bytes)
         } catch {
+            require(validation == error, "validate says \(String(describing: validation)), parse says \(error)")
             require(error.offset >= 0 && error.offset <= bytes.count, "JSON error offset \(error.offset) outside 0...\(bytes.count)")
             require(error.line >= 1 && error.column >= 1, "JSON error at line \(error.line), column \(error.column)")
             _ = error.description
             return
         }
+        require(validation == nil, "validate refuses what parse accepts: \(String(describing: validation))")
         let text = JSONText.encode(value)
         let length = text.utf8.count
         require(JSONText.encodedLength(value) == length, "encodedLength \(JSONText.encodedLength(value)) != \(length) for \(text.prefix(200))")

@@ -220,3 +220,110 @@ package struct JSONParser {
         return .double(double)
     }
 }
+
+extension JSONParser {
+    /// Checks one value exactly as ``value(depth:)`` would parse it, without building it: the same
+    /// values are accepted and the same errors thrown. Strings without escapes, and objects whose keys
+    /// are such strings in ASCII, are checked in place; anything else (an escape, a non-ASCII key, a
+    /// repeated key) is handed to the building parser from the start of its string or object, so the
+    /// rules live in one place.
+    package mutating func skipValue(depth: Int) throws(JSONSyntaxError) {
+        guard depth < Self.maximumDepth else { throw error("nesting deeper than \(Self.maximumDepth)") }
+        guard let byte = current else { throw error("unexpected end of input, expected a value") }
+        switch byte {
+        case UInt8(ascii: "{"): try skipObject(depth: depth)
+        case UInt8(ascii: "["): try skipArray(depth: depth)
+        case UInt8(ascii: "\""):
+            if try skipPlainString() == nil { _ = try string() }
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try number()
+        default: _ = try value(depth: depth)
+        }
+    }
+
+    /// A string without escapes or control characters, valid UTF-8, checked in place: where its
+    /// bytes are and whether they are all ASCII; `nil` (position unchanged) for any other string.
+    private mutating func skipPlainString() throws(JSONSyntaxError) -> (start: Int, count: Int, ascii: Bool)? {
+        let start = position + 1
+        var scan = start
+        var ascii = true
+        while scan < bytes.count {
+            let byte = bytes[scan]
+            if byte == UInt8(ascii: "\"") { break }
+            if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
+            if byte >= 0x80 { ascii = false }
+            scan += 1
+        }
+        guard scan < bytes.count else { return nil }
+        if !ascii {
+            let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<scan])
+            guard String(validating: raw.bindMemory(to: UInt8.self), as: UTF8.self) != nil else { return nil }
+        }
+        position = scan + 1
+        return (start, scan - start, ascii)
+    }
+
+    private mutating func skipObject(depth: Int) throws(JSONSyntaxError) {
+        let objectStart = position
+        position += 1
+        skipWhitespace()
+        if current == UInt8(ascii: "}") {
+            position += 1
+            return
+        }
+        var keys: [(start: Int, count: Int)] = []
+        while true {
+            skipWhitespace()
+            guard current == UInt8(ascii: "\""), let key = try skipPlainString(), key.ascii else {
+                position = objectStart
+                _ = try object(depth: depth)
+                return
+            }
+            for other in keys where other.count == key.count {
+                if bytes[other.start..<(other.start + other.count)].elementsEqual(bytes[key.start..<(key.start + key.count)]) {
+                    position = objectStart
+                    _ = try object(depth: depth)
+                    return
+                }
+            }
+            keys.append((key.start, key.count))
+            skipWhitespace()
+            guard current == UInt8(ascii: ":") else {
+                position = objectStart
+                _ = try object(depth: depth)
+                return
+            }
+            position += 1
+            skipWhitespace()
+            try skipValue(depth: depth + 1)
+            skipWhitespace()
+            switch current {
+            case UInt8(ascii: ","): position += 1
+            case UInt8(ascii: "}"):
+                position += 1
+                return
+            default: throw error("expected ',' or '}' in an object")
+            }
+        }
+    }
+
+    private mutating func skipArray(depth: Int) throws(JSONSyntaxError) {
+        position += 1
+        skipWhitespace()
+        if current == UInt8(ascii: "]") {
+            position += 1
+            return
+        }
+        while true {
+            skipWhitespace()
+            try skipValue(depth: depth + 1)
+            skipWhitespace()
+            switch current {
+            case UInt8(ascii: ","): position += 1
+            case UInt8(ascii: "]"):
+                position += 1
+                return
+            default: throw error("expected ',' or ']' in an array")
+            }
+        }
+    }
+}

@@ -108,6 +108,16 @@ package enum JSONText {
         return try result.get()
     }
 
+    /// Checks that UTF-8 bytes are one JSON value that ``parse(_:)-(UnsafeRawBufferPointer)`` accepts,
+    /// without building it; throws the error `parse` would throw.
+    package static func validate(_ bytes: UnsafeRawBufferPointer) throws(JSONSyntaxError) {
+        var parser = JSONParser(bytes: bytes)
+        parser.skipWhitespace()
+        try parser.skipValue(depth: 0)
+        parser.skipWhitespace()
+        guard parser.position == bytes.count else { throw parser.error("unexpected text after the JSON value") }
+    }
+
     /// Parses one JSON value from UTF-8 bytes.
     package static func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONSyntaxError) -> JSONValue {
         var parser = JSONParser(bytes: bytes)

@@ -41,6 +41,9 @@ package struct JSONValueEncoder: Sendable {
         func member(_ key: String) -> Node {
             let child = Node()
             if case .object(var members) = content {
+                // Drop the enum's reference first, so the dictionary is unique and grows in place
+                // (otherwise every member copies all the others: quadratic in a 6,000-row answer).
+                content = .empty
                 members[key] = child
                 content = .object(members)
             } else {
@@ -52,6 +55,7 @@ package struct JSONValueEncoder: Sendable {
         func appended() -> Node {
             let child = Node()
             if case .array(var items) = content {
+                content = .empty
                 items.append(child)
                 content = .array(items)
             } else {

@@ -241,24 +241,10 @@ package struct GroupedAggregator {
         }
         let custom = self.custom
         let tracking = self.tracking
-        var fold = groups.removeValue(forKey: group) ?? Fold(state: custom?.initial())
-        fold.extraCount += extraCount
-        fold.extraSum += extraSum
-        if custom == nil, !tracking.values, !tracking.time, !tracking.spread {
-            fold.count += values.count + nonNumeric
-            for value in values where !value.isNaN {
-                fold.numeric += 1
-                fold.sum += value
-                fold.minimum = Swift.min(fold.minimum, value)
-                fold.maximum = Swift.max(fold.maximum, value)
-            }
-        } else {
-            for (index, value) in values.enumerated() {
-                fold.add(value, timestamp: index < timestamps.count ? timestamps[index] : 0, custom: custom, tracking: tracking)
-            }
-            fold.count += nonNumeric
-        }
-        groups[group] = fold
+        // Mutated in place (no copy of a percentile's values): one lookup for the lot.
+        groups[group, default: Fold(state: custom?.initial())].add(
+            contentsOf: values, timestamps: timestamps, nonNumeric: nonNumeric, extraCount: extraCount, extraSum: extraSum,
+            custom: custom, tracking: tracking)
     }
 
     /// Combines another aggregator's groups into this one (same aggregation and grouping).
@@ -327,6 +313,29 @@ package struct GroupedAggregator {
 }
 
 extension GroupedAggregator.Fold {
+    /// A batch of one group's values (see `GroupedAggregator.add(contentsOf:…)`).
+    fileprivate mutating func add(
+        contentsOf values: [Double], timestamps: [Int64], nonNumeric: Int, extraCount: Double, extraSum: Double,
+        custom: AnyAggregationFunction?, tracking: GroupedAggregator.Tracking
+    ) {
+        self.extraCount += extraCount
+        self.extraSum += extraSum
+        if custom == nil, !tracking.values, !tracking.time, !tracking.spread {
+            count += values.count + nonNumeric
+            for value in values where !value.isNaN {
+                numeric += 1
+                sum += value
+                minimum = Swift.min(minimum, value)
+                maximum = Swift.max(maximum, value)
+            }
+        } else {
+            for (index, value) in values.enumerated() {
+                add(value, timestamp: index < timestamps.count ? timestamps[index] : 0, custom: custom, tracking: tracking)
+            }
+            count += nonNumeric
+        }
+    }
+
     fileprivate mutating func add(_ value: Double?, timestamp: Int64, custom: AnyAggregationFunction?, tracking: GroupedAggregator.Tracking) {
         count += 1
         guard let value, !value.isNaN else { return }

@@ -78,6 +78,16 @@ package struct DecodedBlock: Sendable {
         }
     }
 
+    /// Checks every custom event's text as ``allCustomData()`` would parse it, without building the
+    /// values (readers check every block they decode; most never look at the data).
+    package func validateCustomData() throws(JSONSyntaxError) {
+        try customText.withBytes { (raw: UnsafeRawBufferPointer) throws(JSONSyntaxError) in
+            for index in 0..<(customBounds.count - 1) {
+                try JSONText.validate(UnsafeRawBufferPointer(rebasing: raw[customBounds[index]..<customBounds[index + 1]]))
+            }
+        }
+    }
+
     /// The number of events.
     package var count: Int { timestamps.count }
 

@@ -43,7 +43,7 @@ package enum BlockDecoding {
         }
         // A custom text that is not JSON is damage (a reader must not hand it out as null).
         if decoded.customBounds.count > 1 {
-            do { _ = try decoded.allCustomData() } catch {
+            do { try decoded.validateCustomData() } catch {
                 throw .corrupt(path: path, offset: block.offset, reason: "custom event data is not valid JSON: \(error)")
             }
         }
