@@ -32,7 +32,11 @@ final class LineBatchHandoff: Sendable {
     }
     private let state = Mutex(State())
 
-    init(capacity: Int) { freeSlots = DispatchSemaphore(value: capacity) }
+    init(capacity: Int) {
+        // Made at 0 and signalled up: Dispatch traps when a semaphore is freed below its initial value.
+        freeSlots = DispatchSemaphore(value: 0)
+        for _ in 0..<capacity { freeSlots.signal() }
+    }
 
     /// Producer: waits for room, then queues `batch`; `false` when the consumer has stopped.
     func put(_ batch: LineBatch) -> Bool {

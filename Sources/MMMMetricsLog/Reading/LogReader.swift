@@ -118,22 +118,23 @@ public struct LogReader: Sendable {
         of segment: StoredSegment, filter: CompiledReadFilter, report: Report, _ body: (DecodedBlock) throws -> Void
     ) throws {
         let path = segment.path
+        let admitted = segment.blocks.indices.filter { filter.admits(segment.blocks[$0].header, names: segment.blockNames[$0]) }
+            .map { segment.blocks[$0] }
         try segment.bytes.withBytes { (raw: UnsafeRawBufferPointer) throws in
-            for (index, block) in segment.blocks.enumerated() where filter.admits(block.header, names: segment.blockNames[index]) {
+            // With more than one block, a second thread decodes ahead (same blocks, same order).
+            let prefetch = admitted.count > 1 ? BlockPrefetch(raw: raw, blocks: admitted, path: path) : nil
+            defer { prefetch?.finish() }
+            for (index, block) in admitted.enumerated() {
                 let lost = block.header.eventCount
-                guard BlockHeader.validate(raw, at: block.offset) != nil else {
+                switch prefetch?.take(index) ?? BlockPrefetch.decode(raw, block, path: path) {
+                case .decoded(let decoded):
+                    try body(decoded)
+                case .badChecksum:
                     try report(path, block.offset, "CRC mismatch: \(lost) events skipped", lost, true)
-                    continue
-                }
-                let decoded: DecodedBlock
-                do {
-                    decoded = try BlockDecoding.decode(raw, block, path: path)
-                } catch let error as LogError {
+                case .failed(let error):
                     let reason = if case .corrupt(_, _, let reason) = error { reason } else { "\(error)" }
                     try report(path, block.offset, "\(reason): \(lost) events skipped", lost, true)
-                    continue
                 }
-                try body(decoded)
             }
         }
     }
