@@ -17,6 +17,7 @@ let package = Package(
         .package(path: "../.."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .executableTarget(
@@ -24,7 +25,9 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "MMMMetrics", package: rootIdentity),
+                .product(name: "MMMMetricsLog", package: rootIdentity),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             path: "Benchmarks/RecordingOverhead",
             swiftSettings: [.swiftLanguageMode(.v6)],
@@ -39,6 +42,17 @@ let package = Package(
                 .product(name: "MMMWorkload", package: rootIdentity),
             ],
             path: "Benchmarks/LogThroughput",
+            swiftSettings: [.swiftLanguageMode(.v6)],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "CookLoop",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "MMMMetrics", package: rootIdentity),
+                .product(name: "MMMMetricsLog", package: rootIdentity),
+            ],
+            path: "Benchmarks/CookLoop",
             swiftSettings: [.swiftLanguageMode(.v6)],
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
