@@ -49,9 +49,16 @@ struct JSONLine: Encodable {
 }
 
 let benchmarks: @Sendable () -> Void = {
-    Benchmark.defaultConfiguration = .init(metrics: [.wallClock, .throughput, .peakMemoryResident], maxDuration: .seconds(10), maxIterations: 20)
+    // Checked by `swift package benchmark thresholds check` against Thresholds/ (README.md here): wall
+    // clock within 50% either way at p90 (the machines are shared), peak memory within 25%.
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .peakMemoryResident], maxDuration: .seconds(10), maxIterations: 20,
+        thresholds: [
+            .wallClock: BenchmarkThresholds(relative: [.p90: 50.0]),
+            .peakMemoryResident: BenchmarkThresholds(relative: [.p90: 25.0]),
+        ])
 
-    Benchmark("replay 1M events: libzstd decompress only (floor)") { benchmark in
+    Benchmark("replay-1M-zstd-decompress-only-floor") { benchmark in
         let fixture = Fixture.shared
         var buffer: [UInt8] = []
         benchmark.startMeasurement()
@@ -62,7 +69,7 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(bytes)
     }
 
-    Benchmark("replay 1M events: decode into columns") { benchmark in
+    Benchmark("replay-1M-decode-into-columns") { benchmark in
         let fixture = Fixture.shared
         benchmark.startMeasurement()
         var events = 0
@@ -73,7 +80,7 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(events)
     }
 
-    Benchmark("replay 1M events: decode and sum numeric values") { benchmark in
+    Benchmark("replay-1M-decode-and-sum-values") { benchmark in
         let fixture = Fixture.shared
         benchmark.startMeasurement()
         var total = 0.0
@@ -86,7 +93,7 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(total)
     }
 
-    Benchmark("replay 1M events: build MetricEvents") { benchmark in
+    Benchmark("replay-1M-build-MetricEvents") { benchmark in
         let fixture = Fixture.shared
         benchmark.startMeasurement()
         var count = 0
@@ -99,7 +106,7 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(count)
     }
 
-    Benchmark("append 200k events: binary log writer") { benchmark in
+    Benchmark("append-200k-binary-log-writer") { benchmark in
         let fixture = Fixture.shared
         let root = LogRoot(path: fixture.directory + "/append-\(UUID().uuidString)")
         benchmark.startMeasurement()
@@ -110,7 +117,7 @@ let benchmarks: @Sendable () -> Void = {
         try? FileManager.default.removeItem(atPath: root.path)
     }
 
-    Benchmark("append 200k events: JSON lines via JSONEncoder") { benchmark in
+    Benchmark("append-200k-JSON-lines-JSONEncoder") { benchmark in
         let fixture = Fixture.shared
         let path = fixture.directory + "/append-\(UUID().uuidString).ndjson"
         benchmark.startMeasurement()
@@ -145,7 +152,7 @@ let benchmarks: @Sendable () -> Void = {
 
     // Opening with a torn tail: the same last segment, behind 0 or 16 sealed segments.
     for earlier in [0, 16] {
-        Benchmark("open a session with a torn tail, \(earlier) earlier segments", configuration: .init(maxIterations: 50)) { benchmark in
+        Benchmark("open-torn-tail-\(earlier)-earlier-segments", configuration: .init(maxIterations: 50)) { benchmark in
             let fixture = Fixture.shared
             let root = LogRoot(path: fixture.directory + "/torn-\(earlier)")
             if !FileManager.default.fileExists(atPath: root.path) {

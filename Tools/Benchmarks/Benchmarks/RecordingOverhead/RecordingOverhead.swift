@@ -9,34 +9,48 @@ import MMMMetricsLog
 import Prometheus
 
 let benchmarks: @Sendable () -> Void = {
+    // Names are shell-safe: package-benchmark 1.38 writes threshold files with spaces replaced by
+    // underscores but looks them up by the name as given.
     // Checked by `swift package benchmark thresholds check` against Thresholds/ (README.md here):
-    // wall clock within 50% either way (the machines are shared), allocations within one per call.
+    // wall clock within 50% either way (the machines are shared), allocations within 25% (counted per
+    // sample of 1,000 calls, process-wide: a few come from the harness; zero allocations when disabled
+    // is asserted by RegistryTests.disabledBuildsNothing, not here).
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .mallocCountTotal, .instructions],
         maxDuration: .seconds(2),
         maxIterations: 1_000_000,
         thresholds: [
             .wallClock: BenchmarkThresholds(relative: [.p90: 50.0]),
-            .mallocCountTotal: BenchmarkThresholds(absolute: [.p90: 1]),
+            .mallocCountTotal: BenchmarkThresholds(relative: [.p90: 25.0]),
         ]
     )
+    // Enabled recording hands events to a consumer on another thread: its timing varies with what
+    // else the machine runs, so only a doubling counts as a regression.
+    let handOff: [BenchmarkMetric: BenchmarkThresholds] = [
+        .wallClock: BenchmarkThresholds(relative: [.p90: 100.0]), .mallocCountTotal: BenchmarkThresholds(relative: [.p90: 25.0]),
+    ]
+    // A few nanoseconds per call: relative changes are noise there, so the bound is absolute, 5 ns
+    // per call (thresholds are per sample of 1,000 calls).
+    let nanoseconds: [BenchmarkMetric: BenchmarkThresholds] = [
+        .wallClock: BenchmarkThresholds(absolute: [.p90: 5_000]), .mallocCountTotal: BenchmarkThresholds(relative: [.p90: 25.0]),
+    ]
     let disabled = MetricsRegistry(config: MetricsConfig(enabled: false))
     let disabledCounter = disabled.counter("command.executed", tags: ["command": "build"])
 
-    Benchmark("disabled: registry.increment with tags (async API)", configuration: .init(scalingFactor: .kilo)) { benchmark in
+    Benchmark("disabled-async-increment-with-tags", configuration: .init(scalingFactor: .kilo, thresholds: nanoseconds)) { benchmark in
         for _ in benchmark.scaledIterations {
             await disabled.increment("command.executed", tags: ["command": "build"])
         }
     }
 
-    Benchmark("disabled: pre-bound counter handle", configuration: .init(scalingFactor: .kilo)) { benchmark in
+    Benchmark("disabled-prebound-counter", configuration: .init(scalingFactor: .kilo, thresholds: nanoseconds)) { benchmark in
         for _ in benchmark.scaledIterations {
             disabledCounter.increment()
         }
     }
 
     let noop = Counter(label: "command.executed", dimensions: [("command", "build")], factory: NOOPMetricsHandler.instance)
-    Benchmark("swift-metrics: NOOP counter increment", configuration: .init(scalingFactor: .kilo)) { benchmark in
+    Benchmark("swift-metrics-noop-counter", configuration: .init(scalingFactor: .kilo, thresholds: nanoseconds)) { benchmark in
         for _ in benchmark.scaledIterations {
             noop.increment()
         }
@@ -52,14 +66,14 @@ let benchmarks: @Sendable () -> Void = {
     enabled.register(Discard())
     let enabledCounter = enabled.counter("command.executed", tags: ["command": "build"])
 
-    Benchmark("enabled: pre-bound counter handle", configuration: .init(scalingFactor: .kilo)) { benchmark in
+    Benchmark("enabled-prebound-counter", configuration: .init(scalingFactor: .kilo, thresholds: handOff)) { benchmark in
         for _ in benchmark.scaledIterations {
             enabledCounter.increment()
         }
         try? await enabled.flush()
     }
 
-    Benchmark("enabled: registry.increment with tags (async API)", configuration: .init(scalingFactor: .kilo)) { benchmark in
+    Benchmark("enabled-async-increment-with-tags", configuration: .init(scalingFactor: .kilo, thresholds: handOff)) { benchmark in
         for _ in benchmark.scaledIterations {
             await enabled.increment("command.executed", tags: ["command": "build"])
         }
@@ -77,10 +91,10 @@ let benchmarks: @Sendable () -> Void = {
     let persistingCounter = persisting.counter("command.executed", tags: ["command": "build"])
 
     Benchmark(
-        "enabled: pre-bound counter handle, every event persisted by the file collector",
+        "enabled-prebound-counter-persisted-by-file-collector",
         configuration: .init(
             scalingFactor: .mega, maxDuration: .seconds(10), maxIterations: 20,
-            thresholds: [.wallClock: BenchmarkThresholds(relative: [.p90: 50.0]), .mallocCountTotal: BenchmarkThresholds(relative: [.p90: 25.0])],
+            thresholds: handOff,
             teardown: {
                 try? await persisting.flush()
                 let statistics = fileCollector.statistics
@@ -97,7 +111,7 @@ let benchmarks: @Sendable () -> Void = {
     // swift-server/swift-prometheus: the same counter, name and label, kept in memory.
     let prometheus = PrometheusCollectorRegistry()
     let prometheusCounter = prometheus.makeCounter(descriptor: MetricNameDescriptor(metricName: "command", unitName: "executed", helpText: ""), labels: [("command", "build")])
-    Benchmark("swift-prometheus: counter increment (in memory)", configuration: .init(scalingFactor: .kilo)) { benchmark in
+    Benchmark("swift-prometheus-counter-in-memory", configuration: .init(scalingFactor: .kilo, thresholds: nanoseconds)) { benchmark in
         for _ in benchmark.scaledIterations {
             prometheusCounter.increment()
         }
