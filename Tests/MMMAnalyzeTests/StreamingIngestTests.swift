@@ -38,6 +38,21 @@ struct StreamingIngestTests {
         #expect(try LogMaintenance(root: temporary.root).verify().isEmpty)
     }
 
+    @Test("a failed ingest into a log that did not exist leaves no directory, however far in the bad line is")
+    func failedIngestLeavesNoRoot() async throws {
+        let temporary = TemporaryDirectory()
+        var text = ""
+        for index in 0..<5_000 { text += line(index) + "\n" }
+        text += "not json\n"
+        let input = temporary.path + "/in.ndjson"
+        try text.write(toFile: input, atomically: true, encoding: .utf8)
+        let root = temporary.path + "/new-log"
+        let result = try await runAnalyzer(["ingest", "--log", root, input])
+        #expect(result.status == 1)
+        #expect(result.err.contains("in.ndjson:5001:"), "\(result.err)")
+        #expect(!FileManager.default.fileExists(atPath: root))
+    }
+
     @Test("a line longer than 64 MiB is refused while it is read, naming the line, and nothing is written")
     func overlongLine() async throws {
         let temporary = TemporaryDirectory()
@@ -69,8 +84,8 @@ struct StreamingIngestTests {
         #expect(try LogMaintenance(root: temporary.root).verify().isEmpty)
     }
 
-    @Test("SIGTERM in the middle of an ingest undoes it: exit 143, nothing kept")
-    func terminated() async throws {
+    @Test("SIGTERM or SIGQUIT in the middle of an ingest undoes it: exit 128 + the signal, nothing kept", arguments: [SIGTERM, SIGQUIT])
+    func terminated(signal: Int32) async throws {
         let temporary = TemporaryDirectory()
         let fifo = temporary.path + "/in.fifo"
         #expect(mkfifo(fifo, 0o644) == 0)
@@ -86,12 +101,15 @@ struct StreamingIngestTests {
         for index in 0..<300 { writer.write(Data((line(index, session: "s\(index % 3)") + "\n").utf8)) }
         // Wait until the ingest has written some of it, then stop it.
         for _ in 0..<100 where (try? temporary.root.sessionIDs().count) ?? 0 < 3 { try await Task.sleep(for: .milliseconds(50)) }
-        process.terminate()
+        // The events were handed to the writer without waiting for a full batch.
+        #expect(try temporary.root.sessionIDs().count == 3)
+        kill(process.processIdentifier, signal)
         let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         try? writer.close()
-        #expect(process.terminationStatus == 143, "\(message)")
-        #expect(message.contains("interrupted by signal 15 (SIGTERM); nothing from the input was kept"), "\(message)")
+        #expect(process.terminationStatus == 128 + signal, "\(message)")
+        let name = signal == SIGTERM ? "SIGTERM" : "SIGQUIT"
+        #expect(message.contains("interrupted by signal \(signal) (\(name)); nothing from the input was kept"), "\(message)")
         #expect(try LogMaintenance(root: temporary.root).summaries().sessions == before)
         #expect(try temporary.root.sessionIDs() == ["s0"])
     }

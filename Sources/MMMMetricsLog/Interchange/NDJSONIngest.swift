@@ -108,6 +108,13 @@ public enum NDJSONIngest {
             var chunk = [UInt8](repeating: 0, count: 1 << 20)
             var carry: [UInt8] = []
             while true {
+                // Before waiting for a slow pipe, hand over what is parsed: the writer keeps up
+                // with the input instead of waiting for a full batch.
+                if !batch.isEmpty, try !input.waitReadable(timeout: .zero) {
+                    guard handoff.put(.lines(batch)) else { throw Cancelled() }
+                    batch = []
+                    batch.reserveCapacity(linesPerBatch)
+                }
                 // A termination signal (when the caller catches them) undoes the ingest like a bad
                 // line. The signal may reach another thread than this one, so a read never waits
                 // for a pipe longer than a fifth of a second without looking.
@@ -176,8 +183,10 @@ public enum NDJSONIngest {
         var writers: [ExactText: Entry] = [:]
         var order: [String] = []
         private(set) var lineNumber = 0
-        /// Whether `sessions/` was there before: a rolled-back ingest into a new root leaves no directory.
+        /// Whether `sessions/` and the root were there before: a rolled-back ingest into a new root
+        /// leaves no directory.
         let sessionsExisted: Bool
+        let rootExisted: Bool
 
         init(root: LogRoot, source: String, defaultSession: String?, options: LogWriterOptions) {
             self.root = root
@@ -186,6 +195,7 @@ public enum NDJSONIngest {
             self.options = options
             parser = NDJSONLineParser(source: source, defaultSession: defaultSession)
             sessionsExisted = FileSystem.isDirectory(root.sessionsPath)
+            rootExisted = FileSystem.isDirectory(root.path)
         }
 
         /// One input line (blank lines count in the numbering and are skipped).
@@ -285,6 +295,7 @@ public enum NDJSONIngest {
             }
             // Only when empty: another process may have started a session meanwhile.
             if !sessionsExisted { FileSystem.removeDirectory(root.sessionsPath) }
+            if !rootExisted { FileSystem.removeDirectory(root.path) }
         }
     }
 

@@ -6,7 +6,7 @@ import Glibc
 import Darwin
 #endif
 
-/// The signal (SIGINT, SIGTERM, SIGHUP) that asked this process to stop, once
+/// The signal (SIGINT, SIGTERM, SIGHUP, SIGQUIT) that asked this process to stop, once
 /// ``InterruptSignal/catchTermination()`` is in place; 0 until then.
 private let caughtSignal = Atomic<Int32>(0)
 
@@ -14,10 +14,11 @@ private let caughtSignal = Atomic<Int32>(0)
 /// all-or-nothing `ingest`) can undo itself and then exit. Without it, such a signal kills the
 /// process between two writes.
 package enum InterruptSignal {
-    /// Catches SIGINT, SIGTERM and SIGHUP from now on: each sets the flag; a blocking read is
-    /// interrupted (no `SA_RESTART`) so that the reader sees it.
+    /// Catches SIGINT, SIGTERM, SIGHUP and SIGQUIT from now on: each sets the flag; a blocking read
+    /// is interrupted (no `SA_RESTART`) so that the reader sees it. (SIGQUIT, Ctrl-\, is otherwise
+    /// taken by Swift's backtracer, which reported a crash and let the process run on.)
     package static func catchTermination() {
-        for signal in [SIGINT, SIGTERM, SIGHUP] {
+        for signal in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] {
             var action = sigaction()
             #if canImport(Darwin)
             action.__sigaction_u.__sa_handler = { caughtSignal.store($0, ordering: .relaxed) }
@@ -37,6 +38,12 @@ package enum InterruptSignal {
     package static func check(_ what: String) throws(LogError) {
         let signal = caught
         guard signal != 0 else { return }
-        throw .invalidInput("\(what) interrupted by signal \(signal) (\(signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "SIGHUP"))")
+        let name = switch signal {
+        case SIGINT: "SIGINT"
+        case SIGTERM: "SIGTERM"
+        case SIGQUIT: "SIGQUIT"
+        default: "SIGHUP"
+        }
+        throw .invalidInput("\(what) interrupted by signal \(signal) (\(name))")
     }
 }

@@ -9,7 +9,7 @@ struct IngestCommand: AsyncParsableCommand {
         abstract: "Append NDJSON events (one per line) to the log.",
         discussion: """
             Without --follow the input is streamed (bounded memory) and kept all or nothing: an invalid \
-            line, a session that cannot be written, or Ctrl-C/SIGTERM undoes everything this ingest wrote \
+            line, a session that cannot be written, or Ctrl-C, Ctrl-\\, SIGTERM or SIGHUP undoes everything this ingest wrote \
             and the error names the line (while it runs, readers can see the events appended so far; \
             a kill -9 leaves them, and recover tidies the indexes). With --follow, input is read as it \
             arrives (a pipe from another program) and flushed every --flush-interval; a bad line is \
