@@ -49,11 +49,7 @@ struct NDJSONFastLine {
         cursor.skipWhitespace()
         if !cursor.take(UInt8(ascii: "}")) {
             while true {
-                cursor.skipWhitespace()
-                guard let key = cursor.asciiString() else { return nil }
-                cursor.skipWhitespace()
-                guard cursor.take(UInt8(ascii: ":")) else { return nil }
-                cursor.skipWhitespace()
+                guard let key = cursor.memberKey() else { return nil }
                 let which: Keys
                 switch key.count {
                 case 2 where cursor.equals(key, "ts"):
@@ -144,12 +140,7 @@ struct NDJSONFastLine {
         if cursor.take(UInt8(ascii: "}")) { return true }
         tags.reserveCapacity(4)
         while true {
-            cursor.skipWhitespace()
-            guard let key = cursor.asciiString() else { return false }
-            cursor.skipWhitespace()
-            guard cursor.take(UInt8(ascii: ":")) else { return false }
-            cursor.skipWhitespace()
-            guard let value = cursor.asciiString() else { return false }
+            guard let key = cursor.memberKey(), let value = cursor.asciiString() else { return false }
             tags.append(Tag(key: string(cursor, key), value: string(cursor, value)))
             cursor.skipWhitespace()
             if cursor.take(UInt8(ascii: ",")) { continue }
@@ -230,6 +221,17 @@ struct NDJSONFastLine {
                 position += 1
             }
             return nil
+        }
+
+        /// An object member's key and its colon, with the whitespace around them; the cursor is
+        /// then at the value.
+        mutating func memberKey() -> (start: Int, count: Int)? {
+            skipWhitespace()
+            guard let key = asciiString() else { return nil }
+            skipWhitespace()
+            guard take(UInt8(ascii: ":")) else { return nil }
+            skipWhitespace()
+            return key
         }
 
         func equals(_ text: (start: Int, count: Int), _ literal: StaticString) -> Bool {
