@@ -79,6 +79,13 @@ struct NDJSONFastLineTests {
         #expect(taken >= 12)
     }
 
+    @Test("a session id the log cannot store is refused, not read as a line without a session")
+    func invalidSessionIsNotMissing() {
+        let line = #"{"ts":"2026-11-28T10:00:00Z","session":"\#(String(repeating: "s", count: 1025))","type":"counter","name":"n","value":1}"#
+        #expect(NDJSONFastPath.parse(line) == nil)
+        #expect((try? NDJSONEvent.parse(line)) != nil)  // the line parses; its id is refused when stored
+    }
+
     @Test("the lines export writes are all taken by the fast reader")
     func exportedLinesAreTaken() throws {
         let lines = try String(contentsOf: FixtureLogs.directory.appendingPathComponent("cook-session.ndjson"), encoding: .utf8).split(separator: "\n")

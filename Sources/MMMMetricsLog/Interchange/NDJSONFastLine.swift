@@ -68,8 +68,9 @@ struct NDJSONFastLine {
                     name = string(cursor, text)
                 case 7 where cursor.equals(key, "session"):
                     which = .session
-                    guard let text = cursor.asciiString(), text.count > 0 else { return nil }
-                    session = sessionID(cursor, text)
+                    // An id that is not valid is the parser's error to report, never "no session".
+                    guard let text = cursor.asciiString(), text.count > 0, let id = sessionID(cursor, text) else { return nil }
+                    session = id
                 case 5 where cursor.equals(key, "value"):
                     which = .value
                     guard let value = cursor.number() else { return nil }
