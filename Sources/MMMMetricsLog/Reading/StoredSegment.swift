@@ -37,6 +37,10 @@ package enum IndexState: Sendable, Hashable, CustomStringConvertible {
     package var damage: [SegmentDamage]
     package var sealed: Bool
     var indexState: IndexState
+    /// A valid index of this segment says it was sealed, and the segment is now shorter than the
+    /// index covers: it was cut after its writer finished with it, so no writer can be growing it and
+    /// its torn tail is damage, not a write in progress.
+    var cutAfterSeal = false
 
     /// Where the next segment starts: where the blocks end, unless blocks were lost (damage), when
     /// the seal says so (it was written before the damage). An undamaged segment whose seal says
@@ -173,11 +177,19 @@ package enum IndexState: Sendable, Hashable, CustomStringConvertible {
             }
             if fullScan || index == nil {
                 var scan = try SegmentScan.scan(raw, path: path)
-                let tornAlready = scan.damage.contains { if case .tornTail = $0 { true } else { false } }
-                if !tornAlready, let lost = Self.eventsMissing(handle, header: header, scan: scan, size: raw.count) {
+                var cutAfterSeal = false
+                if let cut = Self.cutShort(handle, header: header, scan: scan, size: raw.count) {
                     // Read as a torn tail: what a power cut can leave under durability none, when the
-                    // index reached the disk before the segment's last writes did.
-                    scan.damage.append(.tornTail(offset: raw.count, bytes: 0, eventsLost: Int(clamping: lost)))
+                    // index reached the disk before the segment's last writes did. The index counts
+                    // every event lost, also those of whole blocks the cut took with the torn one.
+                    let lost = Int(clamping: cut.events)
+                    if let torn = scan.damage.lastIndex(where: { if case .tornTail = $0 { true } else { false } }),
+                        case .tornTail(let offset, let bytes, let declared) = scan.damage[torn] {
+                        scan.damage[torn] = .tornTail(offset: offset, bytes: bytes, eventsLost: max(declared ?? 0, lost))
+                    } else {
+                        scan.damage.append(.tornTail(offset: raw.count, bytes: 0, eventsLost: lost))
+                    }
+                    cutAfterSeal = cut.sealed
                 }
                 var names = [Set<String>?](repeating: nil, count: scan.blocks.count)
                 if let index {
@@ -187,8 +199,10 @@ package enum IndexState: Sendable, Hashable, CustomStringConvertible {
                         indexState = .stale("does not match the segment's blocks")
                     }
                 }
-                return StoredSegment(path: path, bytes: bytes, header: header, blocks: scan.blocks, blockNames: names,
-                                     damage: scan.damage, sealed: scan.isSealed, indexState: indexState)
+                var segment = StoredSegment(path: path, bytes: bytes, header: header, blocks: scan.blocks, blockNames: names,
+                                            damage: scan.damage, sealed: scan.isSealed, indexState: indexState)
+                segment.cutAfterSeal = cutAfterSeal
+                return segment
             }
             let trusted = index!
             var blocks: [BlockLocation] = []
@@ -231,6 +245,11 @@ package enum IndexState: Sendable, Hashable, CustomStringConvertible {
     /// Events an index (its CRC valid, of this segment's header) lists beyond a segment cut shorter
     /// than the index covers: proof that they were written and are gone. `nil` when there is no such proof.
     static func eventsMissing(_ handle: SegmentHandle, header: SegmentHeader?, scan: SegmentScan?, size: Int) -> UInt64? {
+        cutShort(handle, header: header, scan: scan, size: size)?.events
+    }
+
+    /// As ``eventsMissing(_:header:scan:size:)``, and whether that index says the segment was sealed.
+    static func cutShort(_ handle: SegmentHandle, header: SegmentHeader?, scan: SegmentScan?, size: Int) -> (events: UInt64, sealed: Bool)? {
         let indexPath = indexPath(for: handle.name)
         guard let indexBytes = handle.indexBytes(),
             let index = try? indexBytes.withBytes({ (raw: UnsafeRawBufferPointer) throws(LogError) in try SegmentIndex.decode(raw, path: indexPath) }),
@@ -245,7 +264,7 @@ package enum IndexState: Sendable, Hashable, CustomStringConvertible {
         let (listedEnd, overflow) = last.firstSequence.addingReportingOverflow(UInt64(last.eventCount))
         let found = scan?.nextSequence ?? header?.firstSequence ?? index.entries[0].firstSequence
         guard !overflow, listedEnd > found else { return nil }
-        return listedEnd - found
+        return (listedEnd - found, index.sealed)
     }
 
     /// Why an index cannot be trusted for this segment, or `nil` when it can (cheap checks; CRCs are checked on read).
