@@ -28,6 +28,17 @@ struct JSONTextTests {
             }
         }
         do { _ = try JSONText.parse(#"{"a":1,"a":2}"#) } catch { #expect(error.description == #"duplicate key "a" at column 8"#) }
+        // What the reader is shown for bytes that are not where JSON wants them.
+        let named: [([UInt8], String)] = [
+            ([0xEF, 0xBB, 0xBF] + Array("{}".utf8), "unexpected byte-order mark (bytes EF BB BF"),
+            ([0x01], "unexpected control character U+0001"), ([0x7F], "unexpected control character U+007F"),
+            ([0xFF], "unexpected byte 0xFF (not UTF-8 text)"), (Array("é".utf8), "unexpected character 'é' (U+00E9)"),
+            (Array(#"{"é":1,"é":2}"#.utf8), #"duplicate key "e\u{301}": Unicode-equivalent to the earlier key "\u{e9}""#),
+        ]
+        for (bytes, reason) in named {
+            let failure = #expect(throws: JSONSyntaxError.self) { try bytes.withUnsafeBytes { try JSONText.parse($0) } }
+            #expect(failure?.reason.contains(reason) == true, "\(bytes): \(String(describing: failure))")
+        }
         let deep = String(repeating: "[", count: 600) + String(repeating: "]", count: 600)
         #expect(throws: JSONSyntaxError.self) { try JSONText.parse(deep) }
         #expect(JSONText.encode(["b": 1, "a": [2.5, "x\u{1}\"\\\t\r\n"], "c": .double(.nan)]) == #"{"a":[2.5,"x\u0001\"\\\t\r\n"],"b":1,"c":null}"#)

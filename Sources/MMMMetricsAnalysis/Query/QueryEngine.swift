@@ -51,7 +51,7 @@ public struct QueryEngine: Sendable {
             return (evaluated, evaluation.skipped, evaluation.notes, evaluation.unit(of: query.expression))
         }
         var rows = evaluated.rows.map { group, row in
-            AggregateRow(group: Tags(zip(evaluated.keys, group)), value: row.value, count: row.count)
+            AggregateRow(group: Tags(zip(evaluated.keys, group.values)), value: row.value, count: row.count)
         }
         if let comparison = query.comparison { rows.removeAll { !comparison.holds(for: $0.value) } }
         let keys = evaluated.keys

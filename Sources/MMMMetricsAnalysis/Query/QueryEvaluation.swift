@@ -7,7 +7,7 @@ struct Evaluation {
     /// them counts as (`count`/`sum`: 0; a number: itself; otherwise none: the row is dropped).
     struct Rows {
         var keys: [String]
-        var rows: [[String]: (value: Double, count: Int)]
+        var rows: [ExactGroup: (value: Double, count: Int)]
         var absent: Double?
         var grouped: Bool
     }
@@ -69,9 +69,9 @@ struct Evaluation {
         let keys = left.grouped ? left.keys : right.keys
         // The right side's groups rearranged into the left side's key order.
         let order = right.keys.isEmpty ? [] : keys.map { key in right.keys.firstIndex(of: key)! }
-        var rightRows: [[String]: (value: Double, count: Int)] = [:]
-        for (group, row) in right.rows { rightRows[order.map { group[$0] }] = row }
-        var combined: [[String]: (value: Double, count: Int)] = [:]
+        var rightRows: [ExactGroup: (value: Double, count: Int)] = [:]
+        for (group, row) in right.rows { rightRows[ExactGroup(order.map { group.values[$0] })] = row }
+        var combined: [ExactGroup: (value: Double, count: Int)] = [:]
         for group in Set(left.rows.keys).union(rightRows.keys) {
             let l = left.rows[group], r = rightRows[group]
             guard let a = l?.value ?? left.absent, let b = r?.value ?? right.absent, let value = operation.apply(a, b) else { continue }
@@ -100,8 +100,8 @@ struct Evaluation {
         for note in result.notes where !notes.contains(note) { notes.append(note) }
         units[aggregate] = result.unit
         let keys = aggregate.groupBy + (query.bucketNanoseconds == nil ? [] : ["time"])
-        var rows: [[String]: (value: Double, count: Int)] = [:]
-        for row in result.rows { rows[keys.map { row.group[$0] ?? "" }] = (row.value, row.count) }
+        var rows: [ExactGroup: (value: Double, count: Int)] = [:]
+        for row in result.rows { rows[ExactGroup(keys.map { row.group[$0] ?? "" })] = (row.value, row.count) }
         return Rows(keys: keys, rows: rows, absent: aggregate.absentIsZero ? 0 : nil, grouped: true)
     }
 }

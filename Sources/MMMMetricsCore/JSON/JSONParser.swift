@@ -10,6 +10,25 @@ package struct JSONParser {
         JSONSyntaxError(offset: offset ?? position, in: bytes, reason: reason)
     }
 
+    /// The byte at `position` as a reader would name it: a character, a control character's code
+    /// point, a byte-order mark, or a byte that starts no UTF-8 character.
+    package func describeCurrent() -> String {
+        guard let byte = current else { return "end of input" }
+        if byte == 0xEF, position + 2 < bytes.count, bytes[position + 1] == 0xBB, bytes[position + 2] == 0xBF {
+            return "byte-order mark (bytes EF BB BF; save the file as UTF-8 without one)"
+        }
+        let hex = { (value: UInt32, width: Int) in
+            let digits = String(value, radix: 16, uppercase: true)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        if byte < 0x20 || byte == 0x7F { return "control character U+\(hex(UInt32(byte), 4))" }
+        if byte < 0x80 { return "character '\(Character(Unicode.Scalar(byte)))'" }
+        var decoder = UTF8()
+        var iterator = bytes[position...].makeIterator()
+        if case .scalarValue(let scalar) = decoder.decode(&iterator) { return "character '\(Character(scalar))' (U+\(hex(scalar.value, 4)))" }
+        return "byte 0x\(hex(UInt32(byte), 2)) (not UTF-8 text)"
+    }
+
     package var current: UInt8? { position < bytes.count ? bytes[position] : nil }
 
     package mutating func skipWhitespace() {
@@ -40,7 +59,7 @@ package struct JSONParser {
         case UInt8(ascii: "f"): return try expect("false", value: .bool(false))
         case UInt8(ascii: "n"): return try expect("null", value: .null)
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
-        default: throw error("unexpected character '\(Character(Unicode.Scalar(byte)))', expected a value")
+        default: throw error("unexpected \(describeCurrent()), expected a value")
         }
     }
 
@@ -62,7 +81,7 @@ package struct JSONParser {
             position += 1
             skipWhitespace()
             let member = try value(depth: depth + 1)
-            guard members.updateValue(member, forKey: key) == nil else { throw error("duplicate key \"\(key)\"", at: keyOffset) }
+            guard members.updateValue(member, forKey: key) == nil else { throw duplicateKey(key, in: members, at: keyOffset) }
             skipWhitespace()
             switch current {
             case UInt8(ascii: ","): position += 1
@@ -72,6 +91,18 @@ package struct JSONParser {
             default: throw error("expected ',' or '}' in an object")
             }
         }
+    }
+
+    /// A repeated key, or one that Swift's `String` (and so ``JSONValue/object(_:)`` and ``Tags``)
+    /// cannot tell from an earlier one: another spelling of the same canonical text.
+    private func duplicateKey(_ key: String, in members: [String: JSONValue], at offset: Int) -> JSONSyntaxError {
+        if let earlier = members.keys.first(where: { $0 == key }), !earlier.utf8.elementsEqual(key.utf8) {
+            let spelled = { (text: String) in text.unicodeScalars.map { $0.isASCII ? String($0) : "\\u{\(String($0.value, radix: 16))}" }.joined() }
+            return error(
+                "duplicate key \"\(spelled(key))\": Unicode-equivalent to the earlier key \"\(spelled(earlier))\" (an object cannot hold both)",
+                at: offset)
+        }
+        return error("duplicate key \"\(key)\"", at: offset)
     }
 
     package mutating func array(depth: Int) throws(JSONSyntaxError) -> JSONValue {

@@ -179,7 +179,7 @@ package struct GroupedAggregator {
     package let groupBy: [String]
     private let custom: AnyAggregationFunction?
     private let tracking: Tracking
-    private var groups: [[String]: Fold] = [:]
+    private var groups: [ExactGroup: Fold] = [:]
 
     /// Prepares an aggregation; a custom name must be registered in `functions`.
     package init(_ aggregation: Aggregation, groupBy: [String] = [], functions: AggregationRegistry? = nil) throws {
@@ -223,7 +223,7 @@ package struct GroupedAggregator {
         }
         let custom = self.custom
         let tracking = self.tracking
-        groups[group, default: Fold(state: custom?.initial())].add(value, timestamp: timestamp, custom: custom, tracking: tracking)
+        groups[ExactGroup(group), default: Fold(state: custom?.initial())].add(value, timestamp: timestamp, custom: custom, tracking: tracking)
     }
 
     /// Adds many events of one group at once: `values` are their numbers, `nonNumeric` the number of
@@ -242,7 +242,7 @@ package struct GroupedAggregator {
         let custom = self.custom
         let tracking = self.tracking
         // Mutated in place (no copy of a percentile's values): one lookup for the lot.
-        groups[group, default: Fold(state: custom?.initial())].add(
+        groups[ExactGroup(group), default: Fold(state: custom?.initial())].add(
             contentsOf: values, timestamps: timestamps, nonNumeric: nonNumeric, extraCount: extraCount, extraSum: extraSum,
             custom: custom, tracking: tracking)
     }
@@ -286,7 +286,7 @@ package struct GroupedAggregator {
         var rows: [AggregateRow] = []
         for (key, fold) in groups {
             guard let value = value(of: fold) else { continue }
-            rows.append(AggregateRow(group: Tags(zip(groupBy, key)), value: value, count: fold.count))
+            rows.append(AggregateRow(group: Tags(zip(groupBy, key.values)), value: value, count: fold.count))
         }
         let groupBy = self.groupBy
         return AggregateResult(rows: GroupOrder.sorted(rows) { row in groupBy.map { row.group[$0] ?? "" } })
@@ -361,6 +361,25 @@ extension GroupedAggregator.Fold {
         minimum = Swift.min(minimum, value)
         maximum = Swift.max(maximum, value)
         if tracking.values { values.append(value) }
+    }
+}
+
+/// A group's values compared and hashed by their bytes, as the log stores them: `"é"` and
+/// `"e\u{301}"` are two groups, as they are two sessions, two names and two lines of `export`
+/// (Swift's `String` equality would merge them).
+package struct ExactGroup: Hashable, Sendable {
+    package let values: [String]
+
+    @inline(__always)
+    package init(_ values: [String]) { self.values = values }
+
+    package static func == (left: ExactGroup, right: ExactGroup) -> Bool {
+        left.values.count == right.values.count && zip(left.values, right.values).allSatisfy { ExactText($0) == ExactText($1) }
+    }
+
+    package func hash(into hasher: inout Hasher) {
+        hasher.combine(values.count)
+        for value in values { ExactText(value).hash(into: &hasher) }
     }
 }
 

@@ -1,3 +1,5 @@
+import MMMMetricsCore
+
 /// Reads one block payload (docs/FORMAT.md, "Block payload") into columns, step by step in the
 /// order the payload holds them: the tables, the metric column, the tag columns, the value columns,
 /// the custom texts, then one pass that assembles timestamps and values. Columns are read in
