@@ -156,16 +156,16 @@ struct AnalyzerLogCommandTests {
         process.standardError = errors
         try process.run()
         let line = #"{"ts":"2026-11-28T10:00:00Z","type":"counter","name":"c","value":1}"# + "\n"
-        input.fileHandleForWriting.write(Data((line + line).utf8))
-        input.fileHandleForWriting.write(Data(#"{"ts":"2026-11-28T10:00:00Z","type":"bad""#.utf8 + [0x0A]))
-        input.fileHandleForWriting.write(Data(line.prefix(20).utf8))  // half a line: held until the rest arrives
+        writeToChild(input.fileHandleForWriting, Data((line + line).utf8))
+        writeToChild(input.fileHandleForWriting, Data(#"{"ts":"2026-11-28T10:00:00Z","type":"bad""#.utf8 + [0x0A]))
+        writeToChild(input.fileHandleForWriting, Data(line.prefix(20).utf8))  // half a line: held until the rest arrives
         var seen = 0
         for _ in 0..<400 where seen < 2 {
             try await Task.sleep(for: .milliseconds(10))
             seen = (try? readSession(directory.root, "live", mode: .lenient).count) ?? 0
         }
         #expect(seen == 2)  // visible while the stream is still open
-        input.fileHandleForWriting.write(Data(line.dropFirst(20).utf8))
+        writeToChild(input.fileHandleForWriting, Data(line.dropFirst(20).utf8))
         try input.fileHandleForWriting.close()
         process.waitUntilExit()
         let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)

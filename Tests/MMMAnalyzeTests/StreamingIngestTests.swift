@@ -98,7 +98,7 @@ struct StreamingIngestTests {
         process.standardError = errors
         try process.run()
         let writer = try #require(FileHandle(forWritingAtPath: fifo))
-        for index in 0..<300 { writer.write(Data((line(index, session: "s\(index % 3)") + "\n").utf8)) }
+        for index in 0..<300 { writeToChild(writer, Data((line(index, session: "s\(index % 3)") + "\n").utf8)) }
         // Wait until the ingest has written some of it, then stop it.
         for _ in 0..<100 where (try? temporary.root.sessionIDs().count) ?? 0 < 3 { try await Task.sleep(for: .milliseconds(50)) }
         // The events were handed to the writer without waiting for a full batch.
@@ -112,5 +112,22 @@ struct StreamingIngestTests {
         #expect(message.contains("interrupted by signal \(signal) (\(name)); nothing from the input was kept"), "\(message)")
         #expect(try LogMaintenance(root: temporary.root).summaries().sessions == before)
         #expect(try temporary.root.sessionIDs() == ["s0"])
+    }
+}
+
+extension StreamingIngestTests {
+    @Test("the tests' pipe writer survives a child that exited without reading (EPIPE, not SIGPIPE for the test process)")
+    func brokenPipeToChild() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: analyzerPath())
+        process.arguments = ["--version"]
+        let input = Pipe()
+        process.standardInput = input
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        writeToChild(input.fileHandleForWriting, Data(repeating: 10, count: 1 << 20))
+        try? input.fileHandleForWriting.close()
+        #expect(process.terminationStatus == 0)
     }
 }

@@ -29,7 +29,7 @@ package func runAnalyzerBlocking(_ arguments: [String], stdin: Data? = nil, envi
     process.standardError = err
     process.standardInput = input
     try process.run()
-    if let stdin { input.fileHandleForWriting.write(stdin) }
+    if let stdin { writeToChild(input.fileHandleForWriting, stdin) }
     try input.fileHandleForWriting.close()
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     let errData = err.fileHandleForReading.readDataToEndOfFile()
@@ -46,4 +46,29 @@ package func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T)
         thread.stackSize = 8 << 20
         thread.start()
     }
+}
+
+/// Writes to a child's input pipe, whose reader may be gone (a child that stops, or exits on an
+/// error, before reading all of it): the write ends with EPIPE instead of SIGPIPE killing the whole
+/// test process. SIGPIPE is blocked on this thread only, so children keep the default disposition.
+package func writeToChild(_ handle: FileHandle, _ data: Data) {
+    #if os(Linux)
+    var pipeSignal = sigset_t(), previous = sigset_t()
+    sigemptyset(&pipeSignal)
+    sigaddset(&pipeSignal, SIGPIPE)
+    pthread_sigmask(SIG_BLOCK, &pipeSignal, &previous)
+    defer {
+        // A broken pipe left SIGPIPE pending on this thread: take it before unblocking.
+        var pending = sigset_t()
+        sigpending(&pending)
+        if sigismember(&pending, SIGPIPE) == 1 {
+            var now = timespec()
+            _ = sigtimedwait(&pipeSignal, nil, &now)
+        }
+        pthread_sigmask(SIG_SETMASK, &previous, nil)
+    }
+    #else
+    _ = fcntl(handle.fileDescriptor, F_SETNOSIGPIPE, 1)
+    #endif
+    try? handle.write(contentsOf: data)
 }

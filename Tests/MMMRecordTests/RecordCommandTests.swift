@@ -20,7 +20,7 @@ func runRecorder(
         process.standardError = err
         process.standardInput = input
         try process.run()
-        input.fileHandleForWriting.write(stdin)
+        writeToChild(input.fileHandleForWriting, stdin)
         try input.fileHandleForWriting.close()
         // Read both pipes at once, so a full stderr pipe cannot stall the child while stdout is read.
         let errData = Mutex(Data())
