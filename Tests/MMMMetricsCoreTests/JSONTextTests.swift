@@ -53,6 +53,10 @@ struct JSONTextTests {
             "\"tab\there\"", "\"caf\u{e9}\"", "\"\u{80}\"", #"1e400"#, #"1e-400"#, #"01"#, #"-"#, #"tru"#, #"nul"#, #"{} x"#,
             "  [ ]  ", #"{"a":{"a":{"a":1}},"b":[{"a":1,"a":2}]}"#, #"{"k":1,"k2":2,"k":3}"#, "", "\u{FEFF}{}",
             String(repeating: "[", count: 600) + String(repeating: "]", count: 600), "\"\\ud800\"", #"{"a":1}{"#,
+            // Escaped strings, checked in place when their bytes are ASCII.
+            #"{"trace":"at a\n\tat b\r\n\"q\" \\ \/ \b\f \u00e9 \ud83d\ude80"}"#, #"["\ud83d\u0041"]"#, #"["\ude80"]"#,
+            #"["\ud83d"]"#, #"["\ud83d\"]"#, #"["\ud83d\u12"]"#, #"["\u12G4"]"#, #"["\u00"]"#, #"["\x"]"#, #"["a\"#, #"["a\n"#,
+            "[\"a\\n\u{1}\"]", "[\"a\\n\u{e9}\"]", "[\"a\\n\u{e9}\" x]", #"["\uD83D\uDE80","\uFFFF","\u0000"]"#,
         ]
         for text in texts {
             var parseError: JSONSyntaxError?

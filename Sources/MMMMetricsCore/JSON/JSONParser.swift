@@ -265,7 +265,7 @@ extension JSONParser {
         case UInt8(ascii: "{"): try skipObject(depth: depth)
         case UInt8(ascii: "["): try skipArray(depth: depth)
         case UInt8(ascii: "\""):
-            if try skipPlainString() == nil { _ = try string() }
+            if try skipPlainString() == nil, !skipEscapedASCIIString() { _ = try string() }
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try number()
         default: _ = try value(depth: depth)
         }
@@ -291,6 +291,58 @@ extension JSONParser {
         }
         position = scan + 1
         return (start, scan - start, ascii)
+    }
+
+    /// A string with escapes and only ASCII bytes (a stack trace's `\n`s), checked in place as
+    /// `string()` reads it; `false` (position unchanged) at anything else, valid or not, which
+    /// `string()` then reads, so its rules and errors stay the only ones.
+    private mutating func skipEscapedASCIIString() -> Bool {
+        func hex(at offset: Int) -> UInt32? {
+            guard offset + 4 <= bytes.count else { return nil }
+            var value: UInt32 = 0
+            for byte in bytes[offset..<(offset + 4)] {
+                let digit: UInt32
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
+                default: return nil
+                }
+                value = value << 4 | digit
+            }
+            return value
+        }
+        var scan = position + 1
+        while scan < bytes.count {
+            switch bytes[scan] {
+            case UInt8(ascii: "\""):
+                position = scan + 1
+                return true
+            case UInt8(ascii: "\\"):
+                guard scan + 1 < bytes.count else { return false }
+                switch bytes[scan + 1] {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"),
+                    UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    scan += 2
+                case UInt8(ascii: "u"):
+                    guard let high = hex(at: scan + 2) else { return false }
+                    switch high {
+                    case 0xD800..<0xDC00:
+                        // A high surrogate must be followed by an escaped low one.
+                        guard scan + 12 <= bytes.count, bytes[scan + 6] == UInt8(ascii: "\\"), bytes[scan + 7] == UInt8(ascii: "u"),
+                            let low = hex(at: scan + 8), (0xDC00..<0xE000).contains(low)
+                        else { return false }
+                        scan += 12
+                    case 0xDC00..<0xE000: return false
+                    default: scan += 6
+                    }
+                default: return false
+                }
+            case 0..<0x20, 0x80...: return false
+            default: scan += 1
+            }
+        }
+        return false
     }
 
     private mutating func skipObject(depth: Int) throws(JSONSyntaxError) {
