@@ -566,3 +566,22 @@ struct LogEdgeTests {
         #expect(throws: LogError.self) { try FileSystem.makeDirectories("/proc/mmm-cannot") }
     }
 }
+
+extension LogStorageTests {
+    @Test("a writer left idle with a block's remainder gives back the rest of the block's room, and its events still land in order")
+    func idleWriterShrinks() throws {
+        let directory = TemporaryDirectory()
+        let writer = try SessionLogWriter(root: directory.root, session: "s", options: LogWriterOptions(blockMaxEvents: 4_000))
+        let events = EventGenerator.events(count: 4_010, seed: 5)
+        for event in events { try writer.append(event) }
+        #expect(writer.pendingCount == 10)
+        #expect(writer.pendingCapacity >= 4_000)
+        writer.releaseMemory()
+        #expect(writer.pendingCount == 10)
+        #expect(writer.pendingCapacity < 100, "\(writer.pendingCapacity)")
+        let more = EventGenerator.events(count: 5_000, seed: 6)
+        for event in more { try writer.append(event) }
+        try writer.close()
+        #expect(sameEvents(try readSession(directory.root, "s"), events + more))
+    }
+}

@@ -30,6 +30,23 @@ struct PendingEvents {
         events.count >= maximumEvents || bytes + events.count * BlockPayload.columnBytesPerEvent >= maximumBytes
     }
 
+    /// Gives back room beyond what is held: a writer left waiting with a block's remainder would
+    /// otherwise keep a whole block's room (megabytes) until its session's next block.
+    mutating func shrinkToFit() {
+        guard events.capacity > 2 * events.count + 64 else { return }
+        var keptEvents: [MetricEvent] = []
+        keptEvents.reserveCapacity(events.count)
+        keptEvents.append(contentsOf: events)
+        events = keptEvents
+        var keptSizes: [Int] = []
+        keptSizes.reserveCapacity(sizes.count)
+        keptSizes.append(contentsOf: sizes)
+        sizes = keptSizes
+    }
+
+    /// The room the buffers hold, in events (for tests).
+    var capacity: Int { events.capacity }
+
     /// Removes the `count` oldest events.
     mutating func removeFirst(_ count: Int) {
         bytes -= sizes[0..<count].reduce(0, +)

@@ -130,6 +130,9 @@ public final class SessionLogWriter {
     /// Events buffered and not yet written.
     public var pendingCount: Int { pending.count }
 
+    /// The room the pending buffer holds, in events (at least ``pendingCount``).
+    package var pendingCapacity: Int { pending.capacity }
+
     /// Buffers an event; writes a block when a block's worth (events or bytes) is buffered. When that
     /// write fails the event stays buffered. An event over ``EventLimits`` is refused and not buffered.
     public func append(_ event: MetricEvent) throws(LogError) {
@@ -181,12 +184,12 @@ public final class SessionLogWriter {
         pending.removeFirst(count)
     }
 
-    /// Gives back the memory an idle writer holds (the compression context, the buffer of an empty
-    /// pending block); the next block makes them again. For a process that keeps many writers open
+    /// Gives back the memory an idle writer holds (the compression context, the room of its pending
+    /// buffer beyond the events it holds); the next block makes them again. For a process that keeps many writers open
     /// and writes to one at a time (`ingest` of many sessions).
     package func releaseMemory() {
         compressorStorage = nil
-        if pending.isEmpty { pending = PendingEvents() }
+        if pending.isEmpty { pending = PendingEvents() } else { pending.shrinkToFit() }
     }
 
     /// Writes buffered events as a block, fsyncs under `.onFlush`/`.everyBlock`, and rewrites the
