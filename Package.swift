@@ -56,7 +56,9 @@ let package = Package(
         ),
         // The log's binary format as pure codecs, no file I/O: bytes, CRC32C, zstd, blocks, segment
         // headers, seals, indexes, archive records (docs/FORMAT.md).
-        .target(name: "MMMMetricsLogFormat", dependencies: ["MMMMetricsCore", "CZstd"], swiftSettings: strict),
+        .target(name: "MMMMetricsLogFormat", dependencies: ["MMMMetricsCore", "CZstd", "CCRC32C"], swiftSettings: strict),
+        // CRC-32C with the CPU's instruction where it has one (the Swift tables are the fallback).
+        .target(name: "CCRC32C"),
         // The log on files: writing, reading, recovery, maintenance, NDJSON, archives, the file collector.
         .target(
             name: "MMMMetricsLog",

@@ -18,6 +18,26 @@ struct BlockCodecTests {
         #expect(CRC32C.checksum([UInt8](repeating: 0xFF, count: 32)) == 0x62A8_AB43)
     }
 
+    @Test("the CPU's CRC instruction and the tables agree at every length, alignment and starting value")
+    func crcHardwareAgreesWithTables() {
+        // This machine (x86-64 with SSE4.2) has the instruction; without it both paths are the tables.
+        #if arch(x86_64)
+        #expect(CRC32C.usesHardware)
+        #endif
+        var generator = SplitMix64(seed: 42)
+        let data = (0..<4_200).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+        data.withUnsafeBytes { raw in
+            for start in 0..<9 {
+                for length in Array(0..<70) + [255, 256, 1_000, 4_096, 4_191 - start] {
+                    let slice = UnsafeRawBufferPointer(rebasing: raw[start..<(start + length)])
+                    let seed = UInt32(truncatingIfNeeded: generator.next())
+                    #expect(CRC32C.checksum(slice) == CRC32C.softwareChecksum(slice), "start \(start), length \(length)")
+                    #expect(CRC32C.checksum(slice, continuing: seed) == CRC32C.softwareChecksum(slice, continuing: seed))
+                }
+            }
+        }
+    }
+
     @Test("block payloads round-trip random events of every kind bit for bit", arguments: [1, 2, 3, 4, 5, 6, 7, 8] as [UInt64])
     func payloadRoundTrip(seed: UInt64) throws {
         let events = EventGenerator.events(count: 1 + Int(seed * 97 % 700), seed: seed)

@@ -1,8 +1,13 @@
+import CCRC32C
 import MMMMetricsCore
 
 /// CRC-32C (Castagnoli, polynomial 0x1EDC6F41, reflected 0x82F63B78), as used by iSCSI, ext4,
-/// LevelDB and Prometheus' TSDB. Slicing-by-8 tables; `check("123456789") == 0xE3069283`.
+/// LevelDB and Prometheus' TSDB; `check("123456789") == 0xE3069283`. The CPU's instruction where
+/// it has one (SSE4.2, ARMv8 CRC), else slicing-by-8 tables: both give the same value.
 package enum CRC32C {
+    /// Whether `checksum` uses the CPU's instruction (checked once).
+    package static let usesHardware = mmm_crc32c_hardware_available() == 1
+
     private static let tables: [[UInt32]] = {
         var tables = [[UInt32]](repeating: [UInt32](repeating: 0, count: 256), count: 8)
         for index in 0..<256 {
@@ -23,6 +28,12 @@ package enum CRC32C {
 
     /// The CRC of `bytes`, continuing from `crc` (the CRC of the bytes before them; 0 to start).
     package static func checksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
+        guard usesHardware, let base = bytes.baseAddress else { return softwareChecksum(bytes, continuing: crc) }
+        return ~mmm_crc32c_hardware_update(~crc, base.assumingMemoryBound(to: UInt8.self), bytes.count)
+    }
+
+    /// The table-driven CRC (what `checksum` computes without the CPU's instruction).
+    package static func softwareChecksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
         var crc = ~crc
         guard var pointer = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return ~crc }
         var remaining = bytes.count
