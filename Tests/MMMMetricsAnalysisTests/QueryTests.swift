@@ -242,5 +242,12 @@ extension QueryTests {
             #expect(Set(rows.map(\.0)) == [Array(composed.utf8), Array(decomposed.utf8)], "\(key)")
             #expect(rows.map(\.1).sorted() == [6, 8], "\(key)")
         }
+        // A custom event's data field, both spellings in one block.
+        let errors = [composed, decomposed, decomposed].map { MetricEvent(name: "error", value: .custom(["kind": .string($0)])) }
+        try writeSession(temporary.root, "data", errors)
+        let rows = try QueryEngine(source: temporary.root).run("count(error) by (data.kind)").rows
+        // Ordered by code points: "e" + U+0301 before U+00E9.
+        #expect(rows.map { Array(($0.group["data.kind"] ?? "").utf8) } == [Array(decomposed.utf8), Array(composed.utf8)], "\(rows)")
+        #expect(rows.map(\.value) == [2, 1])
     }
 }

@@ -23,14 +23,14 @@ struct BlockAggregation {
     /// Values of a data or time column met in this block, numbered from 1 (0: absent, "").
     struct LocalValues {
         var strings: [String] = []
-        var byText: [String: UInt32] = [:]
+        var byText: [ExactText: UInt32] = [:]  // by bytes, as groups are (é and e\u{301} are two)
         var byBucket: [Int64: UInt32] = [:]
         var lastBucket: (start: Int64, reference: UInt32)?
 
         mutating func reference(of text: String) -> UInt32 {
-            if let known = byText[text] { return known }
+            if let known = byText[ExactText(text)] { return known }
             strings.append(text)
-            byText[text] = UInt32(strings.count)
+            byText[ExactText(text)] = UInt32(strings.count)
             return UInt32(strings.count)
         }
 
