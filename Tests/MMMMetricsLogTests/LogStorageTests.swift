@@ -548,7 +548,14 @@ struct LogEdgeTests {
             _ = try NDJSONIngest.ingest([0xFF, 0xFE, 0x0A], source: "bad", into: copy, defaultSession: "s")
             Issue.record("accepted invalid UTF-8")
         } catch let error as IngestError {
-            #expect(error.description == "bad:1: not valid UTF-8")
+            #expect(error.description == "bad:1: not valid UTF-8: byte 0xFF at column 1 (byte offset 0) starts no valid character")
+        }
+        // After a two-byte character and in a string: the column counts characters, the offset bytes.
+        do {
+            _ = try NDJSONIngest.ingest(Array(#"{"é":""#.utf8) + [0xC3, 0x22, 0x7D, 0x0A], source: "bad", into: copy, defaultSession: "s")
+            Issue.record("accepted invalid UTF-8")
+        } catch let error as IngestError {
+            #expect(error.description == "bad:1: not valid UTF-8: byte 0xC3 at column 7 (byte offset 7) starts no valid character")
         }
         let badSession = Array(#"{"ts":"2026-11-28T10:00:00Z","session":"a\u0000b","type":"counter","name":"c","value":1}"#.utf8)
         #expect(throws: IngestError.self) { try NDJSONIngest.ingest(badSession, source: "x", into: copy, defaultSession: nil) }

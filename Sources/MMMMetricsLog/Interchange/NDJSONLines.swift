@@ -58,10 +58,32 @@ enum NDJSONLines {
         return line.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
     }
 
+    /// Where a line stops being UTF-8: the first byte that starts no valid character, by its column
+    /// (in characters, as JSON errors count) and value.
+    static func invalidUTF8(_ line: UnsafeRawBufferPointer) -> String {
+        var iterator = line.makeIterator()
+        var decoder = UTF8()
+        var offset = 0
+        var column = 1
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue(let scalar):
+                offset += UTF8.width(scalar)
+                column += 1
+            case .emptyInput:
+                return "not valid UTF-8"
+            case .error:
+                let byte = offset < line.count ? line[offset] : 0
+                let hex = String(byte, radix: 16, uppercase: true)
+                return "not valid UTF-8: byte 0x\(hex.count < 2 ? "0" + hex : hex) at column \(column) (byte offset \(offset)) starts no valid character"
+            }
+        }
+    }
+
     /// Parses one line into a session and event; `defaultSession` applies to lines without `session`.
     static func parseLine(_ line: UnsafeRawBufferPointer, number: Int, source: String, defaultSession: String?) throws(IngestError) -> (String, MetricEvent) {
         guard let text = String(validating: line.bindMemory(to: UInt8.self), as: UTF8.self) else {
-            throw IngestError(source: source, line: number, message: "not valid UTF-8")
+            throw IngestError(source: source, line: number, message: invalidUTF8(line))
         }
         let parsed: NDJSONEvent
         do { parsed = try NDJSONEvent.parse(text) } catch {
