@@ -121,6 +121,11 @@ extension HostileReviewTests {
         #expect(read.count + skipped == events.count, "\(read.count) + \(skipped)")
         #expect(!messages.contains { $0.contains("a writer may still be writing") }, "\(messages)")
         #expect(sameEvents(read.map(\.event), Array(events.prefix(read.count))))
+        // An archive of what is left would read as a whole session: refused, as for a damaged block.
+        let archived = #expect(throws: LogError.self) { try SessionArchive.write(session: "s", from: root, to: temporary.path + "/s.mmmar") }
+        #expect("\(archived.map { "\($0)" } ?? "")".contains("run verify and recover before archiving"))
+        Corrupter.write(last, Array(bytes.prefix(10)))
+        #expect(throws: LogError.self) { try SessionArchive.write(session: "s", from: root, to: temporary.path + "/s.mmmar") }
     }
 }
 

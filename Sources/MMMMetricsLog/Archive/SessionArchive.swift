@@ -35,10 +35,18 @@ public enum SessionArchive {
         output += crcWriter.bytes
         var count = 0
         for handle in handles {
+            let lostReason = "its index says it was sealed and lists events the file no longer holds; run verify and recover before archiving"
             switch try StoredSegment.open(handle) {
-            case .headerless: continue  // holds no events
+            case .headerless(let path, let size):
+                // Holds no events, unless its sealed index proves it held some: then it was cut.
+                if let cut = StoredSegment.cutShort(handle, header: nil, scan: nil, size: size), cut.sealed {
+                    throw LogError.corrupt(path: path, offset: 0, reason: "segment cut to \(size) bytes: \(lostReason)")
+                }
+                continue
             case .unreadable(let error), .salvaged(_, let error): throw error
-            case .loaded: break
+            case .loaded(let segment):
+                // An archive would hold the rest as a whole session, and the loss would not show.
+                if segment.cutAfterSeal { throw LogError.corrupt(path: handle.name, offset: segment.bytes.count, reason: "segment cut short: \(lostReason)") }
             }
             let bytes = try handle.bytes()
             let (segment, index) = try bytes.withBytes { (raw: UnsafeRawBufferPointer) throws(LogError) -> ([UInt8], [UInt8]) in
