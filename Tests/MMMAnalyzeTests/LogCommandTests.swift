@@ -175,3 +175,18 @@ struct AnalyzerLogCommandTests {
         #expect(try LogMaintenance(root: directory.root).summaries().sessions.first?.lastSegmentSealed == true)
     }
 }
+
+extension AnalyzerLogCommandTests {
+    @Test("ingest says when opening a session for writing repaired it (a torn tail cut), instead of doing it in silence")
+    func ingestReportsRepairs() async throws {
+        let temporary = TemporaryDirectory()
+        try writeSession(temporary.root, "s", [.counter(name: "c", value: 1, timestamp: MetricTimestamp(nanosecondsSinceEpoch: 1))])
+        let last = try #require(try temporary.root.segmentPaths(session: "s").last)
+        Corrupter.write(last, Corrupter.bytes(last) + [1, 2, 3, 4, 5])
+        let line = #"{"ts":"2026-11-28T10:00:00Z","session":"s","type":"counter","name":"c","value":2}"# + "\n"
+        let result = try await runAnalyzer(["ingest", "--log", temporary.root.path], stdin: Data(line.utf8))
+        #expect(result.status == 0, "\(result.err)")
+        #expect(result.err.contains("session s was repaired when opened for writing: truncated a torn tail of 5 bytes"), "\(result.err)")
+        #expect(result.err.contains("appended 1 events to session s, which now holds 2"), "\(result.err)")
+    }
+}

@@ -8,6 +8,9 @@ public struct IngestReport: Sendable {
     public var sessions: [(id: String, events: Int, before: Int)]
     /// Lines skipped in follow mode (bad lines are errors otherwise).
     public var skippedLines: Int
+    /// What opening a session's writer repaired (a torn tail cut, damage kept), per session: a tool
+    /// says so, since the repair is not undone with the ingest.
+    public var repairs: [(session: String, report: RecoveryReport)] = []
 
     /// Events appended in all.
     public var totalEvents: Int { sessions.reduce(0) { $0 + $1.events } }
@@ -182,6 +185,7 @@ public enum NDJSONIngest {
         // Sessions by the bytes of their ids: "é" and "e\u{301}" are two sessions, as on disk.
         var writers: [ExactText: Entry] = [:]
         var order: [String] = []
+        var repairs: [(session: String, report: RecoveryReport)] = []
         private(set) var lineNumber = 0
         /// Whether `sessions/` and the root were there before: a rolled-back ingest into a new root
         /// leaves no directory.
@@ -230,6 +234,7 @@ public enum NDJSONIngest {
                 }
                 writers[key] = Entry(writer: writer, checkpoint: checkpoint)
                 order.append(session)
+                if let recovery = writer.recovery { repairs.append((session, recovery)) }
             }
             try switchSession(to: key)
             try currentEntry!.writer.append(event)
@@ -284,7 +289,7 @@ public enum NDJSONIngest {
             return IngestReport(sessions: order.map { session in
                 let entry = writers[ExactText(session)]!
                 return (session, entry.events, entry.before)
-            }, skippedLines: 0)
+            }, skippedLines: 0, repairs: repairs)
         }
 
         /// Undoes everything written, newest session first.
@@ -314,6 +319,7 @@ public enum NDJSONIngest {
         var counts: [ExactText: Int] = [:]
         var before: [ExactText: Int] = [:]
         var skipped = 0
+        var repairs: [(session: String, report: RecoveryReport)] = []
         var carry: [UInt8] = []
         var lineNumber = 0
         let clock = ContinuousClock()
@@ -333,6 +339,7 @@ public enum NDJSONIngest {
                         let writer = try SessionLogWriter(root: root, session: session, options: options)
                         writers[key] = writer
                         before[key] = Int(clamping: writer.nextSequence)
+                        if let recovery = writer.recovery { repairs.append((session, recovery)) }
                     } catch {
                         throw IngestError(source: source, line: lineNumber, message: "cannot write session \(session): \(error)")
                     }
@@ -366,6 +373,7 @@ public enum NDJSONIngest {
         }
         if !carry.isEmpty { try carry.withUnsafeBytes { try handle($0) } }
         for session in order { try writers[ExactText(session)]!.close() }
-        return IngestReport(sessions: order.map { ($0, counts[ExactText($0)] ?? 0, before[ExactText($0)] ?? 0) }, skippedLines: skipped)
+        return IngestReport(
+            sessions: order.map { ($0, counts[ExactText($0)] ?? 0, before[ExactText($0)] ?? 0) }, skippedLines: skipped, repairs: repairs)
     }
 }

@@ -70,6 +70,9 @@ struct IngestCommand: AsyncParsableCommand {
     }
 
     private func printSummary(_ report: IngestReport) {
+        for repair in report.repairs {
+            Console.error("mmm-analyze: session \(repair.session) was repaired when opened for writing: \(repair.report)")
+        }
         for entry in report.sessions {
             if entry.before > 0 {
                 Console.error("appended \(entry.events) events to session \(entry.id), which now holds \(entry.before + entry.events)")
