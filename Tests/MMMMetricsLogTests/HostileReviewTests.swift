@@ -150,3 +150,39 @@ extension HostileReviewTests {
         #expect(problems.count == 1 && problems[0].file == "sessions/%ZZ", "\(problems)")
     }
 }
+
+extension HostileReviewTests {
+    @Test("a writer or recover repairing a sealed segment cut short says how many events its index lists as lost, also at a block boundary",
+          arguments: ["half", "boundary", "header"])
+    func repairsCountWhatTheIndexLists(cut: String) throws {
+        let temporary = TemporaryDirectory()
+        let root = temporary.root
+        let events = (0..<2_000).map { MetricEvent.counter(name: "n", value: Int64($0), timestamp: MetricTimestamp(nanosecondsSinceEpoch: Int64($0))) }
+        var options = LogWriterOptions()
+        options.blockMaxEvents = 100
+        try writeSession(root, "s", events, options: options)
+        let last = try #require(try root.segmentPaths(session: "s").last)
+        let bytes = Corrupter.bytes(last)
+        let segment = try StoredSegment.load(last)
+        let size = switch cut {
+        case "half": bytes.count / 2
+        case "boundary": segment.blocks[12].offset  // 12 whole blocks kept, no torn bytes
+        default: 10
+        }
+        Corrupter.write(last, Array(bytes.prefix(size)))
+        let kept = try LogReader(root: root).events(session: "s", mode: .lenient).count
+        #expect(kept < events.count)
+        let copy = TemporaryDirectory()
+        try FileManager.default.copyItem(atPath: root.path, toPath: copy.path + "/copy")
+        if cut == "header" {
+            let actions = try LogMaintenance(root: root).recover().flatMap(\.actions)
+            #expect(actions.contains { $0.contains("its index listed \(events.count) events, lost") }, "\(actions)")
+        } else {
+            let writer = try SessionLogWriter(root: LogRoot(path: copy.path + "/copy"), session: "s")
+            let report = try #require(writer.recovery)
+            #expect(report.eventsListedByIndexLost == events.count - kept, "\(report)")
+            #expect("\(report)".contains("lists \(events.count - kept) events the segment no longer holds"))
+            try writer.close()
+        }
+    }
+}

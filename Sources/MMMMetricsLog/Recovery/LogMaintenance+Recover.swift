@@ -38,12 +38,17 @@ extension LogMaintenance {
                     action.actions.append("\(file): left as is (its header is damaged and cannot be rebuilt with certainty; readers read its intact blocks): \(error)")
                     continue
                 case .headerless(_, let size):
-                    // It holds no events (no header, no valid block): removing it loses nothing and lets the
-                    // writer create the segment again.
+                    // It holds no events (no header, no valid block): removing it loses nothing more and lets
+                    // the writer create the segment again. Its index may prove that it held some.
+                    let lost = StoredSegment.eventsMissing(handle, header: nil, scan: nil, size: size)
                     try FileSystem.removeFile(path)
                     FileSystem.remove(LogRoot.indexPath(forSegment: path))
                     if durability != .none { FileSystem.syncDirectory(FileSystem.parent(of: path)) }
-                    action.actions.append("\(file): removed an empty segment (\(size) bytes, no complete header, no events)")
+                    if let lost {
+                        action.actions.append("\(file): removed a segment cut to \(size) bytes (no complete header); its index listed \(lost) events, lost")
+                    } else {
+                        action.actions.append("\(file): removed an empty segment (\(size) bytes, no complete header, no events)")
+                    }
                     continue
                 case .unreadable(let error):
                     action.actions.append("\(file): left as is (its events cannot be placed): \(error)")

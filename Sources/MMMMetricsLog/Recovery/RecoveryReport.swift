@@ -13,6 +13,9 @@ public struct RecoveryReport: Sendable, Hashable, CustomStringConvertible {
     public var damageKept: [SegmentDamage]
     /// Segment files removed because they held no header and no event (a crash right after creating them).
     public var removedEmptySegments: [String] = []
+    /// Events the last segment's index listed beyond what the segment still holds: proof that they
+    /// were written and are lost (the segment was cut, by a copy or a power cut).
+    public var eventsListedByIndexLost: Int?
     /// Whether the last segment's damaged header was rewritten (its blocks made it certain).
     public var rewroteHeader = false
     /// Whether the last segment's header is damaged beyond a certain rewrite: it is left for readers
@@ -40,6 +43,9 @@ public struct RecoveryReport: Sendable, Hashable, CustomStringConvertible {
         if truncatedBytes > 0 {
             parts.append("truncated a torn tail of \(truncatedBytes) bytes"
                 + (droppedEvents.map { " (\($0) events)" } ?? " (event count unknown)") + " from \(segmentPath)")
+        }
+        if let lost = eventsListedByIndexLost {
+            parts.append("the index of \(segmentPath) lists \(lost) events the segment no longer holds (it was cut short): they are lost")
         }
         for damage in damageKept { parts.append("kept damage in \(segmentPath): \(damage)") }
         return parts.isEmpty ? "\(segmentPath): nothing to repair" : parts.joined(separator: "; ")

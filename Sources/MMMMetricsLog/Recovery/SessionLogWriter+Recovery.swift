@@ -89,6 +89,12 @@ extension SessionLogWriter {
                 report.damageKept.append(damage)
             }
         }
+        // An index that covers more than the segment holds proves events lost (the scan sees only the torn block).
+        let handle = SegmentHandle(name: last, bytes: { () throws(LogError) -> [UInt8] in bytes },
+                                   index: { try? FileSystem.readFile(LogRoot.indexPath(forSegment: last)) })
+        if let cut = StoredSegment.cutShort(handle, header: scan.header, scan: scan, size: bytes.count) {
+            report.eventsListedByIndexLost = Int(clamping: cut.events)
+        }
         func cutTail(_ file: OpenFile) throws(LogError) {
             // Bytes after the last block or after a seal: cut so the segment ends where its data does.
             guard report.truncatedBytes > 0 else { return }
@@ -107,7 +113,9 @@ extension SessionLogWriter {
                 blockNames: index.entries.map { $0.names.map { index.names[$0] } })
             writtenSequence = scan.nextSequence
         }
-        if report.truncatedBytes > 0 || !report.damageKept.isEmpty || !removed.isEmpty || rewroteHeader { recovery = report }
+        if report.truncatedBytes > 0 || !report.damageKept.isEmpty || !removed.isEmpty || rewroteHeader || report.eventsListedByIndexLost != nil {
+            recovery = report
+        }
     }
 
     /// The last segment's scan, and for an unsealed one the index of its blocks.
