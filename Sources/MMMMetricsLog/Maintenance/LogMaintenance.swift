@@ -109,7 +109,7 @@ public struct LogMaintenance: Sendable {
                     switch damage {
                     case .badRegion(let offset, _, let lost, _): try report(offset, "\(damage)", lost.map { Int(clamping: $0) })
                     case .tornTail(let offset, _, let lost):
-                        try report(offset, "\(damage)", lost, fatal: position < handles.count - 1 || segment.sealed || segment.cutAfterSeal)
+                        try report(offset, "\(damage)", lost, fatal: position < handles.count - 1 || segment.sealed)
                     }
                 }
                 if let wrong = segment.sealContradiction {

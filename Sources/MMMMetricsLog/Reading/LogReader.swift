@@ -47,11 +47,6 @@ public struct LogReader: Sendable {
         for (position, handle) in handles.enumerated() {
             let isLast = position == handles.count - 1
             var opened = try StoredSegment.open(handle)
-            if isLast, case .loaded(let segment) = opened, segment.cutAfterSeal {
-                // The segment may have been read just before its writer's last block and seal, and its
-                // index just after: read once more before calling the segment cut.
-                opened = try StoredSegment.open(handle)
-            }
             if case .salvaged(let segment, let error) = opened {
                 // The blocks carry their own sequence numbers and CRCs: a damaged header costs no event.
                 let reason = if case .corrupt(_, _, let reason) = error { reason } else { "\(error)" }
@@ -71,10 +66,8 @@ public struct LogReader: Sendable {
             case .headerless(let path, let size):
                 // Holds no events, unless its index proves it held some: then it was cut short (in the
                 // last segment, as a torn tail is: a power cut under durability none can leave that).
-                // A segment its index says was sealed has no writer: cut short, it is damage even when last.
-                if let cut = StoredSegment.cutShort(handle, header: nil, scan: nil, size: size) {
-                    try report(path, 0, "segment cut to \(size) bytes; its index lists \(cut.events) events, lost", skipped: Int(clamping: cut.events),
-                               fatal: !isLast || cut.sealed)
+                if let lost = StoredSegment.eventsMissing(handle, header: nil, scan: nil, size: size) {
+                    try report(path, 0, "segment cut to \(size) bytes; its index lists \(lost) events, lost", skipped: Int(clamping: lost), fatal: !isLast)
                 }
                 continue
             case .unreadable(let error):
@@ -114,8 +107,14 @@ public struct LogReader: Sendable {
             case .badRegion(let at, _, let lost, _):
                 try report(segment.path, at, "\(damage)", lost.map { Int(clamping: $0) }, true)
             case .tornTail(let at, _, let lost):
-                let live = isLast && !segment.sealed && !segment.cutAfterSeal
-                try report(segment.path, at, "\(damage)" + (live ? " (a writer may still be writing it; if none is, run recover)" : ""), lost, !live)
+                // The last segment's tail is what a crash leaves (also a power cut under durability none
+                // after the seal and index were written): reported, not fatal, as the power-loss campaign
+                // requires of states a power cut leaves in order.
+                let live = isLast && !segment.sealed
+                let note = segment.cutAfterSeal
+                    ? " (its index says it was sealed: cut short by a power cut or a copy; run recover)"
+                    : " (a writer may still be writing it; if none is, run recover)"
+                try report(segment.path, at, "\(damage)" + (live ? note : ""), lost, !live)
             }
         }
     }

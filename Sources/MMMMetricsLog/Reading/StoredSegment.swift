@@ -38,8 +38,8 @@ package enum IndexState: Sendable, Hashable, CustomStringConvertible {
     package var sealed: Bool
     var indexState: IndexState
     /// A valid index of this segment says it was sealed, and the segment is now shorter than the
-    /// index covers: it was cut after its writer finished with it, so no writer can be growing it and
-    /// its torn tail is damage, not a write in progress.
+    /// index covers: it was cut after its writer finished with it (a power cut under durability
+    /// `none`, or a copy cut short). Readers say so; `archive` refuses it until `recover` has run.
     var cutAfterSeal = false
 
     /// Where the next segment starts: where the blocks end, unless blocks were lost (damage), when
