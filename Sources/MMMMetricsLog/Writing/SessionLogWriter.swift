@@ -202,6 +202,13 @@ public final class SessionLogWriter {
         try writeIndex(segment, sealed: false)
     }
 
+    /// Writes the buffered events as blocks now, without a flush's fsync and index rewrite: for a
+    /// caller that keeps many writers and flushes or closes each later (`ingest`, whose memory
+    /// budget writes idle sessions out).
+    package func writePending() throws(LogError) {
+        try writeBlocks(all: true)
+    }
+
     /// Flushes, seals the current segment and releases the lock. Further appends fail.
     public func close() throws(LogError) {
         guard !closed else { return }
