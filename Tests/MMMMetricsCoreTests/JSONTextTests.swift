@@ -33,6 +33,9 @@ struct JSONTextTests {
             ([0xEF, 0xBB, 0xBF] + Array("{}".utf8), "unexpected byte-order mark (bytes EF BB BF"),
             ([0x01], "unexpected control character U+0001"), ([0x7F], "unexpected control character U+007F"),
             ([0xFF], "unexpected byte 0xFF (not UTF-8 text)"), (Array("é".utf8), "unexpected character 'é' (U+00E9)"),
+            (Array("[\"a\tb\"]".utf8), #"control character U+0009 in a string (write it as \u0009)"#),
+            (Array("[\"a\\n\u{1}\"]".utf8), "control character U+0001 in a string"),
+            ([0x7B, 0xEF, 0xBB, 0xBF, 0x22, 0x61, 0x22, 0x3A, 0x31, 0x7D], "expected a string key, found byte-order mark"),
             (Array(#"{"é":1,"é":2}"#.utf8), #"duplicate key "e\u{301}": Unicode-equivalent to the earlier key "\u{e9}""#),
         ]
         for (bytes, reason) in named {

@@ -74,7 +74,9 @@ package struct JSONParser {
         while true {
             skipWhitespace()
             let keyOffset = position
-            guard current == UInt8(ascii: "\"") else { throw error("expected a string key") }
+            guard current == UInt8(ascii: "\"") else {
+                throw error(current == nil || current == UInt8(ascii: "}") ? "expected a string key" : "expected a string key, found \(describeCurrent())")
+            }
             let key = try string()
             skipWhitespace()
             guard current == UInt8(ascii: ":") else { throw error("expected ':' after key \"\(key)\"") }
@@ -91,6 +93,13 @@ package struct JSONParser {
             default: throw error("expected ',' or '}' in an object")
             }
         }
+    }
+
+    /// A raw control character in a string (JSON wants it escaped), named by its code point.
+    private func controlCharacterInString(_ byte: UInt8, at offset: Int) -> JSONSyntaxError {
+        let hex = String(byte, radix: 16, uppercase: true)
+        let code = String(repeating: "0", count: 4 - hex.count) + hex
+        return error("control character U+\(code) in a string (write it as \\u\(code))", at: offset)
     }
 
     /// A repeated key, or one that Swift's `String` (and so ``JSONValue/object(_:)`` and ``Tags``)
@@ -156,7 +165,9 @@ package struct JSONParser {
                 guard let text = String(validating: raw.bindMemory(to: UInt8.self), as: UTF8.self) else {
                     throw error("string is not valid UTF-8", at: start)
                 }
-                if raw.contains(where: { $0 < 0x20 }) { throw error("control character in a string", at: start) }
+                if let control = raw.firstIndex(where: { $0 < 0x20 }) {
+                    throw controlCharacterInString(raw[control], at: position + (control - raw.startIndex))
+                }
                 position = scan + 1
                 return text
             }
@@ -198,7 +209,7 @@ package struct JSONParser {
                     output.append(contentsOf: String(Character(unicode)).utf8)
                 default: throw error("invalid escape '\\\(Character(Unicode.Scalar(escape)))'")
                 }
-            case 0..<0x20: throw error("control character in a string", at: position - 1)
+            case 0..<0x20: throw controlCharacterInString(byte, at: position - 1)
             default: output.append(byte)
             }
         }
