@@ -140,17 +140,22 @@ package struct JSONParser {
         var value: UInt32 = 0
         for _ in 0..<4 {
             guard let byte = current else { throw error("unexpected end of input in \\u escape") }
-            let digit: UInt32
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
-            default: throw error("invalid hex digit in \\u escape")
-            }
+            guard let digit = Self.hexDigit(byte) else { throw error("invalid hex digit in \\u escape") }
             value = value << 4 | digit
             position += 1
         }
         return value
+    }
+
+    /// The value of one hexadecimal digit, either case.
+    @inline(__always)
+    static func hexDigit(_ byte: UInt8) -> UInt32? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt32(byte - UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt32(byte - UInt8(ascii: "a") + 10)
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): UInt32(byte - UInt8(ascii: "A") + 10)
+        default: nil
+        }
     }
 
     package mutating func string() throws(JSONSyntaxError) -> String {
@@ -312,13 +317,7 @@ extension JSONParser {
             guard offset + 4 <= bytes.count else { return nil }
             var value: UInt32 = 0
             for byte in bytes[offset..<(offset + 4)] {
-                let digit: UInt32
-                switch byte {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
-                case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
-                default: return nil
-                }
+                guard let digit = Self.hexDigit(byte) else { return nil }
                 value = value << 4 | digit
             }
             return value
