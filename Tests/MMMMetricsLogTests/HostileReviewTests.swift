@@ -183,3 +183,23 @@ extension HostileReviewTests {
         }
     }
 }
+
+extension HostileReviewTests {
+    @Test("a segment cut short in the middle of a session counts its lost events once: read + skipped = written",
+          arguments: [0.5, 0.9])
+    func middleSegmentCutCountsOnce(fraction: Double) throws {
+        let temporary = TemporaryDirectory()
+        let root = temporary.root
+        let events = (0..<3_000).map { MetricEvent.counter(name: "n", value: Int64($0), timestamp: MetricTimestamp(nanosecondsSinceEpoch: Int64($0))) }
+        try writeSession(root, "s", events, options: LogWriterOptions(segmentMaxBytes: 1_500, blockMaxEvents: 20))
+        let segments = try root.segmentPaths(session: "s")
+        #expect(segments.count > 3)
+        let middle = segments[1]
+        let bytes = Corrupter.bytes(middle)
+        Corrupter.write(middle, Array(bytes.prefix(Int(Double(bytes.count) * fraction))))
+        var skipped = 0
+        let read = try LogReader(root: root).events(session: "s", mode: .lenient) { skipped += $0.skippedEvents ?? 0 }
+        #expect(read.count + skipped == events.count, "\(read.count) + \(skipped)")
+        #expect(throws: LogError.self) { try readSession(root, "s", mode: .strict) }
+    }
+}

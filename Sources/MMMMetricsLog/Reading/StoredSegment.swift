@@ -47,7 +47,12 @@ package enum IndexState: Sendable, Hashable, CustomStringConvertible {
     /// otherwise is reported (`sealContradiction`) and its blocks are believed: a gap to the next
     /// segment is then reported as lost events, once.
     package var nextSequence: UInt64 {
-        let end = blocks.last.map { $0.header.firstSequence + UInt64($0.header.eventCount) } ?? header.firstSequence
+        var end = blocks.last.map { $0.header.firstSequence + UInt64($0.header.eventCount) } ?? header.firstSequence
+        // A torn tail's events (counted where it is reported) follow the blocks: the next segment's
+        // gap starts after them, or they would be counted twice.
+        for case .tornTail(_, _, let lost?) in damage {
+            end = end.addingReportingOverflow(UInt64(max(lost, 0))).overflow ? .max : end + UInt64(max(lost, 0))
+        }
         guard !damage.isEmpty, let seal else { return end }
         return max(seal.nextSequence, end)
     }
