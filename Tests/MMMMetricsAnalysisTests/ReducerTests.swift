@@ -143,3 +143,16 @@ struct ReducerTests {
         #expect(try Replay.run(SlowestIteration.self, source: root) == 1)
     }
 }
+
+extension ReducerTests {
+    @Test("commands are told apart by their bytes, as query groups are: 'cé' and 'ce\\u{301}' are two commands")
+    func unicodeEquivalentCommands() {
+        var reducer = CommandReducer()
+        for (index, command) in ["c\u{E9}", "ce\u{301}", "ce\u{301}"].enumerated() {
+            reducer.apply(ReplayedEvent(session: "s", sequence: UInt64(index), event: .timer(name: "command.duration", duration: .seconds(1), tags: ["command": command])))
+        }
+        let result = reducer.result()
+        #expect(result.map { Array($0.command.utf8) } == [Array("ce\u{301}".utf8), Array("c\u{E9}".utf8)])
+        #expect(result.map(\.runs) == [2, 1])
+    }
+}

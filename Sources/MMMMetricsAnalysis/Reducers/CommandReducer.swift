@@ -3,14 +3,15 @@ import MMMMetricsLog
 
 /// Per-command timings of a session: every `command.duration`, by its `command` tag.
 public struct CommandReducer: MetricsReducer {
-    var durations: [String: [Double]] = [:]
-    var failures: [String: Int] = [:]
+    // Commands by their bytes, as query groups are: `cé` and `ce`+U+0301 are two commands.
+    var durations: [ExactText: [Double]] = [:]
+    var failures: [ExactText: Int] = [:]
 
     public init() {}
 
     public mutating func apply(_ event: ReplayedEvent) {
         guard event.event.name == "command.duration", case .timer(let duration) = event.event.value else { return }
-        let command = event.event.tags["command"] ?? ""
+        let command = ExactText(event.event.tags["command"] ?? "")
         durations[command, default: []].append(duration.secondsAsDouble)
         if event.event.tags["status"] == "error" { failures[command, default: 0] += 1 }
     }
@@ -25,10 +26,14 @@ public struct CommandReducer: MetricsReducer {
         durations.map { command, values in
             let sorted = values.sorted()
             return CommandStatistics(
-                command: command, runs: values.count, failures: failures[command] ?? 0,
+                command: command.string, runs: values.count, failures: failures[command] ?? 0,
                 p50Seconds: Percentile.of(sorted: sorted, q: 50) ?? 0, p95Seconds: Percentile.of(sorted: sorted, q: 95) ?? 0,
                 maxSeconds: sorted.last ?? 0, totalSeconds: values.reduce(0, +), durations: values)
-        }.sorted { ($1.p95Seconds, $0.command) < ($0.p95Seconds, $1.command) }
+        }.sorted { left, right in
+            // Slowest first; ties by command, in code point order (two spellings of one text differ there).
+            if left.p95Seconds != right.p95Seconds { return left.p95Seconds > right.p95Seconds }
+            return left.command.unicodeScalars.lexicographicallyPrecedes(right.command.unicodeScalars, by: { $0.value < $1.value })
+        }
     }
 }
 
