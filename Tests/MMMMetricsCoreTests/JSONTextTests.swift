@@ -36,6 +36,8 @@ struct JSONTextTests {
             (Array("[\"a\tb\"]".utf8), #"control character U+0009 in a string (write it as \u0009)"#),
             (Array("[\"a\\n\u{1}\"]".utf8), "control character U+0001 in a string"),
             ([0x7B, 0xEF, 0xBB, 0xBF, 0x22, 0x61, 0x22, 0x3A, 0x31, 0x7D], "expected a string key, found byte-order mark"),
+            // Keys are quoted as JSON in messages: a key's newline does not break the line of the message.
+            (Array(#"{"a\nb" 1}"#.utf8), #"expected ':' after key "a\nb""#), (Array(#"{"a\rb":1,"a\rb":2}"#.utf8), #"duplicate key "a\rb""#),
             (Array(#"{"é":1,"é":2}"#.utf8), #"duplicate key "e\u{301}": Unicode-equivalent to the earlier key "\u{e9}""#),
         ]
         for (bytes, reason) in named {

@@ -79,7 +79,7 @@ package struct JSONParser {
             }
             let key = try string()
             skipWhitespace()
-            guard current == UInt8(ascii: ":") else { throw error("expected ':' after key \"\(key)\"") }
+            guard current == UInt8(ascii: ":") else { throw error("expected ':' after key \(JSONText.encode(.string(key)))") }
             position += 1
             skipWhitespace()
             let member = try value(depth: depth + 1)
@@ -106,12 +106,15 @@ package struct JSONParser {
     /// cannot tell from an earlier one: another spelling of the same canonical text.
     private func duplicateKey(_ key: String, in members: [String: JSONValue], at offset: Int) -> JSONSyntaxError {
         if let earlier = members.keys.first(where: { $0 == key }), !earlier.utf8.elementsEqual(key.utf8) {
-            let spelled = { (text: String) in text.unicodeScalars.map { $0.isASCII ? String($0) : "\\u{\(String($0.value, radix: 16))}" }.joined() }
+            // Every scalar outside printable ASCII spelled out: the two keys look alike otherwise.
+            let spelled = { (text: String) in
+                text.unicodeScalars.map { (0x20..<0x7F).contains($0.value) ? String($0) : "\\u{\(String($0.value, radix: 16))}" }.joined()
+            }
             return error(
                 "duplicate key \"\(spelled(key))\": Unicode-equivalent to the earlier key \"\(spelled(earlier))\" (an object cannot hold both)",
                 at: offset)
         }
-        return error("duplicate key \"\(key)\"", at: offset)
+        return error("duplicate key \(JSONText.encode(.string(key)))", at: offset)
     }
 
     package mutating func array(depth: Int) throws(JSONSyntaxError) -> JSONValue {
