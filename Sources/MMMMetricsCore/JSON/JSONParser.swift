@@ -17,16 +17,12 @@ package struct JSONParser {
         if byte == 0xEF, position + 2 < bytes.count, bytes[position + 1] == 0xBB, bytes[position + 2] == 0xBF {
             return "byte-order mark (bytes EF BB BF; save the file as UTF-8 without one)"
         }
-        let hex = { (value: UInt32, width: Int) in
-            let digits = String(value, radix: 16, uppercase: true)
-            return String(repeating: "0", count: max(0, width - digits.count)) + digits
-        }
-        if byte < 0x20 || byte == 0x7F { return "control character U+\(hex(UInt32(byte), 4))" }
+        if byte < 0x20 || byte == 0x7F { return "control character U+\(HexText.padded(byte, width: 4))" }
         if byte < 0x80 { return "character '\(Character(Unicode.Scalar(byte)))'" }
         var decoder = UTF8()
         var iterator = bytes[position...].makeIterator()
-        if case .scalarValue(let scalar) = decoder.decode(&iterator) { return "character '\(Character(scalar))' (U+\(hex(scalar.value, 4)))" }
-        return "byte 0x\(hex(UInt32(byte), 2)) (not UTF-8 text)"
+        if case .scalarValue(let scalar) = decoder.decode(&iterator) { return "character '\(Character(scalar))' (U+\(HexText.padded(scalar.value, width: 4)))" }
+        return "byte 0x\(HexText.padded(byte, width: 2)) (not UTF-8 text)"
     }
 
     package var current: UInt8? { position < bytes.count ? bytes[position] : nil }
@@ -97,8 +93,7 @@ package struct JSONParser {
 
     /// A raw control character in a string (JSON wants it escaped), named by its code point.
     private func controlCharacterInString(_ byte: UInt8, at offset: Int) -> JSONSyntaxError {
-        let hex = String(byte, radix: 16, uppercase: true)
-        let code = String(repeating: "0", count: 4 - hex.count) + hex
+        let code = HexText.padded(byte, width: 4)
         return error("control character U+\(code) in a string (write it as \\u\(code))", at: offset)
     }
 

@@ -74,8 +74,7 @@ enum NDJSONLines {
                 return "not valid UTF-8"
             case .error:
                 let byte = offset < line.count ? line[offset] : 0
-                let hex = String(byte, radix: 16, uppercase: true)
-                return "not valid UTF-8: byte 0x\(hex.count < 2 ? "0" + hex : hex) at column \(column) (byte offset \(offset)) starts no valid character"
+                return "not valid UTF-8: byte 0x\(HexText.padded(byte, width: 2)) at column \(column) (byte offset \(offset)) starts no valid character"
             }
         }
     }

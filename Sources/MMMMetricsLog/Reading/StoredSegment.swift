@@ -51,7 +51,8 @@ package enum IndexState: Sendable, Hashable, CustomStringConvertible {
         // A torn tail's events (counted where it is reported) follow the blocks: the next segment's
         // gap starts after them, or they would be counted twice.
         for case .tornTail(_, _, let lost?) in damage {
-            end = end.addingReportingOverflow(UInt64(max(lost, 0))).overflow ? .max : end + UInt64(max(lost, 0))
+            let (sum, overflow) = end.addingReportingOverflow(UInt64(max(lost, 0)))
+            end = overflow ? .max : sum
         }
         guard !damage.isEmpty, let seal else { return end }
         return max(seal.nextSequence, end)
