@@ -98,6 +98,8 @@ def main() -> None:
     stale = (ROOT / "Fixtures/logs/stale-index/sessions/fixture-cook")
     seg12 = (stale / "00000000000000000012.seg").read_bytes()
     write("stored-segment", "stale-index-12.seg+idx", struct.pack("<H", len(seg12)) + seg12 + (stale / "00000000000000000012.idx").read_bytes())
+    # The stale-index fixture keeps an index of version 1 (no block summaries): readers still take it.
+    write("segment-index", "version-1-00.idx", (stale / "00000000000000000012.idx").read_bytes())
 
     files = []
     for seg in segments:

@@ -98,12 +98,38 @@ public struct QueryEngine: Sendable {
         var usage = KeyUsage()
         var processed = 0
         let reader = LogReader(source: source)
+        // count, sum, avg, min and max take a block's totals when it has few enough series (see SummaryAggregation).
+        let summaries = SummaryAggregation.applies(to: plan, aggregator: aggregator)
         for session in sessions.isEmpty ? try reader.sessions() : sessions {
             guard var sessionPlan = plan.forSession(session) else { continue }
+            let accepts: ((BlockSummary, BlockHeader) -> Bool)? = summaries ? { [sessionPlan] summary, header in
+                SummaryAggregation.accepts(summary, minimum: header.minTimestamp, maximum: header.maxTimestamp, plan: sessionPlan)
+            } : nil
             try reader.replay(session: session, filter: plan.filter, mode: mode, warning: { issue in
                 skipped.add(issue)
                 warning(issue)
-            }) { block in
+            }, acceptsSummary: accepts) { replayed in
+                let block: DecodedBlock
+                switch replayed {
+                case .summarized(let summary, let header):
+                    try SummaryAggregation.fold(summary, session: session, plan: &sessionPlan, usage: &usage, into: &aggregator)
+                    processed += header.eventCount
+                    progress?(processed)
+                    return
+                case .decoded(let decoded, let summaryDeclined):
+                    block = decoded
+                    // A block the index has no summary for is summarised here: the same blocks take the same path.
+                    if summaries, !summaryDeclined, block.count > 0 {
+                        let summary = BlockSummary(block)
+                        let (low, high) = (block.timestamps.min()!, block.timestamps.max()!)
+                        if SummaryAggregation.accepts(summary, minimum: low, maximum: high, plan: sessionPlan) {
+                            try SummaryAggregation.fold(summary, session: session, plan: &sessionPlan, usage: &usage, into: &aggregator)
+                            processed += block.count
+                            progress?(processed)
+                            return
+                        }
+                    }
+                }
                 var aggregation = BlockAggregation(
                     block, session: session, plan: &sessionPlan, keepsTimestamps: aggregator.needsTimestamps, usage: usage)
                 aggregation.run(usage: &usage)

@@ -247,6 +247,31 @@ package struct GroupedAggregator {
             custom: custom, tracking: tracking)
     }
 
+    /// Whether ``add(count:numeric:sum:minimum:maximum:nonNumeric:extraCount:extraSum:name:group:)``
+    /// can stand for adding the values one by one: `count`, `sum`, `avg`, `min` and `max`.
+    package var acceptsTotals: Bool {
+        guard custom == nil else { return false }
+        switch aggregation {
+        case .count, .sum, .average, .min, .max: return true
+        default: return false
+        }
+    }
+
+    /// Adds the totals of some events of one group, folded elsewhere in their order: `count` events,
+    /// `numeric` of them with a number that is not NaN, whose sum and extremes are given. With
+    /// `nonNumeric` (they are custom events) only `count` accepts them. Only when ``acceptsTotals``.
+    package mutating func add(
+        count: Int, numeric: Int, sum: Double, minimum: Double, maximum: Double, nonNumeric: Bool, extraCount: Double = 0,
+        extraSum: Double = 0, name: String, group: [String]
+    ) throws {
+        if nonNumeric, count > 0, aggregation != .count {
+            throw MetricsReaderError.aggregationNeedsNumbers(aggregation: aggregation.name, metric: name)
+        }
+        let custom = self.custom
+        groups[ExactGroup(group), default: Fold(state: custom?.initial())].add(
+            count: count, numeric: numeric, sum: sum, minimum: minimum, maximum: maximum, extraCount: extraCount, extraSum: extraSum)
+    }
+
     /// Combines another aggregator's groups into this one (same aggregation and grouping).
     package mutating func merge(_ other: GroupedAggregator) {
         for (key, fold) in other.groups {
@@ -313,6 +338,18 @@ package struct GroupedAggregator {
 }
 
 extension GroupedAggregator.Fold {
+    /// Totals folded elsewhere (see `GroupedAggregator.add(count:…)`).
+    fileprivate mutating func add(count: Int, numeric: Int, sum: Double, minimum: Double, maximum: Double, extraCount: Double, extraSum: Double) {
+        self.count += count
+        self.numeric += numeric
+        self.extraCount += extraCount
+        self.extraSum += extraSum
+        guard numeric > 0 else { return }
+        self.sum += sum
+        self.minimum = Swift.min(self.minimum, minimum)
+        self.maximum = Swift.max(self.maximum, maximum)
+    }
+
     /// A batch of one group's values (see `GroupedAggregator.add(contentsOf:…)`).
     fileprivate mutating func add(
         contentsOf values: [Double], timestamps: [Int64], nonNumeric: Int, extraCount: Double, extraSum: Double,

@@ -35,7 +35,7 @@ extension LogMaintenance {
                     }
                 }
                 if let wrong = segment.sealContradiction { problem(wrong.offset, wrong.reason) }
-                let indexNamesWrong = Self.checkBlocks(of: segment, path: handle.name, problem)
+                let (indexNamesWrong, wrongSummaries) = Self.checkBlocks(of: segment, path: handle.name, problem)
                 if position < handles.count - 1, !segment.sealed {
                     problem(nil, "not sealed, but later segments exist")
                 }
@@ -46,6 +46,10 @@ extension LogMaintenance {
                 }
                 if indexNamesWrong {
                     problem(nil, "index stale (its metric names leave out names its blocks hold; readers would skip those events)")
+                }
+                if let first = wrongSummaries.first {
+                    problem(first, "index stale (its totals for \(wrongSummaries.count) block(s), the first at offset \(first), differ from the "
+                        + "blocks' events; queries answered from them would be wrong; run recover)")
                 }
                 expectedSequence = segment.nextSequence
             }
@@ -88,10 +92,12 @@ extension LogMaintenance {
     }
 
     /// Decodes every block (which checks its payload, its header's count and time range, and its
-    /// custom JSON) and its place in the sequence; returns whether the index's names leave some out.
-    private static func checkBlocks(of segment: StoredSegment, path: String, _ problem: (Int?, String) -> Void) -> Bool {
+    /// custom JSON) and its place in the sequence; returns whether the index's names leave some out,
+    /// and the offsets of blocks whose summary in the index differs from their events'.
+    private static func checkBlocks(of segment: StoredSegment, path: String, _ problem: (Int?, String) -> Void) -> (Bool, [Int]) {
         var sequence = segment.header.firstSequence
         var indexNamesWrong = false
+        var wrongSummaries: [Int] = []
         for (blockIndex, block) in segment.blocks.enumerated() {
             if block.header.firstSequence != sequence, segment.damage.isEmpty {
                 problem(block.offset, "block starts at sequence \(block.header.firstSequence), expected \(sequence)")
@@ -105,10 +111,14 @@ extension LogMaintenance {
                 if let listed = segment.blockNames[blockIndex], !Set(decoded.metrics.map(\.name)).isSubset(of: listed) {
                     indexNamesWrong = true
                 }
+                // Queries take count, sum, min and max from the index's summaries without decoding.
+                if blockIndex < segment.blockSummaries.count, let summary = segment.blockSummaries[blockIndex], summary != BlockSummary(decoded) {
+                    wrongSummaries.append(block.offset)
+                }
             } catch {
                 if case .corrupt(_, _, let reason) = error { problem(block.offset, reason) } else { problem(block.offset, "\(error)") }
             }
         }
-        return indexNamesWrong
+        return (indexNamesWrong, wrongSummaries)
     }
 }

@@ -1,6 +1,14 @@
 public import MMMMetricsCore
 public import MMMMetricsLogFormat
 
+/// A block as ``LogReader`` hands it over: decoded, or only its summary from the index.
+package enum ReplayedBlock {
+    /// A decoded block; `summaryDeclined` when the index had a summary that the caller declined.
+    case decoded(DecodedBlock, summaryDeclined: Bool)
+    /// The block's summary and header; the block's CRC checked, its payload not decoded.
+    case summarized(BlockSummary, BlockHeader)
+}
+
 /// Replays stored sessions in sequence order, checking every block's CRC as it reads it.
 ///
 /// Readers take no lock: a session may be read while its writer appends (a block the writer has not
@@ -30,6 +38,19 @@ public struct LogReader: Sendable {
         session: String, filter: ReadFilter = ReadFilter(), mode: ReadMode = .lenient,
         warning: (ReadWarning) -> Void = { _ in },
         _ body: (DecodedBlock) throws -> Void
+    ) throws {
+        try replay(session: session, filter: filter, mode: mode, warning: warning, acceptsSummary: nil) { block in
+            if case .decoded(let decoded, _) = block { try body(decoded) }
+        }
+    }
+
+    /// As ``replay(session:filter:mode:warning:_:)``, except that a block whose index summary
+    /// `acceptsSummary` accepts is handed over as that summary, undecoded (its CRC is still checked,
+    /// so damage is reported as for a decoded block). Blocks come in sequence order either way.
+    package func replay(
+        session: String, filter: ReadFilter = ReadFilter(), mode: ReadMode = .lenient,
+        warning: (ReadWarning) -> Void = { _ in }, acceptsSummary: ((BlockSummary, BlockHeader) -> Bool)?,
+        _ body: (ReplayedBlock) throws -> Void
     ) throws {
         let handles = try source.segments(session: session)
         guard !handles.isEmpty else {
@@ -62,7 +83,7 @@ public struct LogReader: Sendable {
                 if let wrong = segment.sealContradiction {
                     try report(segment.path, wrong.offset, wrong.reason + " (the blocks are believed)", skipped: 0, fatal: true)
                 }
-                try Self.replayBlocks(of: segment, filter: compiled, report: report, body)
+                try Self.replayBlocks(of: segment, filter: compiled, acceptsSummary: acceptsSummary, report: report, body)
             case .headerless(let path, let size):
                 // Holds no events, unless its index proves it held some: then it was cut short (in the
                 // last segment, as a torn tail is: a power cut under durability none can leave that).
@@ -121,20 +142,40 @@ public struct LogReader: Sendable {
 
     /// Decodes each block the filter admits (checking its CRC again: the file may have changed since it was scanned).
     private static func replayBlocks(
-        of segment: StoredSegment, filter: CompiledReadFilter, report: Report, _ body: (DecodedBlock) throws -> Void
+        of segment: StoredSegment, filter: CompiledReadFilter, acceptsSummary: ((BlockSummary, BlockHeader) -> Bool)?, report: Report,
+        _ body: (ReplayedBlock) throws -> Void
     ) throws {
         let path = segment.path
         let admitted = segment.blocks.indices.filter { filter.admits(segment.blocks[$0].header, names: segment.blockNames[$0]) }
-            .map { segment.blocks[$0] }
+        // The blocks answered by their summary, and those to decode.
+        let summaries: [BlockSummary?] = admitted.map { position in
+            guard let acceptsSummary, position < segment.blockSummaries.count, let summary = segment.blockSummaries[position],
+                acceptsSummary(summary, segment.blocks[position].header)
+            else { return nil }
+            return summary
+        }
+        let decoded = zip(admitted, summaries).compactMap { position, summary in summary == nil ? segment.blocks[position] : nil }
+        let hasSummary = { (position: Int) in position < segment.blockSummaries.count && segment.blockSummaries[position] != nil }
         try segment.bytes.withBytes { (raw: UnsafeRawBufferPointer) throws in
             // With more than one block, a second thread decodes ahead (same blocks, same order).
-            let prefetch = admitted.count > 1 ? BlockPrefetch(raw: raw, blocks: admitted, path: path) : nil
+            let prefetch = decoded.count > 1 ? BlockPrefetch(raw: raw, blocks: decoded, path: path) : nil
             defer { prefetch?.finish() }
-            for (index, block) in admitted.enumerated() {
+            var decodedIndex = 0
+            for (position, summary) in zip(admitted, summaries) {
+                let block = segment.blocks[position]
                 let lost = block.header.eventCount
-                switch prefetch?.take(index) ?? BlockPrefetch.decode(raw, block, path: path) {
+                if let summary {
+                    guard BlockHeader.validate(raw, at: block.offset) != nil else {
+                        try report(path, block.offset, "CRC mismatch: \(lost) events skipped", lost, true)
+                        continue
+                    }
+                    try body(.summarized(summary, block.header))
+                    continue
+                }
+                defer { decodedIndex += 1 }
+                switch prefetch?.take(decodedIndex) ?? BlockPrefetch.decode(raw, block, path: path) {
                 case .decoded(let decoded):
-                    try body(decoded)
+                    try body(.decoded(decoded, summaryDeclined: acceptsSummary != nil && hasSummary(position)))
                 case .badChecksum:
                     try report(path, block.offset, "CRC mismatch: \(lost) events skipped", lost, true)
                 case .failed(let error):

@@ -34,6 +34,8 @@ package enum IndexState: Sendable, Hashable, CustomStringConvertible {
     package var blocks: [BlockLocation]
     /// Metric names per block, where an index supplied them.
     var blockNames: [Set<String>?]
+    /// Per block, its summary from a valid index (empty, or `nil` entries, where none is known).
+    var blockSummaries: [BlockSummary?] = []
     package var damage: [SegmentDamage]
     package var sealed: Bool
     var indexState: IndexState
@@ -198,9 +200,11 @@ package enum IndexState: Sendable, Hashable, CustomStringConvertible {
                     cutAfterSeal = cut.sealed
                 }
                 var names = [Set<String>?](repeating: nil, count: scan.blocks.count)
+                var summaries: [BlockSummary?] = []
                 if let index {
                     if index.matches(scan) {
                         names = index.nameSets
+                        summaries = index.summaries
                     } else {
                         indexState = .stale("does not match the segment's blocks")
                     }
@@ -208,6 +212,7 @@ package enum IndexState: Sendable, Hashable, CustomStringConvertible {
                 var segment = StoredSegment(path: path, bytes: bytes, header: header, blocks: scan.blocks, blockNames: names,
                                             damage: scan.damage, sealed: scan.isSealed, indexState: indexState)
                 segment.cutAfterSeal = cutAfterSeal
+                segment.blockSummaries = summaries
                 return segment
             }
             let trusted = index!
@@ -228,18 +233,23 @@ package enum IndexState: Sendable, Hashable, CustomStringConvertible {
                 expectedSequence = entry.firstSequence + UInt64(entry.eventCount)
             }
             var names = trusted.nameSets
+            let summaries = trusted.summaries
             guard !trusted.sealed, trusted.coveredBytes < raw.count else {
-                return StoredSegment(path: path, bytes: bytes, header: header, blocks: blocks, blockNames: names,
-                                     damage: damage, sealed: trusted.sealed, indexState: indexState)
+                var segment = StoredSegment(path: path, bytes: bytes, header: header, blocks: blocks, blockNames: names,
+                                            damage: damage, sealed: trusted.sealed, indexState: indexState)
+                segment.blockSummaries = summaries
+                return segment
             }
             // The active segment grew after its index was written: scan the rest.
             var rest = SegmentScan(header: header, blocks: [], seal: nil, damage: [], validEnd: trusted.coveredBytes, fileSize: raw.count)
             rest.continueScan(raw, from: trusted.coveredBytes)
             blocks += rest.blocks
             names += rest.blocks.map { _ in nil }
-            return StoredSegment(path: path, bytes: bytes, header: header, blocks: blocks, blockNames: names,
-                                 damage: damage + rest.damage, sealed: rest.isSealed,
-                                 indexState: .stale("covers \(trusted.coveredBytes) of \(raw.count) bytes"))
+            var segment = StoredSegment(path: path, bytes: bytes, header: header, blocks: blocks, blockNames: names,
+                                        damage: damage + rest.damage, sealed: rest.isSealed,
+                                        indexState: .stale("covers \(trusted.coveredBytes) of \(raw.count) bytes"))
+            segment.blockSummaries = summaries
+            return segment
         }
     }
 

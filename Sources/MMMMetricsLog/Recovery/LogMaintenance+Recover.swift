@@ -76,7 +76,12 @@ extension LogMaintenance {
                 let stored = try? FileSystem.readFile(LogRoot.indexPath(forSegment: path))
                 if case .valid = segment.indexState, stored == rebuilt { continue }
                 try FileSystem.writeAtomically(LogRoot.indexPath(forSegment: path), rebuilt, sync: durability != .none)
-                let was = if case .valid = segment.indexState { "its metric names disagreed with its blocks" } else { "\(segment.indexState)" }
+                let versionOne = stored.map { $0.count > 9 && $0[8] == 1 && $0[9] == 0 } ?? false
+                let was = if case .valid = segment.indexState {
+                    versionOne ? "of version 1, without block summaries" : "its metric names or totals disagreed with its blocks"
+                } else {
+                    "\(segment.indexState)"
+                }
                 action.actions.append("\(file): rebuilt the index (was \(was))")
             }
             results.append(action)

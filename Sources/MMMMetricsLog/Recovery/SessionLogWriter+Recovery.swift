@@ -110,7 +110,7 @@ extension SessionLogWriter {
             try cutTail(file)
             segment = OpenSegment(
                 file: file, header: scan.header, size: scan.validEnd, blocks: scan.blocks,
-                blockNames: index.entries.map { $0.names.map { index.names[$0] } })
+                blockNames: index.entries.map { $0.names.map { index.names[$0] } }, blockSummaries: index.summaries)
             writtenSequence = scan.nextSequence
         }
         if report.truncatedBytes > 0 || !report.damageKept.isEmpty || !removed.isEmpty || rewroteHeader || report.eventsListedByIndexLost != nil {

@@ -40,7 +40,7 @@ extension SessionLogWriter {
     func writeIndex(_ current: OpenSegment, sealed: Bool) throws(LogError) {
         var scan = SegmentScan(header: current.header, blocks: current.blocks, seal: nil, damage: [], validEnd: current.size, fileSize: current.size)
         if sealed { scan.seal = SealRecord(blockCount: 0, eventCount: 0, nextSequence: 0, minTimestamp: 0, maxTimestamp: 0) }
-        let index = SegmentIndex(scan: scan, blockNames: current.blockNames)
+        let index = SegmentIndex(scan: scan, blockNames: current.blockNames, summaries: current.blockSummaries)
         try FileSystem.writeAtomically(LogRoot.indexPath(forSegment: current.file.path), index.encoded(), sync: options.durability != .none)
     }
 
@@ -70,7 +70,7 @@ extension SessionLogWriter {
         var stored = header
         stored.crc = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: bytes.count - 4, as: UInt32.self).littleEndian }
         stored.size = bytes.count
-        return OpenSegment(file: file, header: stored, size: bytes.count, blocks: [], blockNames: [])
+        return OpenSegment(file: file, header: stored, size: bytes.count, blocks: [], blockNames: [], blockSummaries: [])
     }
 
     /// Writes buffered events in blocks of at most `blockMaxEvents` events and `blockMaxBytes` bytes:
@@ -123,6 +123,7 @@ extension SessionLogWriter {
         }
         current.blocks.append(BlockLocation(offset: current.size, header: header))
         current.blockNames.append(names)
+        current.blockSummaries.append(encoded.summary)
         current.size += framed.count
         if options.durability == .everyBlock { try current.file.sync() }
         return events.count

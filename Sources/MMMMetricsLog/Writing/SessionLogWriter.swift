@@ -51,14 +51,17 @@ public final class SessionLogWriter {
         var size: Int
         package var blocks: [BlockLocation]
         var blockNames: [[String]]
+        /// Each block's summary for the index (`nil` where unknown: blocks of a segment reopened without one).
+        var blockSummaries: [BlockSummary?]
         var needsRepair = false
 
-        init(file: OpenFile, header: SegmentHeader, size: Int, blocks: [BlockLocation], blockNames: [[String]]) {
+        init(file: OpenFile, header: SegmentHeader, size: Int, blocks: [BlockLocation], blockNames: [[String]], blockSummaries: [BlockSummary?]) {
             self.file = file
             self.header = header
             self.size = size
             self.blocks = blocks
             self.blockNames = blockNames
+            self.blockSummaries = blockSummaries
             createdAt = .now
         }
     }

@@ -48,6 +48,8 @@ package enum BlockPayload {
         package var metricNames: [String]
         package var minTimestamp: Int64
         package var maxTimestamp: Int64
+        /// What the index keeps about the events (``BlockSummary``).
+        package var summary: BlockSummary
     }
 
     /// Encodes events (all with timestamps; a missing one is stored as 0).

@@ -57,10 +57,22 @@ package enum BlockDecoding {
         return decoded.metrics.compactMap { seen.insert($0.name).inserted ? $0.name : nil }
     }
 
-    /// An index built from a scan by decoding every block's names. A block that does not decode gets
-    /// no names (unknown: never skipped by name), so reading it still reports the damage.
+    /// An index built from a scan by decoding every block's names and summary. A block that does not
+    /// decode gets no names (unknown: never skipped by name) and no summary, so reading it still
+    /// reports the damage.
     package static func buildIndex(_ segment: UnsafeRawBufferPointer, _ scan: SegmentScan, path: String) -> SegmentIndex {
-        let names = scan.blocks.map { block in (try? self.names(segment, block, path: path)) ?? [] }
-        return SegmentIndex(scan: scan, blockNames: names)
+        var names: [[String]] = []
+        var summaries: [BlockSummary?] = []
+        for block in scan.blocks {
+            guard let decoded = try? decode(segment, block, path: path) else {
+                names.append([])
+                summaries.append(nil)
+                continue
+            }
+            var seen = Set<String>()
+            names.append(decoded.metrics.compactMap { seen.insert($0.name).inserted ? $0.name : nil })
+            summaries.append(BlockSummary(decoded))
+        }
+        return SegmentIndex(scan: scan, blockNames: names, summaries: summaries)
     }
 }

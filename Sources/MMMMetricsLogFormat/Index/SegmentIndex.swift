@@ -18,6 +18,9 @@ package struct IndexEntry: Sendable, Hashable {
     /// unknown (the block could not be decoded when the index was built): such a block is never
     /// skipped by name.
     package var names: [Int]
+    /// Totals per metric and series (``BlockSummary``); `nil` when unknown (an index of version 1,
+    /// or the block's names are unknown).
+    package var summary: BlockSummary? = nil
 }
 
 /// A segment's index: derived data, rebuilt from the segment whenever it is missing, stale or corrupt.
@@ -33,18 +36,26 @@ package struct SegmentIndex: Sendable, Hashable {
     /// Whether the segment was sealed when the index was built.
     package var sealed: Bool
 
-    /// Builds an index from a scan and the decoded names of each block.
-    package init(scan: SegmentScan, blockNames: [[String]]) {
+    /// Builds an index from a scan, the decoded names of each block and, where known, its summary.
+    package init(scan: SegmentScan, blockNames: [[String]], summaries: [BlockSummary?] = []) {
         var table = InternTable<String>()
+        var exactNames = Set<ExactText>()
         var entries: [IndexEntry] = []
-        for (block, blockNames) in zip(scan.blocks, blockNames) {
+        for (position, (block, blockNames)) in zip(scan.blocks, blockNames).enumerated() {
             // A name the index cannot hold (its length is a u16) leaves the block's names unknown.
             let representable = blockNames.allSatisfy { $0.utf8.count <= Int(UInt16.max) }
             let indices = (representable ? blockNames : []).map { table.intern($0) }
+            for index in indices { exactNames.insert(ExactText(table.keys[index])) }
+            var summary = position < summaries.count ? summaries[position] : nil
+            // A summary names only metrics the entry lists (it refers to them by number).
+            // (By bytes, as the summaries section looks them up: the table merges canonically equal names.)
+            if indices.isEmpty || !(summary?.metrics.allSatisfy({ exactNames.contains(ExactText($0.name)) }) ?? true) {
+                summary = nil
+            }
             entries.append(IndexEntry(
                 offset: block.offset, length: block.header.totalLength, eventCount: block.header.eventCount,
                 firstSequence: block.header.firstSequence, minTimestamp: block.header.minTimestamp,
-                maxTimestamp: block.header.maxTimestamp, names: indices.sorted()))
+                maxTimestamp: block.header.maxTimestamp, names: indices.sorted(), summary: summary))
         }
         names = table.keys
         self.entries = entries
@@ -65,7 +76,7 @@ package struct SegmentIndex: Sendable, Hashable {
     package func encoded() -> [UInt8] {
         var writer = ByteWriter()
         writer.append(Format.indexMagic)
-        writer.u16(Format.version)
+        writer.u16(Format.indexVersion)
         writer.u16(sealed ? 1 : 0)
         writer.u32(UInt32(entries.count))
         writer.u64(UInt64(coveredBytes))
@@ -86,6 +97,7 @@ package struct SegmentIndex: Sendable, Hashable {
             writer.u32(UInt32(entry.names.count))
             for name in entry.names { writer.u32(UInt32(name)) }
         }
+        SummaryCoding.append(entries.map(\.summary), names: names, to: &writer)
         writer.u32(CRC32C.checksum(writer.bytes))
         return writer.bytes
     }
@@ -100,7 +112,8 @@ package struct SegmentIndex: Sendable, Hashable {
         }
         var reader = ByteReader(UnsafeRawBufferPointer(rebasing: bytes[0..<(bytes.count - 4)]), offset: 8)
         do {
-            guard try reader.u16() == Format.version else { throw corrupt(8, "unsupported index version") }
+            let version = try reader.u16()
+            guard version == 1 || version == Format.indexVersion else { throw corrupt(8, "unsupported index version \(version)") }
             let sealed = try reader.u16() & 1 == 1
             let entryCount = Int(try reader.u32())
             let covered = Int(truncatingIfNeeded: try reader.u64())
@@ -137,7 +150,17 @@ package struct SegmentIndex: Sendable, Hashable {
                 entries.append(IndexEntry(offset: offset, length: length, eventCount: events, firstSequence: first,
                                           minTimestamp: minimum, maxTimestamp: maximum, names: indices))
             }
-            guard entries.count == entryCount, reader.isAtEnd else { throw corrupt(reader.offset, "index entries cut short") }
+            guard entries.count == entryCount else { throw corrupt(reader.offset, "index entries cut short") }
+            if version >= 2 {
+                let summaryOffset = reader.offset
+                do throws(DecodeFailure) {
+                    let summaries = try SummaryCoding.read(&reader, entries: entryCount, names: names)
+                    for position in entries.indices where !entries[position].names.isEmpty { entries[position].summary = summaries[position] }
+                } catch {
+                    throw corrupt(error.offset, "block summaries: \(error.reason) (the section starts at byte \(summaryOffset))")
+                }
+            }
+            guard reader.isAtEnd else { throw corrupt(reader.offset, "bytes after the index entries") }
             return SegmentIndex(names: names, entries: entries, coveredBytes: covered, segmentHeaderCRC: headerCRC, sealed: sealed)
         } catch let error as LogError {
             throw error
@@ -150,6 +173,9 @@ package struct SegmentIndex: Sendable, Hashable {
     package var nameSets: [Set<String>?] {
         entries.map { $0.names.isEmpty ? nil : Set($0.names.map { names[$0] }) }
     }
+
+    /// Each entry's summary, `nil` where unknown.
+    package var summaries: [BlockSummary?] { entries.map(\.summary) }
 
     /// Whether this index describes the segment as scanned (same header, same blocks, same end).
     package func matches(_ scan: SegmentScan) -> Bool {
