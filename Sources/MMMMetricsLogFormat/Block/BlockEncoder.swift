@@ -25,8 +25,10 @@ package struct BlockEncoder {
     private var gaugeBits: [UInt64] = []
     private var timers: [UInt64] = []
     private var customs = ByteWriter()
-    /// Each event's number as queries take it (custom events: 0, unused), for the block's summary.
-    private var numbers: [Double] = []
+    /// The events' totals for the index (``BlockSummary``).
+    private var summarizer = BlockSummarizer()
+    /// The column of the sample-rate tag, once met.
+    private var sampleColumn: Int?
     private var lastGaugeBits: [Int: UInt64] = [:]
     private var lastDecimal: [Int: (scale: Int, mantissa: Int64)] = [:]
     private var previous: Int64 = 0
@@ -75,6 +77,13 @@ package struct BlockEncoder {
         appendTags(event.tags)
         var delta = timestampDelta(event.timestamp?.nanosecondsSinceEpoch ?? 0)
         appendValue(event.value, metric: metric, delta: &delta)
+        let number: Double? = switch event.value {
+        case .counter(let value): Double(value)
+        case .gauge(let value): value
+        case .timer(let duration): Double(duration.totalNanoseconds) / 1e9
+        case .custom: nil
+        }
+        summarizer.add(metric: metric, references: currentReference, sampleColumn: sampleColumn, number: number)
         // Two's complement, not zigzag: deltas are almost never negative, so zigzag's sign bit is wasted.
         deltas.append(UInt64(bitPattern: delta))
         count += 1
@@ -109,6 +118,7 @@ package struct BlockEncoder {
             if column < 0 {
                 // A key new to the block: its column starts with a zero for every earlier event.
                 column = keys.intern(key)
+                if key == ExactText(SampleRate.tag) { sampleColumn = column }
                 tagColumns.append([UInt64](repeating: 0, count: count))
                 currentReference.append(0)
                 lastReference.append(0)
@@ -143,9 +153,7 @@ package struct BlockEncoder {
         switch value {
         case .counter(let value):
             counters.append(ZigZag.encode(value))
-            numbers.append(Double(value))
         case .gauge(let value):
-            numbers.append(value)
             if let (scale, mantissa) = BlockPayload.decimal(value) {
                 let last = lastDecimal[metric]
                 gaugeScales.append(UInt64(scale))
@@ -160,7 +168,6 @@ package struct BlockEncoder {
         case .timer(let duration):
             let nanoseconds = duration.totalNanoseconds
             timers.append(UInt64(bitPattern: nanoseconds))
-            numbers.append(Double(nanoseconds) / 1e9)
             // A timer is usually recorded when its work ends, one duration after the previous event:
             // when that predicts the timestamp better, store the difference from the prediction.
             let predicted = delta &- nanoseconds
@@ -171,7 +178,6 @@ package struct BlockEncoder {
                 timerFlags.append(0)
             }
         case .custom:
-            numbers.append(0)
             customs.varint(UInt64(text.count))
             customs.append(text)
         }
@@ -204,26 +210,8 @@ package struct BlockEncoder {
         var seen = Set<String>()
         let names = metrics.keys.compactMap { seen.insert($0.name).inserted ? $0.name : nil }
         return BlockPayload.Encoded(bytes: writer.bytes, count: count, metricNames: names, minTimestamp: minimum, maxTimestamp: maximum,
-                                    summary: summary(keyOrder: order))
+                                    summary: summarizer.finish(metrics: metrics.keys.map { BlockMetric(name: $0.name, kind: $0.kind) },
+                                                               keys: keys.keys.map(\.string), keyOrder: order, strings: strings.keys.map(\.string)))
     }
 
-    /// The block's summary for the index, from the columns as a reader decodes them.
-    private func summary(keyOrder order: [Int]) -> BlockSummary {
-        let references = order.map { column -> [UInt32] in
-            var reference: Int64 = 0
-            return tagColumns[column].map { delta in
-                reference &+= ZigZag.decode(delta)
-                return UInt32(truncatingIfNeeded: reference)
-            }
-        }
-        let metricOfEvent = metricColumn.map { UInt32(truncatingIfNeeded: $0) }
-        let blockMetrics = metrics.keys.map { BlockMetric(name: $0.name, kind: $0.kind) }
-        let numbers = self.numbers
-        return metricOfEvent.withUnsafeBufferPointer { metricOfEvent in
-            BlockSummary.summarize(
-                count: count, metrics: blockMetrics, metricOfEvent: metricOfEvent, tagKeys: order.map { keys.keys[$0].string },
-                tagColumns: references, strings: strings.keys.map(\.string)
-            ) { index, kind in kind == .custom ? nil : numbers[index] }
-        }
-    }
 }

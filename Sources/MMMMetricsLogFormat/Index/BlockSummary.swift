@@ -131,157 +131,163 @@ extension BlockSummary.Metric: Hashable {
 extension BlockSummary {
     /// The summary of a decoded block.
     package init(_ block: DecodedBlock) {
-        self = block.metricOfEvent.withUnsafeBufferPointer { metricOfEvent in
-            block.rawValues.withUnsafeBufferPointer { raw in
-                Self.summarize(
-                    count: block.count, metrics: block.metrics, metricOfEvent: metricOfEvent, tagKeys: block.tagKeys,
-                    tagColumns: block.tagColumns, strings: block.strings
-                ) { index, kind in
-                    let bits = raw[index]
-                    switch kind {
-                    case .counter: return Double(Int64(bitPattern: bits))
-                    case .gauge: return Double(bitPattern: bits)
-                    case .timer: return Double(Int64(bitPattern: bits)) / 1e9
-                    case .custom: return nil
+        let columns = block.tagKeys.count
+        var summarizer = BlockSummarizer()
+        let sampleColumn = block.tagKeys.firstIndex { ExactText($0) == ExactText(SampleRate.tag) }
+        var references = [UInt32](repeating: 0, count: columns)
+        for index in 0..<block.count {
+            for column in 0..<columns { references[column] = block.tagColumns[column][index] }
+            let metric = Int(block.metricOfEvent[index])
+            summarizer.add(metric: metric, references: references, sampleColumn: sampleColumn, number: block.numericValue(at: index))
+        }
+        self = summarizer.finish(metrics: block.metrics, keys: block.tagKeys, keyOrder: Array(0..<columns), strings: block.strings)
+    }
+}
+
+/// Totals a block's events one at a time, as the writer encodes them or a reader decodes them (the
+/// same events in the same order give the same ``BlockSummary``).
+package struct BlockSummarizer {
+    /// The totals per value of one tag key of one metric (a "state").
+    private struct TagState {
+        var full = false
+        var carried = false
+        var lastReference: UInt32 = 0
+        var lastSlot = -1
+        var references: [UInt32] = []
+        var totals: [SummaryTotals] = []
+
+        /// A state for a key first met after the metric's earlier events, which all lack it.
+        init(earlier: SummaryTotals) {
+            guard earlier.count > 0 else { return }
+            references = [0]
+            totals = [earlier]
+            lastSlot = 0
+        }
+
+        @inline(__always)
+        mutating func add(_ reference: UInt32, _ number: Double?) {
+            if full { return }
+            var slot = lastSlot
+            if reference != lastReference || slot < 0 {
+                slot = references.firstIndex(of: reference) ?? -1
+                if slot < 0 {
+                    guard references.count < BlockSummary.maximumSeriesPerMetric else {
+                        full = true
+                        references = []
+                        totals = []
+                        return
                     }
+                    slot = references.count
+                    references.append(reference)
+                    totals.append(SummaryTotals())
                 }
+                lastReference = reference
+                lastSlot = slot
             }
+            if reference != 0 { carried = true }
+            totals[slot].add(number)
         }
     }
 
-    /// Summarises events given in columns: each event's metric, its tag references per key (0: absent,
-    /// else the index in `strings` plus one; keys in ascending byte order) and its number, as
-    /// ``DecodedBlock/numericValue(at:)`` gives it.
-    package static func summarize(
-        count: Int, metrics: [BlockMetric], metricOfEvent: UnsafeBufferPointer<UInt32>, tagKeys: [String], tagColumns: [[UInt32]],
-        strings: [String], value: (Int, StoredKind) -> Double?
-    ) -> BlockSummary {
-        var totals = [SummaryTotals](repeating: SummaryTotals(), count: metrics.count)
-        var sampled = [Bool](repeating: false, count: metrics.count)
-        // Per metric its series (nil once there are too many), each with the event that shows its tags.
-        var seriesOfMetric = [[Int]?](repeating: [], count: metrics.count)
-        var seriesTotals: [SummaryTotals] = []
-        var seriesExample: [Int] = []
-        var candidates: [UInt64: [Int]] = [:]
-        // Per metric and tag column ("state" = metric × columns + column): the totals per reference.
-        let columnCount = tagColumns.count
-        let states = metrics.count * columnCount
-        var stateSlots = [[UInt32: Int]](repeating: [:], count: states)
-        var stateReferences = [[UInt32]](repeating: [], count: states)
-        var stateLast = [(reference: UInt32, slot: Int)](repeating: (0, -1), count: states)
-        var stateFull = [Bool](repeating: false, count: states)
-        var stateCarried = [Bool](repeating: false, count: states)
-        var tagTotals: [SummaryTotals] = []
-        let sampleColumn = tagKeys.firstIndex { ExactText($0) == ExactText(SampleRate.tag) }
-        var previousMetric = -1
-        var previousSeries = -1
-        for index in 0..<min(count, metricOfEvent.count) {
-            let metric = Int(metricOfEvent[index])
-            guard metric < metrics.count else { continue }
-            let kind = metrics[metric].kind
-            let number = value(index, kind)
-            totals[metric].add(number)
-            if let sampleColumn, tagColumns[sampleColumn][index] != 0 { sampled[metric] = true }
-            for column in 0..<columnCount {
-                let state = metric * columnCount + column
-                guard !stateFull[state] else { continue }
-                let reference = tagColumns[column][index]
-                var slot = stateLast[state].slot
-                if reference != stateLast[state].reference || slot < 0 {
-                    if let known = stateSlots[state][reference] {
-                        slot = known
-                    } else if stateReferences[state].count < maximumSeriesPerMetric {
-                        slot = tagTotals.count
-                        tagTotals.append(SummaryTotals())
-                        stateSlots[state][reference] = slot
-                        stateReferences[state].append(reference)
-                    } else {
-                        stateFull[state] = true
-                        continue
-                    }
-                    stateLast[state] = (reference, slot)
-                }
-                if reference != 0 { stateCarried[state] = true }
-                tagTotals[slot].add(number)
-            }
-            guard seriesOfMetric[metric] != nil else {
-                previousMetric = -1
-                continue
-            }
-            // The previous event's series when the metric and every tag repeat (the common case).
-            var series = -1
-            if metric == previousMetric, previousSeries >= 0, index > 0 {
-                var same = true
-                for column in 0..<columnCount where tagColumns[column][index] != tagColumns[column][index - 1] {
-                    same = false
-                    break
-                }
-                if same { series = previousSeries }
-            }
-            if series < 0 {
-                var hash = UInt64(metric) &* 0x9E37_79B9_7F4A_7C15
-                for column in 0..<columnCount { hash = (hash ^ UInt64(tagColumns[column][index])) &* 0x100_0000_01B3 }
-                for candidate in candidates[hash] ?? [] {
-                    let example = seriesExample[candidate]
-                    guard Int(metricOfEvent[example]) == metric else { continue }
-                    if (0..<columnCount).allSatisfy({ tagColumns[$0][index] == tagColumns[$0][example] }) {
-                        series = candidate
-                        break
-                    }
-                }
-                if series < 0 {
-                    guard seriesOfMetric[metric]!.count < maximumSeriesPerMetric else {
-                        seriesOfMetric[metric] = nil
-                        previousMetric = -1
-                        continue
-                    }
-                    series = seriesTotals.count
-                    seriesTotals.append(SummaryTotals())
-                    seriesExample.append(index)
-                    candidates[hash, default: []].append(series)
-                    seriesOfMetric[metric]!.append(series)
-                }
-            }
-            seriesTotals[series].add(number)
-            previousMetric = metric
-            previousSeries = series
+    private struct MetricState {
+        var totals = SummaryTotals()
+        var sampled = false
+        var tags: [TagState] = []
+        /// Indices into `series`; `nil` once there are too many.
+        var series: [Int]? = []
+        var lastSeries = -1
+    }
+
+    private var metrics: [MetricState] = []
+    private var order: [Int] = []
+    private var seriesReferences: [[UInt32]] = []
+    private var seriesTotals: [SummaryTotals] = []
+
+    package init() {}
+
+    /// Adds one event: its metric's index, its tag references per column so far (0: absent, else the
+    /// string's index plus one; a column first met later counts as absent for earlier events), the
+    /// column of the sample-rate tag if any, and its number as queries take it (`nil` for custom).
+    @inline(__always)
+    package mutating func add<References: RandomAccessCollection>(
+        metric: Int, references: References, sampleColumn: Int?, number: Double?
+    ) where References.Element: FixedWidthInteger, References.Index == Int {
+        if metric >= metrics.count { metrics += Array(repeating: MetricState(), count: metric + 1 - metrics.count) }
+        if metrics[metric].totals.count == 0 { order.append(metric) }
+        let columns = references.count
+        if metrics[metric].tags.count < columns {
+            let earlier = metrics[metric].totals
+            metrics[metric].tags += Array(repeating: TagState(earlier: earlier), count: columns - metrics[metric].tags.count)
         }
-        var summaries: [Metric] = []
-        var order: [Int] = []
-        var listed = [Bool](repeating: false, count: metrics.count)
-        for index in 0..<min(count, metricOfEvent.count) {
-            let metric = Int(metricOfEvent[index])
-            if metric < metrics.count, !listed[metric] {
-                listed[metric] = true
-                order.append(metric)
+        metrics[metric].totals.add(number)
+        if let sampleColumn, sampleColumn < columns, references[sampleColumn] != 0 { metrics[metric].sampled = true }
+        for column in 0..<columns { metrics[metric].tags[column].add(UInt32(truncatingIfNeeded: references[column]), number) }
+        guard metrics[metric].series != nil else { return }
+        let series = seriesOf(metric: metric, references: references)
+        if series >= 0 { seriesTotals[series].add(number) }
+    }
+
+    /// The event's series (made on first use), or -1 once the metric has too many.
+    @inline(__always)
+    private mutating func seriesOf<References: RandomAccessCollection>(metric: Int, references: References) -> Int
+    where References.Element: FixedWidthInteger, References.Index == Int {
+        func matches(_ series: Int) -> Bool {
+            let stored = seriesReferences[series]
+            for column in 0..<max(stored.count, references.count) {
+                let mine = column < references.count ? UInt32(truncatingIfNeeded: references[column]) : 0
+                let theirs = column < stored.count ? stored[column] : 0
+                if mine != theirs { return false }
             }
+            return true
         }
-        for metric in order {
-            let series = seriesOfMetric[metric].map { list in
-                list.map { series -> Series in
-                    let example = seriesExample[series]
-                    var keys: [String] = []
+        let last = metrics[metric].lastSeries
+        if last >= 0, matches(last) { return last }
+        for candidate in metrics[metric].series! where candidate != last && matches(candidate) {
+            metrics[metric].lastSeries = candidate
+            return candidate
+        }
+        guard metrics[metric].series!.count < BlockSummary.maximumSeriesPerMetric else {
+            metrics[metric].series = nil
+            return -1
+        }
+        let series = seriesTotals.count
+        seriesReferences.append(references.map { UInt32(truncatingIfNeeded: $0) })
+        seriesTotals.append(SummaryTotals())
+        metrics[metric].series!.append(series)
+        metrics[metric].lastSeries = series
+        return series
+    }
+
+    /// The summary: `metrics` and `keys` as the block lists them (by index), `keyOrder` the columns
+    /// in ascending byte order of their keys, `strings` what references point at.
+    package func finish(metrics blockMetrics: [BlockMetric], keys: [String], keyOrder: [Int], strings: [String]) -> BlockSummary {
+        func string(_ reference: UInt32) -> String? {
+            reference == 0 || Int(reference) > strings.count ? nil : strings[Int(reference) - 1]
+        }
+        var summaries: [BlockSummary.Metric] = []
+        for metric in order where metric < blockMetrics.count {
+            let state = metrics[metric]
+            let series = state.series.map { list in
+                list.map { series -> BlockSummary.Series in
+                    let stored = seriesReferences[series]
+                    var tagKeys: [String] = []
                     var values: [String] = []
-                    for column in 0..<columnCount {
-                        let reference = Int(tagColumns[column][example])
-                        guard reference > 0, reference <= strings.count else { continue }
-                        keys.append(tagKeys[column])
-                        values.append(strings[reference - 1])
+                    for column in keyOrder where column < stored.count {
+                        guard let value = string(stored[column]) else { continue }
+                        tagKeys.append(keys[column])
+                        values.append(value)
                     }
-                    return Series(keys: keys, values: values, totals: seriesTotals[series])
+                    return BlockSummary.Series(keys: tagKeys, values: values, totals: seriesTotals[series])
                 }
             }
-            var tags: [TagTotals] = []
-            for column in 0..<columnCount where stateCarried[metric * columnCount + column] {
-                let state = metric * columnCount + column
-                let values = stateFull[state] ? nil : stateReferences[state].map { reference in
-                    (value: reference == 0 || Int(reference) > strings.count ? nil : strings[Int(reference) - 1],
-                     totals: tagTotals[stateSlots[state][reference]!])
-                }
-                tags.append(TagTotals(key: tagKeys[column], values: values))
+            var tags: [BlockSummary.TagTotals] = []
+            for column in keyOrder where column < state.tags.count && state.tags[column].carried {
+                let tag = state.tags[column]
+                let values = tag.full ? nil : zip(tag.references, tag.totals).map { (value: string($0), totals: $1) }
+                tags.append(BlockSummary.TagTotals(key: keys[column], values: values))
             }
-            summaries.append(Metric(name: metrics[metric].name, kind: metrics[metric].kind, sampled: sampled[metric],
-                                    totals: totals[metric], series: series, tags: tags))
+            summaries.append(BlockSummary.Metric(name: blockMetrics[metric].name, kind: blockMetrics[metric].kind, sampled: state.sampled,
+                                                 totals: state.totals, series: series, tags: tags))
         }
         return BlockSummary(metrics: summaries)
     }
