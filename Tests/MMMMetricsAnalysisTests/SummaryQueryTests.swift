@@ -216,6 +216,25 @@ struct SummaryQueryTests {
         #expect(throws: LogError.self) { try QueryEngine(source: root).run(query, mode: .strict) }
     }
 
+    @Test("an index whose summary counts other than its block's events is refused whole, and the query reads the blocks")
+    func summaryCountingOtherEvents() throws {
+        let directory = TemporaryDirectory("summaries")
+        let root = directory.root
+        try Self.write(Self.tameEvents(seed: 23), to: root)
+        let query = "count(*) by (session)"
+        let before = try QueryEngine(source: root).run(query)
+        let file = Self.indexFiles(root)[0]
+        var index = try Corrupter.bytes(file).withBytes { (raw: UnsafeRawBufferPointer) throws(LogError) in try SegmentIndex.decode(raw, path: file) }
+        // An absurd count, as a hostile index could say (a sum of such counts would overflow).
+        index.entries[0].summary!.metrics[0].totals.count = Int.max / 2
+        Corrupter.write(file, index.encoded())
+        #expect {
+            try Corrupter.bytes(file).withBytes { (raw: UnsafeRawBufferPointer) throws(LogError) in _ = try SegmentIndex.decode(raw, path: file) }
+        } throws: { "\($0)".contains("count") }
+        #expect(try LogMaintenance(root: root).verify().contains { $0.message.contains("index corrupt") })
+        #expect(Self.fingerprint(try QueryEngine(source: root).run(query)) == Self.fingerprint(before))
+    }
+
     @Test("a block's summary from the writer equals the summary of the block decoded")
     func encoderAndDecoderAgree() throws {
         for seed in UInt64(1)...20 {

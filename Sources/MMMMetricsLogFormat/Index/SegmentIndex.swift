@@ -154,7 +154,7 @@ package struct SegmentIndex: Sendable, Hashable {
             if version >= 2 {
                 let summaryOffset = reader.offset
                 do throws(DecodeFailure) {
-                    let summaries = try SummaryCoding.read(&reader, entries: entryCount, names: names)
+                    let summaries = try SummaryCoding.read(&reader, eventCounts: entries.map(\.eventCount), names: names)
                     for position in entries.indices where !entries[position].names.isEmpty { entries[position].summary = summaries[position] }
                 } catch {
                     throw corrupt(error.offset, "block summaries: \(error.reason) (the section starts at byte \(summaryOffset))")

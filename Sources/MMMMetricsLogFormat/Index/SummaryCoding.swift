@@ -72,7 +72,10 @@ enum SummaryCoding {
     }
 
     /// Reads the section written by ``append(_:names:to:)``: one summary (or `nil`) per entry.
-    static func read(_ reader: inout ByteReader, entries: Int, names: [String]) throws(DecodeFailure) -> [BlockSummary?] {
+    /// A summary must account for exactly its entry's `eventCounts` events (its metrics' counts add up
+    /// to it, and a metric's listed series and tag values to the metric's), so a hostile index cannot
+    /// claim more events than its blocks hold.
+    static func read(_ reader: inout ByteReader, eventCounts: [Int], names: [String]) throws(DecodeFailure) -> [BlockSummary?] {
         let start = reader.offset
         let encoding = try reader.u8()
         let stored = Int(try reader.u32())
@@ -100,7 +103,7 @@ enum SummaryCoding {
         return try plain.withBytes { (raw: UnsafeRawBufferPointer) throws(DecodeFailure) -> [BlockSummary?] in
             var body = ByteReader(raw)
             do throws(DecodeFailure) {
-                let summaries = try readBody(&body, entries: entries, names: names)
+                let summaries = try readBody(&body, eventCounts: eventCounts, names: names)
                 guard body.isAtEnd else { throw DecodeFailure(offset: body.offset, reason: "bytes after the last summary") }
                 return summaries
             } catch {
@@ -109,7 +112,7 @@ enum SummaryCoding {
         }
     }
 
-    private static func readBody(_ body: inout ByteReader, entries: Int, names: [String]) throws(DecodeFailure) -> [BlockSummary?] {
+    private static func readBody(_ body: inout ByteReader, eventCounts: [Int], names: [String]) throws(DecodeFailure) -> [BlockSummary?] {
         let stringCount = try body.count(limit: body.remaining)
         var strings: [String] = []
         strings.reserveCapacity(stringCount)
@@ -121,7 +124,8 @@ enum SummaryCoding {
             return strings[number]
         }
         var summaries: [BlockSummary?] = []
-        for _ in 0..<entries {
+        for eventCount in eventCounts {
+            let entryStart = body.offset
             let metricCount = try body.count(limit: body.remaining)
             guard metricCount > 0 else {
                 summaries.append(nil)
@@ -169,7 +173,14 @@ enum SummaryCoding {
                     }
                     series = list
                 }
+                let listed = (series.map { [$0.map(\.totals.count)] } ?? []) + tags.compactMap { $0.values?.map(\.totals.count) }
+                guard listed.allSatisfy({ $0.reduce(0, +) == totals.count }) else {
+                    throw DecodeFailure(offset: at, reason: "a metric's series or tag values count other than its \(totals.count) events")
+                }
                 metrics.append(BlockSummary.Metric(name: names[number], kind: kind, sampled: flags & 1 != 0, totals: totals, series: series, tags: tags))
+            }
+            guard metrics.reduce(0, { $0 + $1.totals.count }) == eventCount else {
+                throw DecodeFailure(offset: entryStart, reason: "the summary's metrics count other than the entry's \(eventCount) events")
             }
             summaries.append(BlockSummary(metrics: metrics))
         }
@@ -178,7 +189,7 @@ enum SummaryCoding {
 
     private static func readTotals(_ body: inout ByteReader) throws(DecodeFailure) -> SummaryTotals {
         let at = body.offset
-        let count = try body.count(limit: Int(Int64.max))
+        let count = try body.count(limit: BlockPayload.maximumEvents)
         let numeric = try body.count(limit: count)
         guard numeric > 0 else {
             return SummaryTotals(count: count, numeric: 0, sum: 0, minimum: .infinity, maximum: -.infinity)
