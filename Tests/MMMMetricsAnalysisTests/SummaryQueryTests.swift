@@ -243,8 +243,100 @@ struct SummaryQueryTests {
             let encoded = BlockPayload.encodeBlock(events[...])
             let decoded = try encoded.bytes.withUnsafeBytes { raw in try BlockPayload.decode(raw, firstSequence: 0) }
             #expect(encoded.summary == BlockSummary(decoded), "seed \(seed)")
-            let paths = encoded.summary.metrics.flatMap { $0.tags.filter { $0.key == "path" } }
+            let paths = try #require(encoded.summary).metrics.flatMap { $0.tags.filter { $0.key == "path" } }
             #expect(!paths.isEmpty && paths.allSatisfy { $0.values == nil }, "a thousand paths are more values than a summary lists")
         }
+    }
+}
+
+/// What a hostile review of block summaries found (2026-11-30), each fixed.
+extension SummaryQueryTests {
+    static func event(_ name: String, _ value: MetricValue, second: Int64, tags: Tags = Tags()) -> MetricEvent {
+        MetricEvent(name: name, value: value, tags: tags, timestamp: MetricTimestamp(nanosecondsSinceEpoch: 1_767_225_600_000_000_000 + second * 1_000_000_000))
+    }
+
+    @Test("a block of thousands of metrics gets no summary, so its index stays readable and verify is clean")
+    func manyMetricsNoSummary() throws {
+        let directory = TemporaryDirectory("summaries")
+        let root = directory.root
+        let events = (0..<6_000).map { Self.event("metric.\($0)", .counter(Int64($0)), second: Int64($0), tags: ["k": "v\($0 % 5)"]) }
+        try writeSession(root, "s", events)
+        let file = Self.indexFiles(root)[0]
+        let index = try Corrupter.bytes(file).withBytes { (raw: UnsafeRawBufferPointer) throws(LogError) in try SegmentIndex.decode(raw, path: file) }
+        #expect(index.entries.count == 1 && index.entries[0].summary == nil && index.entries[0].names.count == 6_000)
+        #expect(try LogMaintenance(root: root).verify().isEmpty)
+        #expect(try LogMaintenance(root: root).recover().allSatisfy { $0.actions.isEmpty })
+        #expect(try QueryEngine(source: root).run("sum(metric.*)").rows.map(\.value) == [Double((0..<6_000).reduce(0, +))])
+    }
+
+    @Test("an index whose summaries cost more than a writer keeps is refused before it is built in memory")
+    func costlySummaryRefused() throws {
+        let directory = TemporaryDirectory("summaries")
+        let root = directory.root
+        try writeSession(root, "s", (0..<10).map { Self.event("a", .counter(1), second: Int64($0)) })
+        let file = Self.indexFiles(root)[0]
+        var index = try Corrupter.bytes(file).withBytes { (raw: UnsafeRawBufferPointer) throws(LogError) in try SegmentIndex.decode(raw, path: file) }
+        // 5,000 empty metrics, as a small crafted file can claim (zstd packs them into a few bytes).
+        var empty = index.entries[0].summary!.metrics[0]
+        empty.totals = SummaryTotals()
+        empty.series = []
+        empty.tags = []
+        index.entries[0].summary!.metrics += Array(repeating: empty, count: 5_000)
+        let bytes = index.encoded()
+        #expect(bytes.count < 20_000)
+        #expect {
+            try bytes.withBytes { (raw: UnsafeRawBufferPointer) throws(LogError) in _ = try SegmentIndex.decode(raw, path: file) }
+        } throws: { "\($0)".contains("cost more than a writer keeps") }
+    }
+
+    @Test("verify compares the totals of the blocks an index lists rightly also when another block is damaged")
+    func staleTotalsBesideBadBlock() throws {
+        let directory = TemporaryDirectory("summaries")
+        let root = directory.root
+        try writeSession(root, "s", (0..<400).map { Self.event("b", .counter(Int64($0)), second: Int64($0)) }, options: LogWriterOptions(blockMaxEvents: 100))
+        let file = Self.indexFiles(root)[0]
+        var index = try Corrupter.bytes(file).withBytes { (raw: UnsafeRawBufferPointer) throws(LogError) in try SegmentIndex.decode(raw, path: file) }
+        index.entries[3].summary!.metrics[0].totals.sum *= 1_000
+        Corrupter.write(file, index.encoded())
+        Corrupter.flipBit(file.replacingOccurrences(of: ".idx", with: ".seg"), bit: (index.entries[0].offset + 60) * 8)
+        let problems = try LogMaintenance(root: root).verify().map(\.message)
+        #expect(problems.contains { $0.contains("CRC mismatch") }, "\(problems)")
+        #expect(problems.contains { $0.contains("index stale (its totals for 1 block(s), the first at offset \(index.entries[3].offset)") }, "\(problems)")
+    }
+
+    @Test("a time range that cuts a block gives the same sum as one that does not, when it selects the same events")
+    func sameSumWhenTimeCutsBlock() throws {
+        let directory = TemporaryDirectory("summaries")
+        let root = directory.root
+        let events = [
+            Self.event("a", .gauge(1e16), second: 10),
+            Self.event("x", .gauge(0), second: 0), Self.event("a", .gauge(1), second: 20), Self.event("a", .gauge(1), second: 21),
+            Self.event("a", .gauge(1), second: 22),
+        ]
+        // Block 1 holds a = 1e16 alone; block 2 the rest, which `since` cuts (x is before it).
+        try writeSession(root, "s", Array(events.prefix(1)))
+        try writeSession(root, "s", Array(events.dropFirst()))
+        let cut = directory
+        for function in ["sum", "avg"] {
+            let whole = try QueryEngine(source: cut.root).run("\(function)(a)").rows.map(\.value.bitPattern)
+            let since = try QueryEngine(source: cut.root).run("\(function)(a) since 2026-01-01T00:00:05Z").rows.map(\.value.bitPattern)
+            #expect(whole == since, "\(function)")
+        }
+        #expect(try QueryEngine(source: cut.root).run("sum(a)").rows.map(\.value) == [1e16 + 4])
+    }
+
+    @Test("a name glob finds a name spelt in another Unicode form with the index as without it")
+    func globByBytesWithIndex() throws {
+        let directory = TemporaryDirectory("summaries")
+        let root = directory.root
+        try writeSession(root, "s", [
+            Self.event("\u{e9}.x", .counter(10), second: 0), Self.event("e\u{301}.x", .counter(1000), second: 1),
+            Self.event("e\u{301}.y", .counter(10), second: 2), Self.event("\u{e9}.y", .counter(1), second: 3),
+        ])
+        let query = "sum(e\u{301}*)"
+        let with = try QueryEngine(source: root).run(query).rows.map(\.value)
+        for file in Self.indexFiles(root) { try FileManager.default.removeItem(atPath: file) }
+        let without = try QueryEngine(source: root).run(query).rows.map(\.value)
+        #expect(with == without && with == [1010])
     }
 }

@@ -119,8 +119,7 @@ public struct QueryEngine: Sendable {
                 case .decoded(let decoded, let summaryDeclined):
                     block = decoded
                     // A block the index has no summary for is summarised here: the same blocks take the same path.
-                    if summaries, !summaryDeclined, block.count > 0 {
-                        let summary = BlockSummary(block)
+                    if summaries, !summaryDeclined, block.count > 0, let summary = BlockSummary(block) {
                         let (low, high) = (block.timestamps.min()!, block.timestamps.max()!)
                         if SummaryAggregation.accepts(summary, minimum: low, maximum: high, plan: sessionPlan) {
                             try SummaryAggregation.fold(summary, session: session, plan: &sessionPlan, usage: &usage, into: &aggregator)

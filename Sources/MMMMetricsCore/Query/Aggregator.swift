@@ -359,12 +359,16 @@ extension GroupedAggregator.Fold {
         self.extraSum += extraSum
         if custom == nil, !tracking.values, !tracking.time, !tracking.spread {
             count += values.count + nonNumeric
+            // A batch (one group of one block) is summed on its own, then added: as a block's totals
+            // from the index are, so a time range that cuts a block gives the same sum.
+            var partial = 0.0
             for value in values where !value.isNaN {
                 numeric += 1
-                sum += value
+                partial += value
                 minimum = Swift.min(minimum, value)
                 maximum = Swift.max(maximum, value)
             }
+            sum += partial
         } else {
             for (index, value) in values.enumerated() {
                 add(value, timestamp: index < timestamps.count ? timestamps[index] : 0, custom: custom, tracking: tracking)

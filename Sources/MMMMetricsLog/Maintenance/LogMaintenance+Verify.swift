@@ -108,7 +108,7 @@ extension LogMaintenance {
                     try BlockDecoding.decode(raw, block, path: path)
                 }
                 // Readers skip blocks by the index's names: names it lacks would hide events.
-                if let listed = segment.blockNames[blockIndex], !Set(decoded.metrics.map(\.name)).isSubset(of: listed) {
+                if let listed = segment.blockNames[blockIndex], !Set(decoded.metrics.map { ExactText($0.name) }).isSubset(of: Set(listed.map(ExactText.init))) {
                     indexNamesWrong = true
                 }
                 // Queries take count, sum, min and max from the index's summaries without decoding.

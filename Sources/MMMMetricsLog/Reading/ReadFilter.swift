@@ -28,7 +28,7 @@ package struct CompiledReadFilter {
 
     /// Whether a block with this header (and these metric names, when an index knows them) may hold
     /// a selected event.
-    package func admits(_ header: BlockHeader, names blockNames: Set<String>?) -> Bool {
+    package func admits(_ header: BlockHeader, names blockNames: [String]?) -> Bool {
         if let timeRange,
             !timeRange.overlaps(low: MetricTimestamp(nanosecondsSinceEpoch: header.minTimestamp),
                                 high: MetricTimestamp(nanosecondsSinceEpoch: header.maxTimestamp))

@@ -33,7 +33,7 @@ package enum IndexState: Sendable, Hashable, CustomStringConvertible {
     package let header: SegmentHeader
     package var blocks: [BlockLocation]
     /// Metric names per block, where an index supplied them.
-    var blockNames: [Set<String>?]
+    var blockNames: [[String]?]
     /// Per block, its summary from a valid index (empty, or `nil` entries, where none is known).
     var blockSummaries: [BlockSummary?] = []
     package var damage: [SegmentDamage]
@@ -199,14 +199,23 @@ package enum IndexState: Sendable, Hashable, CustomStringConvertible {
                     }
                     cutAfterSeal = cut.sealed
                 }
-                var names = [Set<String>?](repeating: nil, count: scan.blocks.count)
+                var names = [[String]?](repeating: nil, count: scan.blocks.count)
                 var summaries: [BlockSummary?] = []
                 if let index {
                     if index.matches(scan) {
-                        names = index.nameSets
+                        names = index.nameLists
                         summaries = index.summaries
                     } else {
                         indexState = .stale("does not match the segment's blocks")
+                        // Readers that trust the index (damage in one block leaves it trusted) take the
+                        // summaries of the blocks it lists correctly: verify must check those too.
+                        let listed = Dictionary(index.entries.map { ($0.offset, $0) }, uniquingKeysWith: { first, _ in first })
+                        summaries = scan.blocks.map { block in
+                            guard let entry = listed[block.offset], entry.length == block.header.totalLength,
+                                entry.eventCount == block.header.eventCount, entry.firstSequence == block.header.firstSequence
+                            else { return nil }
+                            return entry.summary
+                        }
                     }
                 }
                 var segment = StoredSegment(path: path, bytes: bytes, header: header, blocks: scan.blocks, blockNames: names,
@@ -232,7 +241,7 @@ package enum IndexState: Sendable, Hashable, CustomStringConvertible {
                 expectedOffset = entry.offset + entry.length
                 expectedSequence = entry.firstSequence + UInt64(entry.eventCount)
             }
-            var names = trusted.nameSets
+            var names = trusted.nameLists
             let summaries = trusted.summaries
             guard !trusted.sealed, trusted.coveredBytes < raw.count else {
                 var segment = StoredSegment(path: path, bytes: bytes, header: header, blocks: blocks, blockNames: names,

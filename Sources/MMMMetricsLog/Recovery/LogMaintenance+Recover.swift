@@ -75,6 +75,13 @@ extension LogMaintenance {
                 let rebuilt = index.encoded()
                 let stored = try? FileSystem.readFile(LogRoot.indexPath(forSegment: path))
                 if case .valid = segment.indexState, stored == rebuilt { continue }
+                // An index that says the same in other bytes (another zstd level, a raw summaries section) is kept.
+                if case .valid = segment.indexState, let stored,
+                    let decoded = try? stored.withBytes({ (raw: UnsafeRawBufferPointer) throws(LogError) in try SegmentIndex.decode(raw, path: path) }),
+                    decoded == index
+                {
+                    continue
+                }
                 try FileSystem.writeAtomically(LogRoot.indexPath(forSegment: path), rebuilt, sync: durability != .none)
                 let versionOne = stored.map { $0.count > 9 && $0[8] == 1 && $0[9] == 0 } ?? false
                 let was = if case .valid = segment.indexState {

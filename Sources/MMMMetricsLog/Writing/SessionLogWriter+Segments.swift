@@ -123,7 +123,7 @@ extension SessionLogWriter {
         }
         current.blocks.append(BlockLocation(offset: current.size, header: header))
         current.blockNames.append(names)
-        current.blockSummaries.append(encoded.summary)
+        current.keepSummary(encoded.summary)
         current.size += framed.count
         if options.durability == .everyBlock { try current.file.sync() }
         return events.count

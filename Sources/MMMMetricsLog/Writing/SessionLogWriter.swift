@@ -53,7 +53,20 @@ public final class SessionLogWriter {
         var blockNames: [[String]]
         /// Each block's summary for the index (`nil` where unknown: blocks of a segment reopened without one).
         var blockSummaries: [BlockSummary?]
+        /// What the kept summaries cost; past ``BlockSummary/maximumCostPerIndex`` none is kept (the
+        /// index would keep none), so a segment of many tiny or many-metric blocks stays small in memory.
+        private var summaryCost = 0
         var needsRepair = false
+
+        func keepSummary(_ summary: BlockSummary?) {
+            summaryCost += summary?.cost ?? 0
+            if summaryCost > BlockSummary.maximumCostPerIndex {
+                if blockSummaries.contains(where: { $0 != nil }) { blockSummaries = blockSummaries.map { _ in nil } }
+                blockSummaries.append(nil)
+            } else {
+                blockSummaries.append(summary)
+            }
+        }
 
         init(file: OpenFile, header: SegmentHeader, size: Int, blocks: [BlockLocation], blockNames: [[String]], blockSummaries: [BlockSummary?]) {
             self.file = file
@@ -62,6 +75,7 @@ public final class SessionLogWriter {
             self.blocks = blocks
             self.blockNames = blockNames
             self.blockSummaries = blockSummaries
+            summaryCost = blockSummaries.reduce(0) { $0 + ($1?.cost ?? 0) }
             createdAt = .now
         }
     }

@@ -49,7 +49,7 @@ package enum BlockPayload {
         package var minTimestamp: Int64
         package var maxTimestamp: Int64
         /// What the index keeps about the events (``BlockSummary``).
-        package var summary: BlockSummary
+        package var summary: BlockSummary?
     }
 
     /// Encodes events (all with timestamps; a missing one is stored as 0).

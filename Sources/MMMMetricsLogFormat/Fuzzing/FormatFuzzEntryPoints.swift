@@ -111,7 +111,7 @@
         }
         CoreFuzzEntryPoints.require(decodedIndex == index, "an index built from a scan decodes differently")
         CoreFuzzEntryPoints.require(decodedIndex.matches(scan), "an index built from a scan does not match it")
-        _ = decodedIndex.nameSets
+        _ = decodedIndex.nameLists
     }
 
     /// Decodes an index; one that decodes re-encodes and decodes to the same index.
@@ -121,7 +121,7 @@
             _ = error.description
             return
         }
-        _ = index.nameSets
+        _ = index.nameLists
         let encoded = index.encoded()
         do {
             let again = try encoded.withBytes { (bytes: UnsafeRawBufferPointer) throws(LogError) in try SegmentIndex.decode(bytes, path: "fuzz.idx") }

@@ -61,6 +61,34 @@ extension SummaryTotals: Hashable {
 package struct BlockSummary: Sendable, Hashable {
     /// A metric whose events have more distinct tag sets than this has no series in the summary.
     package static let maximumSeriesPerMetric = 64
+    /// A block whose summary would cost more than this (see ``cost``) has none: its metrics are too
+    /// many for totals to save much, and an index must stay small.
+    package static let maximumCostPerBlock = 4_096
+    /// An index whose summaries would cost more than this in all has none (a writer stops keeping them
+    /// past it, so its memory stays bounded; a reader refuses an index claiming more).
+    package static let maximumCostPerIndex = 1 << 18
+
+    /// What keeping the summary costs, in units of about 40 bytes: one per metric, series, tag key,
+    /// tag value and series tag, and one per 32 bytes of their strings (each occurrence counted).
+    package var cost: Int {
+        var cost = 0
+        func text(_ string: String?) { cost += 1 + (string?.utf8.count ?? 0) / 32 }
+        for metric in metrics {
+            text(metric.name)
+            for series in metric.series ?? [] {
+                cost += 1
+                for (key, value) in zip(series.keys, series.values) {
+                    text(key)
+                    text(value)
+                }
+            }
+            for tag in metric.tags {
+                text(tag.key)
+                for value in tag.values ?? [] { text(value.value) }
+            }
+        }
+        return cost
+    }
 
     /// One set of tags of a metric: its totals.
     package struct Series: Sendable {
@@ -129,8 +157,8 @@ extension BlockSummary.Metric: Hashable {
 }
 
 extension BlockSummary {
-    /// The summary of a decoded block.
-    package init(_ block: DecodedBlock) {
+    /// The summary of a decoded block; `nil` when it would cost more than ``maximumCostPerBlock``.
+    package init?(_ block: DecodedBlock) {
         let columns = block.tagKeys.count
         var summarizer = BlockSummarizer()
         let sampleColumn = block.tagKeys.firstIndex { ExactText($0) == ExactText(SampleRate.tag) }
@@ -140,7 +168,10 @@ extension BlockSummary {
             let metric = Int(block.metricOfEvent[index])
             summarizer.add(metric: metric, references: references, sampleColumn: sampleColumn, number: block.numericValue(at: index))
         }
-        self = summarizer.finish(metrics: block.metrics, keys: block.tagKeys, keyOrder: Array(0..<columns), strings: block.strings)
+        guard let summary = summarizer.finish(metrics: block.metrics, keys: block.tagKeys, keyOrder: Array(0..<columns), strings: block.strings) else {
+            return nil
+        }
+        self = summary
     }
 }
 
@@ -200,6 +231,8 @@ package struct BlockSummarizer {
 
     private var metrics: [MetricState] = []
     private var order: [Int] = []
+    /// Set once the block has more metrics than a summary may cost: nothing more is kept.
+    private var abandoned = false
     private var seriesReferences: [[UInt32]] = []
     private var seriesTotals: [SummaryTotals] = []
 
@@ -212,6 +245,14 @@ package struct BlockSummarizer {
     package mutating func add<References: RandomAccessCollection>(
         metric: Int, references: References, sampleColumn: Int?, number: Double?
     ) where References.Element: FixedWidthInteger, References.Index == Int {
+        if abandoned { return }
+        if metric >= BlockSummary.maximumCostPerBlock {
+            abandoned = true
+            metrics = []
+            seriesReferences = []
+            seriesTotals = []
+            return
+        }
         if metric >= metrics.count { metrics += Array(repeating: MetricState(), count: metric + 1 - metrics.count) }
         if metrics[metric].totals.count == 0 { order.append(metric) }
         let columns = references.count
@@ -260,7 +301,10 @@ package struct BlockSummarizer {
 
     /// The summary: `metrics` and `keys` as the block lists them (by index), `keyOrder` the columns
     /// in ascending byte order of their keys, `strings` what references point at.
-    package func finish(metrics blockMetrics: [BlockMetric], keys: [String], keyOrder: [Int], strings: [String]) -> BlockSummary {
+    /// `nil` when the summary would cost more than ``BlockSummary/maximumCostPerBlock``.
+    package func finish(metrics blockMetrics: [BlockMetric], keys: [String], keyOrder: [Int], strings: [String]) -> BlockSummary? {
+        // Counted before anything is built: a block of 50,000 metrics is not summarised at all.
+        guard !abandoned, order.count <= BlockSummary.maximumCostPerBlock else { return nil }
         func string(_ reference: UInt32) -> String? {
             reference == 0 || Int(reference) > strings.count ? nil : strings[Int(reference) - 1]
         }
@@ -289,6 +333,7 @@ package struct BlockSummarizer {
             summaries.append(BlockSummary.Metric(name: blockMetrics[metric].name, kind: blockMetrics[metric].kind, sampled: state.sampled,
                                                  totals: state.totals, series: series, tags: tags))
         }
-        return BlockSummary(metrics: summaries)
+        let summary = BlockSummary(metrics: summaries)
+        return summary.cost <= BlockSummary.maximumCostPerBlock ? summary : nil
     }
 }

@@ -38,18 +38,16 @@ package struct SegmentIndex: Sendable, Hashable {
 
     /// Builds an index from a scan, the decoded names of each block and, where known, its summary.
     package init(scan: SegmentScan, blockNames: [[String]], summaries: [BlockSummary?] = []) {
-        var table = InternTable<String>()
-        var exactNames = Set<ExactText>()
+        // By bytes, as blocks keep names (é and e + U+0301 are two names; one table entry would hide one).
+        var table = InternTable<ExactText>()
         var entries: [IndexEntry] = []
         for (position, (block, blockNames)) in zip(scan.blocks, blockNames).enumerated() {
             // A name the index cannot hold (its length is a u16) leaves the block's names unknown.
             let representable = blockNames.allSatisfy { $0.utf8.count <= Int(UInt16.max) }
-            let indices = (representable ? blockNames : []).map { table.intern($0) }
-            for index in indices { exactNames.insert(ExactText(table.keys[index])) }
+            let indices = (representable ? blockNames : []).map { table.intern(ExactText($0)) }
             var summary = position < summaries.count ? summaries[position] : nil
             // A summary names only metrics the entry lists (it refers to them by number).
-            // (By bytes, as the summaries section looks them up: the table merges canonically equal names.)
-            if indices.isEmpty || !(summary?.metrics.allSatisfy({ exactNames.contains(ExactText($0.name)) }) ?? true) {
+            if indices.isEmpty || !(summary?.metrics.allSatisfy({ table.index(of: ExactText($0.name)) != nil }) ?? true) {
                 summary = nil
             }
             entries.append(IndexEntry(
@@ -57,7 +55,11 @@ package struct SegmentIndex: Sendable, Hashable {
                 firstSequence: block.header.firstSequence, minTimestamp: block.header.minTimestamp,
                 maxTimestamp: block.header.maxTimestamp, names: indices.sorted(), summary: summary))
         }
-        names = table.keys
+        // Past the cost a reader accepts, the index keeps no summary at all (readers total the blocks).
+        if entries.reduce(0, { $0 + ($1.summary?.cost ?? 0) }) > BlockSummary.maximumCostPerIndex {
+            for position in entries.indices { entries[position].summary = nil }
+        }
+        names = table.keys.map(\.string)
         self.entries = entries
         coveredBytes = scan.validEnd
         segmentHeaderCRC = scan.header.crc
@@ -169,9 +171,9 @@ package struct SegmentIndex: Sendable, Hashable {
         }
     }
 
-    /// Each entry's metric names, `nil` where they are unknown.
-    package var nameSets: [Set<String>?] {
-        entries.map { $0.names.isEmpty ? nil : Set($0.names.map { names[$0] }) }
+    /// Each entry's metric names (as stored: by bytes), `nil` where they are unknown.
+    package var nameLists: [[String]?] {
+        entries.map { $0.names.isEmpty ? nil : $0.names.map { names[$0] } }
     }
 
     /// Each entry's summary, `nil` where unknown.

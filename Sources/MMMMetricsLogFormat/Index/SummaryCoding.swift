@@ -113,7 +113,8 @@ enum SummaryCoding {
     }
 
     private static func readBody(_ body: inout ByteReader, eventCounts: [Int], names: [String]) throws(DecodeFailure) -> [BlockSummary?] {
-        let stringCount = try body.count(limit: body.remaining)
+        // Every string is used by some summary, so there are no more than the summaries' cost allows.
+        let stringCount = try body.count(limit: min(body.remaining, BlockSummary.maximumCostPerIndex))
         var strings: [String] = []
         strings.reserveCapacity(stringCount)
         for _ in 0..<stringCount { strings.append(try body.string()) }
@@ -123,9 +124,21 @@ enum SummaryCoding {
             guard number < strings.count else { throw DecodeFailure(offset: at, reason: "string \(number) of \(strings.count)") }
             return strings[number]
         }
+        // The cost (BlockSummary.cost) of what is read, checked as it is read: memory stays bounded.
+        var indexCost = 0
+        var blockCost = 0
+        func charge(_ string: String?) throws(DecodeFailure) {
+            let cost = 1 + (string?.utf8.count ?? 0) / 32
+            blockCost += cost
+            indexCost += cost
+            guard blockCost <= BlockSummary.maximumCostPerBlock, indexCost <= BlockSummary.maximumCostPerIndex else {
+                throw DecodeFailure(offset: body.offset, reason: "summaries cost more than a writer keeps (\(BlockSummary.maximumCostPerBlock) per block, \(BlockSummary.maximumCostPerIndex) per index)")
+            }
+        }
         var summaries: [BlockSummary?] = []
         for eventCount in eventCounts {
             let entryStart = body.offset
+            blockCost = 0
             let metricCount = try body.count(limit: body.remaining)
             guard metricCount > 0 else {
                 summaries.append(nil)
@@ -136,6 +149,7 @@ enum SummaryCoding {
                 let at = body.offset
                 let number = try body.count(limit: Int(UInt32.max))
                 guard number < names.count else { throw DecodeFailure(offset: at, reason: "name \(number) of \(names.count)") }
+                try charge(names[number])
                 guard let kind = StoredKind(rawValue: try body.u8()) else { throw DecodeFailure(offset: body.offset - 1, reason: "unknown metric kind") }
                 let flags = try body.u8()
                 guard flags <= 3 else { throw DecodeFailure(offset: body.offset - 1, reason: "unknown flags \(flags)") }
@@ -143,6 +157,7 @@ enum SummaryCoding {
                 var tags: [BlockSummary.TagTotals] = []
                 for _ in 0..<(try body.count(limit: body.remaining)) {
                     let key = try string()
+                    try charge(key)
                     let valueCount = try body.count(limit: BlockSummary.maximumSeriesPerMetric + 1)
                     guard valueCount > 0 else {
                         tags.append(BlockSummary.TagTotals(key: key, values: nil))
@@ -153,7 +168,9 @@ enum SummaryCoding {
                         let at = body.offset
                         let number = try body.count(limit: Int(UInt32.max) + 1)
                         guard number <= strings.count else { throw DecodeFailure(offset: at, reason: "string \(number - 1) of \(strings.count)") }
-                        values.append((number == 0 ? nil : strings[number - 1], try readTotals(&body)))
+                        let value = number == 0 ? nil : strings[number - 1]
+                        try charge(value)
+                        values.append((value, try readTotals(&body)))
                     }
                     tags.append(BlockSummary.TagTotals(key: key, values: values))
                 }
@@ -162,12 +179,16 @@ enum SummaryCoding {
                     let seriesCount = try body.count(limit: BlockSummary.maximumSeriesPerMetric)
                     var list: [BlockSummary.Series] = []
                     for _ in 0..<seriesCount {
+                        blockCost += 1
+                        indexCost += 1
                         let tagCount = try body.count(limit: body.remaining)
                         var keys: [String] = []
                         var values: [String] = []
                         for _ in 0..<tagCount {
                             keys.append(try string())
+                            try charge(keys.last)
                             values.append(try string())
+                            try charge(values.last)
                         }
                         list.append(BlockSummary.Series(keys: keys, values: values, totals: try readTotals(&body)))
                     }
