@@ -37,6 +37,7 @@ let package = Package(
             name: "LogThroughput",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "MMMMetricsAnalysis", package: rootIdentity),
                 .product(name: "MMMMetricsCore", package: rootIdentity),
                 .product(name: "MMMMetricsLog", package: rootIdentity),
                 .product(name: "MMMWorkload", package: rootIdentity),

@@ -3,9 +3,12 @@
 //   building MetricEvents;
 // - append: the binary log writer vs a JSON-lines writer of the same events (JSONEncoder per event,
 //   as MMM's spec-60 code wrote serde_json lines);
-// - opening a session whose last segment has a torn tail, with 1 and with 16 earlier segments.
+// - opening a session whose last segment has a torn tail, with 1 and with 16 earlier segments;
+// - a `sum … by (session)` query answered from the index's block summaries vs the same log with no
+//   index files (every block decoded and totalled).
 import Benchmark
 import Foundation
+import MMMMetricsAnalysis
 import MMMMetricsCore
 @_spi(Benchmarks) import MMMMetricsLog
 import MMMWorkload
@@ -17,6 +20,9 @@ let appendEvents = 200_000
 final class Fixture: @unchecked Sendable {
     static let shared = Fixture()
     let directory: String
+    let replayRoot: LogRoot
+    /// The same log with its index files removed.
+    let unindexedRoot: LogRoot
     let replaySegments: [StoredSegment]
     let appendInput: [MetricEvent]
 
@@ -32,6 +38,12 @@ final class Fixture: @unchecked Sendable {
         }
         for writer in writers.values { try! writer.close() }
         replaySegments = try! root.sessionIDs().flatMap { try! root.segmentPaths(session: $0) }.map { try! StoredSegment.load($0) }
+        replayRoot = root
+        unindexedRoot = LogRoot(path: directory + "/replay-unindexed")
+        try! FileManager.default.copyItem(atPath: root.path, toPath: unindexedRoot.path)
+        for session in try! unindexedRoot.sessionIDs() {
+            for segment in try! unindexedRoot.segmentPaths(session: session) { try? FileManager.default.removeItem(atPath: String(segment.dropLast(4)) + ".idx") }
+        }
         appendInput = CookWorkload.events(count: appendEvents, sessions: 1, seed: 2).map(\.event)
     }
 }
@@ -104,6 +116,23 @@ let benchmarks: @Sendable () -> Void = {
             }
         }
         blackHole(count)
+    }
+
+    // The query engine as `mmm-analyze query` runs it, on 1M cook events in 10 sessions.
+    for (label, indexed) in [("from-summaries", true), ("decoded-no-index", false)] {
+        // Wall clock within 100%: a few milliseconds from summaries is noisy here, and losing the
+        // summaries costs 40 times, not 2.
+        let thresholds: [BenchmarkMetric: BenchmarkThresholds] = [
+            .wallClock: BenchmarkThresholds(relative: [.p90: 100.0]), .peakMemoryResident: BenchmarkThresholds(relative: [.p90: 25.0]),
+        ]
+        Benchmark("query-1M-sum-by-session-\(label)", configuration: .init(thresholds: thresholds)) { benchmark in
+            let fixture = Fixture.shared
+            let engine = QueryEngine(source: indexed ? fixture.replayRoot : fixture.unindexedRoot)
+            benchmark.startMeasurement()
+            let result = try engine.run("sum(git.lines_added) by (session)")
+            precondition(result.rows.count == 10 && result.skipped.events == 0)
+            blackHole(result)
+        }
     }
 
     Benchmark("append-200k-binary-log-writer") { benchmark in
