@@ -338,5 +338,27 @@ extension SummaryQueryTests {
         for file in Self.indexFiles(root) { try FileManager.default.removeItem(atPath: file) }
         let without = try QueryEngine(source: root).run(query).rows.map(\.value)
         #expect(with == without && with == [1010])
+        // One block holding only two spellings of one name: its name list keeps both (by bytes).
+        let second = TemporaryDirectory("summaries-names")
+        try writeSession(second.root, "s", [Self.event("caf\u{e9}", .counter(1), second: 0), Self.event("cafe\u{301}", .counter(10), second: 1)])
+        #expect(try LogMaintenance(root: second.root).verify().isEmpty)
+        #expect(try QueryEngine(source: second.root).run("sum(cafe\u{301}*)").rows.map(\.value) == [10])
+    }
+
+    @Test("verify finds an index whose names leave some out also when another block of the segment is damaged")
+    func staleNamesBesideBadBlock() throws {
+        let directory = TemporaryDirectory("summaries")
+        let root = directory.root
+        let events = (0..<400).map { Self.event($0 % 2 == 0 ? "a" : "b", .counter(Int64($0)), second: Int64($0)) }
+        try writeSession(root, "s", events, options: LogWriterOptions(blockMaxEvents: 100))
+        let file = Self.indexFiles(root)[0]
+        var index = try Corrupter.bytes(file).withBytes { (raw: UnsafeRawBufferPointer) throws(LogError) in try SegmentIndex.decode(raw, path: file) }
+        let a = try #require(index.names.firstIndex(of: "a"))
+        index.entries[3].names = [a]
+        index.entries[3].summary = nil
+        Corrupter.write(file, index.encoded())
+        Corrupter.flipBit(file.replacingOccurrences(of: ".idx", with: ".seg"), bit: (index.entries[0].offset + 60) * 8)
+        let problems = try LogMaintenance(root: root).verify().map(\.message)
+        #expect(problems.contains { $0.contains("metric names leave out") }, "\(problems)")
     }
 }

@@ -58,7 +58,7 @@ struct HostileReviewTests {
         let hidden = try filtered()
         #expect(try LogMaintenance(root: root).verify().contains { "\($0)".contains("metric names leave out") })
         let actions = try LogMaintenance(root: root).recover()
-        #expect(actions.flatMap(\.actions).contains { $0.contains("rebuilt the index (was its metric names or totals disagreed") })
+        #expect(actions.flatMap(\.actions).contains { $0.contains("rebuilt the index (was it differed from the index its blocks give (metric names") })
         #expect(try LogMaintenance(root: root).verify().isEmpty)
         #expect(try filtered() > hidden)
         #expect(FileManager.default.contents(atPath: indexPath).map { [UInt8]($0) } == original)

@@ -210,12 +210,14 @@ package enum IndexState: Sendable, Hashable, CustomStringConvertible {
                         // Readers that trust the index (damage in one block leaves it trusted) take the
                         // summaries of the blocks it lists correctly: verify must check those too.
                         let listed = Dictionary(index.entries.map { ($0.offset, $0) }, uniquingKeysWith: { first, _ in first })
-                        summaries = scan.blocks.map { block in
+                        let entries = scan.blocks.map { block -> IndexEntry? in
                             guard let entry = listed[block.offset], entry.length == block.header.totalLength,
                                 entry.eventCount == block.header.eventCount, entry.firstSequence == block.header.firstSequence
                             else { return nil }
-                            return entry.summary
+                            return entry
                         }
+                        summaries = entries.map { $0?.summary }
+                        names = entries.map { entry in entry.flatMap { $0.names.isEmpty ? nil : $0.names.map { index.names[$0] } } }
                     }
                 }
                 var segment = StoredSegment(path: path, bytes: bytes, header: header, blocks: scan.blocks, blockNames: names,

@@ -78,14 +78,14 @@ extension LogMaintenance {
                 // An index that says the same in other bytes (another zstd level, a raw summaries section) is kept.
                 if case .valid = segment.indexState, let stored,
                     let decoded = try? stored.withBytes({ (raw: UnsafeRawBufferPointer) throws(LogError) in try SegmentIndex.decode(raw, path: path) }),
-                    decoded == index
+                    decoded == index, decoded.names.map(ExactText.init) == index.names.map(ExactText.init)
                 {
                     continue
                 }
                 try FileSystem.writeAtomically(LogRoot.indexPath(forSegment: path), rebuilt, sync: durability != .none)
                 let versionOne = stored.map { $0.count > 9 && $0[8] == 1 && $0[9] == 0 } ?? false
                 let was = if case .valid = segment.indexState {
-                    versionOne ? "of version 1, without block summaries" : "its metric names or totals disagreed with its blocks"
+                    versionOne ? "of version 1, without block summaries" : "it differed from the index its blocks give (metric names or block summaries)"
                 } else {
                     "\(segment.indexState)"
                 }

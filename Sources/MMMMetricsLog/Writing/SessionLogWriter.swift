@@ -76,6 +76,9 @@ public final class SessionLogWriter {
             self.blockNames = blockNames
             self.blockSummaries = blockSummaries
             summaryCost = blockSummaries.reduce(0) { $0 + ($1?.cost ?? 0) }
+            // A segment continued after a crash whose index kept no summary (past the bound, or of
+            // version 1) keeps none for its new blocks either; `recover` rebuilds them all.
+            if !blockSummaries.isEmpty, blockSummaries.allSatisfy({ $0 == nil }) { summaryCost = BlockSummary.maximumCostPerIndex + 1 }
             createdAt = .now
         }
     }

@@ -207,8 +207,8 @@ package struct BlockEncoder {
             PlaneColumn.pack(column, into: &writer)
         }
         writer.append(customs.bytes)
-        var seen = Set<String>()
-        let names = metrics.keys.compactMap { seen.insert($0.name).inserted ? $0.name : nil }
+        var seen = Set<ExactText>()
+        let names = metrics.keys.compactMap { seen.insert(ExactText($0.name)).inserted ? $0.name : nil }
         return BlockPayload.Encoded(bytes: writer.bytes, count: count, metricNames: names, minTimestamp: minimum, maxTimestamp: maximum,
                                     summary: summarizer.finish(metrics: metrics.keys.map { BlockMetric(name: $0.name, kind: $0.kind) },
                                                                keys: keys.keys.map(\.string), keyOrder: order, strings: strings.keys.map(\.string)))

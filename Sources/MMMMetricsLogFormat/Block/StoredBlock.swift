@@ -53,8 +53,8 @@ package enum BlockDecoding {
     /// The distinct metric names in the block.
     package static func names(_ segment: UnsafeRawBufferPointer, _ block: BlockLocation, path: String) throws(LogError) -> [String] {
         let decoded = try decode(segment, block, path: path)
-        var seen = Set<String>()
-        return decoded.metrics.compactMap { seen.insert($0.name).inserted ? $0.name : nil }
+        var seen = Set<ExactText>()
+        return decoded.metrics.compactMap { seen.insert(ExactText($0.name)).inserted ? $0.name : nil }
     }
 
     /// An index built from a scan by decoding every block's names and summary. A block that does not
@@ -69,8 +69,8 @@ package enum BlockDecoding {
                 summaries.append(nil)
                 continue
             }
-            var seen = Set<String>()
-            names.append(decoded.metrics.compactMap { seen.insert($0.name).inserted ? $0.name : nil })
+            var seen = Set<ExactText>()
+            names.append(decoded.metrics.compactMap { seen.insert(ExactText($0.name)).inserted ? $0.name : nil })
             summaries.append(BlockSummary(decoded))
         }
         return SegmentIndex(scan: scan, blockNames: names, summaries: summaries)

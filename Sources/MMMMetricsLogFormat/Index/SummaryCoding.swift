@@ -117,7 +117,19 @@ enum SummaryCoding {
         let stringCount = try body.count(limit: min(body.remaining, BlockSummary.maximumCostPerIndex))
         var strings: [String] = []
         strings.reserveCapacity(stringCount)
-        for _ in 0..<stringCount { strings.append(try body.string()) }
+        // Each string is charged once, apart from its uses: a table padded with strings nothing uses
+        // would otherwise cost every reader its whole length.
+        var tableCost = 0
+        for _ in 0..<stringCount {
+            // Charged by its length before it is read: one huge string is refused unread.
+            let at = body.offset
+            tableCost += 1 + (try body.count(limit: body.remaining)) / 32
+            body.offset = at
+            guard tableCost <= BlockSummary.maximumCostPerIndex else {
+                throw DecodeFailure(offset: body.offset, reason: "summaries' strings cost more than a writer keeps (\(BlockSummary.maximumCostPerIndex))")
+            }
+            strings.append(try body.string())
+        }
         func string() throws(DecodeFailure) -> String {
             let at = body.offset
             let number = try body.count(limit: Int(UInt32.max))
@@ -179,8 +191,7 @@ enum SummaryCoding {
                     let seriesCount = try body.count(limit: BlockSummary.maximumSeriesPerMetric)
                     var list: [BlockSummary.Series] = []
                     for _ in 0..<seriesCount {
-                        blockCost += 1
-                        indexCost += 1
+                        try charge(nil)  // a series costs one, as a string-less entry does
                         let tagCount = try body.count(limit: body.remaining)
                         var keys: [String] = []
                         var values: [String] = []
