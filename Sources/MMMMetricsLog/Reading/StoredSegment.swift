@@ -217,7 +217,7 @@ package enum IndexState: Sendable, Hashable, CustomStringConvertible {
                             return entry
                         }
                         summaries = entries.map { $0?.summary }
-                        names = entries.map { entry in entry.flatMap { $0.names.isEmpty ? nil : $0.names.map { index.names[$0] } } }
+                        names = entries.map { entry in entry.flatMap(index.nameList) }
                     }
                 }
                 var segment = StoredSegment(path: path, bytes: bytes, header: header, blocks: scan.blocks, blockNames: names,

@@ -172,8 +172,11 @@ package struct SegmentIndex: Sendable, Hashable {
     }
 
     /// Each entry's metric names (as stored: by bytes), `nil` where they are unknown.
-    package var nameLists: [[String]?] {
-        entries.map { $0.names.isEmpty ? nil : $0.names.map { names[$0] } }
+    package var nameLists: [[String]?] { entries.map(nameList) }
+
+    /// One entry's metric names, `nil` where they are unknown.
+    package func nameList(of entry: IndexEntry) -> [String]? {
+        entry.names.isEmpty ? nil : entry.names.map { names[$0] }
     }
 
     /// Each entry's summary, `nil` where unknown.
