@@ -8,6 +8,37 @@ struct BlockAggregation {
     struct LocalKey: Hashable {
         var a: UInt32 = 0, b: UInt32 = 0, c: UInt32 = 0, d: UInt32 = 0
         var rest: [UInt32] = []
+
+        /// The reference of group key `position`.
+        func reference(at position: Int) -> UInt32 {
+            switch position {
+            case 0: a
+            case 1: b
+            case 2: c
+            case 3: d
+            default: rest[position - 4]
+            }
+        }
+    }
+
+    /// A group's numbers in this block folded as they come, for aggregations that take totals
+    /// (`count`, `sum`, `avg`, `min`, `max`): no value is kept. The sum is the block's own partial,
+    /// in event order, as a summary's is.
+    struct Totals {
+        var values = 0
+        var numeric = 0
+        var sum = 0.0
+        var minimum = Double.infinity
+        var maximum = -Double.infinity
+
+        mutating func add(_ value: Double) {
+            values += 1
+            guard !value.isNaN else { return }
+            numeric += 1
+            sum += value
+            minimum = Swift.min(minimum, value)
+            maximum = Swift.max(maximum, value)
+        }
     }
 
     /// A group key's references per event. Tag references index the block's strings; name
@@ -66,9 +97,14 @@ struct BlockAggregation {
     /// Per group key: where its references come from.
     private let groupColumns: [GroupColumn]
     private var localValues: [LocalValues]
-    /// With exactly one tag (or session) key: the slot of each tag reference (-1: none yet), no hashing.
+    /// With no group key, or exactly one tag (or session) key: the slot of each tag reference (-1:
+    /// none yet), no hashing.
     private var slotByReference: [Int]
     private let singleColumn: GroupColumn?
+    private let hashesKeys: Bool
+    /// Whether groups keep totals (`slotTotals`) rather than values (`slotValues`).
+    private let keepsTotals: Bool
+    private var slotTotals: [Totals] = []
     private var slots: [LocalKey: Int] = [:]
     private var slotKeys: [LocalKey] = []
     private var slotValues: [[Double]] = []
@@ -86,11 +122,17 @@ struct BlockAggregation {
     private var unseenTags: [(key: String, column: [UInt32]?)]
 
     /// Prepares the block; `plan`'s matchers keep their compiled state across blocks. With
-    /// `keepsTimestamps`, each value's timestamp goes to the aggregator too (`first`, `last`).
-    init(_ block: DecodedBlock, session: String, plan: inout QueryPlan, keepsTimestamps: Bool = false, usage: KeyUsage = KeyUsage()) {
+    /// `keepsTimestamps`, each value's timestamp goes to the aggregator too (`first`, `last`); with
+    /// `keepsTotals` (only for an aggregator that ``GroupedAggregator/acceptsTotals``), each group's
+    /// totals go instead of its values.
+    init(
+        _ block: DecodedBlock, session: String, plan: inout QueryPlan, keepsTimestamps: Bool = false, keepsTotals: Bool = false,
+        usage: KeyUsage = KeyUsage()
+    ) {
         self.block = block
         self.session = session
         self.keepsTimestamps = keepsTimestamps
+        self.keepsTotals = keepsTotals && !keepsTimestamps
         selectedMetric = block.metrics.map { plan.names.isEmpty || plan.names.matches($0.name) }
         timeRange = plan.timeRange
         matchers = plan.tagMatchers
@@ -112,7 +154,8 @@ struct BlockAggregation {
         default: nil
         }
         singleColumn = single
-        slotByReference = [Int](repeating: -1, count: single == nil ? 0 : block.strings.count + 1)
+        hashesKeys = single == nil && !groupColumns.isEmpty
+        slotByReference = [Int](repeating: -1, count: hashesKeys ? 0 : block.strings.count + 1)
         rateColumn = plan.scalesSampledEvents ? Self.column(of: SampleRate.tag, in: block) : nil
         rateWeights = [Double](repeating: 0, count: rateColumn == nil ? 0 : block.strings.count + 1)
         unseenTags = plan.checkedTagKeys.filter { !usage.carriedTags.contains($0) }.map { ($0, Self.column(of: $0, in: block)) }
@@ -153,6 +196,10 @@ struct BlockAggregation {
                 if let value, !value.isNaN { slotExtraSum[slot] += value * extra }
             }
             if let value {
+                if keepsTotals {
+                    slotTotals[slot].add(value)
+                    continue
+                }
                 slotValues[slot].append(value)
                 if keepsTimestamps { slotTimestamps[slot].append(block.timestamps[index]) }
             } else {
@@ -232,7 +279,7 @@ struct BlockAggregation {
 
     /// The group slot of event `index`, made on first use.
     private mutating func slot(for index: Int, metric: Int) -> Int {
-        if let singleColumn {
+        if !hashesKeys {
             let reference = if case .tag(let column?) = singleColumn { Int(column[index]) } else { 0 }
             if slotByReference[reference] < 0 {
                 slotByReference[reference] = newSlot(LocalKey(a: UInt32(reference)), metric: metric)
@@ -258,7 +305,7 @@ struct BlockAggregation {
 
     private mutating func newSlot(_ key: LocalKey, metric: Int) -> Int {
         slotKeys.append(key)
-        slotValues.append([])
+        if keepsTotals { slotTotals.append(Totals()) } else { slotValues.append([]) }
         slotTimestamps.append([])
         slotNonNumeric.append(0)
         slotExtraCount.append(0)
@@ -267,24 +314,37 @@ struct BlockAggregation {
         return slotKeys.count - 1
     }
 
+    /// The block's events, selected or not.
+    var eventCount: Int { block.count }
+
     /// Hands each group's values to `aggregator`, under the group's values, and notes the data
     /// fields met in `usage`.
     func flush(into aggregator: inout GroupedAggregator, usage: inout KeyUsage) throws {
         for case (let position, .data(let field)) in groupColumns.enumerated() where !localValues[position].strings.isEmpty {
             usage.presentFields.insert(field)
         }
+        var group: [String] = []
+        group.reserveCapacity(groupColumns.count)
         for (slot, key) in slotKeys.enumerated() {
-            let references = Array(([key.a, key.b, key.c, key.d] + key.rest).prefix(groupColumns.count))
-            let group = zip(groupColumns.indices, references).map { position, reference -> String in
+            group.removeAll(keepingCapacity: true)
+            for position in groupColumns.indices {
+                let reference = Int(key.reference(at: position))
                 switch groupColumns[position] {
-                case .session: return session
-                case .name: return block.metrics[Int(reference) - 1].name
-                case .tag: return reference == 0 ? "" : block.strings[Int(reference) - 1]
-                case .data, .time: return reference == 0 ? "" : localValues[position].strings[Int(reference) - 1]
+                case .session: group.append(session)
+                case .name: group.append(block.metrics[reference - 1].name)
+                case .tag: group.append(reference == 0 ? "" : block.strings[reference - 1])
+                case .data, .time: group.append(reference == 0 ? "" : localValues[position].strings[reference - 1])
                 }
             }
-            try aggregator.add(contentsOf: slotValues[slot], timestamps: slotTimestamps[slot], nonNumeric: slotNonNumeric[slot],
-                               extraCount: slotExtraCount[slot], extraSum: slotExtraSum[slot], name: slotName[slot], group: group)
+            if keepsTotals {
+                let totals = slotTotals[slot], nonNumeric = slotNonNumeric[slot]
+                try aggregator.add(count: totals.values + nonNumeric, numeric: totals.numeric, sum: totals.sum, minimum: totals.minimum,
+                                   maximum: totals.maximum, nonNumeric: nonNumeric > 0, extraCount: slotExtraCount[slot],
+                                   extraSum: slotExtraSum[slot], name: slotName[slot], group: group)
+            } else {
+                try aggregator.add(contentsOf: slotValues[slot], timestamps: slotTimestamps[slot], nonNumeric: slotNonNumeric[slot],
+                                   extraCount: slotExtraCount[slot], extraSum: slotExtraSum[slot], name: slotName[slot], group: group)
+            }
         }
     }
 }

@@ -18,6 +18,21 @@ struct KeyUsage {
     /// Events counted once because their sample-rate tag is not a decimal rate in [1e-12, 1].
     var invalidRates = 0
 
+    /// Adds what another part of the query (another session) met.
+    mutating func merge(_ other: KeyUsage) {
+        selectedEvents += other.selectedEvents
+        carriedTags.formUnion(other.carriedTags)
+        presentFields.formUnion(other.presentFields)
+        fieldsNamedLikeTags.formUnion(other.fieldsNamedLikeTags)
+        hintParses += other.hintParses
+        invalidRates += other.invalidRates
+        switch (onlyTimers, other.onlyTimers) {
+        case (nil, let theirs): onlyTimers = theirs
+        case (_, nil): break
+        case (let mine?, let theirs?): onlyTimers = mine && theirs
+        }
+    }
+
     /// The warnings, one per key.
     func notes(for plan: QueryPlan, names: [String]) -> [String] {
         guard selectedEvents > 0 else {

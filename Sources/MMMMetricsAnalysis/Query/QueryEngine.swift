@@ -94,47 +94,38 @@ public struct QueryEngine: Sendable {
         plan.scalesSampledEvents = scalesSampledEvents
         let keys = query.groupBy + (bucket == nil ? [] : ["time"])
         var aggregator = try GroupedAggregator(aggregation, groupBy: keys, functions: functions)
+        let selected = sessions.isEmpty ? try LogReader(source: source).sessions() : sessions
+        let reading = SessionReading(
+            source: source, plan: plan, mode: mode, keepsTimestamps: aggregator.needsTimestamps, keepsTotals: aggregator.acceptsTotals,
+            // count, sum, avg, min and max take a block's totals when it has few enough series (see SummaryAggregation).
+            summaries: SummaryAggregation.applies(to: plan, aggregator: aggregator))
         var skipped = SkippedData()
         var usage = KeyUsage()
         var processed = 0
-        let reader = LogReader(source: source)
-        // count, sum, avg, min and max take a block's totals when it has few enough series (see SummaryAggregation).
-        let summaries = SummaryAggregation.applies(to: plan, aggregator: aggregator)
-        for session in sessions.isEmpty ? try reader.sessions() : sessions {
-            guard var sessionPlan = plan.forSession(session) else { continue }
-            let accepts: ((BlockSummary, BlockHeader) -> Bool)? = summaries ? { [sessionPlan] summary, header in
-                SummaryAggregation.accepts(summary, minimum: header.minTimestamp, maximum: header.maxTimestamp, plan: sessionPlan)
-            } : nil
-            try reader.replay(session: session, filter: plan.filter, mode: mode, warning: { issue in
+        var sessionPlan: QueryPlan?
+        // Sessions are read and their blocks decoded on other threads; what they read is folded here,
+        // in the order a single thread would (see SessionPool).
+        try SessionPool.run(count: selected.count, read: { index, emit in reading.read(selected[index], emit: emit) }) { index, item in
+            let session = selected[index]
+            switch item {
+            case .warning(let issue):
                 skipped.add(issue)
                 warning(issue)
-            }, acceptsSummary: accepts) { replayed in
-                let block: DecodedBlock
-                switch replayed {
-                case .summarized(let summary, let header):
-                    try SummaryAggregation.fold(summary, session: session, plan: &sessionPlan, usage: &usage, into: &aggregator)
-                    processed += header.eventCount
-                    progress?(processed)
-                    return
-                case .decoded(let decoded, let summaryDeclined):
-                    block = decoded
-                    // A block the index has no summary for is summarised here: the same blocks take the same path.
-                    if summaries, !summaryDeclined, block.count > 0, let summary = BlockSummary(block) {
-                        let (low, high) = (block.timestamps.min()!, block.timestamps.max()!)
-                        if SummaryAggregation.accepts(summary, minimum: low, maximum: high, plan: sessionPlan) {
-                            try SummaryAggregation.fold(summary, session: session, plan: &sessionPlan, usage: &usage, into: &aggregator)
-                            processed += block.count
-                            progress?(processed)
-                            return
-                        }
-                    }
-                }
-                var aggregation = BlockAggregation(
-                    block, session: session, plan: &sessionPlan, keepsTimestamps: aggregator.needsTimestamps, usage: usage)
-                aggregation.run(usage: &usage)
-                try aggregation.flush(into: &aggregator, usage: &usage)
-                processed += block.count
+            case .summary(let summary, let events):
+                if sessionPlan == nil { sessionPlan = plan.forSession(session) }
+                guard sessionPlan != nil else { return }
+                try SummaryAggregation.fold(summary, session: session, plan: &sessionPlan!, usage: &usage, into: &aggregator)
+                processed += events
                 progress?(processed)
+            case .block(let block):
+                try block.flush(into: &aggregator, usage: &usage)
+                processed += block.eventCount
+                progress?(processed)
+            case .end(let sessionUsage):
+                usage.merge(sessionUsage)
+                sessionPlan = nil
+            case .failed(let error):
+                throw error
             }
         }
         var result = aggregator.result()
@@ -142,5 +133,62 @@ public struct QueryEngine: Sendable {
         result.notes = usage.notes(for: plan, names: query.metricNames)
         result.unit = aggregation != .count && usage.onlyTimers == true ? "s" : nil
         return result
+    }
+}
+
+/// Reading one session for a query, on any thread: replays its blocks, takes each block's totals
+/// or decodes it and sorts its events into groups, and hands each on in order.
+struct SessionReading: @unchecked Sendable {  // read only; `plan` is copied per session
+    let source: any LogSource
+    let plan: QueryPlan
+    let mode: ReadMode
+    let keepsTimestamps: Bool
+    let keepsTotals: Bool
+    let summaries: Bool
+
+    private struct Stopped: Error {}
+
+    /// Reads `session`, handing every item to `emit`; stops when `emit` answers false.
+    func read(_ session: String, emit: (SessionItem) -> Bool) {
+        var usage = KeyUsage()
+        guard var sessionPlan = plan.forSession(session) else {
+            _ = emit(.end(usage))
+            return
+        }
+        let accepts: ((BlockSummary, BlockHeader) -> Bool)? = summaries ? { [sessionPlan] summary, header in
+            SummaryAggregation.accepts(summary, minimum: header.minTimestamp, maximum: header.maxTimestamp, plan: sessionPlan)
+        } : nil
+        var stopped = false
+        do {
+            try LogReader(source: source).replay(session: session, filter: plan.filter, mode: mode, warning: { issue in
+                if !stopped, !emit(.warning(issue)) { stopped = true }
+            }, acceptsSummary: accepts) { replayed in
+                if stopped { throw Stopped() }
+                let block: DecodedBlock
+                switch replayed {
+                case .summarized(let summary, let header):
+                    guard emit(.summary(summary, events: header.eventCount)) else { throw Stopped() }
+                    return
+                case .decoded(let decoded, let summaryDeclined):
+                    block = decoded
+                    // A block the index has no summary for is summarised here: the same blocks take the same path.
+                    if summaries, !summaryDeclined, block.count > 0, let summary = BlockSummary(block) {
+                        let (low, high) = (block.timestamps.min()!, block.timestamps.max()!)
+                        if SummaryAggregation.accepts(summary, minimum: low, maximum: high, plan: sessionPlan) {
+                            guard emit(.summary(summary, events: block.count)) else { throw Stopped() }
+                            return
+                        }
+                    }
+                }
+                var aggregation = BlockAggregation(
+                    block, session: session, plan: &sessionPlan, keepsTimestamps: keepsTimestamps, keepsTotals: keepsTotals, usage: usage)
+                aggregation.run(usage: &usage)
+                guard emit(.block(aggregation)) else { throw Stopped() }
+            }
+            if !stopped { _ = emit(.end(usage)) }
+        } catch is Stopped {
+        } catch {
+            if !stopped { _ = emit(.failed(error)) }
+        }
     }
 }

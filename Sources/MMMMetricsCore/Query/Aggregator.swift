@@ -179,7 +179,12 @@ package struct GroupedAggregator {
     package let groupBy: [String]
     private let custom: AnyAggregationFunction?
     private let tracking: Tracking
-    private var groups: [ExactGroup: Fold] = [:]
+    /// Each group's place in `keys` and `folds`: the dictionary holds small values, so growing it
+    /// moves integers, not folds, and its keys carry their hash, so a probe that meets another group
+    /// compares two integers, not strings.
+    private var places: [HashedGroup: Int] = [:]
+    private var keys: [ExactGroup] = []
+    private var folds: [Fold] = []
 
     /// Prepares an aggregation; a custom name must be registered in `functions`.
     package init(_ aggregation: Aggregation, groupBy: [String] = [], functions: AggregationRegistry? = nil) throws {
@@ -223,7 +228,7 @@ package struct GroupedAggregator {
         }
         let custom = self.custom
         let tracking = self.tracking
-        groups[ExactGroup(group), default: Fold(state: custom?.initial())].add(value, timestamp: timestamp, custom: custom, tracking: tracking)
+        folds[place(of: ExactGroup(group))].add(value, timestamp: timestamp, custom: custom, tracking: tracking)
     }
 
     /// Adds many events of one group at once: `values` are their numbers, `nonNumeric` the number of
@@ -242,7 +247,7 @@ package struct GroupedAggregator {
         let custom = self.custom
         let tracking = self.tracking
         // Mutated in place (no copy of a percentile's values): one lookup for the lot.
-        groups[ExactGroup(group), default: Fold(state: custom?.initial())].add(
+        folds[place(of: ExactGroup(group))].add(
             contentsOf: values, timestamps: timestamps, nonNumeric: nonNumeric, extraCount: extraCount, extraSum: extraSum,
             custom: custom, tracking: tracking)
     }
@@ -267,15 +272,33 @@ package struct GroupedAggregator {
         if nonNumeric, count > 0, aggregation != .count {
             throw MetricsReaderError.aggregationNeedsNumbers(aggregation: aggregation.name, metric: name)
         }
-        let custom = self.custom
-        groups[ExactGroup(group), default: Fold(state: custom?.initial())].add(
+        folds[place(of: ExactGroup(group))].add(
             count: count, numeric: numeric, sum: sum, minimum: minimum, maximum: maximum, extraCount: extraCount, extraSum: extraSum)
+    }
+
+    /// The place of `group` in `folds`, made (with an empty fold) on first use.
+    @inline(__always)
+    private mutating func place(of group: ExactGroup) -> Int {
+        let hashed = HashedGroup(group)
+        if let known = places[hashed] { return known }
+        keys.append(group)
+        folds.append(Fold(state: custom?.initial()))
+        places[hashed] = folds.count - 1
+        return folds.count - 1
     }
 
     /// Combines another aggregator's groups into this one (same aggregation and grouping).
     package mutating func merge(_ other: GroupedAggregator) {
-        for (key, fold) in other.groups {
-            guard var mine = groups[key] else { groups[key] = fold; continue }
+        for (key, fold) in zip(other.keys, other.folds) {
+            let hashed = HashedGroup(key)
+            guard let place = places[hashed] else {
+                keys.append(key)
+                folds.append(fold)
+                places[hashed] = folds.count - 1
+                continue
+            }
+            var mine = folds[place]
+            folds[place] = Fold()  // no second reference to `values` while `mine` grows
             if fold.numeric > 0, mine.numeric > 0 {
                 // Chan et al.'s combination of two Welford states.
                 let total = Double(mine.numeric + fold.numeric)
@@ -302,14 +325,14 @@ package struct GroupedAggregator {
                 custom.merge(&state, otherState)
                 mine.state = state
             }
-            groups[key] = mine
+            folds[place] = mine
         }
     }
 
     /// The rows: one per group with a value, ordered by group.
     package func result() -> AggregateResult {
         var rows: [AggregateRow] = []
-        for (key, fold) in groups {
+        for (key, fold) in zip(keys, folds) {
             guard let value = value(of: fold) else { continue }
             rows.append(AggregateRow(group: Tags(zip(groupBy, key.values)), value: value, count: fold.count))
         }
@@ -369,6 +392,12 @@ extension GroupedAggregator.Fold {
                 maximum = Swift.max(maximum, value)
             }
             sum += partial
+        } else if custom == nil, tracking.values, !tracking.time, !tracking.spread {
+            // A percentile: only the values and the counts matter (its answer reads nothing else).
+            count += values.count + nonNumeric
+            let before = self.values.count
+            for value in values where !value.isNaN { self.values.append(value) }
+            numeric += self.values.count - before
         } else {
             for (index, value) in values.enumerated() {
                 add(value, timestamp: index < timestamps.count ? timestamps[index] : 0, custom: custom, tracking: tracking)
@@ -415,13 +444,30 @@ package struct ExactGroup: Hashable, Sendable {
     package init(_ values: [String]) { self.values = values }
 
     package static func == (left: ExactGroup, right: ExactGroup) -> Bool {
-        left.values.count == right.values.count && zip(left.values, right.values).allSatisfy { ExactText($0) == ExactText($1) }
+        guard left.values.count == right.values.count else { return false }
+        for index in left.values.indices where ExactText(left.values[index]) != ExactText(right.values[index]) { return false }
+        return true
     }
 
     package func hash(into hasher: inout Hasher) {
         hasher.combine(values.count)
         for value in values { ExactText(value).hash(into: &hasher) }
     }
+}
+
+/// A group with its hash computed once: equal only when the hashes are (then compared by bytes).
+private struct HashedGroup: Hashable {
+    let group: ExactGroup
+    let hash: Int
+
+    init(_ group: ExactGroup) {
+        self.group = group
+        hash = group.hashValue
+    }
+
+    static func == (left: HashedGroup, right: HashedGroup) -> Bool { left.hash == right.hash && left.group == right.group }
+
+    func hash(into hasher: inout Hasher) { hasher.combine(hash) }
 }
 
 /// The order of result rows: by group values, key by key. Integers (an optional `-` and digits,

@@ -1,0 +1,109 @@
+import MMMMetricsCore
+import MMMMetricsLog
+
+/// What reading one session hands to the thread that folds the answer, in the session's order.
+enum SessionItem {
+    /// Damage met (lenient reading).
+    case warning(ReadWarning)
+    /// A block's totals, of `events` events.
+    case summary(BlockSummary, events: Int)
+    /// A decoded block whose events are sorted into groups, to flush into the answer.
+    case block(BlockAggregation)
+    /// The session is read; what its events carried.
+    case end(KeyUsage)
+    /// Reading stopped on this error (strict reading, or the log could not be read).
+    case failed(any Error)
+}
+
+/// Reads sessions on two threads of their own while the caller folds what they read, strictly in
+/// session order and block by block, on the caller's thread: the answer is the one a single thread
+/// gives, bit for bit (sums add in the same order), only faster.
+///
+/// Memory: the reading threads stop when ``budget`` items wait for the caller (per session being
+/// folded, and in all for the sessions after it), so it does not grow with the log.
+enum SessionPool {
+    /// Threads reading: the machine this runs on has two cores; decoding within a segment has its
+    /// own helper (`BlockPrefetch`).
+    static let threads = 2
+    /// Items (each at most a decoded block) that may wait for the caller.
+    static let budget = 4
+
+    private struct State {
+        var nextSession = 0
+        /// The session the caller folds now.
+        var folding = 0
+        var queues: [Int: [SessionItem]] = [:]
+        var cancelled = false
+        var running = 0
+
+        func accepts(from session: Int) -> Bool {
+            if session == folding { return queues[session, default: []].count < SessionPool.budget }
+            return queues.filter { $0.key > folding }.reduce(0) { $0 + $1.value.count } < SessionPool.budget
+        }
+    }
+
+    private final class Shared: @unchecked Sendable {  // items move between threads under `state`'s lock
+        let state = GuardedState(State())
+    }
+
+    /// Runs `read` for sessions `0..<count` on the reading threads and hands every item to `fold`,
+    /// session by session in order, on this thread. `read` gets a function that queues an item and
+    /// answers false when the caller stopped (then `read` returns). When `fold` throws, reading stops
+    /// and the threads are waited for before the error leaves.
+    static func run(
+        count: Int, read: @escaping @Sendable (Int, (SessionItem) -> Bool) -> Void, fold: (Int, SessionItem) throws -> Void
+    ) throws {
+        guard count > 0 else { return }
+        let shared = Shared()
+        var failure: LogError?
+        for _ in 0..<min(threads, count) where failure == nil {
+            shared.state.update { $0.running += 1 }
+            do throws(LogError) {
+                try DedicatedThread.start(for: "query") { reader(shared, count: count, read: read) }
+            } catch {
+                shared.state.update { $0.running -= 1 }
+                failure = error
+            }
+        }
+        defer {
+            shared.state.update { $0.cancelled = true }
+            shared.state.wait { $0.running == 0 ? () : nil }
+        }
+        // Fewer threads than hoped still do the work; none cannot.
+        if let failure, shared.state.update({ $0.running }) == 0 { throw failure }
+        for session in 0..<count {
+            shared.state.update { $0.folding = session }
+            while true {
+                let item = shared.state.wait { state -> SessionItem? in
+                    guard var queue = state.queues[session], !queue.isEmpty else { return nil }
+                    let item = queue.removeFirst()
+                    state.queues[session] = queue.isEmpty ? nil : queue
+                    return item
+                }
+                try fold(session, item)
+                if case .end = item { break }
+                if case .failed = item { break }
+            }
+        }
+    }
+
+    private static func reader(_ shared: Shared, count: Int, read: (Int, (SessionItem) -> Bool) -> Void) {
+        defer { shared.state.update { $0.running -= 1 } }
+        while true {
+            let claimed: Int? = shared.state.update { state in
+                guard !state.cancelled, state.nextSession < count else { return nil }
+                defer { state.nextSession += 1 }
+                return state.nextSession
+            }
+            guard let session = claimed else { return }
+            read(session) { item in
+                shared.state.wait { state -> Bool? in
+                    if state.cancelled { return false }
+                    guard state.accepts(from: session) else { return nil }
+                    state.queues[session, default: []].append(item)
+                    return true
+                }
+            }
+        }
+    }
+}
