@@ -107,6 +107,7 @@ struct BlockAggregation {
     private var slotTotals: [Totals] = []
     private var slots: [LocalKey: Int] = [:]
     private var slotKeys: [LocalKey] = []
+    private var slotGroups: [HashedGroup] = []
     private var slotValues: [[Double]] = []
     private var slotTimestamps: [[Int64]] = []
     private let keepsTimestamps: Bool
@@ -179,6 +180,7 @@ struct BlockAggregation {
     /// keys the selected events carry.
     mutating func run(usage: inout KeyUsage) {
         guard selectedMetric.contains(true) else { return }
+        defer { hashGroups() }
         for index in 0..<block.count {
             let metric = Int(block.metricOfEvent[index])
             guard selectedMetric[metric] else { continue }
@@ -314,19 +316,13 @@ struct BlockAggregation {
         return slotKeys.count - 1
     }
 
-    /// The block's events, selected or not.
-    var eventCount: Int { block.count }
-
-    /// Hands each group's values to `aggregator`, under the group's values, and notes the data
-    /// fields met in `usage`.
-    func flush(into aggregator: inout GroupedAggregator, usage: inout KeyUsage) throws {
-        for case (let position, .data(let field)) in groupColumns.enumerated() where !localValues[position].strings.isEmpty {
-            usage.presentFields.insert(field)
-        }
-        var group: [String] = []
-        group.reserveCapacity(groupColumns.count)
-        for (slot, key) in slotKeys.enumerated() {
-            group.removeAll(keepingCapacity: true)
+    /// Each slot's group values, hashed: made at the end of ``run(usage:)``, on the thread that runs
+    /// it, so the thread that folds them only looks them up.
+    private mutating func hashGroups() {
+        slotGroups.reserveCapacity(slotKeys.count)
+        for key in slotKeys {
+            var group: [String] = []
+            group.reserveCapacity(groupColumns.count)
             for position in groupColumns.indices {
                 let reference = Int(key.reference(at: position))
                 switch groupColumns[position] {
@@ -336,14 +332,52 @@ struct BlockAggregation {
                 case .data, .time: group.append(reference == 0 ? "" : localValues[position].strings[reference - 1])
                 }
             }
+            slotGroups.append(HashedGroup(group))
+        }
+    }
+
+    /// The groups of the block's selected events, ready to fold; the block itself is not kept (so
+    /// it is freed on the thread that decoded it). Call after ``run(usage:)``.
+    func groups() -> BlockGroups {
+        BlockGroups(
+            eventCount: block.count,
+            presentFields: groupColumns.enumerated().compactMap { position, column in
+                if case .data(let field) = column, !localValues[position].strings.isEmpty { field } else { nil }
+            },
+            keys: slotGroups, keepsTotals: keepsTotals, totals: slotTotals, values: slotValues, timestamps: slotTimestamps,
+            nonNumeric: slotNonNumeric, extraCount: slotExtraCount, extraSum: slotExtraSum, names: slotName)
+    }
+}
+
+/// One block's groups and their values (or totals), as ``BlockAggregation`` sorted them: what the
+/// folding thread adds to the answer.
+struct BlockGroups: @unchecked Sendable {  // strings and numbers, handed from one thread to another
+    /// The block's events, selected or not (for progress).
+    let eventCount: Int
+    /// Grouped-by data fields met in the block.
+    let presentFields: [String]
+    let keys: [HashedGroup]
+    let keepsTotals: Bool
+    let totals: [BlockAggregation.Totals]
+    let values: [[Double]]
+    let timestamps: [[Int64]]
+    let nonNumeric: [Int]
+    let extraCount: [Double]
+    let extraSum: [Double]
+    let names: [String]
+
+    /// Hands each group's values (or totals) to `aggregator`, and notes the data fields met in `usage`.
+    func flush(into aggregator: inout GroupedAggregator, usage: inout KeyUsage) throws {
+        usage.presentFields.formUnion(presentFields)
+        for (slot, group) in keys.enumerated() {
             if keepsTotals {
-                let totals = slotTotals[slot], nonNumeric = slotNonNumeric[slot]
+                let totals = totals[slot], nonNumeric = nonNumeric[slot]
                 try aggregator.add(count: totals.values + nonNumeric, numeric: totals.numeric, sum: totals.sum, minimum: totals.minimum,
-                                   maximum: totals.maximum, nonNumeric: nonNumeric > 0, extraCount: slotExtraCount[slot],
-                                   extraSum: slotExtraSum[slot], name: slotName[slot], group: group)
+                                   maximum: totals.maximum, nonNumeric: nonNumeric > 0, extraCount: extraCount[slot],
+                                   extraSum: extraSum[slot], name: names[slot], group: group)
             } else {
-                try aggregator.add(contentsOf: slotValues[slot], timestamps: slotTimestamps[slot], nonNumeric: slotNonNumeric[slot],
-                                   extraCount: slotExtraCount[slot], extraSum: slotExtraSum[slot], name: slotName[slot], group: group)
+                try aggregator.add(contentsOf: values[slot], timestamps: timestamps[slot], nonNumeric: nonNumeric[slot],
+                                   extraCount: extraCount[slot], extraSum: extraSum[slot], name: names[slot], group: group)
             }
         }
     }

@@ -183,7 +183,7 @@ struct SessionReading: @unchecked Sendable {  // read only; `plan` is copied per
                 var aggregation = BlockAggregation(
                     block, session: session, plan: &sessionPlan, keepsTimestamps: keepsTimestamps, keepsTotals: keepsTotals, usage: usage)
                 aggregation.run(usage: &usage)
-                guard emit(.block(aggregation)) else { throw Stopped() }
+                guard emit(.block(aggregation.groups())) else { throw Stopped() }
             }
             if !stopped { _ = emit(.end(usage)) }
         } catch is Stopped {

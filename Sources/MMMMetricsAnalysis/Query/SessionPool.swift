@@ -7,8 +7,8 @@ enum SessionItem {
     case warning(ReadWarning)
     /// A block's totals, of `events` events.
     case summary(BlockSummary, events: Int)
-    /// A decoded block whose events are sorted into groups, to flush into the answer.
-    case block(BlockAggregation)
+    /// A decoded block's events sorted into groups, to flush into the answer.
+    case block(BlockGroups)
     /// The session is read; what its events carried.
     case end(KeyUsage)
     /// Reading stopped on this error (strict reading, or the log could not be read).

@@ -228,7 +228,7 @@ package struct GroupedAggregator {
         }
         let custom = self.custom
         let tracking = self.tracking
-        folds[place(of: ExactGroup(group))].add(value, timestamp: timestamp, custom: custom, tracking: tracking)
+        folds[place(of: HashedGroup(group))].add(value, timestamp: timestamp, custom: custom, tracking: tracking)
     }
 
     /// Adds many events of one group at once: `values` are their numbers, `nonNumeric` the number of
@@ -241,13 +241,22 @@ package struct GroupedAggregator {
         contentsOf values: [Double], timestamps: [Int64] = [], nonNumeric: Int = 0, extraCount: Double = 0, extraSum: Double = 0,
         name: String, group: [String]
     ) throws {
+        try add(contentsOf: values, timestamps: timestamps, nonNumeric: nonNumeric, extraCount: extraCount, extraSum: extraSum, name: name,
+                group: HashedGroup(group))
+    }
+
+    /// ``add(contentsOf:timestamps:nonNumeric:extraCount:extraSum:name:group:)`` for a group hashed already.
+    package mutating func add(
+        contentsOf values: [Double], timestamps: [Int64] = [], nonNumeric: Int = 0, extraCount: Double = 0, extraSum: Double = 0,
+        name: String, group: HashedGroup
+    ) throws {
         if nonNumeric > 0, aggregation != .count {
             throw MetricsReaderError.aggregationNeedsNumbers(aggregation: aggregation.name, metric: name)
         }
         let custom = self.custom
         let tracking = self.tracking
         // Mutated in place (no copy of a percentile's values): one lookup for the lot.
-        folds[place(of: ExactGroup(group))].add(
+        folds[place(of: group)].add(
             contentsOf: values, timestamps: timestamps, nonNumeric: nonNumeric, extraCount: extraCount, extraSum: extraSum,
             custom: custom, tracking: tracking)
     }
@@ -269,19 +278,27 @@ package struct GroupedAggregator {
         count: Int, numeric: Int, sum: Double, minimum: Double, maximum: Double, nonNumeric: Bool, extraCount: Double = 0,
         extraSum: Double = 0, name: String, group: [String]
     ) throws {
+        try add(count: count, numeric: numeric, sum: sum, minimum: minimum, maximum: maximum, nonNumeric: nonNumeric, extraCount: extraCount,
+                extraSum: extraSum, name: name, group: HashedGroup(group))
+    }
+
+    /// ``add(count:numeric:sum:minimum:maximum:nonNumeric:extraCount:extraSum:name:group:)`` for a group hashed already.
+    package mutating func add(
+        count: Int, numeric: Int, sum: Double, minimum: Double, maximum: Double, nonNumeric: Bool, extraCount: Double = 0,
+        extraSum: Double = 0, name: String, group: HashedGroup
+    ) throws {
         if nonNumeric, count > 0, aggregation != .count {
             throw MetricsReaderError.aggregationNeedsNumbers(aggregation: aggregation.name, metric: name)
         }
-        folds[place(of: ExactGroup(group))].add(
+        folds[place(of: group)].add(
             count: count, numeric: numeric, sum: sum, minimum: minimum, maximum: maximum, extraCount: extraCount, extraSum: extraSum)
     }
 
     /// The place of `group` in `folds`, made (with an empty fold) on first use.
     @inline(__always)
-    private mutating func place(of group: ExactGroup) -> Int {
-        let hashed = HashedGroup(group)
+    private mutating func place(of hashed: HashedGroup) -> Int {
         if let known = places[hashed] { return known }
-        keys.append(group)
+        keys.append(hashed.group)
         folds.append(Fold(state: custom?.initial()))
         places[hashed] = folds.count - 1
         return folds.count - 1
@@ -455,19 +472,22 @@ package struct ExactGroup: Hashable, Sendable {
     }
 }
 
-/// A group with its hash computed once: equal only when the hashes are (then compared by bytes).
-private struct HashedGroup: Hashable {
-    let group: ExactGroup
-    let hash: Int
+/// A group with its hash computed once (where it is made, perhaps on another thread than the one
+/// that folds it): equal only when the hashes are, then compared by bytes.
+package struct HashedGroup: Hashable, @unchecked Sendable {  // strings and an integer
+    package let group: ExactGroup
+    private let hash: Int
+
+    package init(_ values: [String]) { self.init(ExactGroup(values)) }
 
     init(_ group: ExactGroup) {
         self.group = group
         hash = group.hashValue
     }
 
-    static func == (left: HashedGroup, right: HashedGroup) -> Bool { left.hash == right.hash && left.group == right.group }
+    package static func == (left: HashedGroup, right: HashedGroup) -> Bool { left.hash == right.hash && left.group == right.group }
 
-    func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+    package func hash(into hasher: inout Hasher) { hasher.combine(hash) }
 }
 
 /// The order of result rows: by group values, key by key. Integers (an optional `-` and digits,
