@@ -1,6 +1,5 @@
 import Dispatch
 import MMMMetricsCore
-import Synchronization
 
 /// One parsed input line: its number, its session and its event.
 struct ParsedLine: Sendable {
@@ -30,7 +29,8 @@ final class LineBatchHandoff: Sendable {
         var batches: [LineBatch] = []
         var cancelled = false
     }
-    private let state = Mutex(State())
+    // A pthread lock (`GuardedState`), which ThreadSanitizer sees, unlike `Mutex` on Linux.
+    private let state = GuardedState(State())
 
     init(capacity: Int) {
         // Made at 0 and signalled up: Dispatch traps when a semaphore is freed below its initial value.
@@ -41,7 +41,7 @@ final class LineBatchHandoff: Sendable {
     /// Producer: waits for room, then queues `batch`; `false` when the consumer has stopped.
     func put(_ batch: LineBatch) -> Bool {
         freeSlots.wait()
-        let queued = state.withLock { state in
+        let queued = state.update { state in
             guard !state.cancelled else { return false }
             state.batches.append(batch)
             return true
@@ -53,17 +53,17 @@ final class LineBatchHandoff: Sendable {
     /// Consumer: waits for the next batch.
     func take() -> LineBatch {
         filledSlots.wait()
-        let batch = state.withLock { $0.batches.removeFirst() }
+        let batch = state.update { $0.batches.removeFirst() }
         freeSlots.signal()
         return batch
     }
 
     /// Whether the consumer has stopped.
-    var isCancelled: Bool { state.withLock { $0.cancelled } }
+    var isCancelled: Bool { state.update { $0.cancelled } }
 
     /// Consumer: stops the producer at its next `put` (waking it when it waits for room).
     func cancel() {
-        state.withLock { $0.cancelled = true }
+        state.update { $0.cancelled = true }
         freeSlots.signal()
     }
 
