@@ -33,14 +33,21 @@ enum SessionPool {
         /// The session the caller folds now.
         var folding = 0
         var queues: [Int: [SessionItem]] = [:]
+        /// What each queue holds, in ``budget`` units: one per decoded block and one per handover.
+        var units: [Int: Int] = [:]
         var cancelled = false
         var running = 0
 
         func accepts(from session: Int) -> Bool {
-            if session == folding { return queues[session, default: []].count < SessionPool.budget }
-            return queues.filter { $0.key > folding }.reduce(0) { $0 + $1.value.count } < SessionPool.budget
+            if session == folding { return units[session, default: 0] < SessionPool.budget }
+            return units.filter { $0.key > folding }.reduce(0) { $0 + $1.value } < SessionPool.budget
         }
     }
+
+    /// Items a reading thread gathers before handing them over, unless a decoded block or the
+    /// session's end comes first: a session answered from the index's totals goes over in one
+    /// handover, not one per block (each wakes the folding thread).
+    static let itemsPerHandover = 256
 
     private final class Shared: @unchecked Sendable {  // items move between threads under `state`'s lock
         let state = GuardedState(State())
@@ -73,16 +80,19 @@ enum SessionPool {
         if let failure, shared.state.update({ $0.running }) == 0 { throw failure }
         for session in 0..<count {
             shared.state.update { $0.folding = session }
-            while true {
-                let item = shared.state.wait { state -> SessionItem? in
-                    guard var queue = state.queues[session], !queue.isEmpty else { return nil }
-                    let item = queue.removeFirst()
-                    state.queues[session] = queue.isEmpty ? nil : queue
-                    return item
+            folding: while true {
+                let items = shared.state.wait { state -> [SessionItem]? in
+                    guard let queue = state.queues.removeValue(forKey: session), !queue.isEmpty else { return nil }
+                    state.units[session] = nil
+                    return queue
                 }
-                try fold(session, item)
-                if case .end = item { break }
-                if case .failed = item { break }
+                for item in items {
+                    try fold(session, item)
+                    switch item {
+                    case .end, .failed: break folding
+                    default: continue
+                    }
+                }
             }
         }
     }
@@ -90,18 +100,40 @@ enum SessionPool {
     private static func reader(_ shared: Shared, count: Int, read: (Int, (SessionItem) -> Bool) -> Void) {
         defer { shared.state.update { $0.running -= 1 } }
         while true {
-            let claimed: Int? = shared.state.update { state in
+            // Nobody waits for a claim: no wake-up.
+            let claimed: Int? = shared.state.update(notifying: false) { state in
                 guard !state.cancelled, state.nextSession < count else { return nil }
                 defer { state.nextSession += 1 }
                 return state.nextSession
             }
             guard let session = claimed else { return }
-            read(session) { item in
-                shared.state.wait { state -> Bool? in
+            var gathered: [SessionItem] = []
+            var blocks = 0
+            // Hands the gathered items over, waiting for room; false when the caller stopped.
+            func handOver() -> Bool {
+                let units = blocks + 1
+                defer {
+                    gathered = []
+                    blocks = 0
+                }
+                return shared.state.wait { state -> Bool? in
                     if state.cancelled { return false }
                     guard state.accepts(from: session) else { return nil }
-                    state.queues[session, default: []].append(item)
+                    state.queues[session, default: []].append(contentsOf: gathered)
+                    state.units[session, default: 0] += units
                     return true
+                }
+            }
+            read(session) { item in
+                gathered.append(item)
+                switch item {
+                case .block:
+                    blocks += 1
+                    return handOver()
+                case .end, .failed:
+                    return handOver()
+                case .warning, .summary:
+                    return gathered.count < itemsPerHandover || handOver()
                 }
             }
         }

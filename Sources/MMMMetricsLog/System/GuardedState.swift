@@ -26,11 +26,12 @@ package final class GuardedState<State>: @unchecked Sendable {  // `state` is on
         condition.deallocate()
     }
 
-    /// Changes the state and wakes every waiter.
-    package func update<Result>(_ body: (inout State) throws -> Result) rethrows -> Result {
+    /// Changes the state and wakes every waiter (unless `notifying` is false: no waiter cares
+    /// about this change, and waking them would only cost each a context switch).
+    package func update<Result>(notifying: Bool = true, _ body: (inout State) throws -> Result) rethrows -> Result {
         pthread_mutex_lock(mutex)
         defer {
-            pthread_cond_broadcast(condition)
+            if notifying { pthread_cond_broadcast(condition) }
             pthread_mutex_unlock(mutex)
         }
         return try body(&state)
