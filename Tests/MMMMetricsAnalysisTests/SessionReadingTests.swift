@@ -125,4 +125,25 @@ struct SessionReadingTests {
         // The engine is usable again at once: no thread of the failed query holds anything.
         #expect(try QueryEngine(source: root).run("count(work.size)").rows.first?.value ?? 0 > 0)
     }
+
+    @Test("the hint for a tag no event carries looks through the sessions in order, whichever thread read them")
+    func hintInOrder() throws {
+        let directory = TemporaryDirectory("session-reading")
+        let root = directory.root
+        for session in 0..<30 {
+            let writer = try SessionLogWriter(root: root, session: String(format: "s%02d", session))
+            for index in 0..<50 {
+                // Only session 25 has a data field named like the tag grouped by.
+                let data: JSONValue = session == 25 && index == 7 ? ["kind": "lint"] : ["other": .integer(Int64(index))]
+                try writer.append(MetricEvent(name: "ev", value: .custom(data)))
+            }
+            try writer.close()
+        }
+        for _ in 0..<3 {
+            let answer = try QueryEngine(source: root).run("count(ev) by (kind)")
+            #expect(answer.notes == ["no selected event carries the tag 'kind'; custom events have a data field of that name: did you mean data.kind?"])
+            #expect(answer.rows.map(\.count) == [1_500])
+        }
+    }
 }
+

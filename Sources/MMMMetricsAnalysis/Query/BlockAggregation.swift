@@ -211,21 +211,15 @@ struct BlockAggregation {
         }
     }
 
-    /// Marks the checked tags event `index` carries; for those it lacks, looks (a bounded number of
-    /// times per query) for a data field of that name in a custom event, for the warning's hint.
+    /// Marks the checked tags event `index` carries, and counts the selected custom events (the
+    /// warning's hint looks in their data afterwards: `QueryEngine.fieldsNamedLike`).
     private mutating func noteTags(_ index: Int, metric: Int, usage: inout KeyUsage) {
         unseenTags.removeAll { key, column in
             guard let column, column[index] != 0 else { return false }
             usage.carriedTags.insert(key)
             return true
         }
-        guard block.kinds[metric] == .custom, usage.hintParses < 10_000 else { return }
-        let wanted = unseenTags.map(\.key).filter { !usage.fieldsNamedLikeTags.contains($0) }
-        guard !wanted.isEmpty else { return }
-        usage.hintParses += 1
-        if case .object(let fields) = block.customData(Int(block.rawValues[index])) {
-            for key in wanted where fields[key] != nil { usage.fieldsNamedLikeTags.insert(key) }
-        }
+        if block.kinds[metric] == .custom { usage.customEventsLackingTags += 1 }
     }
 
     /// The weight (1/rate) of a sample-rate tag value; 1, counted as invalid, for what is no rate.

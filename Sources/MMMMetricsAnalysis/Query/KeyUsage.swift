@@ -11,8 +11,8 @@ struct KeyUsage {
     var presentFields: Set<String> = []
     /// Checked tag keys that a selected custom event has as a data field (for the hint).
     var fieldsNamedLikeTags: Set<String> = []
-    /// Custom events whose data was parsed only to look for such fields (bounded).
-    var hintParses = 0
+    /// Selected custom events met while some checked tag key was not yet seen (where the hint may look).
+    var customEventsLackingTags = 0
     /// Whether every event that passed the matchers was a timer (and at least one did).
     var onlyTimers: Bool?
     /// Events counted once because their sample-rate tag is not a decimal rate in [1e-12, 1].
@@ -24,7 +24,7 @@ struct KeyUsage {
         carriedTags.formUnion(other.carriedTags)
         presentFields.formUnion(other.presentFields)
         fieldsNamedLikeTags.formUnion(other.fieldsNamedLikeTags)
-        hintParses += other.hintParses
+        customEventsLackingTags += other.customEventsLackingTags
         invalidRates += other.invalidRates
         switch (onlyTimers, other.onlyTimers) {
         case (nil, let theirs): onlyTimers = theirs

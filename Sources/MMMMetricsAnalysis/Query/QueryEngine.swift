@@ -128,11 +128,50 @@ public struct QueryEngine: Sendable {
                 throw error
             }
         }
+        let missing = plan.checkedTagKeys.filter { !usage.carriedTags.contains($0) }
+        if !missing.isEmpty, usage.customEventsLackingTags > 0 {
+            usage.fieldsNamedLikeTags = fieldsNamedLike(missing, in: selected, plan: plan)
+        }
         var result = aggregator.result()
         result.skipped = skipped
         result.notes = usage.notes(for: plan, names: query.metricNames)
         result.unit = aggregation != .count && usage.onlyTimers == true ? "s" : nil
         return result
+    }
+}
+
+extension QueryEngine {
+    /// The hint of the warning about a tag no selected event carries: which of `keys` some selected
+    /// custom event has as a data field (`did you mean data.kind?`). Only when that warning is due;
+    /// reads the selected custom events in the log's order, one thread, parsing at most 10,000 of
+    /// them (damage was reported by the query already, and is skipped here).
+    func fieldsNamedLike(_ keys: [String], in sessions: [String], plan: QueryPlan) -> Set<String> {
+        var found: Set<String> = []
+        var parses = 0
+        struct Done: Error {}
+        let reader = LogReader(source: source)
+        for session in sessions where plan.forSession(session) != nil {
+            do {
+                try reader.replay(session: session, filter: plan.filter, mode: .lenient, warning: { _ in }, acceptsSummary: nil) { replayed in
+                    guard case .decoded(let block, _) = replayed else { return }
+                    let selected = block.metrics.map { $0.kind == .custom && (plan.names.isEmpty || plan.names.matches($0.name)) }
+                    guard selected.contains(true) else { return }
+                    for index in 0..<block.count where selected[Int(block.metricOfEvent[index])] {
+                        if let timeRange = plan.timeRange, !timeRange.contains(MetricTimestamp(nanosecondsSinceEpoch: block.timestamps[index])) {
+                            continue
+                        }
+                        parses += 1
+                        if case .object(let fields) = block.customData(Int(block.rawValues[index])) {
+                            for key in keys where fields[key] != nil { found.insert(key) }
+                        }
+                        if found.count == keys.count || parses >= 10_000 { throw Done() }
+                    }
+                }
+            } catch {
+                break  // done, or the log cannot be read here (the query said so already)
+            }
+        }
+        return found
     }
 }
 

@@ -60,24 +60,27 @@ enum SessionPool {
     static func run(
         count: Int, read: @escaping @Sendable (Int, (SessionItem) -> Bool) -> Void, fold: (Int, SessionItem) throws -> Void
     ) throws {
-        guard count > 0 else { return }
+        // One session gains nothing from a thread of its own (its blocks are decoded ahead by
+        // `BlockPrefetch`): it is read on this thread.
+        if count == 1 { return try inline(count: count, read: read, fold: fold) }
+        guard count > 1 else { return }
         let shared = Shared()
-        var failure: LogError?
-        for _ in 0..<min(threads, count) where failure == nil {
+        var failed = false
+        for _ in 0..<min(threads, count) where !failed {
             shared.state.update { $0.running += 1 }
             do throws(LogError) {
                 try DedicatedThread.start(for: "query") { reader(shared, count: count, read: read) }
             } catch {
                 shared.state.update { $0.running -= 1 }
-                failure = error
+                failed = true
             }
         }
+        // No thread to be had (a process or memory limit): everything is read on this one.
+        if shared.state.update({ $0.running }) == 0 { return try inline(count: count, read: read, fold: fold) }
         defer {
             shared.state.update { $0.cancelled = true }
             shared.state.wait { $0.running == 0 ? () : nil }
         }
-        // Fewer threads than hoped still do the work; none cannot.
-        if let failure, shared.state.update({ $0.running }) == 0 { throw failure }
         for session in 0..<count {
             shared.state.update { $0.folding = session }
             folding: while true {
@@ -93,6 +96,25 @@ enum SessionPool {
                     default: continue
                     }
                 }
+            }
+        }
+    }
+
+    /// Reads and folds every session on this thread, item by item.
+    private static func inline(count: Int, read: (Int, (SessionItem) -> Bool) -> Void, fold: (Int, SessionItem) throws -> Void) throws {
+        try withoutActuallyEscaping(fold) { fold in
+            for session in 0..<count {
+                var failure: (any Error)?
+                read(session) { item in
+                    do {
+                        try fold(session, item)
+                        return true
+                    } catch {
+                        failure = error
+                        return false
+                    }
+                }
+                if let failure { throw failure }
             }
         }
     }
