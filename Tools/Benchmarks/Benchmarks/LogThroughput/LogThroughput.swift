@@ -120,10 +120,12 @@ let benchmarks: @Sendable () -> Void = {
 
     // The query engine as `mmm-analyze query` runs it, on 1M cook events in 10 sessions.
     for (label, indexed) in [("from-summaries", true), ("decoded-no-index", false)] {
-        // Wall clock within 100%: a few milliseconds from summaries is noisy here, and losing the
-        // summaries costs 40 times, not 2.
+        // Wall clock within 100% from summaries: a few milliseconds are noisy here, and losing the
+        // summaries costs 40 times, not 2. Within 50% decoded: reading the sessions on one thread
+        // again (SessionPool) costs about 2 times.
         let thresholds: [BenchmarkMetric: BenchmarkThresholds] = [
-            .wallClock: BenchmarkThresholds(relative: [.p90: 100.0]), .peakMemoryResident: BenchmarkThresholds(relative: [.p90: 25.0]),
+            .wallClock: BenchmarkThresholds(relative: [.p90: indexed ? 100.0 : 50.0]),
+            .peakMemoryResident: BenchmarkThresholds(relative: [.p90: 25.0]),
         ]
         Benchmark("query-1M-sum-by-session-\(label)", configuration: .init(thresholds: thresholds)) { benchmark in
             let fixture = Fixture.shared
