@@ -50,29 +50,4 @@ package final class GuardedState<State>: @unchecked Sendable {  // `state` is on
             pthread_cond_wait(condition, mutex)
         }
     }
-
-    /// Like ``wait(until:)``, but gives up after `milliseconds` with `nil`.
-    package func wait<Result>(until ready: (inout State) -> Result?, milliseconds: Int) -> Result? {
-        var deadline = timespec()
-        clock_gettime(CLOCK_REALTIME, &deadline)
-        deadline.tv_sec += milliseconds / 1000
-        deadline.tv_nsec += (milliseconds % 1000) * 1_000_000
-        if deadline.tv_nsec >= 1_000_000_000 {
-            deadline.tv_sec += 1
-            deadline.tv_nsec -= 1_000_000_000
-        }
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        while true {
-            if let result = ready(&state) {
-                pthread_cond_broadcast(condition)
-                return result
-            }
-            if pthread_cond_timedwait(condition, mutex, &deadline) == ETIMEDOUT {
-                let result = ready(&state)
-                if result != nil { pthread_cond_broadcast(condition) }
-                return result
-            }
-        }
-    }
 }
