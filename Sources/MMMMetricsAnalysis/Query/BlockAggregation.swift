@@ -21,26 +21,6 @@ struct BlockAggregation {
         }
     }
 
-    /// A group's numbers in this block folded as they come, for aggregations that take totals
-    /// (`count`, `sum`, `avg`, `min`, `max`): no value is kept. The sum is the block's own partial,
-    /// in event order, as a summary's is.
-    struct Totals {
-        var values = 0
-        var numeric = 0
-        var sum = 0.0
-        var minimum = Double.infinity
-        var maximum = -Double.infinity
-
-        mutating func add(_ value: Double) {
-            values += 1
-            guard !value.isNaN else { return }
-            numeric += 1
-            sum += value
-            minimum = Swift.min(minimum, value)
-            maximum = Swift.max(maximum, value)
-        }
-    }
-
     /// A group key's references per event. Tag references index the block's strings; name
     /// references its metrics; data and time references a table of this block's own (`LocalValues`).
     enum GroupColumn {
@@ -102,9 +82,10 @@ struct BlockAggregation {
     private var slotByReference: [Int]
     private let singleColumn: GroupColumn?
     private let hashesKeys: Bool
-    /// Whether groups keep totals (`slotTotals`) rather than values (`slotValues`).
+    /// Whether groups keep totals (`slotTotals`: the block's own partial sum in event order, as a
+    /// summary's) rather than values (`slotValues`), for `count`, `sum`, `avg`, `min` and `max`.
     private let keepsTotals: Bool
-    private var slotTotals: [Totals] = []
+    private var slotTotals: [SummaryTotals] = []
     private var slots: [LocalKey: Int] = [:]
     private var slotKeys: [LocalKey] = []
     private var slotGroups: [HashedGroup] = []
@@ -301,7 +282,7 @@ struct BlockAggregation {
 
     private mutating func newSlot(_ key: LocalKey, metric: Int) -> Int {
         slotKeys.append(key)
-        if keepsTotals { slotTotals.append(Totals()) } else { slotValues.append([]) }
+        if keepsTotals { slotTotals.append(SummaryTotals()) } else { slotValues.append([]) }
         slotTimestamps.append([])
         slotNonNumeric.append(0)
         slotExtraCount.append(0)
@@ -352,7 +333,7 @@ struct BlockGroups: @unchecked Sendable {  // strings and numbers, handed from o
     let presentFields: [String]
     let keys: [HashedGroup]
     let keepsTotals: Bool
-    let totals: [BlockAggregation.Totals]
+    let totals: [SummaryTotals]
     let values: [[Double]]
     let timestamps: [[Int64]]
     let nonNumeric: [Int]
@@ -366,7 +347,7 @@ struct BlockGroups: @unchecked Sendable {  // strings and numbers, handed from o
         for (slot, group) in keys.enumerated() {
             if keepsTotals {
                 let totals = totals[slot], nonNumeric = nonNumeric[slot]
-                try aggregator.add(count: totals.values + nonNumeric, numeric: totals.numeric, sum: totals.sum, minimum: totals.minimum,
+                try aggregator.add(count: totals.count + nonNumeric, numeric: totals.numeric, sum: totals.sum, minimum: totals.minimum,
                                    maximum: totals.maximum, nonNumeric: nonNumeric > 0, extraCount: extraCount[slot],
                                    extraSum: extraSum[slot], name: names[slot], group: group)
             } else {

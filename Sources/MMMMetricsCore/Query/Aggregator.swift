@@ -474,7 +474,7 @@ package struct ExactGroup: Hashable, Sendable {
 
 /// A group with its hash computed once (where it is made, perhaps on another thread than the one
 /// that folds it): equal only when the hashes are, then compared by bytes.
-package struct HashedGroup: Hashable, @unchecked Sendable {  // strings and an integer
+package struct HashedGroup: Hashable, Sendable {
     package let group: ExactGroup
     private let hash: Int
 
