@@ -79,6 +79,33 @@ struct BlockCodecTests {
         }
     }
 
+    @Test("a large string table is written in byte order and the events still round-trip; a small one keeps the order of first use")
+    func stringTableOrder() throws {
+        // 3,000 events naming 1,000 paths (more table bytes than events), some without the tag, one
+        // with a second key, so references are renumbered across gaps and columns.
+        var random = SeededRandom(seed: 7)
+        let events: [MetricEvent] = (0..<3_000).map { index in
+            let path = "src/m\(random.next() % 97)/file_\(random.next() % 1_000).swift"
+            let tags: Tags = index % 7 == 0 ? [:] : index % 5 == 0 ? ["path": path, "pass": "\(index % 3)"] : ["path": path]
+            return .counter(name: index % 2 == 0 ? "b.bytes" : "a.count", value: Int64(index) - 1_500, tags: tags,
+                            timestamp: MetricTimestamp(nanosecondsSinceEpoch: 1_000 + Int64(index)))
+        }
+        let decoded = try BlockPayload.encode(events).withUnsafeBytes { try BlockPayload.decode($0, firstSequence: 0) }
+        #expect(sameEvents(decoded.events, events))
+        let table = decoded.strings.map { Array($0.utf8) }
+        #expect(table.count > 500)
+        #expect(zip(table, table.dropFirst()).allSatisfy { $0.lexicographicallyPrecedes($1) })
+
+        // 100 events, 31 bytes of strings: tag values first, as met, then names and keys.
+        let few: [MetricEvent] = (0..<100).map { index in
+            let name = ["zeta", "alpha", "mid"][index % 3]
+            return .counter(name: name, value: 1, tags: ["k": "v-" + name], timestamp: MetricTimestamp(nanosecondsSinceEpoch: Int64(index)))
+        }
+        let small = try BlockPayload.encode(few).withUnsafeBytes { try BlockPayload.decode($0, firstSequence: 0) }
+        #expect(sameEvents(small.events, few))
+        #expect(small.strings == ["v-zeta", "v-alpha", "v-mid", "zeta", "alpha", "mid", "k"])
+    }
+
     @Test("a damaged payload is an error, never a crash")
     func payloadDamage() {
         let payload = BlockPayload.encode(EventGenerator.events(count: 50, seed: 9))

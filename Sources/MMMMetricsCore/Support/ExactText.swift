@@ -53,6 +53,16 @@ extension ExactText {
     /// Swift's `<` only for strings that are not in Unicode normal form C.
     @inline(__always)
     package static func bytesPrecede(_ left: String, _ right: String) -> Bool {
-        left.utf8.lexicographicallyPrecedes(right.utf8)
+        let a = left.utf8, b = right.utf8
+        let compared: Bool?? = a.withContiguousStorageIfAvailable { x in
+            b.withContiguousStorageIfAvailable { y in
+                // A plain loop over contiguous bytes: the generic comparison is not specialised across modules.
+                var index = 0
+                let common = min(x.count, y.count)
+                while index < common, x[index] == y[index] { index += 1 }
+                return index < common ? x[index] < y[index] : x.count < y.count
+            }
+        }
+        return (compared ?? nil) ?? a.lexicographicallyPrecedes(b)
     }
 }

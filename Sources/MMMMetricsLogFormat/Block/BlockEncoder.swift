@@ -188,21 +188,32 @@ package struct BlockEncoder {
         let order = keys.keys.indices.sorted { ExactText.bytesPrecede(keys.keys[$0].string, keys.keys[$1].string) }
         for metric in metrics.keys { _ = strings.intern(ExactText(metric.name)) }
         for key in keys.keys { _ = strings.intern(key) }
+        // A table of more bytes than the block has events (thousands of paths, say) goes out in byte
+        // order: neighbours share prefixes, which zstd finds, where the order of first use scatters
+        // them (5% less on disk for a block of 10,000 events naming 4,665 paths). A smaller table is
+        // left in the order of first use, which keeps reference deltas small (sorting it cost 0.3%).
+        let tableBytes = strings.keys.reduce(0) { $0 + $1.string.utf8.count }
+        let sorted = tableBytes <= count ? Array(strings.keys.indices)
+            : strings.keys.indices.sorted { ExactText.bytesPrecede(strings.keys[$0].string, strings.keys[$1].string) }
+        var renumbered = [Int](repeating: 0, count: sorted.count)
+        for (position, original) in sorted.enumerated() { renumbered[original] = position }
         var writer = ByteWriter(capacity: min(count * 14 + 256, byteBudget))
         writer.u8(BlockPayload.version)
         writer.varint(UInt64(count))
         writer.varint(UInt64(strings.count))
-        for text in strings.keys { writer.string(text.string) }
+        for original in sorted { writer.string(strings.keys[original].string) }
         writer.varint(UInt64(metrics.count))
         for metric in metrics.keys {
             writer.u8(metric.kind.rawValue)
-            writer.varint(UInt64(strings.index(of: ExactText(metric.name))!))
+            writer.varint(UInt64(renumbered[strings.index(of: ExactText(metric.name))!]))
         }
         writer.varint(UInt64(keys.count))
-        for column in order { writer.varint(UInt64(strings.index(of: keys.keys[column])!)) }
+        for column in order { writer.varint(UInt64(renumbered[strings.index(of: keys.keys[column])!])) }
         writer.i64(baseTimestamp)
         PlaneColumn.pack(metricColumn, into: &writer)
-        for column in order { PlaneColumn.pack(tagColumns[column], into: &writer) }
+        for column in order {
+            PlaneColumn.pack(tableBytes <= count ? tagColumns[column] : Self.renumber(tagColumns[column], renumbered), into: &writer)
+        }
         for column in [deltas, timerFlags, counters, gaugeScales, gaugeMantissas, gaugeBits, timers] {
             PlaneColumn.pack(column, into: &writer)
         }
@@ -214,4 +225,18 @@ package struct BlockEncoder {
                                                                keys: keys.keys.map(\.string), keyOrder: order, strings: strings.keys.map(\.string)))
     }
 
+    /// A tag column (zigzag deltas of references, 0 = no tag, else string number + 1) with every
+    /// string number `n` replaced by `renumbered[n]`.
+    private static func renumber(_ column: [UInt64], _ renumbered: [Int]) -> [UInt64] {
+        var result = [UInt64](repeating: 0, count: column.count)
+        var original: Int64 = 0
+        var previous: Int64 = 0
+        for index in column.indices {
+            original &+= ZigZag.decode(column[index])
+            let reference = original == 0 ? 0 : Int64(renumbered[Int(original) - 1]) + 1
+            result[index] = ZigZag.encode(reference &- previous)
+            previous = reference
+        }
+        return result
+    }
 }
