@@ -49,8 +49,16 @@ public enum NDJSONIngest {
     public static func ingest(
         from path: String?, into root: LogRoot, defaultSession: String?, options: LogWriterOptions = LogWriterOptions()
     ) throws -> IngestReport {
+        try ingest(from: path, into: root, defaultSession: defaultSession, options: options, compressOnOwnThread: true)
+    }
+
+    /// The same, choosing where blocks are compressed (on the writing thread when `false`: for the
+    /// test that both give the same bytes).
+    package static func ingest(
+        from path: String?, into root: LogRoot, defaultSession: String?, options: LogWriterOptions, compressOnOwnThread: Bool
+    ) throws -> IngestReport {
         let input = try path.map { (path: String) throws(LogError) in try InputStream.open(path: path) } ?? .standardInput
-        let handoff = LineBatchHandoff(capacity: 4)
+        let handoff = LineBatchHandoff(capacity: 16)
         do {
             try DedicatedThread.start(for: "ingest of \(input.name)") {
                 readLines(from: input, defaultSession: defaultSession, into: handoff)
@@ -65,7 +73,10 @@ public enum NDJSONIngest {
             handoff.waitUntilProducerFinished()
             if path != nil { input.close() }
         }
-        var ingest = AllOrNothing(root: root, source: input.name, defaultSession: defaultSession, options: options)
+        // Blocks are compressed on a third thread while the writing thread encodes the next.
+        let lane = compressOnOwnThread ? BlockCompressionLane.start() : nil
+        defer { lane?.stop() }
+        var ingest = AllOrNothing(root: root, source: input.name, defaultSession: defaultSession, options: options, lane: lane)
         do {
             reading: while true {
                 switch handoff.take() {
@@ -192,7 +203,11 @@ public enum NDJSONIngest {
         let sessionsExisted: Bool
         let rootExisted: Bool
 
-        init(root: LogRoot, source: String, defaultSession: String?, options: LogWriterOptions) {
+        /// Where the writers compress blocks, when not on the writing thread.
+        let lane: BlockCompressionLane?
+
+        init(root: LogRoot, source: String, defaultSession: String?, options: LogWriterOptions, lane: BlockCompressionLane? = nil) {
+            self.lane = lane
             self.root = root
             self.source = source
             self.defaultSession = defaultSession
@@ -232,6 +247,7 @@ public enum NDJSONIngest {
                     writer.abandon()
                     throw error
                 }
+                writer.compressionLane = lane
                 writers[key] = Entry(writer: writer, checkpoint: checkpoint)
                 order.append(session)
                 if let recovery = writer.recovery { repairs.append((session, recovery)) }
@@ -292,6 +308,8 @@ public enum NDJSONIngest {
 
         /// Closes (seals) every session and says what was appended.
         mutating func finish() throws -> IngestReport {
+            // Every last block first, so each is encoded while the lane compresses the one before.
+            for session in order { try writers[ExactText(session)]!.writer.writePending() }
             for session in order { try writers[ExactText(session)]!.writer.close() }
             return IngestReport(sessions: order.map { session in
                 let entry = writers[ExactText(session)]!

@@ -141,6 +141,7 @@ extension SessionLogWriter {
 
     /// Where the session's files stand now (everything appended so far written).
     func checkpoint() throws(LogError) -> Checkpoint {
+        try settleInFlight()
         let files = Set(try root.segmentPaths(session: session))
         let open = segment.map { ($0.file.path, $0.size, try? FileSystem.readFile(LogRoot.indexPath(forSegment: $0.file.path))) }
         return Checkpoint(segmentFiles: files, openSegment: open)
@@ -152,6 +153,7 @@ extension SessionLogWriter {
     /// for `recover`, which never loses a readable event.
     func rollBack(to checkpoint: Checkpoint) {
         closed = true
+        discardInFlight()
         removePending(pending.count)
         segment?.file.close()
         segment = nil

@@ -3,12 +3,15 @@ import MMMMetricsLogFormat
 
 // Segments of a writer: starting, writing blocks into, sealing and indexing them.
 extension SessionLogWriter {
-    func sealCurrentSegment() throws(LogError) {
+    /// Seals the current segment; `nextSequence` is the next segment's first (by default the next
+    /// event's: a block in flight is placed first).
+    func sealCurrentSegment(nextSequence: UInt64? = nil) throws(LogError) {
+        if nextSequence == nil { try settleInFlight() }
         guard let current = segment else { return }
         try repairIfNeeded(current)
         let events = current.blocks.reduce(UInt64(0)) { $0 + UInt64($1.header.eventCount) }
         let seal = SealRecord(
-            blockCount: current.blocks.count, eventCount: events, nextSequence: writtenSequence,
+            blockCount: current.blocks.count, eventCount: events, nextSequence: nextSequence ?? writtenSequence,
             minTimestamp: current.blocks.map(\.header.minTimestamp).min() ?? 0,
             maxTimestamp: current.blocks.map(\.header.maxTimestamp).max() ?? 0)
         let bytes = seal.encoded()
@@ -85,32 +88,67 @@ extension SessionLogWriter {
     }
 
     /// Writes a block of a prefix of `candidates` (as many as fit the byte limit); returns how many.
+    /// With a ``compressionLane`` the block is encoded and handed to the lane, and placed in the
+    /// segment by the next call that needs the lane or this writer's files settled.
     func writeBlock(_ candidates: ArraySlice<MetricEvent>, sizes: ArraySlice<Int>) throws(LogError) -> Int {
         let encoded = BlockPayload.encodeBlock(candidates, sizes: sizes, byteBudget: options.blockMaxBytes)
-        let events = candidates.prefix(encoded.count)
-        let payload = encoded.bytes
+        if let lane = compressionLane {
+            try lane.owner?.settleInFlight()
+            inFlight = (encoded, writtenSequence)
+            lane.owner = self
+            lane.submit(encoded.bytes, level: options.compressionLevel)
+            return encoded.count
+        }
         let compressed: [UInt8]
         do {
-            compressed = try payload.withBytes { (raw: UnsafeRawBufferPointer) throws(ZstdFailure) in try compressor.compress(raw) }
+            compressed = try encoded.bytes.withBytes { (raw: UnsafeRawBufferPointer) throws(ZstdFailure) in try compressor.compress(raw) }
         } catch {
             throw .invalidInput("\(error)")
         }
+        try place(encoded, compressed: compressed, firstSequence: writtenSequence)
+        return encoded.count
+    }
+
+    /// Places this writer's block in flight on the lane, if any, in its segment (waiting for its
+    /// frame). When that fails the block's events are lost: a lane is for all-or-nothing callers,
+    /// which undo everything on any error.
+    func settleInFlight() throws(LogError) {
+        guard let (encoded, firstSequence) = inFlight, let lane = compressionLane else { return }
+        inFlight = nil
+        lane.owner = nil
+        switch lane.take() {
+        case .success(let compressed):
+            try place(encoded, compressed: compressed, firstSequence: firstSequence)
+        case .failure(let error):
+            throw .invalidInput("\(error)")
+        }
+    }
+
+    /// Drops this writer's block in flight, if any (its frame is waited for, so the lane is free).
+    func discardInFlight() {
+        guard inFlight != nil, let lane = compressionLane else { return }
+        inFlight = nil
+        lane.owner = nil
+        _ = lane.take()
+    }
+
+    /// Frames an encoded block (raw when compressing did not make it smaller) and appends it to the
+    /// segment, starting or sealing segments as their limits say.
+    private func place(_ encoded: BlockPayload.Encoded, compressed: [UInt8], firstSequence: UInt64) throws(LogError) {
+        let payload = encoded.bytes
         let useRaw = compressed.count >= payload.count
-        let minimum = encoded.minTimestamp
-        let maximum = encoded.maxTimestamp
-        let names = encoded.metricNames
         let header = BlockHeader(
             encoding: useRaw ? .raw : .zstd, storedLength: useRaw ? payload.count : compressed.count, decodedLength: payload.count,
-            eventCount: events.count, firstSequence: writtenSequence, minTimestamp: minimum, maxTimestamp: maximum)
+            eventCount: encoded.count, firstSequence: firstSequence, minTimestamp: encoded.minTimestamp, maxTimestamp: encoded.maxTimestamp)
         let framed = header.frame(payload: useRaw ? payload : compressed)
 
         if let current = segment {
             let tooBig = current.size + framed.count > options.segmentMaxBytes && !current.blocks.isEmpty
             let tooOld = ContinuousClock.now - current.createdAt > options.segmentMaxAge && !current.blocks.isEmpty
-            if tooBig || tooOld { try sealCurrentSegment() }
+            if tooBig || tooOld { try sealCurrentSegment(nextSequence: firstSequence) }
         }
         let current: OpenSegment
-        if let existing = segment { current = existing } else { current = try startSegment(firstSequence: writtenSequence) }
+        if let existing = segment { current = existing } else { current = try startSegment(firstSequence: firstSequence) }
         segment = current
         try repairIfNeeded(current)
         do {
@@ -122,10 +160,9 @@ extension SessionLogWriter {
             throw error
         }
         current.blocks.append(BlockLocation(offset: current.size, header: header))
-        current.blockNames.append(names)
+        current.blockNames.append(encoded.metricNames)
         current.keepSummary(encoded.summary)
         current.size += framed.count
         if options.durability == .everyBlock { try current.file.sync() }
-        return events.count
     }
 }

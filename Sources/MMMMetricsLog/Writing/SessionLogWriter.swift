@@ -37,6 +37,11 @@ public final class SessionLogWriter {
         return made
     }
     var pending = PendingEvents()
+    /// Where blocks are compressed, when not on the writer's own thread (``BlockCompressionLane``:
+    /// `ingest`'s writers); set before the first append.
+    package var compressionLane: BlockCompressionLane?
+    /// This writer's block on the lane: encoded, numbered, not yet in its segment.
+    var inFlight: (encoded: BlockPayload.Encoded, firstSequence: UInt64)?
     var segment: OpenSegment?
     /// Segments whose seal is written but whose fsync or index write failed: finished by the next
     /// flush or close.
@@ -142,6 +147,7 @@ public final class SessionLogWriter {
     deinit {
         if !closed {
             try? writeBlocks(all: true)
+            try? settleInFlight()
             if let segment { try? writeIndex(segment, sealed: false) }
             try? finishSealedSegments()
         }
@@ -216,6 +222,7 @@ public final class SessionLogWriter {
     /// segment's index. Returns once everything appended so far is written.
     public func flush() throws(LogError) {
         try writeBlocks(all: true)
+        try settleInFlight()
         try finishSealedSegments()
         guard let segment else { return }
         if options.durability != .none { try segment.file.sync() }
@@ -254,6 +261,7 @@ public final class SessionLogWriter {
     /// Closes files and the lock without writing anything more.
     func abandon() {
         closed = true
+        discardInFlight()
         removePending(pending.count)
         segment?.file.close()
         segment = nil
