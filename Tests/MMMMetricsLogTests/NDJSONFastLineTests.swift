@@ -79,6 +79,34 @@ struct NDJSONFastLineTests {
         #expect(taken >= 12)
     }
 
+    @Test("decimals read by the fast reader are the parser's doubles, bit for bit, at every digit count and around the cut-offs")
+    func decimalsAgreeBitForBit() {
+        var random = SeededRandom(seed: 11)
+        var texts = ["0.0", "-0.0", "0.1", "0.2", "0.3", "83.5", "1.000000000000000", "123456789012345.0", "12345678901234.5",
+                     "0.000000000000001", "0.0000000000000001", "999999999999999.9", "9.007199254740993", "1.7976931348623157",
+                     "00.5", "0.", "1.5e3", "1.5E-3", "-1.25", "-999999999999999", "4.35", "2.675", "1.005", "0.1234567890123456789"]
+        for _ in 0..<3_000 {
+            let integerDigits = Int(random.next() % 16), fractionDigits = Int(random.next() % 18) + 1
+            let integer = integerDigits == 0 ? "0" : String((random.next() % 9) + 1) + String((1..<integerDigits).map { _ in Character(String(random.next() % 10)) })
+            let fraction = String((0..<fractionDigits).map { _ in Character(String(random.next() % 10)) })
+            texts.append((random.next() % 2 == 0 ? "-" : "") + integer + "." + fraction)
+        }
+        var taken = 0
+        for text in texts {
+            let line = #"{"ts":"2026-11-28T10:00:00Z","type":"gauge","name":"n","value":"# + text + "}"
+            let fast = NDJSONFastPath.parse(line)
+            let slow = try? NDJSONEvent.parse(line)
+            guard let fast else { continue }
+            taken += 1
+            guard case .gauge(let a) = fast.event.value, case .gauge(let b)? = slow?.event.value else {
+                Issue.record("\(text): fast \(fast.event.value), parser \(String(describing: slow?.event.value))")
+                continue
+            }
+            #expect(a.bitPattern == b.bitPattern, "\(text): \(a) against \(b)")
+        }
+        #expect(taken > 2_000)
+    }
+
     @Test("a session id the log cannot store is refused, not read as a line without a session")
     func invalidSessionIsNotMissing() {
         let line = #"{"ts":"2026-11-28T10:00:00Z","session":"\#(String(repeating: "s", count: 1025))","type":"counter","name":"n","value":1}"#

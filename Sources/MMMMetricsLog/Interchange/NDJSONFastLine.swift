@@ -242,7 +242,10 @@ struct NDJSONFastLine {
                 UnsafeRawBufferPointer(start: literal.utf8Start, count: text.count))
         }
 
-        /// A JSON number: integers of up to 18 digits here, anything else by the general parser
+        /// 10^0 ... 10^15, each exact in a double.
+        private static let powersOfTen: [Double] = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15]
+
+        /// A JSON number: integers of up to 18 digits and short decimals here, anything else by the general parser
         /// (which knows every rule: leading zeros, exponents, the Int64 and Double ranges).
         mutating func number() -> JSONValue? {
             let start = position
@@ -264,6 +267,26 @@ struct NDJSONFastLine {
             if simple {
                 position = scan
                 return .integer(negative ? -magnitude : magnitude)
+            }
+            // A decimal of at most 15 significant digits and no exponent (83.5, 0.25): the digits as
+            // an integer below 2^53 and 10^k for k <= 22 are both exact doubles, so one IEEE
+            // division is the correctly rounded value, the same double as the general parser's strtod.
+            if digits > 0, digits < 16, next == UInt8(ascii: "."), !(digits > 1 && byte(digitsStart) == 0x30) {
+                var fractionEnd = scan + 1
+                var mantissa = magnitude
+                while fractionEnd < end, fractionEnd - scan - 1 + digits < 15 {
+                    let character = byte(fractionEnd)
+                    guard character >= 0x30, character <= 0x39 else { break }
+                    mantissa = mantissa * 10 + Int64(character - 0x30)
+                    fractionEnd += 1
+                }
+                let fractionDigits = fractionEnd - scan - 1
+                let after = fractionEnd < end ? byte(fractionEnd) : 0
+                if fractionDigits > 0, !(after >= 0x30 && after <= 0x39), after != UInt8(ascii: "e"), after != UInt8(ascii: "E") {
+                    position = fractionEnd
+                    let value = Double(mantissa) / Self.powersOfTen[fractionDigits]
+                    return .double(negative ? -value : value)
+                }
             }
             var parser = JSONParser(bytes: UnsafeRawBufferPointer(start: base, count: end))
             parser.position = start

@@ -94,11 +94,16 @@ public enum RFC3339 {
             }
             return value
         }
-        func expect(_ characters: String) -> Bool {
-            guard position < bytes.count, characters.utf8.contains(bytes[position]) else { return false }
+        // One byte of `first`, `second` or `third` (repeat one when fewer are allowed): a byte
+        // comparison, where `String.utf8.contains` was a generic call per character.
+        func expect(_ first: UInt8, _ second: UInt8? = nil, _ third: UInt8? = nil) -> Bool {
+            guard position < bytes.count else { return false }
+            let byte = bytes[position]
+            guard byte == first || byte == second || byte == third else { return false }
             position += 1
             return true
         }
+        let dash = UInt8(ascii: "-"), colon = UInt8(ascii: ":")
         // Years beyond 0000–9999 (ISO 8601 expanded form, as `format` writes them): a sign or more digits.
         var yearSign: Int64 = 1
         if position < bytes.count, bytes[position] == UInt8(ascii: "-") || bytes[position] == UInt8(ascii: "+") {
@@ -108,8 +113,9 @@ public enum RFC3339 {
         var yearDigits = 0
         while position + yearDigits < bytes.count, bytes[position + yearDigits] >= 0x30, bytes[position + yearDigits] <= 0x39 { yearDigits += 1 }
         guard yearDigits >= 4, yearDigits <= 12 else { return .failure(.syntax) }
-        guard let unsignedYear = number(yearDigits), expect("-"), let month = number(2), expect("-"), let day = number(2), expect("Tt "),
-            let hour = number(2), expect(":"), let minute = number(2), expect(":"), let second = number(2)
+        guard let unsignedYear = number(yearDigits), expect(dash), let month = number(2), expect(dash), let day = number(2),
+            expect(UInt8(ascii: "T"), UInt8(ascii: "t"), UInt8(ascii: " ")),
+            let hour = number(2), expect(colon), let minute = number(2), expect(colon), let second = number(2)
         else { return .failure(.syntax) }
         let year = yearSign * unsignedYear
         guard (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day), hour < 24, minute < 60, second < 61
@@ -128,11 +134,11 @@ public enum RFC3339 {
             for _ in count..<9 { fraction *= 10 }
         }
         var offsetSeconds: Int64 = 0
-        if expect("Zz") {
+        if expect(UInt8(ascii: "Z"), UInt8(ascii: "z")) {
         } else if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") {
             let sign: Int64 = bytes[position] == UInt8(ascii: "-") ? -1 : 1
             position += 1
-            guard let offsetHours = number(2), expect(":"), let offsetMinutes = number(2), offsetHours < 24, offsetMinutes < 60 else {
+            guard let offsetHours = number(2), expect(colon), let offsetMinutes = number(2), offsetHours < 24, offsetMinutes < 60 else {
                 return .failure(.syntax)
             }
             offsetSeconds = sign * (offsetHours * 3600 + offsetMinutes * 60)
