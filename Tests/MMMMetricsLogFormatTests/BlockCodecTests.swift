@@ -106,6 +106,24 @@ struct BlockCodecTests {
         #expect(small.strings == ["v-zeta", "v-alpha", "v-mid", "zeta", "alpha", "mid", "k"])
     }
 
+    @Test("the block's string table numbers texts by their bytes in order of first appearance, as a dictionary would")
+    func textInternTable() {
+        var table = TextInternTable()
+        var reference = InternTable<ExactText>()
+        var random = SeededRandom(seed: 5)
+        // Every length from 0 to 40 (the tail of a hash step), two spellings of "é", many repeats and growth past 100,000.
+        var texts = (0...40).map { String(repeating: "a", count: $0) } + ["\u{E9}", "e\u{301}", "", "a"]
+        texts += (0..<150_000).map { _ in "src/m\(random.next() % 97)/file_\(random.next() % 60_000).swift" }
+        for text in texts {
+            #expect(table.intern(ExactText(text)) == reference.intern(ExactText(text)))
+        }
+        #expect(table.count == reference.count)
+        #expect(table.keys.map { Array($0.string.utf8) } == reference.keys.map { Array($0.string.utf8) })
+        #expect(table.index(of: ExactText("e\u{301}")) == reference.index(of: ExactText("e\u{301}")))
+        #expect(table.index(of: ExactText("e\u{301}")) != table.index(of: ExactText("\u{E9}")))
+        #expect(table.index(of: ExactText("not there")) == nil)
+    }
+
     @Test("a damaged payload is an error, never a crash")
     func payloadDamage() {
         let payload = BlockPayload.encode(EventGenerator.events(count: 50, seed: 9))

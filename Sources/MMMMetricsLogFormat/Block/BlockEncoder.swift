@@ -10,7 +10,7 @@ package import MMMMetricsCore
 package struct BlockEncoder {
     private let byteBudget: Int
     // Texts by their bytes: two spellings of one canonical string are two entries (see ExactText).
-    private var strings = InternTable<ExactText>()
+    private var strings = TextInternTable()
     private var metrics = InternTable<BlockPayload.MetricKey>()
     private var keys = InternTable<ExactText>()
     private var tagColumns: [[UInt64]] = []
