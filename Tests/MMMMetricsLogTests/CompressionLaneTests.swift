@@ -68,3 +68,22 @@ struct CompressionLaneTests {
         #expect(!FileManager.default.fileExists(atPath: root.path))
     }
 }
+
+@Suite("Ingest's hand-off between its reading and writing threads")
+struct LineBatchHandoffTests {
+    @Test("bounded by bytes as well as batches: a batch over the bound passes alone; the next waits for a take; cancel frees a waiting producer")
+    func boundedByBytes() async throws {
+        let handoff = LineBatchHandoff(capacity: 8, byteCapacity: 100)
+        #expect(handoff.put(.lines([]), bytes: 500))  // alone in the queue: never blocks
+        let second = Task.detached { handoff.put(.lines([]), bytes: 10) }
+        try await Task.sleep(for: .milliseconds(50))
+        _ = handoff.take()  // frees the room the second batch waits for
+        #expect(await second.value)
+        _ = handoff.take()
+        #expect(handoff.put(.lines([]), bytes: 60))
+        let blocked = Task.detached { handoff.put(.lines([]), bytes: 60) }
+        try await Task.sleep(for: .milliseconds(50))
+        handoff.cancel()
+        #expect(await blocked.value == false)
+    }
+}

@@ -19,52 +19,54 @@ enum LineBatch: Sendable {
 }
 
 /// A bounded queue of batches from one producer thread to one consumer, so that reading and
-/// parsing run beside writing with at most `capacity` batches between them. The consumer cancels it
-/// when it stops early; the producer's next `put` then answers `false`.
+/// parsing run beside writing with at most `capacity` batches, and about `byteCapacity` bytes of
+/// input lines, between them (a batch larger than that alone still passes, one at a time). The
+/// consumer cancels it when it stops early; the producer's next `put` then answers `false`.
 final class LineBatchHandoff: Sendable {
-    private let freeSlots: DispatchSemaphore
-    private let filledSlots = DispatchSemaphore(value: 0)
+    private let capacity: Int
+    private let byteCapacity: Int
     private let producerDone = DispatchSemaphore(value: 0)
     private struct State {
-        var batches: [LineBatch] = []
+        var batches: [(batch: LineBatch, bytes: Int)] = []
+        var bytes = 0
         var cancelled = false
     }
     // A pthread lock (`GuardedState`), which ThreadSanitizer sees, unlike `Mutex` on Linux.
     private let state = GuardedState(State())
 
-    init(capacity: Int) {
-        // Made at 0 and signalled up: Dispatch traps when a semaphore is freed below its initial value.
-        freeSlots = DispatchSemaphore(value: 0)
-        for _ in 0..<capacity { freeSlots.signal() }
+    init(capacity: Int, byteCapacity: Int) {
+        self.capacity = capacity
+        self.byteCapacity = byteCapacity
     }
 
-    /// Producer: waits for room, then queues `batch`; `false` when the consumer has stopped.
-    func put(_ batch: LineBatch) -> Bool {
-        freeSlots.wait()
-        let queued = state.update { state in
-            guard !state.cancelled else { return false }
-            state.batches.append(batch)
+    /// Producer: waits for room, then queues `batch` (`bytes`: its input lines' bytes); `false` when
+    /// the consumer has stopped.
+    func put(_ batch: LineBatch, bytes: Int = 0) -> Bool {
+        state.wait { state -> Bool? in
+            if state.cancelled { return false }
+            guard state.batches.isEmpty || (state.batches.count < capacity && state.bytes + bytes <= byteCapacity) else { return nil }
+            state.batches.append((batch, bytes))
+            state.bytes += bytes
             return true
         }
-        if queued { filledSlots.signal() } else { freeSlots.signal() }
-        return queued
     }
 
     /// Consumer: waits for the next batch.
     func take() -> LineBatch {
-        filledSlots.wait()
-        let batch = state.update { $0.batches.removeFirst() }
-        freeSlots.signal()
-        return batch
+        state.wait { state -> LineBatch? in
+            guard !state.batches.isEmpty else { return nil }
+            let (batch, bytes) = state.batches.removeFirst()
+            state.bytes -= bytes
+            return batch
+        }
     }
 
     /// Whether the consumer has stopped.
-    var isCancelled: Bool { state.update { $0.cancelled } }
+    var isCancelled: Bool { state.update(notifying: false) { $0.cancelled } }
 
     /// Consumer: stops the producer at its next `put` (waking it when it waits for room).
     func cancel() {
         state.update { $0.cancelled = true }
-        freeSlots.signal()
     }
 
     /// Producer: says it has returned (and no longer touches the input).

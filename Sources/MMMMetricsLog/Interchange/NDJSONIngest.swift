@@ -58,7 +58,7 @@ public enum NDJSONIngest {
         from path: String?, into root: LogRoot, defaultSession: String?, options: LogWriterOptions, compressOnOwnThread: Bool
     ) throws -> IngestReport {
         let input = try path.map { (path: String) throws(LogError) in try InputStream.open(path: path) } ?? .standardInput
-        let handoff = LineBatchHandoff(capacity: 16)
+        let handoff = LineBatchHandoff(capacity: 8, byteCapacity: bytesInFlight)
         do {
             try DedicatedThread.start(for: "ingest of \(input.name)") {
                 readLines(from: input, defaultSession: defaultSession, into: handoff)
@@ -81,6 +81,9 @@ public enum NDJSONIngest {
             reading: while true {
                 switch handoff.take() {
                 case .lines(let lines):
+                    // The reading thread may be done long before the writing one: a termination
+                    // signal is looked for here too, so it undoes the ingest until the very end.
+                    try InterruptSignal.check("ingest of \(input.name)")
                     for line in lines { try ingest.append(line.event, to: line.session, line: line.number) }
                 case .failed(let error):
                     throw error
@@ -88,15 +91,21 @@ public enum NDJSONIngest {
                     break reading
                 }
             }
-            return try ingest.finish()
+            return try ingest.finish { () throws(LogError) in try InterruptSignal.check("ingest of \(input.name)") }
         } catch {
             ingest.rollBack()
             throw error
         }
     }
 
-    /// How many parsed lines travel together from the reading thread to the writing one.
+    /// How many parsed lines travel together from the reading thread to the writing one, at most:
+    /// a batch is also handed over once its lines hold `bytesPerBatch` bytes.
     static let linesPerBatch = 4096
+    static let bytesPerBatch = 1 << 20
+    /// About how many bytes of input lines may wait between the reading and the writing thread (8
+    /// batches of small lines; a few lines of large custom events, whose events take memory as
+    /// their text does: with a bound on lines only, 1 MB events took 40 MB more).
+    static let bytesInFlight = 8 << 20
 
     /// The reading thread of a streaming ingest: lines to events, in batches, until the end of the
     /// input, the first error (handed over, then nothing more) or the writer's cancellation.
@@ -106,15 +115,18 @@ public enum NDJSONIngest {
         var parser = NDJSONLineParser(source: input.name, defaultSession: defaultSession)
         var lineNumber = 0
         var batch: [ParsedLine] = []
+        var batchBytes = 0
         batch.reserveCapacity(linesPerBatch)
         func handle(_ line: UnsafeRawBufferPointer) throws {
             lineNumber += 1
             if NDJSONLines.isBlank(line) { return }
             let (session, event) = try parser.parse(line, number: lineNumber)
             batch.append(ParsedLine(number: lineNumber, session: session, event: event))
-            if batch.count == linesPerBatch {
-                guard handoff.put(.lines(batch)) else { throw Cancelled() }
+            batchBytes += line.count
+            if batch.count == linesPerBatch || batchBytes >= bytesPerBatch {
+                guard handoff.put(.lines(batch), bytes: batchBytes) else { throw Cancelled() }
                 batch = []
+                batchBytes = 0
                 batch.reserveCapacity(linesPerBatch)
             }
         }
@@ -125,8 +137,9 @@ public enum NDJSONIngest {
                 // Before waiting for a slow pipe, hand over what is parsed: the writer keeps up
                 // with the input instead of waiting for a full batch.
                 if !batch.isEmpty, try !input.waitReadable(timeout: .zero) {
-                    guard handoff.put(.lines(batch)) else { throw Cancelled() }
+                    guard handoff.put(.lines(batch), bytes: batchBytes) else { throw Cancelled() }
                     batch = []
+                    batchBytes = 0
                     batch.reserveCapacity(linesPerBatch)
                 }
                 // A termination signal (when the caller catches them) undoes the ingest like a bad
@@ -162,7 +175,7 @@ public enum NDJSONIngest {
                 }
             }
             if !carry.isEmpty { try carry.withUnsafeBytes { line in try handle(line) } }
-            if !batch.isEmpty { guard handoff.put(.lines(batch)) else { return } }
+            if !batch.isEmpty { guard handoff.put(.lines(batch), bytes: batchBytes) else { return } }
             _ = handoff.put(.end)
         } catch is Cancelled {
             return
@@ -307,10 +320,17 @@ public enum NDJSONIngest {
         }
 
         /// Closes (seals) every session and says what was appended.
-        mutating func finish() throws -> IngestReport {
+        /// `check` runs before each session's last block and seal (a termination signal throws there).
+        mutating func finish(check: () throws(LogError) -> Void = {}) throws -> IngestReport {
             // Every last block first, so each is encoded while the lane compresses the one before.
-            for session in order { try writers[ExactText(session)]!.writer.writePending() }
-            for session in order { try writers[ExactText(session)]!.writer.close() }
+            for session in order {
+                try check()
+                try writers[ExactText(session)]!.writer.writePending()
+            }
+            for session in order {
+                try check()
+                try writers[ExactText(session)]!.writer.close()
+            }
             return IngestReport(sessions: order.map { session in
                 let entry = writers[ExactText(session)]!
                 return (session, entry.events, entry.before)

@@ -192,6 +192,9 @@ package struct BlockEncoder {
         // order: neighbours share prefixes, which zstd finds, where the order of first use scatters
         // them (5% less on disk for a block of 10,000 events naming 4,665 paths). A smaller table is
         // left in the order of first use, which keeps reference deltas small (sorting it cost 0.3%).
+        // Not always a gain: strings used about once each are numbered one past the previous in
+        // the order of first use, which references cheaply; 100,000 paths met about once each came
+        // out 2.7% larger sorted (docs/PERFORMANCE.md).
         let tableBytes = strings.keys.reduce(0) { $0 + $1.string.utf8.count }
         let sorted = tableBytes <= count ? Array(strings.keys.indices) : Self.byteOrder(of: strings.keys, bytes: tableBytes)
         var renumbered = [Int](repeating: 0, count: sorted.count)
