@@ -9,6 +9,18 @@ import Testing
 /// (the crafted files are in `Fixtures/hostile/`, explained in its README).
 @Suite("Event log: hostile review findings")
 struct HostileReviewTests {
+    @Test("names lists both spellings of a tag key (é and e + U+0301), in byte order, the same on every run")
+    func namesKeepsBothSpellingsOfAKey() throws {
+        let temporary = TemporaryDirectory()
+        let composed = "\u{E9}", decomposed = "e\u{301}"
+        try writeSession(temporary.root, "s", [
+            .counter(name: "m", value: 1, tags: [composed: "1"], timestamp: MetricTimestamp(nanosecondsSinceEpoch: 1)),
+            .counter(name: "m", value: 1, tags: [decomposed: "1"], timestamp: MetricTimestamp(nanosecondsSinceEpoch: 2)),
+        ])
+        let tags = try #require(LogMaintenance(root: temporary.root).names().names.first?.tags)
+        #expect(tags.map { Array($0.utf8) } == [Array(decomposed.utf8), Array(composed.utf8)])
+    }
+
     static func fixture(_ name: String) -> String { FixtureLogs.directory.appendingPathComponent("hostile/\(name)").path }
 
     @Test("custom event data that is not JSON is damage: strict reads fail naming it, lenient reads skip it with a warning")

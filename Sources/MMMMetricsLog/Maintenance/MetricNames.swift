@@ -78,7 +78,9 @@ extension LogMaintenance {
         struct Tally {
             var kinds: Set<UInt8> = []
             var events = 0
-            var tags: Set<String> = []
+            // By bytes too: with `Set<String>` two spellings of one key were one, whichever a
+            // set's (per-process) order met first, so the output changed from run to run.
+            var tags: Set<ExactText> = []
             var sessions = 0
         }
         // By the bytes of the name: "é" and "e\u{301}" are two names, as on disk.
@@ -102,7 +104,7 @@ extension LogMaintenance {
                     var tally = tallies[name] ?? Tally()
                     tally.kinds.insert(metric.kind.rawValue)
                     tally.events += counts[index]
-                    for key in keys[index] { tally.tags.insert(block.tagKeys[key]) }
+                    for key in keys[index] { tally.tags.insert(ExactText(block.tagKeys[key])) }
                     if seen.insert(name).inserted { tally.sessions += 1 }
                     tallies[name] = tally
                 }
@@ -111,7 +113,7 @@ extension LogMaintenance {
         let names = tallies.map { name, tally in
             NameSummary(
                 name: name.string, type: tally.kinds.sorted().compactMap { StoredKind(rawValue: $0).map(Self.word) }.joined(separator: "|"),
-                events: tally.events, tags: tally.tags.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }, sessions: tally.sessions)
+                events: tally.events, tags: tally.tags.map(\.string).sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }, sessions: tally.sessions)
         }.sorted { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }
         return MetricNames(names: names, skipped: skipped)
     }
