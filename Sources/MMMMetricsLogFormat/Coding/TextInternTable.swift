@@ -21,33 +21,20 @@ package struct TextInternTable {
 
     /// The number of `key`, if it has one.
     package func index(of key: ExactText) -> Int? {
-        let hash = Self.hash(key.string)
-        let mask = slots.count - 1
-        var slot = Int(truncatingIfNeeded: hash) & mask
-        while slots[slot] != 0 {
-            let number = Int(slots[slot]) - 1
-            if hashes[number] == hash, keys[number] == key { return number }
-            slot = (slot + 1) & mask
-        }
-        return nil
+        find(key, hash: Self.hash(key.string)).number
     }
 
     /// The number of `key`, given the next one when it is new.
     package mutating func intern(_ key: ExactText) -> Int {
         let hash = Self.hash(key.string)
-        var mask = slots.count - 1
-        var slot = Int(truncatingIfNeeded: hash) & mask
-        while slots[slot] != 0 {
-            let number = Int(slots[slot]) - 1
-            if hashes[number] == hash, keys[number] == key { return number }
-            slot = (slot + 1) & mask
-        }
+        let (found, slot) = find(key, hash: hash)
+        if let found { return found }
         let number = keys.count
         keys.append(key)
         hashes.append(hash)
         if 2 * keys.count > slots.count {
             slots = [Int32](repeating: 0, count: 2 * slots.count)
-            mask = slots.count - 1
+            let mask = slots.count - 1
             for (other, otherHash) in hashes.enumerated() {
                 var free = Int(truncatingIfNeeded: otherHash) & mask
                 while slots[free] != 0 { free = (free + 1) & mask }
@@ -57,6 +44,19 @@ package struct TextInternTable {
             slots[slot] = Int32(truncatingIfNeeded: number + 1)
         }
         return number
+    }
+
+    /// `key`'s number when it has one, else the empty slot where it would go.
+    @inline(__always)
+    private func find(_ key: ExactText, hash: UInt64) -> (number: Int?, slot: Int) {
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while slots[slot] != 0 {
+            let number = Int(slots[slot]) - 1
+            if hashes[number] == hash, keys[number] == key { return (number, slot) }
+            slot = (slot + 1) & mask
+        }
+        return (nil, slot)
     }
 
     /// A 64-bit hash of the UTF-8 bytes, eight at a time.
