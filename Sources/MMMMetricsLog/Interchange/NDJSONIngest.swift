@@ -117,6 +117,14 @@ public enum NDJSONIngest {
         var batch: [ParsedLine] = []
         var batchBytes = 0
         batch.reserveCapacity(linesPerBatch)
+        // Hands the batch over and starts the next; `false` when the writer has stopped.
+        func handOver() -> Bool {
+            guard handoff.put(.lines(batch), bytes: batchBytes) else { return false }
+            batch = []
+            batchBytes = 0
+            batch.reserveCapacity(linesPerBatch)
+            return true
+        }
         func handle(_ line: UnsafeRawBufferPointer) throws {
             lineNumber += 1
             if NDJSONLines.isBlank(line) { return }
@@ -124,10 +132,7 @@ public enum NDJSONIngest {
             batch.append(ParsedLine(number: lineNumber, session: session, event: event))
             batchBytes += line.count
             if batch.count == linesPerBatch || batchBytes >= bytesPerBatch {
-                guard handoff.put(.lines(batch), bytes: batchBytes) else { throw Cancelled() }
-                batch = []
-                batchBytes = 0
-                batch.reserveCapacity(linesPerBatch)
+                guard handOver() else { throw Cancelled() }
             }
         }
         do {
@@ -137,10 +142,7 @@ public enum NDJSONIngest {
                 // Before waiting for a slow pipe, hand over what is parsed: the writer keeps up
                 // with the input instead of waiting for a full batch.
                 if !batch.isEmpty, try !input.waitReadable(timeout: .zero) {
-                    guard handoff.put(.lines(batch), bytes: batchBytes) else { throw Cancelled() }
-                    batch = []
-                    batchBytes = 0
-                    batch.reserveCapacity(linesPerBatch)
+                    guard handOver() else { throw Cancelled() }
                 }
                 // A termination signal (when the caller catches them) undoes the ingest like a bad
                 // line. The signal may reach another thread than this one, so a read never waits
@@ -175,7 +177,7 @@ public enum NDJSONIngest {
                 }
             }
             if !carry.isEmpty { try carry.withUnsafeBytes { line in try handle(line) } }
-            if !batch.isEmpty { guard handoff.put(.lines(batch), bytes: batchBytes) else { return } }
+            if !batch.isEmpty { guard handOver() else { return } }
             _ = handoff.put(.end)
         } catch is Cancelled {
             return
