@@ -88,7 +88,10 @@ struct BlockAggregation {
     private var slotTotals: [SummaryTotals] = []
     private var slots: [LocalKey: Int] = [:]
     private var slotKeys: [LocalKey] = []
-    private var slotGroups: [HashedGroup] = []
+    /// Each slot's group values packed (``GroupKeyTable``) back to back, where each ends, and the hash of each.
+    private var packedGroups: [UInt8] = []
+    private var packedEnds: [Int] = []
+    private var packedHashes: [UInt64] = []
     private var slotValues: [[Double]] = []
     private var slotTimestamps: [[Int64]] = []
     private let keepsTimestamps: Bool
@@ -161,7 +164,10 @@ struct BlockAggregation {
     /// keys the selected events carry.
     mutating func run(usage: inout KeyUsage) {
         guard selectedMetric.contains(true) else { return }
-        defer { hashGroups() }
+        defer { packGroups() }
+        if timeRange == nil, verdicts.isEmpty, rateColumn == nil, unseenTags.isEmpty, !hashesKeys {
+            return runPlain(usage: &usage)
+        }
         for index in 0..<block.count {
             let metric = Int(block.metricOfEvent[index])
             guard selectedMetric[metric] else { continue }
@@ -178,18 +184,60 @@ struct BlockAggregation {
                 slotExtraCount[slot] += extra
                 if let value, !value.isNaN { slotExtraSum[slot] += value * extra }
             }
-            if let value {
-                if keepsTotals {
-                    slotTotals[slot].add(value)
-                    continue
-                }
-                slotValues[slot].append(value)
-                if keepsTimestamps { slotTimestamps[slot].append(block.timestamps[index]) }
-            } else {
-                slotNonNumeric[slot] += 1
-                slotName[slot] = block.metrics[metric].name
-            }
+            add(value, event: index, metric: metric, slot: slot)
         }
+    }
+
+    /// Adds event `index`'s value (nil: a custom event's) to its slot.
+    @inline(__always)
+    private mutating func add(_ value: Double?, event index: Int, metric: Int, slot: Int) {
+        guard let value else {
+            slotNonNumeric[slot] += 1
+            slotName[slot] = block.metrics[metric].name
+            return
+        }
+        if keepsTotals {
+            slotTotals[slot].add(value)
+        } else {
+            slotValues[slot].append(value)
+            if keepsTimestamps { slotTimestamps[slot].append(block.timestamps[index]) }
+        }
+    }
+
+    /// ``run(usage:)`` when only the metric decides whether an event counts (no time range, tag
+    /// matcher or sample rate) and one tag or the session (or nothing) names its group: the most
+    /// common query, as one loop over the block's columns that does what the general loop does.
+    private mutating func runPlain(usage: inout KeyUsage) {
+        let metricOfEvent = block.metricOfEvent, rawValues = block.rawValues
+        let kinds = block.kinds, selectedMetric = self.selectedMetric
+        let column: [UInt32]? = if case .tag(let column?) = singleColumn { column } else { nil }
+        var onlyTimers = usage.onlyTimers
+        var selected = 0
+        for index in 0..<block.count {
+            let metric = Int(metricOfEvent[index])
+            guard selectedMetric[metric] else { continue }
+            selected += 1
+            let kind = kinds[metric]
+            let isTimer = kind == .timer
+            if onlyTimers != false, onlyTimers != isTimer { onlyTimers = onlyTimers == nil ? isTimer : false }
+            let reference = column.map { Int($0[index]) } ?? 0
+            var slot = slotByReference[reference]
+            if slot < 0 {
+                slot = newSlot(LocalKey(a: UInt32(reference)), metric: metric)
+                slotByReference[reference] = slot
+            }
+            // What `DecodedBlock.numericValue(at:)` gives, inlined (it is another module's).
+            let raw = rawValues[index]
+            let value: Double? = switch kind {
+            case .counter: Double(Int64(bitPattern: raw))
+            case .gauge: Double(bitPattern: raw)
+            case .timer: Double(Int64(bitPattern: raw)) / 1e9
+            case .custom: nil
+            }
+            add(value, event: index, metric: metric, slot: slot)
+        }
+        usage.selectedEvents += selected
+        usage.onlyTimers = onlyTimers
     }
 
     /// Marks the checked tags event `index` carries, and counts the selected custom events (the
@@ -291,24 +339,31 @@ struct BlockAggregation {
         return slotKeys.count - 1
     }
 
-    /// Each slot's group values, hashed: made at the end of ``run(usage:)``, on the thread that runs
-    /// it, so the thread that folds them only looks them up.
-    private mutating func hashGroups() {
-        slotGroups.reserveCapacity(slotKeys.count)
+    /// Each slot's group values, packed and hashed: made at the end of ``run(usage:)``, on the
+    /// thread that runs it, so the thread that folds them only looks them up (by bytes, no strings made).
+    private mutating func packGroups() {
+        packedEnds.reserveCapacity(slotKeys.count)
+        packedHashes.reserveCapacity(slotKeys.count)
         for key in slotKeys {
-            var group: [String] = []
-            group.reserveCapacity(groupColumns.count)
+            let start = packedGroups.count
             for position in groupColumns.indices {
                 let reference = Int(key.reference(at: position))
                 switch groupColumns[position] {
-                case .session: group.append(session)
-                case .name: group.append(block.metrics[reference - 1].name)
-                case .tag: group.append(reference == 0 ? "" : block.strings[reference - 1])
-                case .data, .time: group.append(reference == 0 ? "" : localValues[position].strings[reference - 1])
+                case .session: Self.pack(session, into: &packedGroups)
+                case .name: Self.pack(block.metrics[reference - 1].name, into: &packedGroups)
+                case .tag: Self.pack(reference == 0 ? "" : block.strings[reference - 1], into: &packedGroups)
+                case .data, .time: Self.pack(reference == 0 ? "" : localValues[position].strings[reference - 1], into: &packedGroups)
                 }
             }
-            slotGroups.append(HashedGroup(group))
+            packedEnds.append(packedGroups.count)
+            packedHashes.append(packedGroups.withUnsafeBytes { ByteHash.hash(UnsafeRawBufferPointer(rebasing: $0[start...])) })
         }
+    }
+
+    @inline(__always)
+    private static func pack(_ value: String, into bytes: inout [UInt8]) {
+        var value = value
+        value.withUTF8 { GroupKeyTable.pack(value: UnsafeRawBufferPointer($0), into: &bytes) }
     }
 
     /// The groups of the block's selected events, ready to fold; the block itself is not kept (so
@@ -319,7 +374,7 @@ struct BlockAggregation {
             presentFields: groupColumns.enumerated().compactMap { position, column in
                 if case .data(let field) = column, !localValues[position].strings.isEmpty { field } else { nil }
             },
-            keys: slotGroups, keepsTotals: keepsTotals, totals: slotTotals, values: slotValues, timestamps: slotTimestamps,
+            packedGroups: packedGroups, packedEnds: packedEnds, packedHashes: packedHashes, keepsTotals: keepsTotals, totals: slotTotals, values: slotValues, timestamps: slotTimestamps,
             nonNumeric: slotNonNumeric, extraCount: slotExtraCount, extraSum: slotExtraSum, names: slotName)
     }
 }
@@ -331,7 +386,10 @@ struct BlockGroups: @unchecked Sendable {  // strings and numbers, handed from o
     let eventCount: Int
     /// Grouped-by data fields met in the block.
     let presentFields: [String]
-    let keys: [HashedGroup]
+    /// Each group's values packed (``GroupKeyTable``), back to back; group g's end at `packedEnds[g]`.
+    let packedGroups: [UInt8]
+    let packedEnds: [Int]
+    let packedHashes: [UInt64]
     let keepsTotals: Bool
     let totals: [SummaryTotals]
     let values: [[Double]]
@@ -344,15 +402,21 @@ struct BlockGroups: @unchecked Sendable {  // strings and numbers, handed from o
     /// Hands each group's values (or totals) to `aggregator`, and notes the data fields met in `usage`.
     func flush(into aggregator: inout GroupedAggregator, usage: inout KeyUsage) throws {
         usage.presentFields.formUnion(presentFields)
-        for (slot, group) in keys.enumerated() {
-            if keepsTotals {
-                let totals = totals[slot], nonNumeric = nonNumeric[slot]
-                try aggregator.add(count: totals.count + nonNumeric, numeric: totals.numeric, sum: totals.sum, minimum: totals.minimum,
-                                   maximum: totals.maximum, nonNumeric: nonNumeric > 0, extraCount: extraCount[slot],
-                                   extraSum: extraSum[slot], name: names[slot], group: group)
-            } else {
-                try aggregator.add(contentsOf: values[slot], timestamps: timestamps[slot], nonNumeric: nonNumeric[slot],
-                                   extraCount: extraCount[slot], extraSum: extraSum[slot], name: names[slot], group: group)
+        try packedGroups.withUnsafeBytes { (packed: UnsafeRawBufferPointer) throws in
+            var start = 0
+            for slot in packedEnds.indices {
+                let group = UnsafeRawBufferPointer(rebasing: packed[start..<packedEnds[slot]])
+                start = packedEnds[slot]
+                if keepsTotals {
+                    let totals = totals[slot], nonNumeric = nonNumeric[slot]
+                    try aggregator.add(count: totals.count + nonNumeric, numeric: totals.numeric, sum: totals.sum, minimum: totals.minimum,
+                                       maximum: totals.maximum, nonNumeric: nonNumeric > 0, extraCount: extraCount[slot],
+                                       extraSum: extraSum[slot], name: names[slot], packedGroup: group, hash: packedHashes[slot])
+                } else {
+                    try aggregator.add(contentsOf: values[slot], timestamps: timestamps[slot], nonNumeric: nonNumeric[slot],
+                                       extraCount: extraCount[slot], extraSum: extraSum[slot], name: names[slot], packedGroup: group,
+                                       hash: packedHashes[slot])
+                }
             }
         }
     }

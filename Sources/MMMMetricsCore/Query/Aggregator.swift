@@ -179,10 +179,8 @@ package struct GroupedAggregator {
     package let groupBy: [String]
     private let custom: AnyAggregationFunction?
     private let tracking: Tracking
-    /// Each group's place in `keys` and `folds`: the dictionary holds small values, so growing it
-    /// moves integers, not folds, and its keys carry their hash, so a probe that meets another group
-    /// compares two integers, not strings.
-    private var places: [HashedGroup: Int] = [:]
+    /// Each group's place in `keys` and `folds`, by its values' bytes (``GroupKeyTable``).
+    private var places = GroupKeyTable()
     private var keys: [ExactGroup] = []
     private var folds: [Fold] = []
 
@@ -228,7 +226,7 @@ package struct GroupedAggregator {
         }
         let custom = self.custom
         let tracking = self.tracking
-        folds[place(of: HashedGroup(group))].add(value, timestamp: timestamp, custom: custom, tracking: tracking)
+        folds[place(of: group)].add(value, timestamp: timestamp, custom: custom, tracking: tracking)
     }
 
     /// Adds many events of one group at once: `values` are their numbers, `nonNumeric` the number of
@@ -242,13 +240,21 @@ package struct GroupedAggregator {
         name: String, group: [String]
     ) throws {
         try add(contentsOf: values, timestamps: timestamps, nonNumeric: nonNumeric, extraCount: extraCount, extraSum: extraSum, name: name,
-                group: HashedGroup(group))
+                place: place(of: group))
     }
 
-    /// ``add(contentsOf:timestamps:nonNumeric:extraCount:extraSum:name:group:)`` for a group hashed already.
+    /// ``add(contentsOf:timestamps:nonNumeric:extraCount:extraSum:name:group:)`` for a group given
+    /// as its packing (``GroupKeyTable/pack(_:into:)``) and the packing's ``ByteHash``.
     package mutating func add(
         contentsOf values: [Double], timestamps: [Int64] = [], nonNumeric: Int = 0, extraCount: Double = 0, extraSum: Double = 0,
-        name: String, group: HashedGroup
+        name: String, packedGroup: UnsafeRawBufferPointer, hash: UInt64
+    ) throws {
+        try add(contentsOf: values, timestamps: timestamps, nonNumeric: nonNumeric, extraCount: extraCount, extraSum: extraSum, name: name,
+                place: place(of: packedGroup, hash: hash))
+    }
+
+    private mutating func add(
+        contentsOf values: [Double], timestamps: [Int64], nonNumeric: Int, extraCount: Double, extraSum: Double, name: String, place: Int
     ) throws {
         if nonNumeric > 0, aggregation != .count {
             throw MetricsReaderError.aggregationNeedsNumbers(aggregation: aggregation.name, metric: name)
@@ -256,7 +262,7 @@ package struct GroupedAggregator {
         let custom = self.custom
         let tracking = self.tracking
         // Mutated in place (no copy of a percentile's values): one lookup for the lot.
-        folds[place(of: group)].add(
+        folds[place].add(
             contentsOf: values, timestamps: timestamps, nonNumeric: nonNumeric, extraCount: extraCount, extraSum: extraSum,
             custom: custom, tracking: tracking)
     }
@@ -278,15 +284,6 @@ package struct GroupedAggregator {
         count: Int, numeric: Int, sum: Double, minimum: Double, maximum: Double, nonNumeric: Bool, extraCount: Double = 0,
         extraSum: Double = 0, name: String, group: [String]
     ) throws {
-        try add(count: count, numeric: numeric, sum: sum, minimum: minimum, maximum: maximum, nonNumeric: nonNumeric, extraCount: extraCount,
-                extraSum: extraSum, name: name, group: HashedGroup(group))
-    }
-
-    /// ``add(count:numeric:sum:minimum:maximum:nonNumeric:extraCount:extraSum:name:group:)`` for a group hashed already.
-    package mutating func add(
-        count: Int, numeric: Int, sum: Double, minimum: Double, maximum: Double, nonNumeric: Bool, extraCount: Double = 0,
-        extraSum: Double = 0, name: String, group: HashedGroup
-    ) throws {
         if nonNumeric, count > 0, aggregation != .count {
             throw MetricsReaderError.aggregationNeedsNumbers(aggregation: aggregation.name, metric: name)
         }
@@ -294,24 +291,47 @@ package struct GroupedAggregator {
             count: count, numeric: numeric, sum: sum, minimum: minimum, maximum: maximum, extraCount: extraCount, extraSum: extraSum)
     }
 
+    /// ``add(count:numeric:sum:minimum:maximum:nonNumeric:extraCount:extraSum:name:group:)`` for a
+    /// group given as its packing (``GroupKeyTable/pack(_:into:)``) and the packing's ``ByteHash``.
+    package mutating func add(
+        count: Int, numeric: Int, sum: Double, minimum: Double, maximum: Double, nonNumeric: Bool, extraCount: Double = 0,
+        extraSum: Double = 0, name: String, packedGroup: UnsafeRawBufferPointer, hash: UInt64
+    ) throws {
+        if nonNumeric, count > 0, aggregation != .count {
+            throw MetricsReaderError.aggregationNeedsNumbers(aggregation: aggregation.name, metric: name)
+        }
+        folds[place(of: packedGroup, hash: hash)].add(
+            count: count, numeric: numeric, sum: sum, minimum: minimum, maximum: maximum, extraCount: extraCount, extraSum: extraSum)
+    }
+
     /// The place of `group` in `folds`, made (with an empty fold) on first use.
+    private mutating func place(of group: [String]) -> Int {
+        let (number, isNew) = places.number(of: group)
+        if isNew {
+            keys.append(ExactGroup(group))
+            folds.append(Fold(state: custom?.initial()))
+        }
+        return number
+    }
+
+    /// The place of the group packed as `packing`, made (with an empty fold) on first use.
     @inline(__always)
-    private mutating func place(of hashed: HashedGroup) -> Int {
-        if let known = places[hashed] { return known }
-        keys.append(hashed.group)
-        folds.append(Fold(state: custom?.initial()))
-        places[hashed] = folds.count - 1
-        return folds.count - 1
+    private mutating func place(of packing: UnsafeRawBufferPointer, hash: UInt64) -> Int {
+        let (number, isNew) = places.number(of: packing, hash: hash)
+        if isNew {
+            keys.append(ExactGroup(GroupKeyTable.unpack(packing)))
+            folds.append(Fold(state: custom?.initial()))
+        }
+        return number
     }
 
     /// Combines another aggregator's groups into this one (same aggregation and grouping).
     package mutating func merge(_ other: GroupedAggregator) {
         for (key, fold) in zip(other.keys, other.folds) {
-            let hashed = HashedGroup(key)
-            guard let place = places[hashed] else {
+            let (place, isNew) = places.number(of: key.values)
+            guard !isNew else {
                 keys.append(key)
                 folds.append(fold)
-                places[hashed] = folds.count - 1
                 continue
             }
             var mine = folds[place]
@@ -470,24 +490,6 @@ package struct ExactGroup: Hashable, Sendable {
         hasher.combine(values.count)
         for value in values { ExactText(value).hash(into: &hasher) }
     }
-}
-
-/// A group with its hash computed once (where it is made, perhaps on another thread than the one
-/// that folds it): equal only when the hashes are, then compared by bytes.
-package struct HashedGroup: Hashable, Sendable {
-    package let group: ExactGroup
-    private let hash: Int
-
-    package init(_ values: [String]) { self.init(ExactGroup(values)) }
-
-    init(_ group: ExactGroup) {
-        self.group = group
-        hash = group.hashValue
-    }
-
-    package static func == (left: HashedGroup, right: HashedGroup) -> Bool { left.hash == right.hash && left.group == right.group }
-
-    package func hash(into hasher: inout Hasher) { hasher.combine(hash) }
 }
 
 /// The order of result rows: by group values, key by key. Integers (an optional `-` and digits,

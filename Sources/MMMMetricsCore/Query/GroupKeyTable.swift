@@ -1,0 +1,117 @@
+/// Groups numbered by their values' bytes, in order of first appearance: a query's table of groups.
+///
+/// A group's values are packed into one run of bytes (each value: its UTF-8 length as a LEB128
+/// varint, then its bytes), so two groups are equal exactly when their packings are: by bytes, as
+/// the log stores them (`"é"` and `"e\u{301}"` are two groups, as they are two sessions and two
+/// lines of `export`). Packings live back to back in one buffer and are found by open addressing
+/// on a ``ByteHash``: a lookup compares two integers, then (when the hashes agree) one run of
+/// bytes, instead of hashing with SipHash and following each value's own storage. A query over
+/// thousands of file paths looks up a group per path per block.
+package struct GroupKeyTable {
+    /// The packings, back to back; group g's is `packed[ends[g - 1] ..< ends[g]]` (0 for g = 0).
+    private var packed: [UInt8] = []
+    private var ends: [Int] = []
+    private var hashes: [UInt64] = []
+    /// 0 is empty, else a group's number + 1. Kept at most half full.
+    private var slots = [Int32](repeating: 0, count: 16)
+
+    package init() {}
+
+    /// How many groups.
+    package var count: Int { ends.count }
+
+    /// Appends the packing of `values` to `bytes`.
+    package static func pack(_ values: [String], into bytes: inout [UInt8]) {
+        for value in values {
+            var value = value
+            value.withUTF8 { utf8 in
+                appendVarint(UInt64(utf8.count), to: &bytes)
+                bytes.append(contentsOf: utf8)
+            }
+        }
+    }
+
+    /// Appends the packing of one value given as bytes (a group of one value, or one value of a
+    /// group packed value by value).
+    @inline(__always)
+    package static func pack(value utf8: UnsafeRawBufferPointer, into bytes: inout [UInt8]) {
+        appendVarint(UInt64(utf8.count), to: &bytes)
+        bytes.append(contentsOf: utf8)
+    }
+
+    /// The values of a packing made by ``pack(_:into:)``.
+    package static func unpack(_ packing: UnsafeRawBufferPointer) -> [String] {
+        var values: [String] = []
+        var offset = 0
+        while offset < packing.count {
+            var length = 0, shift = 0
+            while true {
+                let byte = packing[offset]
+                offset += 1
+                length |= Int(byte & 0x7F) << shift
+                if byte < 0x80 { break }
+                shift += 7
+            }
+            values.append(String(decoding: UnsafeRawBufferPointer(rebasing: packing[offset..<(offset + length)]), as: UTF8.self))
+            offset += length
+        }
+        return values
+    }
+
+    /// The number of the group packed as `packing` (hashed as `hash`, ``ByteHash/hash(_:)-…`` of
+    /// the packing), and whether it is new: a new group takes the next number.
+    @inline(__always)
+    package mutating func number(of packing: UnsafeRawBufferPointer, hash: UInt64) -> (number: Int, isNew: Bool) {
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while slots[slot] != 0 {
+            let number = Int(slots[slot]) - 1
+            if hashes[number] == hash, equals(number, packing) { return (number, false) }
+            slot = (slot + 1) & mask
+        }
+        let number = ends.count
+        packed.append(contentsOf: packing)
+        ends.append(packed.count)
+        hashes.append(hash)
+        if 2 * ends.count > slots.count {
+            grow()
+        } else {
+            slots[slot] = Int32(truncatingIfNeeded: number + 1)
+        }
+        return (number, true)
+    }
+
+    /// The number of the group of `values`, and whether it is new.
+    package mutating func number(of values: [String]) -> (number: Int, isNew: Bool) {
+        var packing: [UInt8] = []
+        Self.pack(values, into: &packing)
+        return packing.withUnsafeBytes { number(of: $0, hash: ByteHash.hash($0)) }
+    }
+
+    @inline(__always)
+    private func equals(_ number: Int, _ packing: UnsafeRawBufferPointer) -> Bool {
+        let start = number == 0 ? 0 : ends[number - 1]
+        guard ends[number] - start == packing.count else { return false }
+        return packed.withUnsafeBytes { ExactText.bytesEqual(UnsafeRawBufferPointer(rebasing: $0[start..<(start + packing.count)]), packing) }
+    }
+
+    private mutating func grow() {
+        slots = [Int32](repeating: 0, count: 2 * slots.count)
+        let mask = slots.count - 1
+        for (number, hash) in hashes.enumerated() {
+            var free = Int(truncatingIfNeeded: hash) & mask
+            while slots[free] != 0 { free = (free + 1) & mask }
+            slots[free] = Int32(truncatingIfNeeded: number + 1)
+        }
+    }
+
+    @inline(__always)
+    private static func appendVarint(_ value: UInt64, to bytes: inout [UInt8]) {
+        var value = value
+        while value >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
+            value >>= 7
+        }
+        bytes.append(UInt8(truncatingIfNeeded: value))
+    }
+}
