@@ -124,6 +124,26 @@ struct BlockCodecTests {
         #expect(table.index(of: ExactText("not there")) == nil)
     }
 
+    @Test("a decoded block's packed strings are its strings packed as group values")
+    func packedStrings() throws {
+        let values = ["src/a.swift", "\u{E9}", "e\u{301}", "", String(repeating: "p", count: 127), String(repeating: "q", count: 300)]
+        let events = values.enumerated().map { index, value in
+            MetricEvent.counter(name: "c", value: Int64(index), tags: ["path": value, "pass": "\(index % 2)"],
+                                timestamp: MetricTimestamp(nanosecondsSinceEpoch: Int64(index)))
+        }
+        let payload = BlockPayload.encode(events)
+        let block = try payload.withUnsafeBytes { try BlockPayload.decode($0, firstSequence: 0) }
+        #expect(block.packedStringEnds.count == block.strings.count)
+        var start = 0
+        for (index, string) in block.strings.enumerated() {
+            var expected: [UInt8] = []
+            GroupKeyTable.pack([string], into: &expected)
+            #expect(Array(block.packedStrings[start..<block.packedStringEnds[index]]) == expected)
+            start = block.packedStringEnds[index]
+        }
+        #expect(start == block.packedStrings.count)
+    }
+
     @Test("a damaged payload is an error, never a crash")
     func payloadDamage() {
         let payload = BlockPayload.encode(EventGenerator.events(count: 50, seed: 9))

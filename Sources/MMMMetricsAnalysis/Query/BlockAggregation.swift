@@ -351,7 +351,10 @@ struct BlockAggregation {
                 switch groupColumns[position] {
                 case .session: Self.pack(session, into: &packedGroups)
                 case .name: Self.pack(block.metrics[reference - 1].name, into: &packedGroups)
-                case .tag: Self.pack(reference == 0 ? "" : block.strings[reference - 1], into: &packedGroups)
+                case .tag where reference == 0: packedGroups.append(0)  // "": length 0
+                case .tag:
+                    let start = reference == 1 ? 0 : block.packedStringEnds[reference - 2]
+                    block.packedStrings.withUnsafeBytes { packedGroups.append(contentsOf: $0[start..<block.packedStringEnds[reference - 1]]) }
                 case .data, .time: Self.pack(reference == 0 ? "" : localValues[position].strings[reference - 1], into: &packedGroups)
                 }
             }

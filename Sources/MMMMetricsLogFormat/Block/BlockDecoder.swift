@@ -10,6 +10,8 @@ package struct BlockDecoder {
     private let firstSequence: UInt64
     private var count = 0
     private var strings: [String] = []
+    private var packedStrings: [UInt8] = []
+    private var packedStringEnds: [Int] = []
     private var metrics: [BlockMetric] = []
     private var kinds: [StoredKind] = []
     private var keys: [String] = []
@@ -56,6 +58,7 @@ package struct BlockDecoder {
         }
         return DecodedBlock(
             firstSequence: firstSequence, metrics: decoder.metrics, metricOfEvent: decoder.metricOfEvent, strings: decoder.strings,
+            packedStrings: decoder.packedStrings, packedStringEnds: decoder.packedStringEnds,
             tagKeys: decoder.keys, tagKeysInSwiftOrder: decoder.asciiKeys || zip(decoder.keys, decoder.keys.dropFirst()).allSatisfy { $0 < $1 },
             tagColumns: decoder.tagColumns, timestamps: timestamps, rawValues: rawValues, customText: customText,
             customBounds: customBounds, kinds: decoder.kinds)
@@ -73,7 +76,13 @@ package struct BlockDecoder {
         count = try reader.count(limit: BlockPayload.maximumEvents)
         let stringCount = try reader.count(limit: reader.remaining)
         strings.reserveCapacity(stringCount)
-        for _ in 0..<stringCount { strings.append(try reader.string()) }
+        packedStringEnds.reserveCapacity(stringCount)
+        for _ in 0..<stringCount {
+            let (text, bytes) = try reader.stringAndBytes()
+            strings.append(text)
+            GroupKeyTable.pack(value: bytes, into: &packedStrings)
+            packedStringEnds.append(packedStrings.count)
+        }
         let metricCount = try reader.count(limit: reader.remaining)
         metrics.reserveCapacity(metricCount)
         for _ in 0..<metricCount {

@@ -41,6 +41,12 @@ package struct DecodedBlock: Sendable {
     package let metricOfEvent: [UInt32]
     /// The block's string table (tag keys and values among them).
     package let strings: [String]
+    /// The string table again, each string packed as a group value is (``GroupKeyTable``: its
+    /// UTF-8 length as a varint, then its bytes), back to back: string i's packing ends at
+    /// `packedStringEnds[i]` and starts where string i − 1's ends (0 for the first). A query packs
+    /// its groups by copying these bytes, without touching the strings.
+    package let packedStrings: [UInt8]
+    package let packedStringEnds: [Int]
     /// The tag keys that occur in the block, in ascending byte order.
     package let tagKeys: [String]
     /// Whether byte order is also Swift's string order for these keys (always, unless a key is not

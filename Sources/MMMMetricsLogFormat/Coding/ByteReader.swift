@@ -90,16 +90,20 @@ package struct ByteReader {
         return UnsafeRawBufferPointer(rebasing: base[offset..<(offset + count)])
     }
 
-    package mutating func string() throws(DecodeFailure) -> String {
+    package mutating func string() throws(DecodeFailure) -> String { try stringAndBytes().text }
+
+    /// A string, with its UTF-8 bytes as they lie in the buffer.
+    package mutating func stringAndBytes() throws(DecodeFailure) -> (text: String, bytes: UnsafeRawBufferPointer) {
         let start = offset
         let length = try count(limit: remaining)
-        let raw = try bytes(length).bindMemory(to: UInt8.self)
+        let bytes = try bytes(length)
+        let raw = bytes.bindMemory(to: UInt8.self)
         // ASCII is valid UTF-8: skip the (generic, slower) validating initialiser for the common case.
-        if raw.allSatisfy({ $0 < 0x80 }) { return String(decoding: raw, as: UTF8.self) }
+        if raw.allSatisfy({ $0 < 0x80 }) { return (String(decoding: raw, as: UTF8.self), bytes) }
         guard let text = String(validating: raw, as: UTF8.self) else {
             throw DecodeFailure(offset: start, reason: "string is not valid UTF-8")
         }
-        return text
+        return (text, bytes)
     }
 }
 
