@@ -144,6 +144,35 @@ struct BlockCodecTests {
         #expect(start == block.packedStrings.count)
     }
 
+    @Test("a front-coded string table (payload version 2) refuses a prefix longer than the string before, strings past 64 MiB and invalid UTF-8 made of two parts")
+    func frontCodedTableDamage() {
+        /// A version 2 payload of one event whose string table is `entries` (shared, rest), cut after the table.
+        func failure(_ entries: [(Int, [UInt8])]) -> String? {
+            var writer = ByteWriter()
+            writer.u8(2)
+            writer.varint(1)
+            writer.varint(UInt64(entries.count))
+            for (shared, rest) in entries {
+                writer.varint(UInt64(shared))
+                writer.varint(UInt64(rest.count))
+                writer.append(rest)
+            }
+            do {
+                _ = try writer.bytes.withUnsafeBytes { try BlockPayload.decode($0, firstSequence: 0) }
+                return nil
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(failure([(0, Array("ab".utf8)), (3, [])])?.contains("shares 3 bytes with a string of 2") == true)
+        #expect(failure([(0, [0xC3, 0xA9]), (1, Array("x".utf8))])?.contains("not valid UTF-8") == true)
+        // 70,000 strings of 1,000 bytes each, from 3 bytes apiece: 70 MB asked for by a 210 kB table.
+        let long = [(0, [UInt8](repeating: 0x61, count: 1_000))] + [(Int, [UInt8])](repeating: (1_000, []), count: 70_000)
+        #expect(failure(long)?.contains("strings exceed") == true)
+        // Within the bounds, the table decodes and the payload fails further on (it has no metrics).
+        #expect(failure([(0, Array("src/a".utf8)), (4, Array("b".utf8))]).map { !$0.contains("string") } == true)
+    }
+
     @Test("a damaged payload is an error, never a crash")
     func payloadDamage() {
         let payload = BlockPayload.encode(EventGenerator.events(count: 50, seed: 9))

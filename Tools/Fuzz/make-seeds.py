@@ -47,6 +47,42 @@ def payload(encoding: int, stored: bytes) -> bytes:
         return stored
     return subprocess.run(["zstd", "-d", "-q", "-c"], input=stored, check=True, capture_output=True).stdout
 
+def varint(data: bytes, offset: int):
+    value, shift = 0, 0
+    while True:
+        byte = data[offset]
+        offset += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, offset
+        shift += 7
+
+def encode_varint(value: int) -> bytes:
+    out = bytearray()
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+def front_coded(body: bytes) -> bytes:
+    """A version 1 payload as version 2: the same, with its string table front-coded (docs/FORMAT.md)."""
+    assert body[0] == 1
+    count, offset = varint(body, 1)
+    strings, offset = varint(body, offset)
+    out = bytearray([2]) + encode_varint(count) + encode_varint(strings)
+    previous = b""
+    for _ in range(strings):
+        length, offset = varint(body, offset)
+        text = body[offset:offset + length]
+        offset += length
+        shared = 0
+        while shared < min(len(text), len(previous)) and text[shared] == previous[shared]:
+            shared += 1
+        out += encode_varint(shared) + encode_varint(len(text) - shared) + text[shared:]
+        previous = text
+    return bytes(out) + body[offset:]
+
 def trim(value, depth=0):
     """The value with every map and list below the top cut to its first three entries: the shape, not the bulk."""
     if isinstance(value, dict):
@@ -90,6 +126,7 @@ def main() -> None:
             body = payload(encoding, stored)
             assert len(body) == decoded
             write("block-payload", f"good-{seg.stem[-2:]}-at{offset}.payload", body)
+            write("block-payload", f"good-{seg.stem[-2:]}-at{offset}-version-2.payload", front_coded(body))
     bad = (ROOT / "Fixtures/logs/bad-block/sessions/fixture-cook/00000000000000000000.seg").read_bytes()
     torn = (ROOT / "Fixtures/logs/torn-tail/sessions/fixture-cook/00000000000000000024.seg").read_bytes()
     write("segment-scan", "bad-block-00.seg", bad)

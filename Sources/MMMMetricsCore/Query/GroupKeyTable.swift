@@ -105,6 +105,31 @@ package struct GroupKeyTable {
         }
     }
 
+    /// How many bytes a packing spends on a value's length.
+    @inline(__always)
+    package static func lengthBytes(_ length: Int) -> Int {
+        var value = UInt64(length), bytes = 1
+        while value >= 0x80 {
+            value >>= 7
+            bytes += 1
+        }
+        return bytes
+    }
+
+    /// Writes a value's length as a packing does, at `pointer`; returns the bytes written
+    /// (``lengthBytes(_:)``).
+    @inline(__always)
+    package static func writeLength(_ length: Int, at pointer: UnsafeMutablePointer<UInt8>) -> Int {
+        var value = UInt64(length), written = 0
+        while value >= 0x80 {
+            pointer[written] = UInt8(truncatingIfNeeded: value) | 0x80
+            value >>= 7
+            written += 1
+        }
+        pointer[written] = UInt8(truncatingIfNeeded: value)
+        return written + 1
+    }
+
     @inline(__always)
     private static func appendVarint(_ value: UInt64, to bytes: inout [UInt8]) {
         var value = value

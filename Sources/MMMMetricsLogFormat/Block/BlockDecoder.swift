@@ -72,16 +72,22 @@ package struct BlockDecoder {
     /// Version, event count, string table, metrics, tag keys (strictly ascending), base timestamp.
     private mutating func readTables() throws(DecodeFailure) {
         let version = try reader.u8()
-        guard version == BlockPayload.version else { throw DecodeFailure(offset: 0, reason: "unknown payload version \(version)") }
+        guard BlockPayload.readableVersions.contains(version) else {
+            throw DecodeFailure(offset: 0, reason: "unknown payload version \(version)")
+        }
         count = try reader.count(limit: BlockPayload.maximumEvents)
         let stringCount = try reader.count(limit: reader.remaining)
         strings.reserveCapacity(stringCount)
         packedStringEnds.reserveCapacity(stringCount)
-        for _ in 0..<stringCount {
-            let (text, bytes) = try reader.stringAndBytes()
-            strings.append(text)
-            GroupKeyTable.pack(value: bytes, into: &packedStrings)
-            packedStringEnds.append(packedStrings.count)
+        if version == 1 {
+            for _ in 0..<stringCount {
+                let (text, bytes) = try reader.stringAndBytes()
+                strings.append(text)
+                GroupKeyTable.pack(value: bytes, into: &packedStrings)
+                packedStringEnds.append(packedStrings.count)
+            }
+        } else {
+            try readFrontCodedStrings(stringCount)
         }
         let metricCount = try reader.count(limit: reader.remaining)
         metrics.reserveCapacity(metricCount)
@@ -102,6 +108,69 @@ package struct BlockDecoder {
             keys.append(key)
         }
         base = try reader.i64()
+    }
+
+    /// A version 2 string table: per string, the length of the prefix it shares with the one before,
+    /// the length of the rest, the rest. The strings together may not exceed the largest decoded
+    /// block (a few bytes could otherwise ask for gigabytes of repeated prefixes). The strings are
+    /// rebuilt straight into `packedStrings` (each prefix copied from the string before it there),
+    /// then made into Swift strings from those bytes.
+    private mutating func readFrontCodedStrings(_ stringCount: Int) throws(DecodeFailure) {
+        var entries: [(shared: Int, rest: UnsafeRawBufferPointer, offset: Int)] = []
+        entries.reserveCapacity(stringCount)
+        var previousLength = 0
+        var total = 0
+        var packedTotal = 0
+        for _ in 0..<stringCount {
+            let offset = reader.offset
+            let shared = try reader.count(limit: Int(UInt32.max))
+            guard shared <= previousLength else {
+                throw DecodeFailure(offset: offset, reason: "string shares \(shared) bytes with a string of \(previousLength)")
+            }
+            let rest = try reader.bytes(try reader.count(limit: reader.remaining))
+            previousLength = shared + rest.count
+            total += previousLength
+            guard total <= Format.maximumDecodedBlockBytes else {
+                throw DecodeFailure(offset: offset, reason: "strings exceed \(Format.maximumDecodedBlockBytes) bytes")
+            }
+            packedTotal += GroupKeyTable.lengthBytes(previousLength) + previousLength
+            entries.append((shared, rest, offset))
+        }
+        var ends: [Int] = [], textStarts: [Int] = []
+        ends.reserveCapacity(stringCount)
+        textStarts.reserveCapacity(stringCount)
+        packedStrings = [UInt8](unsafeUninitializedCapacity: packedTotal) { output, initialized in
+            guard let base = output.baseAddress else { return }
+            var position = 0
+            var previousStart = 0
+            for (shared, rest, _) in entries {
+                position += GroupKeyTable.writeLength(shared + rest.count, at: base + position)
+                // The previous string lies wholly before `position`: the regions never overlap.
+                (base + position).update(from: base + previousStart, count: shared)
+                if let restBase = rest.baseAddress {
+                    UnsafeMutableRawPointer(base + position + shared).copyMemory(from: restBase, byteCount: rest.count)
+                }
+                previousStart = position
+                textStarts.append(position)
+                position += shared + rest.count
+                ends.append(position)
+            }
+            initialized = position
+        }
+        packedStringEnds = ends
+        try packedStrings.withUnsafeBufferPointer { packed throws(DecodeFailure) in
+            for (index, end) in ends.enumerated() {
+                let utf8 = UnsafeBufferPointer(rebasing: packed[textStarts[index]..<end])
+                // ASCII is valid UTF-8: skip the (generic, slower) validating initialiser for the common case.
+                if utf8.allSatisfy({ $0 < 0x80 }) {
+                    strings.append(String(decoding: utf8, as: UTF8.self))
+                } else if let text = String(validating: utf8, as: UTF8.self) {
+                    strings.append(text)
+                } else {
+                    throw DecodeFailure(offset: entries[index].offset, reason: "string is not valid UTF-8")
+                }
+            }
+        }
     }
 
     /// A string table reference.

@@ -2,7 +2,10 @@ package import MMMMetricsCore
 
 /// The binary encoding of a block's events before compression (docs/FORMAT.md, "Block payload").
 package enum BlockPayload {
-    package static let version: UInt8 = 1
+    /// The version written: 2, whose string table is front-coded. Readers take 1 and 2.
+    package static let version: UInt8 = 2
+    /// Every version readers take.
+    package static let readableVersions: ClosedRange<UInt8> = 1...2
     /// Upper bound on events per block, so a corrupt count cannot ask for absurd memory.
     package static let maximumEvents = 1 << 24
     /// Powers of ten for decimal gauges: scale k means value = mantissa / 10^k.

@@ -44,4 +44,6 @@ package struct ByteWriter {
     }
 
     package mutating func append(_ other: [UInt8]) { bytes.append(contentsOf: other) }
+
+    package mutating func append(_ other: UnsafeRawBufferPointer) { bytes.append(contentsOf: other) }
 }
