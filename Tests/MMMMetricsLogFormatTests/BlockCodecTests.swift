@@ -150,6 +150,7 @@ struct BlockCodecTests {
         func failure(_ entries: [(Int, [UInt8])]) -> String? {
             var writer = ByteWriter()
             writer.u8(2)
+            writer.u8(0)
             writer.varint(1)
             writer.varint(UInt64(entries.count))
             for (shared, rest) in entries {
@@ -171,6 +172,27 @@ struct BlockCodecTests {
         #expect(failure(long)?.contains("strings exceed") == true)
         // Within the bounds, the table decodes and the payload fails further on (it has no metrics).
         #expect(failure([(0, Array("src/a".utf8)), (4, Array("b".utf8))]).map { !$0.contains("string") } == true)
+    }
+
+    @Test("a block whose table goes out in byte order stores plain references (payload version 2's flag), and decodes to its events")
+    func plainReferences() throws {
+        var random = SeededRandom(seed: 21)
+        let events = (0..<3_000).map { index in
+            MetricEvent.gauge(name: "analysis.file_score", value: Double(index % 97),
+                              tags: ["path": "src/m\(random.next() % 40)/file_\(random.next() % 9_000).swift", "pass": "\(index % 3)"],
+                              timestamp: MetricTimestamp(nanosecondsSinceEpoch: Int64(index / 10)))
+        }
+        let payload = BlockPayload.encode(events)
+        #expect(payload[0] == 2 && payload[1] == BlockPayload.plainReferences)
+        let block = try payload.withUnsafeBytes { try BlockPayload.decode($0, firstSequence: 0) }
+        #expect(block.events == events)
+        // A table of fewer bytes than the block has events keeps the order of first use and differences (flags 0).
+        let small = BlockPayload.encode(events.map { MetricEvent.counter(name: "c", value: 1, tags: ["pass": $0.tags["pass"] ?? ""], timestamp: $0.timestamp) })
+        #expect(small[0] == 2 && small[1] == 0)
+        // An unknown flag is a corrupt block, not a guess.
+        var flagged = payload
+        flagged[1] = 3
+        #expect(throws: DecodeFailure.self) { try flagged.withUnsafeBytes { try BlockPayload.decode($0, firstSequence: 0) } }
     }
 
     @Test("a damaged payload is an error, never a crash")

@@ -23,6 +23,8 @@ package struct BlockDecoder {
     /// Whether every key is ASCII (then byte order is Swift's order, and no two keys are equal as
     /// Swift strings, which compare by canonical equivalence).
     private var asciiKeys = true
+    /// Whether tag columns hold references as they are (version 2's flag), not zigzag differences.
+    private var plainReferences = false
 
     /// The value columns, read in place.
     private struct ValueColumns {
@@ -74,6 +76,11 @@ package struct BlockDecoder {
         let version = try reader.u8()
         guard BlockPayload.readableVersions.contains(version) else {
             throw DecodeFailure(offset: 0, reason: "unknown payload version \(version)")
+        }
+        if version >= 2 {
+            let flags = try reader.u8()
+            guard flags & ~BlockPayload.plainReferences == 0 else { throw DecodeFailure(offset: 1, reason: "unknown payload flags \(flags)") }
+            plainReferences = flags & BlockPayload.plainReferences != 0
         }
         count = try reader.count(limit: BlockPayload.maximumEvents)
         let stringCount = try reader.count(limit: reader.remaining)
@@ -235,12 +242,24 @@ package struct BlockDecoder {
         tagColumns.reserveCapacity(keys.count)
         let count = self.count
         let stringCount = Int64(strings.count)
+        let plainReferences = self.plainReferences
         for _ in keys.indices {
             let offset = reader.offset
             let packed = try PlaneColumn.read(count: count, from: &reader)
             if count > 0, packed.width == 0 { throw DecodeFailure(offset: offset, reason: "tag column of a key no event carries") }
             var outOfRange = false
             let tagColumn = [UInt32](unsafeUninitializedCapacity: count) { output, initialized in
+                if plainReferences {
+                    var high: UInt64 = 0
+                    for index in 0..<count {
+                        let reference = packed[index]
+                        high = max(high, reference)
+                        output[index] = UInt32(truncatingIfNeeded: reference)
+                    }
+                    outOfRange = high > UInt64(stringCount)
+                    initialized = count
+                    return
+                }
                 var reference: Int64 = 0
                 var low: Int64 = 0
                 var high: Int64 = 0

@@ -202,6 +202,10 @@ package struct BlockEncoder {
         for (position, original) in sorted.enumerated() { renumbered[original] = position }
         var writer = ByteWriter(capacity: min(count * 14 + 256, byteBudget))
         writer.u8(BlockPayload.version)
+        // A table in byte order numbers strings at random as far as event order goes: differences
+        // between neighbours' references are then no smaller than the references (and add a sign).
+        let sortsTable = tableBytes > count
+        writer.u8(sortsTable ? BlockPayload.plainReferences : 0)
         writer.varint(UInt64(count))
         Self.writeFrontCoded(strings.keys, in: sorted, into: &writer)
         writer.varint(UInt64(metrics.count))
@@ -214,7 +218,7 @@ package struct BlockEncoder {
         writer.i64(baseTimestamp)
         PlaneColumn.pack(metricColumn, into: &writer)
         for column in order {
-            PlaneColumn.pack(tableBytes <= count ? tagColumns[column] : Self.renumber(tagColumns[column], renumbered), into: &writer)
+            PlaneColumn.pack(sortsTable ? Self.renumber(tagColumns[column], renumbered) : tagColumns[column], into: &writer)
         }
         for column in [deltas, timerFlags, counters, gaugeScales, gaugeMantissas, gaugeBits, timers] {
             PlaneColumn.pack(column, into: &writer)
@@ -279,17 +283,14 @@ package struct BlockEncoder {
         }
     }
 
-    /// A tag column (zigzag deltas of references, 0 = no tag, else string number + 1) with every
-    /// string number `n` replaced by `renumbered[n]`.
+    /// A tag column (zigzag deltas of references, 0 = no tag, else string number + 1) as plain
+    /// references, every string number `n` replaced by `renumbered[n]`.
     private static func renumber(_ column: [UInt64], _ renumbered: [Int]) -> [UInt64] {
         var result = [UInt64](repeating: 0, count: column.count)
         var original: Int64 = 0
-        var previous: Int64 = 0
         for index in column.indices {
             original &+= ZigZag.decode(column[index])
-            let reference = original == 0 ? 0 : Int64(renumbered[Int(original) - 1]) + 1
-            result[index] = ZigZag.encode(reference &- previous)
-            previous = reference
+            result[index] = original == 0 ? 0 : UInt64(renumbered[Int(original) - 1]) + 1
         }
         return result
     }

@@ -6,6 +6,9 @@ package enum BlockPayload {
     package static let version: UInt8 = 2
     /// Every version readers take.
     package static let readableVersions: ClosedRange<UInt8> = 1...2
+    /// Version 2's flags byte: tag columns hold plain references, not differences between
+    /// neighbours' (written with a table in byte order). No other flag is defined.
+    package static let plainReferences: UInt8 = 1
     /// Upper bound on events per block, so a corrupt count cannot ask for absurd memory.
     package static let maximumEvents = 1 << 24
     /// Powers of ten for decimal gauges: scale k means value = mantissa / 10^k.
