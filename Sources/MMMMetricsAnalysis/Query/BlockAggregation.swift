@@ -165,7 +165,7 @@ struct BlockAggregation {
     mutating func run(usage: inout KeyUsage) {
         guard selectedMetric.contains(true) else { return }
         defer { packGroups() }
-        if timeRange == nil, verdicts.isEmpty, rateColumn == nil, unseenTags.isEmpty, !hashesKeys {
+        if timeRange == nil, verdicts.isEmpty, rateColumn == nil, !hashesKeys {
             return runPlain(usage: &usage)
         }
         for index in 0..<block.count {
@@ -207,6 +207,7 @@ struct BlockAggregation {
     /// ``run(usage:)`` when only the metric decides whether an event counts (no time range, tag
     /// matcher or sample rate) and one tag or the session (or nothing) names its group: the most
     /// common query, as one loop over the block's columns that does what the general loop does.
+    /// (`usage.selectedEvents` is added at the end: `noteTags` does not read it.)
     private mutating func runPlain(usage: inout KeyUsage) {
         let metricOfEvent = block.metricOfEvent, rawValues = block.rawValues
         let kinds = block.kinds, selectedMetric = self.selectedMetric
@@ -217,6 +218,7 @@ struct BlockAggregation {
             let metric = Int(metricOfEvent[index])
             guard selectedMetric[metric] else { continue }
             selected += 1
+            if !unseenTags.isEmpty { noteTags(index, metric: metric, usage: &usage) }
             let kind = kinds[metric]
             let isTimer = kind == .timer
             if onlyTimers != false, onlyTimers != isTimer { onlyTimers = onlyTimers == nil ? isTimer : false }
@@ -354,7 +356,9 @@ struct BlockAggregation {
                 case .tag where reference == 0: packedGroups.append(0)  // "": length 0
                 case .tag:
                     let start = reference == 1 ? 0 : block.packedStringEnds[reference - 2]
-                    block.packedStrings.withUnsafeBytes { packedGroups.append(contentsOf: $0[start..<block.packedStringEnds[reference - 1]]) }
+                    block.packedStrings.withUnsafeBytes { packed in
+                        packedGroups.append(contentsOf: UnsafeRawBufferPointer(rebasing: packed[start..<block.packedStringEnds[reference - 1]]))
+                    }
                 case .data, .time: Self.pack(reference == 0 ? "" : localValues[position].strings[reference - 1], into: &packedGroups)
                 }
             }
