@@ -150,7 +150,7 @@ struct BlockCodecTests {
         func failure(_ entries: [(Int, [UInt8])]) -> String? {
             var writer = ByteWriter()
             writer.u8(2)
-            writer.u8(0)
+            writer.u8(BlockPayload.frontCodedStrings)
             writer.varint(1)
             writer.varint(UInt64(entries.count))
             for (shared, rest) in entries {
@@ -170,6 +170,8 @@ struct BlockCodecTests {
         // 70,000 strings of 1,000 bytes each, from 3 bytes apiece: 70 MB asked for by a 210 kB table.
         let long = [(0, [UInt8](repeating: 0x61, count: 1_000))] + [(Int, [UInt8])](repeating: (1_000, []), count: 70_000)
         #expect(failure(long)?.contains("strings exceed") == true)
+        // More strings than a block may hold, however short: refused before any is read.
+        #expect(failure([(Int, [UInt8])](repeating: (0, []), count: BlockPayload.maximumStrings + 1))?.contains("more than a block may hold") == true)
         // Within the bounds, the table decodes and the payload fails further on (it has no metrics).
         #expect(failure([(0, Array("src/a".utf8)), (4, Array("b".utf8))]).map { !$0.contains("string") } == true)
     }
@@ -183,15 +185,20 @@ struct BlockCodecTests {
                               timestamp: MetricTimestamp(nanosecondsSinceEpoch: Int64(index / 10)))
         }
         let payload = BlockPayload.encode(events)
-        #expect(payload[0] == 2 && payload[1] == BlockPayload.plainReferences)
+        #expect(payload[0] == 2 && payload[1] == BlockPayload.plainReferences | BlockPayload.frontCodedStrings)
         let block = try payload.withUnsafeBytes { try BlockPayload.decode($0, firstSequence: 0) }
         #expect(block.events == events)
-        // A table of fewer bytes than the block has events keeps the order of first use and differences (flags 0).
+        // A table of fewer bytes than the block has events keeps the order of first use and
+        // differences; its strings share nothing, so front coding would cost: version 1, no flags byte.
         let small = BlockPayload.encode(events.map { MetricEvent.counter(name: "c", value: 1, tags: ["pass": $0.tags["pass"] ?? ""], timestamp: $0.timestamp) })
-        #expect(small[0] == 2 && small[1] == 0)
+        #expect(small[0] == 1)
+        // Strings that share prefixes, in a small table: front-coded, differences kept.
+        let shared = BlockPayload.encode(events.map { MetricEvent.counter(name: "analysis.count", value: 1, tags: ["analysis.pass": "analysis.pass \($0.tags["pass"] ?? "")"], timestamp: $0.timestamp) })
+        #expect(shared[0] == 2 && shared[1] == BlockPayload.frontCodedStrings)
+        #expect(try shared.withUnsafeBytes { try BlockPayload.decode($0, firstSequence: 0) }.events.count == events.count)
         // An unknown flag is a corrupt block, not a guess.
         var flagged = payload
-        flagged[1] = 3
+        flagged[1] = 4
         #expect(throws: DecodeFailure.self) { try flagged.withUnsafeBytes { try BlockPayload.decode($0, firstSequence: 0) } }
     }
 

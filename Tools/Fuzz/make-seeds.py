@@ -70,7 +70,7 @@ def front_coded(body: bytes) -> bytes:
     assert body[0] == 1
     count, offset = varint(body, 1)
     strings, offset = varint(body, offset)
-    out = bytearray([2, 0]) + encode_varint(count) + encode_varint(strings)  # flags 0: tag columns stay differences
+    out = bytearray([2, 2]) + encode_varint(count) + encode_varint(strings)  # flags 2: front-coded strings, differences kept
     previous = b""
     for _ in range(strings):
         length, offset = varint(body, offset)

@@ -77,16 +77,24 @@ package struct BlockDecoder {
         guard BlockPayload.readableVersions.contains(version) else {
             throw DecodeFailure(offset: 0, reason: "unknown payload version \(version)")
         }
+        var frontCoded = false
         if version >= 2 {
             let flags = try reader.u8()
-            guard flags & ~BlockPayload.plainReferences == 0 else { throw DecodeFailure(offset: 1, reason: "unknown payload flags \(flags)") }
+            guard flags & ~(BlockPayload.plainReferences | BlockPayload.frontCodedStrings) == 0 else {
+                throw DecodeFailure(offset: 1, reason: "unknown payload flags \(flags)")
+            }
             plainReferences = flags & BlockPayload.plainReferences != 0
+            frontCoded = flags & BlockPayload.frontCodedStrings != 0
         }
         count = try reader.count(limit: BlockPayload.maximumEvents)
+        let countOffset = reader.offset
         let stringCount = try reader.count(limit: reader.remaining)
+        guard stringCount <= BlockPayload.maximumStrings else {
+            throw DecodeFailure(offset: countOffset, reason: "\(stringCount) strings, more than a block may hold (\(BlockPayload.maximumStrings))")
+        }
         strings.reserveCapacity(stringCount)
         packedStringEnds.reserveCapacity(stringCount)
-        if version == 1 {
+        if !frontCoded {
             for _ in 0..<stringCount {
                 let (text, bytes) = try reader.stringAndBytes()
                 strings.append(text)
@@ -117,14 +125,14 @@ package struct BlockDecoder {
         base = try reader.i64()
     }
 
-    /// A version 2 string table: per string, the length of the prefix it shares with the one before,
-    /// the length of the rest, the rest. The strings together may not exceed the largest decoded
-    /// block (a few bytes could otherwise ask for gigabytes of repeated prefixes). The strings are
-    /// rebuilt straight into `packedStrings` (each prefix copied from the string before it there),
-    /// then made into Swift strings from those bytes.
+    /// A front-coded string table (version 2's flag): per string, the length of the prefix it
+    /// shares with the one before, the length of the rest, the rest. The strings together may not
+    /// exceed the largest decoded block (a few bytes could otherwise ask for gigabytes of repeated
+    /// prefixes). A first pass checks the lengths; the second rebuilds the strings straight into
+    /// `packedStrings` (each prefix copied from the string before it there) and makes them into
+    /// Swift strings from those bytes.
     private mutating func readFrontCodedStrings(_ stringCount: Int) throws(DecodeFailure) {
-        var entries: [(shared: Int, rest: UnsafeRawBufferPointer, offset: Int)] = []
-        entries.reserveCapacity(stringCount)
+        let tableStart = reader.offset
         var previousLength = 0
         var total = 0
         var packedTotal = 0
@@ -134,50 +142,58 @@ package struct BlockDecoder {
             guard shared <= previousLength else {
                 throw DecodeFailure(offset: offset, reason: "string shares \(shared) bytes with a string of \(previousLength)")
             }
-            let rest = try reader.bytes(try reader.count(limit: reader.remaining))
-            previousLength = shared + rest.count
+            let rest = try reader.count(limit: reader.remaining)
+            _ = try reader.bytes(rest)
+            previousLength = shared + rest
             total += previousLength
             guard total <= Format.maximumDecodedBlockBytes else {
                 throw DecodeFailure(offset: offset, reason: "strings exceed \(Format.maximumDecodedBlockBytes) bytes")
             }
             packedTotal += GroupKeyTable.lengthBytes(previousLength) + previousLength
-            entries.append((shared, rest, offset))
         }
-        var ends: [Int] = [], textStarts: [Int] = []
+        let tableEnd = reader.offset
+        reader.offset = tableStart
+        var ends: [Int] = []
         ends.reserveCapacity(stringCount)
-        textStarts.reserveCapacity(stringCount)
+        var texts: [String] = []
+        texts.reserveCapacity(stringCount)
+        var invalidAt: Int?
+        var reader = self.reader
         packedStrings = [UInt8](unsafeUninitializedCapacity: packedTotal) { output, initialized in
             guard let base = output.baseAddress else { return }
             var position = 0
             var previousStart = 0
-            for (shared, rest, _) in entries {
+            for _ in 0..<stringCount {
+                // Checked by the first pass: these reads cannot fail.
+                let offset = reader.offset
+                let shared = (try? reader.count(limit: Int(UInt32.max))) ?? 0
+                let rest = (try? reader.bytes((try? reader.count(limit: reader.remaining)) ?? 0)) ?? UnsafeRawBufferPointer(start: nil, count: 0)
                 position += GroupKeyTable.writeLength(shared + rest.count, at: base + position)
                 // The previous string lies wholly before `position`: the regions never overlap.
                 (base + position).update(from: base + previousStart, count: shared)
                 if let restBase = rest.baseAddress {
                     UnsafeMutableRawPointer(base + position + shared).copyMemory(from: restBase, byteCount: rest.count)
                 }
+                let utf8 = UnsafeBufferPointer(start: base + position, count: shared + rest.count)
                 previousStart = position
-                textStarts.append(position)
                 position += shared + rest.count
                 ends.append(position)
+                // ASCII is valid UTF-8: skip the (generic, slower) validating initialiser for the common case.
+                if utf8.allSatisfy({ $0 < 0x80 }) {
+                    texts.append(String(decoding: utf8, as: UTF8.self))
+                } else if let text = String(validating: utf8, as: UTF8.self) {
+                    texts.append(text)
+                } else {
+                    invalidAt = offset
+                    break
+                }
             }
             initialized = position
         }
+        if let invalidAt { throw DecodeFailure(offset: invalidAt, reason: "string is not valid UTF-8") }
+        self.reader.offset = tableEnd
+        strings = texts
         packedStringEnds = ends
-        try packedStrings.withUnsafeBufferPointer { packed throws(DecodeFailure) in
-            for (index, end) in ends.enumerated() {
-                let utf8 = UnsafeBufferPointer(rebasing: packed[textStarts[index]..<end])
-                // ASCII is valid UTF-8: skip the (generic, slower) validating initialiser for the common case.
-                if utf8.allSatisfy({ $0 < 0x80 }) {
-                    strings.append(String(decoding: utf8, as: UTF8.self))
-                } else if let text = String(validating: utf8, as: UTF8.self) {
-                    strings.append(text)
-                } else {
-                    throw DecodeFailure(offset: entries[index].offset, reason: "string is not valid UTF-8")
-                }
-            }
-        }
     }
 
     /// A string table reference.

@@ -71,6 +71,8 @@ package struct BlockEncoder {
                 + (count + 1) * (BlockPayload.columnBytesPerEvent + BlockPayload.tagColumnBytesPerEvent * keyCount)
                 + customs.bytes.count + text.count + 10
             if bound > byteBudget { return false }
+            // The table after this event, every string of it counted as new (names and keys join it at the end).
+            if strings.count + metrics.count + keys.count + 2 * event.tags.count + 1 > BlockPayload.maximumStrings { return false }
         }
         stringBound += eventStringBytes
         let metric = metricIndex(for: event)
@@ -193,21 +195,37 @@ package struct BlockEncoder {
         // order: neighbours share prefixes, which zstd finds, where the order of first use scatters
         // them (5% less on disk for a block of 10,000 events naming 4,665 paths). A smaller table is
         // left in the order of first use, which keeps reference deltas small (sorting it cost 0.3%).
-        // Not always a gain: strings used about once each are numbered one past the previous in
-        // the order of first use, which references cheaply; 100,000 paths met about once each came
-        // out 2.7% larger sorted (docs/PERFORMANCE.md).
+        // Sorted, a table is also front-coded and referenced plainly (below): 100,000 paths met
+        // about once each came out 2.7% larger sorted before those, and 11% smaller with them
+        // (docs/PERFORMANCE.md).
         let tableBytes = strings.keys.reduce(0) { $0 + $1.string.utf8.count }
         let sorted = tableBytes <= count ? Array(strings.keys.indices) : Self.byteOrder(of: strings.keys, bytes: tableBytes)
         var renumbered = [Int](repeating: 0, count: sorted.count)
         for (position, original) in sorted.enumerated() { renumbered[original] = position }
         var writer = ByteWriter(capacity: min(count * 14 + 256, byteBudget))
-        writer.u8(BlockPayload.version)
         // A table in byte order numbers strings at random as far as event order goes: differences
         // between neighbours' references are then no smaller than the references (and add a sign).
         let sortsTable = tableBytes > count
-        writer.u8(sortsTable ? BlockPayload.plainReferences : 0)
+        // A block of a few events gains nothing from it that would pay for the flags byte.
+        let plainReferences = sortsTable && count >= 64
+        // Front coding when it takes fewer bytes than lengths alone, counting the flags byte it may
+        // add: a small block whose strings share nothing stays as version 1 wrote it.
+        let shared = Self.sharedPrefixes(strings.keys, in: sorted)
+        let frontCodes = shared.saved > (plainReferences ? 0 : 1)
+        let flags = (plainReferences ? BlockPayload.plainReferences : 0) | (frontCodes ? BlockPayload.frontCodedStrings : 0)
+        if flags == 0 {
+            writer.u8(1)
+        } else {
+            writer.u8(BlockPayload.version)
+            writer.u8(flags)
+        }
         writer.varint(UInt64(count))
-        Self.writeFrontCoded(strings.keys, in: sorted, into: &writer)
+        writer.varint(UInt64(sorted.count))
+        if frontCodes {
+            Self.writeFrontCoded(strings.keys, in: sorted, shared: shared.lengths, into: &writer)
+        } else {
+            for original in sorted { writer.string(strings.keys[original].string) }
+        }
         writer.varint(UInt64(metrics.count))
         for metric in metrics.keys {
             writer.u8(metric.kind.rawValue)
@@ -218,7 +236,8 @@ package struct BlockEncoder {
         writer.i64(baseTimestamp)
         PlaneColumn.pack(metricColumn, into: &writer)
         for column in order {
-            PlaneColumn.pack(sortsTable ? Self.renumber(tagColumns[column], renumbered) : tagColumns[column], into: &writer)
+            let references = sortsTable ? Self.renumber(tagColumns[column], renumbered, plain: plainReferences) : tagColumns[column]
+            PlaneColumn.pack(references, into: &writer)
         }
         for column in [deltas, timerFlags, counters, gaugeScales, gaugeMantissas, gaugeBits, timers] {
             PlaneColumn.pack(column, into: &writer)
@@ -231,26 +250,52 @@ package struct BlockEncoder {
                                                                keys: keys.keys.map(\.string), keyOrder: order, strings: strings.keys.map(\.string)))
     }
 
-    /// The string table of payload version 2: each text as the number of leading bytes it shares
-    /// with the one before, then the rest (length, bytes). Neighbours in byte order share long
-    /// prefixes (`src/m58/s10/file_1028.swift`, `src/m58/s10/file_1033.swift`), which zstd finds
-    /// anyway but pays a match for each: front-coded, the per-file workload takes 3.5% fewer bytes.
-    private static func writeFrontCoded(_ texts: [ExactText], in order: [Int], into writer: inout ByteWriter) {
-        writer.varint(UInt64(order.count))
+    /// How many leading bytes each text (in `order`) shares with the one before it, and how many
+    /// bytes front coding saves over lengths alone (negative when it costs: one more varint each).
+    private static func sharedPrefixes(_ texts: [ExactText], in order: [Int]) -> (lengths: [Int], saved: Int) {
+        var lengths = [Int](repeating: 0, count: order.count)
+        var saved = 0
         var previous = ""
-        for index in order {
+        for (position, index) in order.enumerated() {
             var text = texts[index].string
-            text.withUTF8 { bytes in
+            let shared = text.withUTF8 { bytes in
                 previous.withUTF8 { before in
                     let limit = min(bytes.count, before.count)
                     var shared = 0
                     while shared < limit, bytes[shared] == before[shared] { shared += 1 }
-                    writer.varint(UInt64(shared))
-                    writer.varint(UInt64(bytes.count - shared))
-                    writer.append(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[shared...])))
+                    return shared
                 }
             }
+            lengths[position] = shared
+            let count = text.utf8.count
+            // Plain: varint(count) + count. Front-coded: varint(shared) + varint(count − shared) + count − shared.
+            saved += varintBytes(count) + shared - varintBytes(shared) - varintBytes(count - shared)
             previous = text
+        }
+        return (lengths, saved)
+    }
+
+    private static func varintBytes(_ value: Int) -> Int {
+        var value = UInt64(value), bytes = 1
+        while value >= 0x80 {
+            value >>= 7
+            bytes += 1
+        }
+        return bytes
+    }
+
+    /// A front-coded string table (version 2's flag): each text as the number of leading bytes it
+    /// shares with the one before, then the rest (length, bytes). Neighbours in byte order share
+    /// long prefixes (`src/m58/s10/file_1028.swift`, `src/m58/s10/file_1033.swift`), which zstd finds
+    /// anyway but pays a match for each: front-coded, the per-file workload takes 3.5% fewer bytes.
+    private static func writeFrontCoded(_ texts: [ExactText], in order: [Int], shared: [Int], into writer: inout ByteWriter) {
+        for (position, index) in order.enumerated() {
+            var text = texts[index].string
+            text.withUTF8 { bytes in
+                writer.varint(UInt64(shared[position]))
+                writer.varint(UInt64(bytes.count - shared[position]))
+                writer.append(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[shared[position]...])))
+            }
         }
     }
 
@@ -283,14 +328,17 @@ package struct BlockEncoder {
         }
     }
 
-    /// A tag column (zigzag deltas of references, 0 = no tag, else string number + 1) as plain
-    /// references, every string number `n` replaced by `renumbered[n]`.
-    private static func renumber(_ column: [UInt64], _ renumbered: [Int]) -> [UInt64] {
+    /// A tag column (zigzag deltas of references, 0 = no tag, else string number + 1) with every
+    /// string number `n` replaced by `renumbered[n]`: as plain references, or again as deltas.
+    private static func renumber(_ column: [UInt64], _ renumbered: [Int], plain: Bool) -> [UInt64] {
         var result = [UInt64](repeating: 0, count: column.count)
         var original: Int64 = 0
+        var previous: Int64 = 0
         for index in column.indices {
             original &+= ZigZag.decode(column[index])
-            result[index] = original == 0 ? 0 : UInt64(renumbered[Int(original) - 1]) + 1
+            let reference = original == 0 ? 0 : Int64(renumbered[Int(original) - 1]) + 1
+            result[index] = plain ? UInt64(reference) : ZigZag.encode(reference &- previous)
+            previous = reference
         }
         return result
     }

@@ -2,13 +2,21 @@ package import MMMMetricsCore
 
 /// The binary encoding of a block's events before compression (docs/FORMAT.md, "Block payload").
 package enum BlockPayload {
-    /// The version written: 2, whose string table is front-coded. Readers take 1 and 2.
+    /// The newest version: 2, a flags byte after the version saying which of its two forms the block
+    /// uses. A writer writes a block with neither in version 1 (no flags byte).
     package static let version: UInt8 = 2
     /// Every version readers take.
     package static let readableVersions: ClosedRange<UInt8> = 1...2
-    /// Version 2's flags byte: tag columns hold plain references, not differences between
-    /// neighbours' (written with a table in byte order). No other flag is defined.
+    /// Version 2's flag: tag columns hold plain references, not differences between neighbours'
+    /// (written with a string table in byte order).
     package static let plainReferences: UInt8 = 1
+    /// Version 2's flag: the string table is front-coded (each string: the bytes it shares with the
+    /// one before, then the rest).
+    package static let frontCodedStrings: UInt8 = 2
+    /// Strings in one block's table, at most: 2^22. A writer's byte budget (32 MiB at most) keeps a
+    /// block far below it; a reader refuses more, so a few kilobytes of zstd cannot ask for
+    /// gigabytes of string bookkeeping.
+    package static let maximumStrings = 1 << 22
     /// Upper bound on events per block, so a corrupt count cannot ask for absurd memory.
     package static let maximumEvents = 1 << 24
     /// Powers of ten for decimal gauges: scale k means value = mantissa / 10^k.
