@@ -178,15 +178,11 @@ package struct BlockDecoder {
                 previousStart = position
                 position += shared + rest.count
                 ends.append(position)
-                // ASCII is valid UTF-8: skip the (generic, slower) validating initialiser for the common case.
-                if utf8.allSatisfy({ $0 < 0x80 }) {
-                    texts.append(String(decoding: utf8, as: UTF8.self))
-                } else if let text = String(validating: utf8, as: UTF8.self) {
-                    texts.append(text)
-                } else {
+                guard let text = ByteReader.text(utf8) else {
                     invalidAt = offset
                     break
                 }
+                texts.append(text)
             }
             initialized = position
         }

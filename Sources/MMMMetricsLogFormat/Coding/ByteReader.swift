@@ -97,13 +97,18 @@ package struct ByteReader {
         let start = offset
         let length = try count(limit: remaining)
         let bytes = try bytes(length)
-        let raw = bytes.bindMemory(to: UInt8.self)
-        // ASCII is valid UTF-8: skip the (generic, slower) validating initialiser for the common case.
-        if raw.allSatisfy({ $0 < 0x80 }) { return (String(decoding: raw, as: UTF8.self), bytes) }
-        guard let text = String(validating: raw, as: UTF8.self) else {
+        guard let text = Self.text(bytes.bindMemory(to: UInt8.self)) else {
             throw DecodeFailure(offset: start, reason: "string is not valid UTF-8")
         }
         return (text, bytes)
+    }
+
+    /// The string of `utf8`, or nil when it is not valid UTF-8.
+    @inline(__always)
+    package static func text(_ utf8: UnsafeBufferPointer<UInt8>) -> String? {
+        // ASCII is valid UTF-8: skip the (generic, slower) validating initialiser for the common case.
+        if utf8.allSatisfy({ $0 < 0x80 }) { return String(decoding: utf8, as: UTF8.self) }
+        return String(validating: utf8, as: UTF8.self)
     }
 }
 
