@@ -138,8 +138,11 @@ struct RemoteConfigurationTests {
         let temporary = TemporaryDirectory()
         let keyFile = temporary.path + "/key"
         try "k-\(UUID().uuidString)\n".write(toFile: keyFile, atomically: true, encoding: .utf8)
+        // A long flush timeout: the drop reason checked below must not become "flush timeout" when a
+        // loaded machine stalls the test (it did, once, in CI).
         let config = try MetricsConfig(toml: """
             [metrics]
+            flush_timeout = "120s"
             [[metrics.collectors]]
             type = "remote"
             endpoint = "http://127.0.0.1:\(freePort())"

@@ -100,10 +100,13 @@ func sameSamples(_ lhs: [Sample], _ rhs: [Sample]) -> (Bool, String) {
     return (true, "")
 }
 
-/// A registry (failures ignored: the tests read the collector's own counts).
+/// A registry (failures ignored: the tests read the collector's own counts). Its flush waits up to
+/// two minutes: on a loaded CI machine the test process stalled for half a minute, the default 5 s
+/// flush gave up, and the counts read after it were short (these tests check delivery, not timing).
 func registry() -> MetricsRegistry {
     var config = MetricsConfig()
     config.bufferSize = 100_000
+    config.flushTimeout = .seconds(120)
     return MetricsRegistry(config: config) { _ in }
 }
 
