@@ -105,9 +105,10 @@ package struct GroupKeyTable {
         }
     }
 
-    /// How many bytes a packing spends on a value's length.
+    /// How many bytes `length` takes as a LEB128 varint: what a packing spends on a value's length
+    /// (and what the log's payloads spend on any varint).
     @inline(__always)
-    package static func lengthBytes(_ length: Int) -> Int {
+    package static func varintBytes(_ length: Int) -> Int {
         var value = UInt64(length), bytes = 1
         while value >= 0x80 {
             value >>= 7
@@ -117,7 +118,7 @@ package struct GroupKeyTable {
     }
 
     /// Writes a value's length as a packing does, at `pointer`; returns the bytes written
-    /// (``lengthBytes(_:)``).
+    /// (``varintBytes(_:)``).
     @inline(__always)
     package static func writeLength(_ length: Int, at pointer: UnsafeMutablePointer<UInt8>) -> Int {
         var value = UInt64(length), written = 0

@@ -149,7 +149,7 @@ package struct BlockDecoder {
             guard total <= Format.maximumDecodedBlockBytes else {
                 throw DecodeFailure(offset: offset, reason: "strings exceed \(Format.maximumDecodedBlockBytes) bytes")
             }
-            packedTotal += GroupKeyTable.lengthBytes(previousLength) + previousLength
+            packedTotal += GroupKeyTable.varintBytes(previousLength) + previousLength
         }
         let tableEnd = reader.offset
         reader.offset = tableStart

@@ -269,19 +269,10 @@ package struct BlockEncoder {
             lengths[position] = shared
             let count = text.utf8.count
             // Plain: varint(count) + count. Front-coded: varint(shared) + varint(count − shared) + count − shared.
-            saved += varintBytes(count) + shared - varintBytes(shared) - varintBytes(count - shared)
+            saved += GroupKeyTable.varintBytes(count) + shared - GroupKeyTable.varintBytes(shared) - GroupKeyTable.varintBytes(count - shared)
             previous = text
         }
         return (lengths, saved)
-    }
-
-    private static func varintBytes(_ value: Int) -> Int {
-        var value = UInt64(value), bytes = 1
-        while value >= 0x80 {
-            value >>= 7
-            bytes += 1
-        }
-        return bytes
     }
 
     /// A front-coded string table (version 2's flag): each text as the number of leading bytes it
