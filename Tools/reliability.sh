@@ -9,9 +9,9 @@
 #   --seed S   run with seed S (MMM_CAMPAIGN_SEED) instead of each campaign's fixed seed; a failure
 #              prints the seed that reproduces it
 #   --tsan     then run the concurrency campaign's CI form under ThreadSanitizer
-#              (`swift test --sanitize=thread --scratch-path .build-tsan --filter "Concurrency|Registry|FileCollector"`, with
-#              TSAN_OPTIONS=suppressions=Tools/tsan-suppressions.txt: Synchronization.Mutex is invisible
-#              to TSan on Linux, see that file; the first run builds everything again with TSan)
+#              (`swift test --sanitize=thread --scratch-path .build-tsan --filter "Concurrency|Registry|FileCollector|SessionReading|CompressionLane|Remote"`, with
+#              no suppressions: every lock is a pthread mutex TSan sees; the first run builds
+#              everything again with TSan)
 #
 # The package is built once (`swift build --build-tests`), then each suite runs alone with
 # `swift test --skip-build --filter <Suite>`; its whole output goes to .build/reliability/<campaign>.log.
@@ -70,8 +70,8 @@ done
 if [ "$tsan" -eq 1 ]; then
     started=$(date +%s)
     status=0
-    env -u MMM_CAMPAIGN TSAN_OPTIONS="suppressions=$PWD/Tools/tsan-suppressions.txt${TSAN_OPTIONS:+ $TSAN_OPTIONS}" \
-        swift test --sanitize=thread --scratch-path .build-tsan --filter "Concurrency|Registry|FileCollector" \
+    env -u MMM_CAMPAIGN TSAN_OPTIONS="halt_on_error=1${TSAN_OPTIONS:+ $TSAN_OPTIONS}" \
+        swift test --sanitize=thread --scratch-path .build-tsan --filter "Concurrency|Registry|FileCollector|SessionReading|CompressionLane|Remote" \
         >.build/reliability/tsan.log 2>&1 || status=$?
     seconds=$(( $(date +%s) - started ))
     grep -E '^CAMPAIGN ' .build/reliability/tsan.log || true

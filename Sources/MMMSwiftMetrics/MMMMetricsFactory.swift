@@ -1,6 +1,5 @@
 public import CoreMetrics
 public import MMMMetricsCore
-import Synchronization
 
 /// An apple/swift-metrics backend: every metric a Swift library records through swift-metrics
 /// becomes a ``MetricEvent`` in a ``MetricsRegistry``.
@@ -63,7 +62,7 @@ final class CounterBackend: CounterHandler {
 /// Floating-point counters, meters and recorders: a level that is recorded as a gauge.
 final class LevelBackend: FloatingPointCounterHandler, MeterHandler, RecorderHandler {
     let handle: GaugeHandle
-    private let level = Mutex(0.0)
+    private let level = LockedState(0.0)
 
     init(handle: GaugeHandle) { self.handle = handle }
 

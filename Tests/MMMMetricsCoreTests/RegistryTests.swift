@@ -1,7 +1,6 @@
 import MMMMetrics
 import MMMMetricsTesting
 import MMMMetricsTestSupport
-import Synchronization
 import Testing
 
 @Suite("MetricsRegistry")
@@ -44,7 +43,7 @@ struct RegistryTests {
 
     @Test("a disabled registry builds no event and evaluates no tag argument")
     func disabledBuildsNothing() async throws {
-        let built = Mutex(0)
+        let built = LockedState(0)
         func tags() -> Tags {
             built.withLock { $0 += 1 }
             return ["k": "v"]
@@ -329,7 +328,7 @@ struct RegistryTests {
     func configuredRegistry() async throws {
         let factories = CollectorFactories()
         let pluginProbe = MetricsAssert()
-        let seen = Mutex<JSONValue?>(nil)
+        let seen = LockedState<JSONValue?>(nil)
         factories.register("probe") { config, _ in
             seen.withLock { $0 = config }
             return pluginProbe.collector
@@ -369,7 +368,7 @@ struct RegistryTests {
     @Test("file and remote entries resolve by name, like plugins; a collector is named by type and identity, never its options")
     func installedFactories() throws {
         let factories = CollectorFactories()
-        let seen = Mutex<[String]>([])
+        let seen = LockedState<[String]>([])
         factories.register("file", identity: { $0["path"]?.stringValue }) { options, _ in
             seen.withLock { $0.append(options["path"]?.stringValue ?? "?") }
             return MemoryMetricsCollector()

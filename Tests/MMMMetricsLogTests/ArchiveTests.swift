@@ -2,7 +2,6 @@ import Foundation
 import MMMMetricsCore
 @_spi(Benchmarks) import MMMMetricsLog
 import MMMMetricsTestSupport
-import Synchronization
 import Testing
 
 @Suite("Archives")

@@ -3,7 +3,6 @@ import MMMMetrics
 import MMMMetricsCore
 @_spi(Benchmarks) import MMMMetricsLog
 import MMMMetricsTestSupport
-import Synchronization
 import Testing
 
 

@@ -2,7 +2,6 @@ import Foundation
 import MMMMetricsCore
 @_spi(Benchmarks) import MMMMetricsLog
 import MMMMetricsTestSupport
-import Synchronization
 import Testing
 
 /// One test per defect that hostile testing of the released tool found (issue "No silent loss, no

@@ -2,7 +2,6 @@ import Foundation
 import MMMMetricsCore
 @_spi(Benchmarks) import MMMMetricsLog
 import MMMMetricsTestSupport
-import Synchronization
 import Testing
 
 
@@ -328,7 +327,7 @@ struct LogStorageTests {
         let directory = TemporaryDirectory()
         let root = directory.root
         let events = EventGenerator.events(count: 3000, seed: 22)
-        let finished = Mutex(false)
+        let finished = LockedState(false)
         let thread = Thread {
             do {
                 let writer = try SessionLogWriter(root: root, session: "live", options: LogWriterOptions(blockMaxEvents: 40, durability: .none))

@@ -7,7 +7,6 @@ import MMMMetricsLog
 import MMMMetricsRemote
 import MMMMetricsTestSupport
 import MMMWorkload
-import Synchronization
 import Testing
 
 /// Events from three sources that differ: the test generator's cook session, the seeded cook
@@ -112,7 +111,7 @@ func registry() -> MetricsRegistry {
 
 /// Lines collected from any thread.
 final class Lines: Sendable {
-    private let lines = Mutex<[String]>([])
+    private let lines = LockedState<[String]>([])
     func append(_ line: String) { lines.withLock { $0.append(line) } }
     var all: [String] { lines.withLock { $0 } }
 }

@@ -1,5 +1,5 @@
 package import Logging
-import Synchronization
+import MMMMetricsCore
 
 /// A swift-log handler that keeps what it is given.
 package final class CapturingLogHandler: LogHandler, Sendable {
@@ -9,7 +9,7 @@ package final class CapturingLogHandler: LogHandler, Sendable {
         package let metadata: [String: String]
     }
 
-    private let entries = Mutex<[Entry]>([])
+    private let entries = LockedState<[Entry]>([])
 
     package init() {}
     package var captured: [Entry] { entries.withLock { $0 } }

@@ -1,5 +1,4 @@
 package import MMMMetricsCore
-package import Synchronization
 
 /// A collector whose `record` always throws.
 package struct FailingCollector: MetricsCollector {
@@ -16,9 +15,9 @@ package struct FailingCollector: MetricsCollector {
 
 /// A collector whose `record` and `flush` never return until released.
 package final class HangingCollector: MetricsCollector {
-    private let waiters = Mutex<[CheckedContinuation<Void, Never>]>([])
-    private let released = Mutex(false)
-    package let entered = Mutex(0)
+    private let waiters = LockedState<[CheckedContinuation<Void, Never>]>([])
+    private let released = LockedState(false)
+    package let entered = LockedState(0)
 
     package init() {}
 
@@ -60,7 +59,7 @@ package struct SlowCollector: MetricsCollector {
 
 /// Collects failures reported to a registry's error handler.
 package final class FailureLog: Sendable {
-    private let failures = Mutex<[CollectorFailure]>([])
+    private let failures = LockedState<[CollectorFailure]>([])
 
     package init() {}
     package var all: [CollectorFailure] { failures.withLock { $0 } }

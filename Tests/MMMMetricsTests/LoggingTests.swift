@@ -1,7 +1,6 @@
 import Logging
 import MMMMetrics
 import MMMMetricsTestSupport
-import Synchronization
 import Testing
 
 @Suite("swift-log error reporting")

@@ -23,7 +23,7 @@ func runRecorder(
         writeToChild(input.fileHandleForWriting, stdin)
         try input.fileHandleForWriting.close()
         // Read both pipes at once, so a full stderr pipe cannot stall the child while stdout is read.
-        let errData = Mutex(Data())
+        let errData = LockedState(Data())
         let reader = Thread { errData.withLock { $0 = err.fileHandleForReading.readDataToEndOfFile() } }
         reader.start()
         let outData = out.fileHandleForReading.readDataToEndOfFile()
@@ -78,7 +78,6 @@ struct GitRepository {
     }
 }
 
-import Synchronization
 
 @Suite("mmm-record: recording from any language")
 struct RecordCommandTests {

@@ -3,7 +3,6 @@ import MMMMetricsCore
 import MMMMetricsLog
 @testable import MMMMetricsRecord
 import MMMMetricsTestSupport
-import Synchronization
 import Testing
 
 @Suite("MMMMetricsRecord: the library behind mmm-record")
@@ -14,7 +13,7 @@ struct RecordLibraryTests {
         let holder = try SessionLogWriter(root: temporary.root, session: "s")
         let impatient = SessionRecorder(root: temporary.root, session: "s", lockTimeout: .milliseconds(50))
         #expect(throws: LogError.self) { try impatient.append([.counter(name: "c", value: 1)]) }
-        let held = Mutex<SessionLogWriter?>(holder)
+        let held = LockedState<SessionLogWriter?>(holder)
         let release = Thread { Thread.sleep(forTimeInterval: 0.7); try? held.withLock { $0 }?.close() }
         release.start()
         let patient = SessionRecorder(root: temporary.root, session: "s", lockTimeout: .seconds(20))

@@ -3,7 +3,6 @@ import MMMMetricsAnalysis
 import MMMMetricsCore
 @_spi(Benchmarks) import MMMMetricsLog
 import MMMMetricsTestSupport
-import Synchronization
 import Testing
 
 /// Product defects the campaigns found, each reduced to a small reproduction: the regression test
@@ -192,7 +191,7 @@ struct CampaignFindingsTests {
 
 /// A flag one thread sets and another polls.
 final class StopFlag: Sendable {
-    private let flag = Mutex(false)
+    private let flag = LockedState(false)
     var isSet: Bool { flag.withLock { $0 } }
     func set() { flag.withLock { $0 = true } }
 }

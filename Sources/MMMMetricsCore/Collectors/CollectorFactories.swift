@@ -1,4 +1,3 @@
-import Synchronization
 
 /// Turns ``CollectorConfig`` entries into collectors: the plugin system.
 ///
@@ -23,7 +22,7 @@ public final class CollectorFactories: Sendable {
         let builtIn: Bool
     }
 
-    private let table = Mutex<[String: Registration]>([:])
+    private let table = LockedState<[String: Registration]>([:])
 
     /// Factories with the built-in `memory` collector (bounded by the configuration's `bufferSize`).
     public init() {

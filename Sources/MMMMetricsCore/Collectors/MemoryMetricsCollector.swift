@@ -1,4 +1,3 @@
-import Synchronization
 
 /// Keeps the most recent events in memory and answers queries over them.
 ///
@@ -28,7 +27,7 @@ public final class MemoryMetricsCollector: MetricsCollector, MetricsReader {
 
     /// The most events held at once.
     public let capacity: Int
-    private let ring = Mutex(Ring())
+    private let ring = LockedState(Ring())
     private let functions: AggregationRegistry
 
     /// Creates a collector holding at most `capacity` events; `functions` supplies custom aggregations.

@@ -1,4 +1,3 @@
-import Synchronization
 
 /// Exact order statistics.
 package enum Percentile {
@@ -114,7 +113,7 @@ package struct AnyAggregationFunction: Sendable {
 
 /// Named aggregation functions that queries can call besides the built-ins.
 public final class AggregationRegistry: Sendable {
-    private let functions: Mutex<[String: AnyAggregationFunction]>
+    private let functions: LockedState<[String: AnyAggregationFunction]>
 
     /// The names every query language knows without registration.
     public static let builtInNames = [
@@ -122,7 +121,7 @@ public final class AggregationRegistry: Sendable {
     ]
 
     /// An empty registry.
-    public init() { functions = Mutex([:]) }
+    public init() { functions = LockedState([:]) }
 
     /// Registers (or replaces) a function under `name`.
     public func register<F: AggregationFunction>(_ name: String, _ function: F) where F.State: Sendable {

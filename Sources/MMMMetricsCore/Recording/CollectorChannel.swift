@@ -1,4 +1,3 @@
-import Synchronization
 
 /// Completion of one flush request, resumed exactly once: by the consumer or by the timeout.
 final class FlushTicket: Sendable {
@@ -7,7 +6,7 @@ final class FlushTicket: Sendable {
         case done(Bool)
     }
 
-    private let state = Mutex(State.pending(nil))
+    private let state = LockedState(State.pending(nil))
 
     /// Completes the ticket; returns whether this call was the one that completed it.
     @discardableResult
@@ -64,14 +63,14 @@ final class CollectorChannel: Sendable {
     let collector: any MetricsCollector
     let capacity: Int
     private let errorHandler: MetricsErrorHandler
-    private let state: Mutex<State>
+    private let state: LockedState<State>
 
     init(name: String, collector: any MetricsCollector, capacity: Int, errorHandler: @escaping MetricsErrorHandler) {
         self.name = name
         self.collector = collector
         self.capacity = max(1, capacity)
         self.errorHandler = errorHandler
-        state = Mutex(State(statistics: CollectorStatistics(
+        state = LockedState(State(statistics: CollectorStatistics(
             name: name, delivered: 0, dropped: 0, errors: 0, flushTimeouts: 0, pending: 0, lastError: nil)))
     }
 

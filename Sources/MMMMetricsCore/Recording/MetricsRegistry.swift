@@ -1,4 +1,3 @@
-import Synchronization
 
 /// The entry point for recording: it owns the collectors and hands every event to each of them.
 ///
@@ -18,7 +17,7 @@ public final class MetricsRegistry: Sendable {
     @usableFromInline
     let policy: RecordingPolicy
     private let errorHandler: MetricsErrorHandler
-    private let channels = Mutex<[CollectorChannel]>([])
+    private let channels = LockedState<[CollectorChannel]>([])
 
     /// Creates a registry with no collectors; failures go to `errorHandler`.
     ///

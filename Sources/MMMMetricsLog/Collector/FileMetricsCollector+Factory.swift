@@ -1,6 +1,5 @@
 public import MMMMetricsCore
 import MMMMetricsLogFormat
-import Synchronization
 
 extension FileMetricsCollector {
     /// Registers the `file` collector type (`CollectorConfig.file(path:)`, `type = "file"` in

@@ -1,6 +1,5 @@
 public import MMMMetricsCore
 public import MMMMetricsLogFormat
-import Synchronization
 
 /// Records events into a session's stream in the event log (`CollectorConfig.file(path:)`).
 ///
@@ -75,8 +74,8 @@ public final class FileMetricsCollector: MetricsCollector, Sendable {
     public let session: String
     /// The settings.
     public let options: Options
-    private let state = Mutex(State())
-    private let writer: Mutex<SessionLogWriter>
+    private let state = LockedState(State())
+    private let writer: LockedState<SessionLogWriter>
     private let wakeup = WakeupSignal()
     private let errorHandler: MetricsErrorHandler?
     private let workerFinished = OneTimeGate()
@@ -87,7 +86,7 @@ public final class FileMetricsCollector: MetricsCollector, Sendable {
         self.session = session
         self.options = options
         self.errorHandler = errorHandler
-        writer = Mutex(try SessionLogWriter(root: root, session: session, options: options.writer))
+        writer = LockedState(try SessionLogWriter(root: root, session: session, options: options.writer))
         // A thread of its own: writing blocks in file I/O and fsync, which must not hold a thread of
         // the cooperative pool that the recording tasks need, nor one of Dispatch's bounded pool.
         try DedicatedThread.start(for: root.path) { [self] in

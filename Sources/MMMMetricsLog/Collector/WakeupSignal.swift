@@ -1,5 +1,5 @@
 import Dispatch
-import Synchronization
+import MMMMetricsCore
 
 /// Wakes the one thread waiting, or remembers the signal for its next wait; a wait also ends at its timeout.
 ///
@@ -8,7 +8,7 @@ import Synchronization
 /// that record.
 final class WakeupSignal: Sendable {
     private let semaphore = DispatchSemaphore(value: 0)
-    private let pending = Mutex(false)
+    private let pending = LockedState(false)
 
     func signal() {
         let wake = pending.withLock { pending in
@@ -34,7 +34,7 @@ final class OneTimeGate: Sendable {
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
-    private let state = Mutex(State())
+    private let state = LockedState(State())
 
     func open() {
         let waiters = state.withLock { state in

@@ -1,11 +1,10 @@
 import MMMMetricsCore
 import MMMMetricsLogFormat
-import Synchronization
 
 /// Injected write failures, for tests of disk-full and I/O-error handling: while a path prefix is
 /// registered, writes and fsyncs to files under it fail with the given errno.
 package enum FaultInjection {
-    private static let failures = Mutex<[String: Int32]>([:])
+    private static let failures = LockedState<[String: Int32]>([:])
 
     /// Makes writes under `prefix` fail with `code` (e.g. `ENOSPC`), or stop failing with `nil`.
     package static func failWrites(under prefix: String, with code: Int32?) {

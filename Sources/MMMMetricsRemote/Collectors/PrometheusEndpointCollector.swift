@@ -1,5 +1,4 @@
 public import MMMMetricsCore
-import Synchronization
 
 /// Serves the aggregates of the events it receives on an embedded `/metrics` endpoint (pull),
 /// with `/healthz`; `type = "prometheus"`, option `listen` (default `127.0.0.1:9464`).
@@ -14,7 +13,7 @@ public final class PrometheusEndpointCollector: MetricsCollector, Sendable {
     private let aggregates: Aggregates
 
     final class Aggregates: Sendable {
-        let state = Mutex(PrometheusExposition())
+        let state = LockedState(PrometheusExposition())
         func withLock<T>(_ body: (inout PrometheusExposition) -> T) -> T { state.withLock { body(&$0) } }
     }
 

@@ -1,5 +1,4 @@
 public import MMMMetricsCore
-import Synchronization
 
 /// Sends events to a remote server (docs/REMOTE.md) without ever holding up the caller.
 ///
@@ -159,10 +158,10 @@ extension RemoteMetricsCollector {
         let transport: any HTTPTransport
         let name: String
         let errorHandler: MetricsErrorHandler?
-        let state: Mutex<State>
+        let state: LockedState<State>
         let epoch = ContinuousClock.now
         /// Counters' running totals (only the worker uses them; the lock makes that checkable).
-        let totals = Mutex(RunningTotals())
+        let totals = LockedState(RunningTotals())
 
         init(options: RemoteOptions, session: String, transport: any HTTPTransport, name: String, errorHandler: MetricsErrorHandler?) {
             self.options = options
@@ -170,7 +169,7 @@ extension RemoteMetricsCollector {
             self.transport = transport
             self.name = name
             self.errorHandler = errorHandler
-            state = Mutex(State(breaker: CircuitBreaker(failureThreshold: options.breakerFailures, coolDown: options.breakerCoolDown)))
+            state = LockedState(State(breaker: CircuitBreaker(failureThreshold: options.breakerFailures, coolDown: options.breakerCoolDown)))
         }
 
         var now: UInt64 { UInt64(clamping: epoch.duration(to: .now).nanosecondsClamped) }

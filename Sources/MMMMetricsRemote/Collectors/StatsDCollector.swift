@@ -1,5 +1,4 @@
 public import MMMMetricsCore
-import Synchronization
 
 /// Sends events to a StatsD server or a Datadog agent over UDP (docs/REMOTE.md#statsd).
 ///
@@ -70,7 +69,7 @@ public final class StatsDCollector: MetricsCollector, Sendable {
     /// The settings.
     public let options: Options
     private let descriptor: Int32
-    private let state = Mutex<(statistics: Statistics, unreported: [String: Int])>((Statistics(), [:]))
+    private let state = LockedState<(statistics: Statistics, unreported: [String: Int])>((Statistics(), [:]))
 
     /// Opens the UDP socket.
     public init(options: Options, errorHandler: MetricsErrorHandler? = nil) throws {

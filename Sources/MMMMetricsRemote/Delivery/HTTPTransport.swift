@@ -1,5 +1,5 @@
 public import Foundation
-import Synchronization
+import MMMMetricsCore
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -177,7 +177,7 @@ public struct URLSessionTransport: HTTPTransport {
 
 /// Resumes a continuation with the first of several outcomes; later ones are ignored.
 final class FirstOutcome: Sendable {
-    private let state = Mutex<(continuation: CheckedContinuation<Result<[UInt8], DeliveryFailure>, Never>?, result: Result<[UInt8], DeliveryFailure>?, done: Bool)>(
+    private let state = LockedState<(continuation: CheckedContinuation<Result<[UInt8], DeliveryFailure>, Never>?, result: Result<[UInt8], DeliveryFailure>?, done: Bool)>(
         (nil, nil, false))
 
     func attach(_ continuation: CheckedContinuation<Result<[UInt8], DeliveryFailure>, Never>) {

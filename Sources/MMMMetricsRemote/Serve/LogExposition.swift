@@ -1,6 +1,5 @@
 public import MMMMetricsCore
 public import MMMMetricsLog
-import Synchronization
 
 /// The `/metrics` of `mmm-analyze serve`: the aggregates of the sessions under a log root that
 /// were active recently, each sample labelled with its `session`, recomputed as writers append.
@@ -30,7 +29,7 @@ public final class LogExposition: Sendable {
         var skipped: Int
     }
 
-    private let cache = Mutex<[String: Cached]>([:])
+    private let cache = LockedState<[String: Cached]>([:])
 
     /// An exposition of `root`.
     public init(root: LogRoot, activeWithin: Duration = .seconds(86_400), maximumSessions: Int = 1_000) {

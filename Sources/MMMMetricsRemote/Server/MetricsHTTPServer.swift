@@ -1,4 +1,5 @@
 import Foundation
+import MMMMetricsCore
 import Synchronization
 
 /// A small HTTP/1.1 server for `/metrics` and `/healthz`: an accepting thread and a thread per
@@ -37,7 +38,7 @@ public final class MetricsHTTPServer: Sendable {
     /// What the serving thread and the owner share (a class: `Atomic` and `Mutex` cannot be copied into a closure).
     final class Life: Sendable {
         let stopped = Atomic<Bool>(false)
-        let finished = Mutex<Bool>(false)
+        let finished = LockedState<Bool>(false)
         let connections = Atomic<Int>(0)
     }
 

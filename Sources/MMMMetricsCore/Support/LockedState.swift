@@ -1,0 +1,43 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A value that threads share behind a pthread mutex: `withLock` runs one body at a time.
+///
+/// The package locks with this rather than `Synchronization.Mutex`. On Linux a contended `Mutex`
+/// hands the lock over through a futex in the kernel, which ThreadSanitizer cannot see, so every
+/// contended critical section was reported as a race and had to be suppressed (hiding real races
+/// that touch the same state). A pthread mutex is intercepted by ThreadSanitizer, so its reports
+/// are real. Like `Mutex`, the value goes in and results come out as `sending`, which is what makes
+/// the box `Sendable` whatever the value is.
+package final class LockedState<State>: @unchecked Sendable {  // `value` is only touched under `mutex`
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let value: UnsafeMutablePointer<State>
+
+    package init(_ initial: sending State) {
+        value = .allocate(capacity: 1)
+        value.initialize(to: initial)
+        pthread_mutex_init(mutex, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+        value.deinitialize(count: 1)
+        value.deallocate()
+    }
+
+    /// Runs `body` on the value while no other `withLock` on this box runs, and returns its result.
+    @inline(__always)
+    package func withLock<Result, Failure: Error>(
+        _ body: (inout sending State) throws(Failure) -> sending Result
+    ) throws(Failure) -> sending Result {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body(&value.pointee)
+    }
+}
