@@ -412,6 +412,55 @@ struct LogStorageTests {
         try writeSession(directory.root, "s", EventGenerator.cookSession(iterations: 1, seed: 1))
         #expect(throws: LogError.self) { try readSession(directory.root, "missing") }
     }
+
+    /// The blocks a writer made, in order: (events, decoded bytes) each.
+    private func blockShapes(_ root: LogRoot, _ session: String) throws -> [[Int]] {
+        try root.segmentPaths(session: session).flatMap { path in
+            try StoredSegment.load(path).blocks.map { [$0.header.eventCount, $0.header.decodedLength] }
+        }
+    }
+
+    @Test("a batch is cut into the blocks of buffering it whole, whether it is written from the batch or completes a buffered block",
+          arguments: [(50, 4_096), (64, 1 << 20), (7, 600)] as [(Int, Int)])
+    func batchBlocks(maximumEvents: Int, maximumBytes: Int) throws {
+        let directory = TemporaryDirectory()
+        // Events of every kind, custom ones of varying size: blocks end by count and by bytes.
+        let events = EventGenerator.events(count: 2_000, seed: 31)
+        let options = LogWriterOptions(blockMaxEvents: maximumEvents, blockMaxBytes: maximumBytes)
+        try writeSession(directory.root, "whole", events, options: options)
+        let whole = try blockShapes(directory.root, "whole")
+        #expect(whole.count > 2_000 / maximumEvents)
+        #expect(whole.allSatisfy { $0[0] <= maximumEvents })
+        // A first batch too small to fill a block stays buffered; the second completes that block from
+        // the buffer and writes the rest from itself. The blocks are the whole batch's.
+        for first in Set([1, 3, maximumEvents / 2]).sorted() {
+            let session = "split\(first)"
+            let writer = try SessionLogWriter(root: directory.root, session: session, options: options)
+            var prefix = 0
+            while prefix < first {
+                try writer.append(contentsOf: [events[prefix]])
+                prefix += 1
+            }
+            #expect(writer.pendingCount == first)
+            try writer.append(contentsOf: Array(events[first...]))
+            try writer.close()
+            #expect(try blockShapes(directory.root, session) == whole)
+            #expect(sameEvents(try readSession(directory.root, session), events))
+        }
+        // Random pieces (some passed as a slice, the generic path) read back whole and in order.
+        var random = SeededRandom(seed: 5)
+        let writer = try SessionLogWriter(root: directory.root, session: "pieces", options: options)
+        var start = 0
+        while start < events.count {
+            let end = min(events.count, start + Int(random.next() % UInt64(3 * maximumEvents)) + 1)
+            if random.next() % 2 == 0 { try writer.append(contentsOf: events[start..<end]) } else { try writer.append(contentsOf: Array(events[start..<end])) }
+            start = end
+        }
+        try writer.close()
+        #expect(sameEvents(try readSession(directory.root, "pieces"), events))
+        #expect(try blockShapes(directory.root, "pieces").allSatisfy { $0[0] <= maximumEvents })
+        #expect(try LogMaintenance(root: directory.root).verify().isEmpty)
+    }
 }
 
 @Suite("Event log: less travelled paths")

@@ -41,22 +41,51 @@ final class FlushTicket: Sendable {
 /// The buffer holds at most `capacity` undelivered events; beyond that, events are dropped and
 /// counted, so a slow or hung collector costs the caller one lock acquisition and never memory
 /// without bound.
+///
+/// The caller's path touches only plain values under the lock: the event buffer, two counts and a
+/// flag. The consumer's continuation (a type from the concurrency library, handled through runtime
+/// calls) is looked at only when that flag says the consumer waits for work, and the buffers go back
+/// and forth between caller and consumer, so appending does not allocate once they have grown.
 final class CollectorChannel: Sendable {
-    enum Item: Sendable {
-        case event(MetricEvent)
-        case flush(FlushTicket)
+    /// What the consumer takes at once: events in recording order, and the flushes requested among
+    /// them, each to be completed once the events before `position` are delivered.
+    struct Batch: Sendable {
+        var events: [MetricEvent] = []
+        var flushes: [(position: Int, ticket: FlushTicket)] = []
+        var isEmpty: Bool { events.isEmpty && flushes.isEmpty }
     }
 
     private struct State {
-        var items: [Item] = []
+        var pending = Batch()
+        /// An emptied buffer the consumer handed back, taken as the next `pending.events`.
+        var spare: [MetricEvent] = []
         var undelivered = 0
-        var consumer: CheckedContinuation<[Item], Never>?
+        /// `consumer` holds a waiting consumer (checked first: it is a plain flag).
+        var consumerWaits = false
+        var consumer: CheckedContinuation<Batch, Never>?
         /// The consumer resting between batches (see `coalescingWindow`).
         var resting: CheckedContinuation<Void, Never>?
         /// A flush or close is waiting: the consumer does not rest.
         var urgent = false
         var closed = false
         var statistics: CollectorStatistics
+
+        /// Takes the pending batch, leaving the spare buffer in its place.
+        mutating func takePending() -> Batch {
+            var batch = Batch(events: spare, flushes: [])
+            spare = []
+            swap(&batch, &pending)
+            urgent = false
+            return batch
+        }
+
+        /// The waiting consumer with the pending batch, when there is one to wake.
+        mutating func wakeConsumer() -> (CheckedContinuation<Batch, Never>, Batch)? {
+            guard consumerWaits, let waiting = consumer else { return nil }
+            consumerWaits = false
+            consumer = nil
+            return (waiting, takePending())
+        }
     }
 
     let name: String
@@ -85,26 +114,27 @@ final class CollectorChannel: Sendable {
     /// Hands an event over without waiting; `false` when it was dropped.
     @discardableResult
     func offer(_ event: MetricEvent) -> Bool {
-        enum Outcome { case accepted(CheckedContinuation<[Item], Never>?, [Item]), dropped(Int), closed }
-        let outcome: Outcome = state.withLock { state in
-            if state.closed { return .closed }
+        // 0: accepted; 1: accepted, the consumer waits; 2: closed; below 0: dropped, -total so far.
+        let outcome: Int = state.withLock { state in
+            if state.closed { return 2 }
             guard state.undelivered < capacity else {
                 state.statistics.dropped += 1
-                return .dropped(state.statistics.dropped)
+                return -state.statistics.dropped
             }
             state.undelivered += 1
-            state.items.append(.event(event))
-            guard let consumer = state.consumer else { return .accepted(nil, []) }
-            state.consumer = nil
-            let items = state.items
-            state.items = []
-            return .accepted(consumer, items)
+            state.pending.events.append(event)
+            return state.consumerWaits ? 1 : 0
         }
         switch outcome {
-        case .accepted(let consumer, let items):
-            consumer?.resume(returning: items)
+        case 0:
             return true
-        case .dropped(let total):
+        case 1:
+            if let (consumer, batch) = state.withLock({ $0.wakeConsumer() }) { consumer.resume(returning: batch) }
+            return true
+        case 2:
+            return false
+        default:
+            let total = -outcome
             // Report the first drop and then at powers of two, so a flood costs O(log n) log lines.
             if total & (total - 1) == 0 {
                 errorHandler(CollectorFailure(
@@ -112,36 +142,25 @@ final class CollectorChannel: Sendable {
                     message: "buffer of \(capacity) events is full; \(total) event(s) dropped so far"))
             }
             return false
-        case .closed:
-            return false
         }
-    }
-
-    /// Queues an item regardless of capacity; `false` when the channel is closed.
-    private func enqueue(_ item: Item) -> Bool {
-        let outcome: (accepted: Bool, consumer: CheckedContinuation<[Item], Never>?, items: [Item], resting: CheckedContinuation<Void, Never>?) =
-            state.withLock { state in
-                if state.closed { return (false, nil, [], nil) }
-                state.items.append(item)
-                state.urgent = true
-                let resting = state.resting
-                state.resting = nil
-                guard let consumer = state.consumer else { return (true, nil, [], resting) }
-                state.consumer = nil
-                let items = state.items
-                state.items = []
-                return (true, consumer, items, resting)
-            }
-        outcome.resting?.resume()
-        outcome.consumer?.resume(returning: outcome.items)
-        return outcome.accepted
     }
 
     /// Asks the consumer to flush the collector after every event offered so far, waiting at most `timeout`.
     /// Returns whether the flush completed in time.
     func flush(timeout: Duration) async -> Bool {
         let ticket = FlushTicket()
-        guard enqueue(.flush(ticket)) else { return true }
+        let outcome: (accepted: Bool, wake: (CheckedContinuation<Batch, Never>, Batch)?, resting: CheckedContinuation<Void, Never>?) =
+            state.withLock { state in
+                if state.closed { return (false, nil, nil) }
+                state.pending.flushes.append((state.pending.events.count, ticket))
+                state.urgent = true
+                let resting = state.resting
+                state.resting = nil
+                return (true, state.wakeConsumer(), resting)
+            }
+        guard outcome.accepted else { return true }
+        outcome.resting?.resume()
+        if let (consumer, batch) = outcome.wake { consumer.resume(returning: batch) }
         let timer = Task {
             try await Task.sleep(for: timeout)
             ticket.complete(false)
@@ -159,25 +178,23 @@ final class CollectorChannel: Sendable {
             state.closed = true
             let consumer = state.consumer
             state.consumer = nil
+            state.consumerWaits = false
             let resting = state.resting
             state.resting = nil
             return (consumer, resting)
         }
         resting?.resume()
-        consumer?.resume(returning: [])
+        consumer?.resume(returning: Batch())
     }
 
-    private func nextBatch() async -> [Item] {
+    /// The next batch; an empty one once the channel is closed and drained.
+    private func nextBatch() async -> Batch {
         await withCheckedContinuation { continuation in
-            let ready: [Item]? = state.withLock { state in
-                if !state.items.isEmpty {
-                    let items = state.items
-                    state.items = []
-                    state.urgent = false
-                    return items
-                }
-                if state.closed { return [] }
+            let ready: Batch? = state.withLock { state in
+                if !state.pending.isEmpty { return state.takePending() }
+                if state.closed { return Batch() }
                 state.consumer = continuation
+                state.consumerWaits = true
                 return nil
             }
             if let ready { continuation.resume(returning: ready) }
@@ -217,36 +234,34 @@ final class CollectorChannel: Sendable {
     /// The consumer loop: delivers batches in order until the channel is closed and drained.
     func run() async {
         while true {
-            let batch = await nextBatch()
+            var batch = await nextBatch()
             if batch.isEmpty { return }
-            var events: [MetricEvent] = []
-            events.reserveCapacity(batch.count)
-            var flushed = false
-            for item in batch {
-                switch item {
-                case .event(let event):
-                    events.append(event)
-                case .flush(let ticket):
-                    flushed = true
-                    await deliver(events)
-                    events.removeAll(keepingCapacity: true)
-                    do {
-                        try await collector.flush()
-                    } catch {
-                        recordFailure(.flush, message: "\(error)")
-                    }
-                    ticket.complete(true)
+            var delivered = 0
+            for (position, ticket) in batch.flushes {
+                await deliver(batch.events[delivered..<position])
+                delivered = position
+                do {
+                    try await collector.flush()
+                } catch {
+                    recordFailure(.flush, message: "\(error)")
                 }
+                ticket.complete(true)
             }
-            await deliver(events)
+            await deliver(batch.events[delivered...])
+            let flushed = !batch.flushes.isEmpty
+            // Hand the emptied buffer back for the callers to fill, keeping its capacity.
+            batch.events.removeAll(keepingCapacity: true)
+            state.withLock { state in
+                if state.spare.capacity < batch.events.capacity { state.spare = batch.events }
+            }
             if !flushed { await rest() }
         }
     }
 
-    private func deliver(_ events: [MetricEvent]) async {
+    private func deliver(_ events: ArraySlice<MetricEvent>) async {
         guard !events.isEmpty else { return }
         do {
-            try await collector.record(contentsOf: events)
+            try await collector.record(contentsOf: Array(events))
         } catch {
             recordFailure(.record, message: "\(error)")
         }

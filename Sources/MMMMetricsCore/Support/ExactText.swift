@@ -11,6 +11,13 @@ package struct ExactText: Hashable, Sendable {
 
     @inline(__always)
     package static func == (left: ExactText, right: ExactText) -> Bool {
+        // The same representation (one small string's bytes, or one storage object) is the same
+        // text: the common case of a handle's or a block's repeated name and tags, answered
+        // without reading the bytes.
+        if MemoryLayout<String>.size == 16,
+           unsafeBitCast(left.string, to: (UInt64, UInt64).self) == unsafeBitCast(right.string, to: (UInt64, UInt64).self) {
+            return true
+        }
         let a = left.string.utf8, b = right.string.utf8
         guard a.count == b.count else { return false }
         let contiguous = a.withContiguousStorageIfAvailable { x in

@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+package import Glibc
 #elseif canImport(Musl)
-import Musl
+package import Musl
 #elseif canImport(Darwin)
-import Darwin
+package import Darwin
 #endif
 
 /// A value that threads share behind a pthread mutex: `withLock` runs one body at a time.
@@ -15,8 +15,10 @@ import Darwin
 /// are real. Like `Mutex`, the value goes in and results come out as `sending`, which is what makes
 /// the box `Sendable` whatever the value is.
 package final class LockedState<State>: @unchecked Sendable {  // `value` is only touched under `mutex`
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let value: UnsafeMutablePointer<State>
+    // Usable from inline code so `withLock` is specialized in the modules that call it: a generic
+    // call across modules passes the state and the result through runtime value witnesses.
+    @usableFromInline let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    @usableFromInline let value: UnsafeMutablePointer<State>
 
     package init(_ initial: sending State) {
         value = .allocate(capacity: 1)
@@ -32,7 +34,7 @@ package final class LockedState<State>: @unchecked Sendable {  // `value` is onl
     }
 
     /// Runs `body` on the value while no other `withLock` on this box runs, and returns its result.
-    @inline(__always)
+    @inlinable
     package func withLock<Result, Failure: Error>(
         _ body: (inout sending State) throws(Failure) -> sending Result
     ) throws(Failure) -> sending Result {

@@ -60,6 +60,8 @@ public final class FileMetricsCollector: MetricsCollector, Sendable {
 
     private struct State {
         var queue: [MetricEvent] = []
+        /// The writing thread's emptied batch, taken as the next `queue`.
+        var spare: [MetricEvent] = []
         var accepted: UInt64 = 0  // events accepted so far (queue positions are accepted - queue.count ..< accepted)
         var written: UInt64 = 0
         var flushers: [(target: UInt64, continuation: CheckedContinuation<LogError?, Never>)] = []
@@ -166,21 +168,30 @@ public final class FileMetricsCollector: MetricsCollector, Sendable {
 
     // MARK: The writing thread
 
+    /// The most room (in events) kept in the spare buffer.
+    static let spareCapacity = 65_536
+
     private func run() {
         var nextFlush = ContinuousClock.now + options.flushInterval
         while true {
             let wait = nextFlush - ContinuousClock.now
             if wait > .zero { wakeup.wait(timeout: wait) }
-            let (batch, flushNow, closed, takenThrough, askedBefore) = state.withLock { state -> ([MetricEvent], Bool, Bool, UInt64, Int) in
-                let batch = state.queue
-                state.queue.removeAll(keepingCapacity: true)
+            let (taken, flushNow, closed, takenThrough, askedBefore) = state.withLock { state -> ([MetricEvent], Bool, Bool, UInt64, Int) in
+                var batch = state.spare
+                state.spare = []
+                swap(&batch, &state.queue)
                 let flushNow = state.flushRequested
                 state.flushRequested = false
                 return (batch, flushNow, state.closed, state.accepted, state.flushers.count)
             }
             let due = ContinuousClock.now >= nextFlush
             let flushed = flushNow || due || closed
+            var batch = taken
             let error = write(batch, flush: flushed)
+            // The emptied buffer becomes the next queue, so recording appends without allocating
+            // (up to a bound, so a burst does not keep its room for good).
+            batch.removeAll(keepingCapacity: true)
+            if batch.capacity <= Self.spareCapacity { state.withLock { $0.spare = batch } }
             if flushed { nextFlush = ContinuousClock.now + options.flushInterval }
             let unwritten = UInt64(writer.withLock { $0.pendingCount })
             let waiting = state.withLock { state -> [(CheckedContinuation<LogError?, Never>, LogError?)] in
@@ -210,14 +221,23 @@ public final class FileMetricsCollector: MetricsCollector, Sendable {
 
     /// Appends a batch and optionally flushes; on failure reports and keeps what it can within the buffer bound.
     private func write(_ batch: [MetricEvent], flush: Bool) -> LogError? {
-        // Events the log cannot store are refused one by one, so they cannot fail the batch they came in.
-        var batch = batch
+        // Events the log cannot store are refused one by one, so they cannot fail the batch they came
+        // in. Each is measured once, here; the writer takes the sizes.
+        var sizes: [Int] = []
+        sizes.reserveCapacity(batch.count)
+        var kept: [MetricEvent]?  // made only when an event is refused
         var rejections: [String] = []
-        batch.removeAll { event in
-            guard let violation = EventLimits.violation(event) else { return false }
-            rejections.append(violation)
-            return true
+        for (position, event) in batch.enumerated() {
+            switch EventLimits.measure(event) {
+            case .success(let size):
+                sizes.append(size)
+                kept?.append(event)
+            case .failure(let violation):
+                rejections.append(violation.message)
+                if kept == nil { kept = Array(batch[..<position]) }
+            }
         }
+        let accepted = kept ?? batch
         if !rejections.isEmpty {
             state.withLock { $0.statistics.rejected += rejections.count }
             for violation in rejections {
@@ -228,7 +248,7 @@ public final class FileMetricsCollector: MetricsCollector, Sendable {
             let before = writer.writtenSequence
             var failure: LogError?
             do throws(LogError) {
-                try writer.append(contentsOf: batch)
+                try writer.append(measured: accepted, sizes: sizes)
                 if flush { try writer.flush() }
             } catch {
                 failure = error

@@ -81,7 +81,8 @@ extension SessionLogWriter {
     func writeBlocks(all: Bool) throws(LogError) {
         while blockIsDue || (all && !pending.isEmpty) {
             let end = min(pending.count, options.blockMaxEvents)
-            let count = try writeBlock(pending.events[0..<end], sizes: pending.sizes[0..<end])
+            let candidates = pending.prefix(end)
+            let count = try writeBlock(candidates.events, sizes: candidates.sizes)
             removePending(count)
             writtenSequence += UInt64(count)
         }

@@ -173,14 +173,63 @@ public final class SessionLogWriter {
     /// every event stays buffered.
     public func append(contentsOf events: some Sequence<MetricEvent>) throws(LogError) {
         guard !closed else { throw .invalidInput("the writer for session \(session) is closed") }
-        var batch: [MetricEvent] = []
         var sizes: [Int] = []
-        for event in events {
-            sizes.append(try Self.measure(event))
-            batch.append(event)
+        if let array = events as? [MetricEvent] {
+            // The common case (a collector's batch): measured in place, then written without a copy.
+            sizes.reserveCapacity(array.count)
+            for event in array { sizes.append(try Self.measure(event)) }
+            try append(measured: array, sizes: sizes)
+        } else {
+            var batch: [MetricEvent] = []
+            for event in events {
+                sizes.append(try Self.measure(event))
+                batch.append(event)
+            }
+            try append(measured: batch, sizes: sizes)
         }
-        pending.append(contentsOf: batch, sizes: sizes)
-        try writeBlocks(all: false)
+    }
+
+    /// Buffers events already measured by ``EventLimits/measure(_:)`` (`sizes[i]` for `events[i]`,
+    /// every one within the limits), then writes every full block: for a caller that refused the
+    /// events over the limits itself and should not pay for measuring twice.
+    package func append(measured events: [MetricEvent], sizes: [Int]) throws(LogError) {
+        guard !closed else { throw .invalidInput("the writer for session \(session) is closed") }
+        precondition(events.count == sizes.count, "one size per event")
+        // The blocks are those of buffering the whole batch and then writing every due block (the
+        // buffer followed by the batch, cut by the rule of `blockIsDue`), but events are copied into
+        // the buffer only to complete a block the buffer starts; blocks that lie inside the batch
+        // are written from it. Copying every event into the buffer first cost a collector's
+        // writing thread a third of its time.
+        var next = 0
+        var batchBytes = sizes.reduce(0, +)
+        do throws(LogError) {
+            while true {
+                let total = pending.count + events.count - next
+                guard total >= options.blockMaxEvents
+                    || pending.bytes + batchBytes + total * BlockPayload.columnBytesPerEvent >= options.blockMaxBytes else { break }
+                if pending.isEmpty {
+                    let end = next + min(events.count - next, options.blockMaxEvents)
+                    let written = try writeBlock(events[next..<end], sizes: sizes[next..<end])
+                    batchBytes -= sizes[next..<next + written].reduce(0, +)
+                    next += written
+                    writtenSequence += UInt64(written)
+                } else {
+                    while pending.count < options.blockMaxEvents, next < events.count {
+                        pending.append(events[next], size: sizes[next])
+                        batchBytes -= sizes[next]
+                        next += 1
+                    }
+                    let candidates = pending.prefix(min(pending.count, options.blockMaxEvents))
+                    let written = try writeBlock(candidates.events, sizes: candidates.sizes)
+                    removePending(written)
+                    writtenSequence += UInt64(written)
+                }
+            }
+        } catch {
+            pending.append(contentsOf: events[next...], sizes: sizes[next...])
+            throw error
+        }
+        pending.append(contentsOf: events[next...], sizes: sizes[next...])
     }
 
     /// The bytes of an event's strings and data (``EventLimits/measure(_:)``); throws when it is over the limits.
