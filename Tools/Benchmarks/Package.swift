@@ -46,9 +46,26 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v6)],
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .target(
+            name: "CookWorkload",
+            dependencies: [.product(name: "MMMMetrics", package: rootIdentity)],
+            path: "Sources/CookWorkload",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
+            name: "RecordingCost",
+            dependencies: [
+                "CookWorkload",
+                .product(name: "MMMMetrics", package: rootIdentity),
+                .product(name: "MMMMetricsLog", package: rootIdentity),
+            ],
+            path: "Sources/RecordingCost",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         .executableTarget(
             name: "CookLoop",
             dependencies: [
+                "CookWorkload",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "MMMMetrics", package: rootIdentity),
                 .product(name: "MMMMetricsLog", package: rootIdentity),

@@ -205,8 +205,10 @@ final class CollectorChannel: Sendable {
     /// consumer is woken by the first event (a lone event is delivered at once); while it delivers or
     /// rests, recording costs a lock and an append, where waking it for every event cost the
     /// recording thread a task wake-up each (about 1 µs: the cook-loop benchmark's overhead). A
-    /// flush or close ends the rest at once.
-    static let coalescingWindow = Duration.microseconds(500)
+    /// flush or close ends the rest at once. Five milliseconds rather than half of one: each rest is
+    /// a task, a timer and two resumptions, and at 2,000 of them a second the cook-like loop of
+    /// `RecordingCost cook-overhead` ran 1–2% slower (docs/PERFORMANCE.md).
+    static let coalescingWindow = Duration.milliseconds(5)
 
     /// Rests for `coalescingWindow`, or less when a flush or close arrives.
     private func rest() async {

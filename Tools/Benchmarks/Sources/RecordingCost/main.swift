@@ -1,0 +1,108 @@
+// What recording costs, measured in one process, for the figures in docs/PERFORMANCE.md:
+//
+//   RecordingCost hand-off [EVENTS]      a pre-bound counter into a collector that discards: the caller's cost
+//   RecordingCost persist [EVENTS]       the same into the file collector: every event written, then a flush
+//   RecordingCost cook-overhead [PAIRS] [file|discard|none]
+//                                        the cook-like loop (CookWorkload) with metrics disabled and enabled,
+//                                        alternated PAIRS times; prints the median paired ratio. Enabled records
+//                                        into the file collector (default), a discarding collector, or none
+//
+// Whole-process timing (farm-bench, hyperfine) suits `hand-off` and `persist`; `cook-overhead` pairs the runs
+// inside one process, so that start-up and a drifting machine do not swamp a difference of a few percent.
+import CookWorkload
+import Foundation
+import MMMMetrics
+import MMMMetricsLog
+
+struct Discard: MetricsCollector {
+    func record(_ event: MetricEvent) async throws {}
+    func record(contentsOf events: [MetricEvent]) async throws {}
+    func flush() async throws {}
+}
+
+func temporaryLog() -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent("mmm-recording-cost-\(getpid())").path
+}
+
+func nanosecondsPerEvent(_ duration: Duration, _ events: Int) -> String {
+    let nanoseconds = Double(duration.components.seconds) * 1e9 + Double(duration.components.attoseconds) / 1e9
+    return String(format: "%.1f ns", nanoseconds / Double(max(1, events)))
+}
+
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+let mode = arguments.first ?? "hand-off"
+let count = arguments.count > 1 ? Int(arguments[1]) : nil
+let clock = ContinuousClock()
+
+switch mode {
+case "hand-off", "persist":
+    let events = count ?? 5_000_000
+    let directory = temporaryLog()
+    let registry = MetricsRegistry(config: MetricsConfig(bufferSize: events, flushTimeout: .seconds(600)))
+    if mode == "persist" {
+        registry.register(try FileMetricsCollector(
+            root: LogRoot(path: directory), session: "recording-cost",
+            options: .init(writer: LogWriterOptions(durability: .none), bufferSize: events, flushInterval: .seconds(60))))
+    } else {
+        registry.register(Discard())
+    }
+    let counter = registry.counter("command.executed", tags: ["command": "build"])
+    let start = clock.now
+    for _ in 0..<events { counter.increment() }
+    let recorded = clock.now
+    try await registry.flush()
+    let done = clock.now
+    let statistics = registry.statistics()[0]
+    print("\(mode): \(events) events; recording \(nanosecondsPerEvent(recorded - start, events)) per event on the caller,",
+          "\(nanosecondsPerEvent(done - start, events)) per event until flushed; delivered \(statistics.delivered), dropped \(statistics.dropped)")
+    try? FileManager.default.removeItem(atPath: directory)
+    guard statistics.delivered == events else { exit(1) }
+case "cook-overhead":
+    let pairs = count ?? 30
+    let iterations = 1_000
+    let directory = temporaryLog()
+    let disabled = MetricsRegistry(config: MetricsConfig(enabled: false))
+    let enabled = MetricsRegistry(config: MetricsConfig(flushTimeout: .seconds(600)))
+    // What the enabled loop records into: the file collector (the spec's case), a collector that
+    // discards (the hand-off alone), or none (building and stamping events alone).
+    let into = arguments.count > 2 ? arguments[2] : "file"
+    switch into {
+    case "file": enabled.register(try FileMetricsCollector(root: LogRoot(path: directory), session: "cook-loop"))
+    case "discard": enabled.register(Discard())
+    case "none": break
+    default:
+        FileHandle.standardError.write(Data("RecordingCost: cook-overhead records into file, discard or none, not \(into)\n".utf8))
+        exit(2)
+    }
+    func time(_ registry: MetricsRegistry) async -> Double {
+        let start = clock.now
+        _ = await cookLoop(registry, iterations: iterations)
+        let elapsed = clock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+    _ = await time(disabled)
+    _ = await time(enabled)
+    var off: [Double] = [], on: [Double] = [], ratios: [Double] = []
+    for pair in 0..<pairs {
+        // Alternate which goes first, so neither always runs on a warmer or cooler machine.
+        let (a, b) = pair % 2 == 0 ? (await time(disabled), await time(enabled)) : { let e = $0; return ($1, e) }(await time(enabled), await time(disabled))
+        off.append(a)
+        on.append(b)
+        ratios.append(b / a)
+    }
+    try await enabled.flush()
+    let statistics = enabled.statistics().first
+    let eventsPerSecond = Double(18 * iterations) / median(on)
+    print(String(format: "cook-overhead (\(into)): %d pairs of %d iterations; disabled median %.1f ms, enabled median %.1f ms;", pairs, iterations, median(off) * 1e3, median(on) * 1e3),
+          String(format: "median paired ratio %.4f (overhead %+.2f%%); %.0f events/s recorded; delivered %d, dropped %d",
+                 median(ratios), (median(ratios) - 1) * 100, eventsPerSecond, statistics?.delivered ?? 0, statistics?.dropped ?? 0))
+    try? FileManager.default.removeItem(atPath: directory)
+default:
+    FileHandle.standardError.write(Data("usage: RecordingCost hand-off|persist [EVENTS] | cook-overhead [PAIRS] [file|discard|none]\n".utf8))
+    exit(2)
+}
