@@ -47,18 +47,24 @@ final class FlushTicket: Sendable {
 /// calls) is looked at only when that flag says the consumer waits for work, and the buffers go back
 /// and forth between caller and consumer, so appending does not allocate once they have grown.
 final class CollectorChannel: Sendable {
-    /// What the consumer takes at once: events in recording order, and the flushes requested among
-    /// them, each to be completed once the events before `position` are delivered.
+    /// One recorded event: whole, or a pre-bound handle's sample that the consumer makes whole.
+    enum Item: Sendable {
+        case event(MetricEvent)
+        case sample(BoundSample)
+    }
+
+    /// What the consumer takes at once: items in recording order, and the flushes requested among
+    /// them, each to be completed once the items before `position` are delivered.
     struct Batch: Sendable {
-        var events: [MetricEvent] = []
+        var items: [Item] = []
         var flushes: [(position: Int, ticket: FlushTicket)] = []
-        var isEmpty: Bool { events.isEmpty && flushes.isEmpty }
+        var isEmpty: Bool { items.isEmpty && flushes.isEmpty }
     }
 
     private struct State {
         var pending = Batch()
-        /// An emptied buffer the consumer handed back, taken as the next `pending.events`.
-        var spare: [MetricEvent] = []
+        /// An emptied buffer the consumer handed back, taken as the next `pending.items`.
+        var spare: [Item] = []
         var undelivered = 0
         /// `consumer` holds a waiting consumer (checked first: it is a plain flag).
         var consumerWaits = false
@@ -72,7 +78,7 @@ final class CollectorChannel: Sendable {
 
         /// Takes the pending batch, leaving the spare buffer in its place.
         mutating func takePending() -> Batch {
-            var batch = Batch(events: spare, flushes: [])
+            var batch = Batch(items: spare, flushes: [])
             spare = []
             swap(&batch, &pending)
             urgent = false
@@ -91,11 +97,14 @@ final class CollectorChannel: Sendable {
     let name: String
     let collector: any MetricsCollector
     let capacity: Int
+    private let boundSeries: BoundSeriesTable
     private let errorHandler: MetricsErrorHandler
     private let state: LockedState<State>
 
-    init(name: String, collector: any MetricsCollector, capacity: Int, errorHandler: @escaping MetricsErrorHandler) {
+    init(name: String, collector: any MetricsCollector, capacity: Int, boundSeries: BoundSeriesTable,
+         errorHandler: @escaping MetricsErrorHandler) {
         self.name = name
+        self.boundSeries = boundSeries
         self.collector = collector
         self.capacity = max(1, capacity)
         self.errorHandler = errorHandler
@@ -113,7 +122,7 @@ final class CollectorChannel: Sendable {
 
     /// Hands an event over without waiting; `false` when it was dropped.
     @discardableResult
-    func offer(_ event: MetricEvent) -> Bool {
+    func offer(_ item: Item) -> Bool {
         // 0: accepted; 1: accepted, the consumer waits; 2: closed; below 0: dropped, -total so far.
         let outcome: Int = state.withLock { state in
             if state.closed { return 2 }
@@ -122,7 +131,7 @@ final class CollectorChannel: Sendable {
                 return -state.statistics.dropped
             }
             state.undelivered += 1
-            state.pending.events.append(event)
+            state.pending.items.append(item)
             return state.consumerWaits ? 1 : 0
         }
         switch outcome {
@@ -152,7 +161,7 @@ final class CollectorChannel: Sendable {
         let outcome: (accepted: Bool, wake: (CheckedContinuation<Batch, Never>, Batch)?, resting: CheckedContinuation<Void, Never>?) =
             state.withLock { state in
                 if state.closed { return (false, nil, nil) }
-                state.pending.flushes.append((state.pending.events.count, ticket))
+                state.pending.flushes.append((state.pending.items.count, ticket))
                 state.urgent = true
                 let resting = state.resting
                 state.resting = nil
@@ -240,7 +249,7 @@ final class CollectorChannel: Sendable {
             if batch.isEmpty { return }
             var delivered = 0
             for (position, ticket) in batch.flushes {
-                await deliver(batch.events[delivered..<position])
+                await deliver(batch.items[delivered..<position])
                 delivered = position
                 do {
                     try await collector.flush()
@@ -249,21 +258,34 @@ final class CollectorChannel: Sendable {
                 }
                 ticket.complete(true)
             }
-            await deliver(batch.events[delivered...])
+            await deliver(batch.items[delivered...])
             let flushed = !batch.flushes.isEmpty
             // Hand the emptied buffer back for the callers to fill, keeping its capacity.
-            batch.events.removeAll(keepingCapacity: true)
+            batch.items.removeAll(keepingCapacity: true)
             state.withLock { state in
-                if state.spare.capacity < batch.events.capacity { state.spare = batch.events }
+                if state.spare.capacity < batch.items.capacity { state.spare = batch.items }
             }
             if !flushed { await rest() }
         }
     }
 
-    private func deliver(_ events: ArraySlice<MetricEvent>) async {
-        guard !events.isEmpty else { return }
+    private func deliver(_ items: ArraySlice<Item>) async {
+        guard !items.isEmpty else { return }
+        var events: [MetricEvent] = []
+        events.reserveCapacity(items.count)
+        var series: [BoundSeriesTable.Series] = []
+        for item in items {
+            switch item {
+            case .event(let event):
+                events.append(event)
+            case .sample(let sample):
+                // Every sample's series was numbered before the sample was made: one look at the table.
+                if Int(sample.series) >= series.count { series = boundSeries.all }
+                events.append(sample.event(in: series))
+            }
+        }
         do {
-            try await collector.record(contentsOf: Array(events))
+            try await collector.record(contentsOf: events)
         } catch {
             recordFailure(.record, message: "\(error)")
         }

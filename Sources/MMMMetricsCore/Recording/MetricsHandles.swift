@@ -10,6 +10,9 @@ final class MetricBinding: Sendable {
     let tags: Tags
     let rate: Double
     let runsPipelinePerEvent: Bool
+    /// The series' number in the registry's ``BoundSeriesTable``: events go to the collectors as
+    /// samples. `nil` when the pipeline runs per event (or the table is full).
+    let series: Int32?
 
     /// A binding, or `nil` when the registry is disabled or the name is denied or dropped.
     static func make(registry: MetricsRegistry, name: String, tags: Tags) -> MetricBinding? {
@@ -33,11 +36,16 @@ final class MetricBinding: Sendable {
         self.tags = tags
         self.rate = rate
         runsPipelinePerEvent = perEvent
+        series = perEvent ? nil : registry.boundSeries.number(name: name, tags: tags)
     }
 
     @usableFromInline
     func emit(_ value: MetricValue) {
         if rate < 1, !registry.policy.sample(rate: rate) { return }
+        if let series, let sampleValue = BoundSample.Value(value) {
+            registry.deliver(BoundSample(series: series, value: sampleValue, timestamp: WallClock.nanosecondsSinceEpoch()))
+            return
+        }
         var event = MetricEvent(name: name, value: value, tags: tags, timestamp: .now())
         if runsPipelinePerEvent {
             guard registry.policy.transform(&event) else { return }

@@ -18,6 +18,8 @@ public final class MetricsRegistry: Sendable {
     let policy: RecordingPolicy
     private let errorHandler: MetricsErrorHandler
     private let channels = LockedState<[CollectorChannel]>([])
+    /// The series of the pre-bound handles, shared with the channels that turn samples into events.
+    let boundSeries = BoundSeriesTable()
 
     /// Creates a registry with no collectors; failures go to `errorHandler`.
     ///
@@ -54,7 +56,7 @@ public final class MetricsRegistry: Sendable {
         guard isEnabled else { return }
         let channel = CollectorChannel(
             name: name ?? String(describing: type(of: collector)),
-            collector: collector, capacity: config.bufferSize, errorHandler: errorHandler)
+            collector: collector, capacity: config.bufferSize, boundSeries: boundSeries, errorHandler: errorHandler)
         channels.withLock { $0.append(channel) }
         Task.detached { await channel.run() }
     }
@@ -139,6 +141,11 @@ public final class MetricsRegistry: Sendable {
 
     /// Hands an already-processed event to every collector.
     func deliver(_ event: MetricEvent) {
-        for channel in channels.withLock({ $0 }) { channel.offer(event) }
+        for channel in channels.withLock({ $0 }) { channel.offer(.event(event)) }
+    }
+
+    /// Hands a pre-bound handle's sample to every collector.
+    func deliver(_ sample: BoundSample) {
+        for channel in channels.withLock({ $0 }) { channel.offer(.sample(sample)) }
     }
 }

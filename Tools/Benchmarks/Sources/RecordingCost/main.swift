@@ -2,10 +2,11 @@
 //
 //   RecordingCost hand-off [EVENTS]      a pre-bound counter into a collector that discards: the caller's cost
 //   RecordingCost persist [EVENTS]       the same into the file collector: every event written, then a flush
-//   RecordingCost cook-overhead [PAIRS] [file|discard|none]
+//   RecordingCost cook-overhead [PAIRS] [file|discard|none|disabled]
 //                                        the cook-like loop (CookWorkload) with metrics disabled and enabled,
 //                                        alternated PAIRS times; prints the median paired ratio. Enabled records
-//                                        into the file collector (default), a discarding collector, or none
+//                                        into the file collector (default), a discarding collector, or none;
+//                                        `disabled` runs both with metrics disabled (the method's own bias)
 //
 // Whole-process timing (farm-bench, hyperfine) suits `hand-off` and `persist`; `cook-overhead` pairs the runs
 // inside one process, so that start-up and a drifting machine do not swamp a difference of a few percent.
@@ -67,16 +68,17 @@ case "cook-overhead":
     let iterations = 1_000
     let directory = temporaryLog()
     let disabled = MetricsRegistry(config: MetricsConfig(enabled: false))
-    let enabled = MetricsRegistry(config: MetricsConfig(flushTimeout: .seconds(600)))
+    let into = arguments.count > 2 ? arguments[2] : "file"
+    // `disabled` times the method itself: both loops run with metrics disabled.
+    let enabled = MetricsRegistry(config: MetricsConfig(enabled: into != "disabled", flushTimeout: .seconds(600)))
     // What the enabled loop records into: the file collector (the spec's case), a collector that
     // discards (the hand-off alone), or none (building and stamping events alone).
-    let into = arguments.count > 2 ? arguments[2] : "file"
     switch into {
     case "file": enabled.register(try FileMetricsCollector(root: LogRoot(path: directory), session: "cook-loop"))
     case "discard": enabled.register(Discard())
-    case "none": break
+    case "none", "disabled": break
     default:
-        FileHandle.standardError.write(Data("RecordingCost: cook-overhead records into file, discard or none, not \(into)\n".utf8))
+        FileHandle.standardError.write(Data("RecordingCost: cook-overhead records into file, discard or none (or is disabled), not \(into)\n".utf8))
         exit(2)
     }
     func time(_ registry: MetricsRegistry) async -> Double {
@@ -103,6 +105,6 @@ case "cook-overhead":
                  median(ratios), (median(ratios) - 1) * 100, eventsPerSecond, statistics?.delivered ?? 0, statistics?.dropped ?? 0))
     try? FileManager.default.removeItem(atPath: directory)
 default:
-    FileHandle.standardError.write(Data("usage: RecordingCost hand-off|persist [EVENTS] | cook-overhead [PAIRS] [file|discard|none]\n".utf8))
+    FileHandle.standardError.write(Data("usage: RecordingCost hand-off|persist [EVENTS] | cook-overhead [PAIRS] [file|discard|none|disabled]\n".utf8))
     exit(2)
 }
