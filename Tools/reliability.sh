@@ -9,7 +9,7 @@
 #   --seed S   run with seed S (MMM_CAMPAIGN_SEED) instead of each campaign's fixed seed; a failure
 #              prints the seed that reproduces it
 #   --tsan     then run the concurrency campaign's CI form under ThreadSanitizer
-#              (`swift test --sanitize=thread --scratch-path .build-tsan --filter "Concurrency|Registry|FileCollector|SessionReading|CompressionLane|Remote|BoundSeries"`, with
+#              (`swift test --sanitize=thread --scratch-path .build-tsan --filter "Concurrency|Registry|FileCollector|SessionReading|CompressionLane|Remote|BoundSeries|CollectorChannel"`, with
 #              no suppressions: every lock is a pthread mutex TSan sees; the first run builds
 #              everything again with TSan)
 #
@@ -71,7 +71,7 @@ if [ "$tsan" -eq 1 ]; then
     started=$(date +%s)
     status=0
     env -u MMM_CAMPAIGN TSAN_OPTIONS="halt_on_error=1${TSAN_OPTIONS:+ $TSAN_OPTIONS}" \
-        swift test --sanitize=thread --scratch-path .build-tsan --filter "Concurrency|Registry|FileCollector|SessionReading|CompressionLane|Remote|BoundSeries" \
+        swift test --sanitize=thread --scratch-path .build-tsan --filter "Concurrency|Registry|FileCollector|SessionReading|CompressionLane|Remote|BoundSeries|CollectorChannel" \
         >.build/reliability/tsan.log 2>&1 || status=$?
     seconds=$(( $(date +%s) - started ))
     grep -E '^CAMPAIGN ' .build/reliability/tsan.log || true

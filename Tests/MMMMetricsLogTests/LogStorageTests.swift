@@ -1,6 +1,6 @@
 import Foundation
 import MMMMetricsCore
-@_spi(Benchmarks) import MMMMetricsLog
+@_spi(Benchmarks) @testable import MMMMetricsLog
 import MMMMetricsTestSupport
 import Testing
 
@@ -431,6 +431,14 @@ struct LogStorageTests {
         let whole = try blockShapes(directory.root, "whole")
         #expect(whole.count > 2_000 / maximumEvents)
         #expect(whole.allSatisfy { $0[0] <= maximumEvents })
+        // The rule itself, as the writer applied it before writing from batches: buffer everything,
+        // then write every due block from the buffer.
+        let reference = try SessionLogWriter(root: directory.root, session: "reference", options: options)
+        let sizes = try events.map { event throws(LogError) in try SessionLogWriter.measure(event) }
+        reference.pending.append(contentsOf: events[...], sizes: sizes[...])
+        try reference.writeBlocks(all: false)
+        try reference.close()
+        #expect(try blockShapes(directory.root, "reference") == whole)
         // A first batch too small to fill a block stays buffered; the second completes that block from
         // the buffer and writes the rest from itself. The blocks are the whole batch's.
         for first in Set([1, 3, maximumEvents / 2]).sorted() {
@@ -459,6 +467,25 @@ struct LogStorageTests {
         try writer.close()
         #expect(sameEvents(try readSession(directory.root, "pieces"), events))
         #expect(try blockShapes(directory.root, "pieces").allSatisfy { $0[0] <= maximumEvents })
+        #expect(try LogMaintenance(root: directory.root).verify().isEmpty)
+    }
+
+    @Test("a batch that completes a buffered block, when writing fails: every event stays buffered, in order, and is written once the cause clears")
+    func batchWriteFailure() throws {
+        let directory = TemporaryDirectory()
+        let events = EventGenerator.events(count: 500, seed: 32)
+        let options = LogWriterOptions(blockMaxEvents: 50)
+        let writer = try SessionLogWriter(root: directory.root, session: "s", options: options)
+        try writer.append(contentsOf: Array(events[..<7]))
+        #expect(writer.pendingCount == 7)
+        let prefix = directory.root.sessionPath("s") + "/"
+        FaultInjection.failWrites(under: prefix, with: ENOSPC)
+        #expect(throws: LogError.self) { try writer.append(contentsOf: Array(events[7...])) }
+        #expect(writer.pendingCount == events.count)
+        #expect(writer.nextSequence == UInt64(events.count))
+        FaultInjection.failWrites(under: prefix, with: nil)
+        try writer.close()
+        #expect(sameEvents(try readSession(directory.root, "s"), events))
         #expect(try LogMaintenance(root: directory.root).verify().isEmpty)
     }
 }

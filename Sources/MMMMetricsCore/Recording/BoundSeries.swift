@@ -8,7 +8,10 @@
 ///
 /// The table keeps each distinct series (by the bytes of the name, keys and values) for the
 /// registry's lifetime, like a Prometheus client's registry keeps its metrics; at most
-/// ``capacity`` of them, after which new handles record whole events instead.
+/// ``capacity`` of them, after which new handles record whole events instead. Each channel's
+/// consumer keeps a copy of the series it has met (a name and tags each: references to the same
+/// strings). Handles made per call with an ever-new tag value therefore keep up to 100,000
+/// series alive; such handles belong on the dynamic API (`registry.increment(_:tags:)`).
 final class BoundSeriesTable: Sendable {
     struct Series: Sendable {
         let name: String
@@ -47,8 +50,14 @@ final class BoundSeriesTable: Sendable {
         }
     }
 
-    /// Every series so far, indexed by number.
-    var all: [Series] { state.withLock { $0.series } }
+    /// The series numbered `first` and after, copied: a consumer extends its own copy, so the
+    /// table's storage is never shared and numbering a new series never copies it.
+    func series(from first: Int) -> [Series] {
+        state.withLock { Array($0.series[min(first, $0.series.count)...]) }
+    }
+
+    /// How many series are numbered.
+    var count: Int { state.withLock { $0.series.count } }
 }
 
 /// One event of a pre-bound handle on its way to a collector: no references, so handing it over

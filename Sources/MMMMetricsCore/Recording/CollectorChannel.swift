@@ -68,13 +68,24 @@ final class CollectorChannel: Sendable {
         var undelivered = 0
         /// `consumer` holds a waiting consumer (checked first: it is a plain flag).
         var consumerWaits = false
-        var consumer: CheckedContinuation<Batch, Never>?
-        /// The consumer resting between batches (see `coalescingWindow`).
+        var consumer: CheckedContinuation<Batch?, Never>?
+        /// `resting` holds the consumer resting between batches (see `coalescingWindow`); a plain flag
+        /// the callers check, like `consumerWaits`.
+        var isResting = false
         var resting: CheckedContinuation<Void, Never>?
         /// A flush or close is waiting: the consumer does not rest.
         var urgent = false
         var closed = false
         var statistics: CollectorStatistics
+
+        /// The resting consumer, its rest ended.
+        mutating func endRest() -> CheckedContinuation<Void, Never>? {
+            defer {
+                resting = nil
+                isResting = false
+            }
+            return isResting ? resting : nil
+        }
 
         /// Takes the pending batch, leaving the spare buffer in its place.
         mutating func takePending() -> Batch {
@@ -85,9 +96,11 @@ final class CollectorChannel: Sendable {
             return batch
         }
 
-        /// The waiting consumer with the pending batch, when there is one to wake.
-        mutating func wakeConsumer() -> (CheckedContinuation<Batch, Never>, Batch)? {
-            guard consumerWaits, let waiting = consumer else { return nil }
+        /// The waiting consumer with the pending batch, when there is a consumer waiting and a batch
+        /// to give it. Never an empty batch: another thread may have handed the items over already
+        /// (a flush, or a second recorder), and an empty batch is not work.
+        mutating func wakeConsumer() -> (CheckedContinuation<Batch?, Never>, Batch)? {
+            guard consumerWaits, !pending.isEmpty, let waiting = consumer else { return nil }
             consumerWaits = false
             consumer = nil
             return (waiting, takePending())
@@ -97,16 +110,26 @@ final class CollectorChannel: Sendable {
     let name: String
     let collector: any MetricsCollector
     let capacity: Int
+    /// Undelivered events at which a resting consumer is woken.
+    private let halfCapacity: Int
     private let boundSeries: BoundSeriesTable
     private let errorHandler: MetricsErrorHandler
+    /// For tests: runs in `offer` between appending and waking a waiting consumer, to widen that window.
+    private let beforeWaking: (@Sendable () -> Void)?
+    /// The rest between batches: `coalescingWindow`, longer in tests.
+    private let restDuration: Duration
     private let state: LockedState<State>
 
     init(name: String, collector: any MetricsCollector, capacity: Int, boundSeries: BoundSeriesTable,
-         errorHandler: @escaping MetricsErrorHandler) {
+         errorHandler: @escaping MetricsErrorHandler, beforeWaking: (@Sendable () -> Void)? = nil,
+         restDuration: Duration = CollectorChannel.coalescingWindow) {
+        self.beforeWaking = beforeWaking
+        self.restDuration = restDuration
         self.name = name
         self.boundSeries = boundSeries
         self.collector = collector
         self.capacity = max(1, capacity)
+        halfCapacity = max(1, capacity / 2)
         self.errorHandler = errorHandler
         state = LockedState(State(statistics: CollectorStatistics(
             name: name, delivered: 0, dropped: 0, errors: 0, flushTimeouts: 0, pending: 0, lastError: nil)))
@@ -123,7 +146,8 @@ final class CollectorChannel: Sendable {
     /// Hands an event over without waiting; `false` when it was dropped.
     @discardableResult
     func offer(_ item: Item) -> Bool {
-        // 0: accepted; 1: accepted, the consumer waits; 2: closed; below 0: dropped, -total so far.
+        // 0: accepted; 1: accepted, the consumer waits; 3: accepted, the buffer is half full and the
+        // consumer rests; 2: closed; below 0: dropped, -total so far.
         let outcome: Int = state.withLock { state in
             if state.closed { return 2 }
             guard state.undelivered < capacity else {
@@ -132,13 +156,19 @@ final class CollectorChannel: Sendable {
             }
             state.undelivered += 1
             state.pending.items.append(item)
-            return state.consumerWaits ? 1 : 0
+            if state.consumerWaits { return 1 }
+            return state.isResting && state.undelivered >= halfCapacity ? 3 : 0
         }
         switch outcome {
         case 0:
             return true
         case 1:
+            beforeWaking?()
             if let (consumer, batch) = state.withLock({ $0.wakeConsumer() }) { consumer.resume(returning: batch) }
+            return true
+        case 3:
+            // A burst filling the buffer ends the rest, so the rest never turns into drops.
+            state.withLock { $0.endRest() }?.resume()
             return true
         case 2:
             return false
@@ -158,14 +188,12 @@ final class CollectorChannel: Sendable {
     /// Returns whether the flush completed in time.
     func flush(timeout: Duration) async -> Bool {
         let ticket = FlushTicket()
-        let outcome: (accepted: Bool, wake: (CheckedContinuation<Batch, Never>, Batch)?, resting: CheckedContinuation<Void, Never>?) =
+        let outcome: (accepted: Bool, wake: (CheckedContinuation<Batch?, Never>, Batch)?, resting: CheckedContinuation<Void, Never>?) =
             state.withLock { state in
                 if state.closed { return (false, nil, nil) }
                 state.pending.flushes.append((state.pending.items.count, ticket))
                 state.urgent = true
-                let resting = state.resting
-                state.resting = nil
-                return (true, state.wakeConsumer(), resting)
+                return (true, state.wakeConsumer(), state.endRest())
             }
         guard outcome.accepted else { return true }
         outcome.resting?.resume()
@@ -183,25 +211,28 @@ final class CollectorChannel: Sendable {
 
     /// Stops accepting events; the consumer ends once it has delivered what it holds.
     func close() {
-        let (consumer, resting) = state.withLock { state in
+        let (wake, resting) = state.withLock { state in
             state.closed = true
-            let consumer = state.consumer
+            // A waiting consumer gets what is pending (an offer may have appended and not yet woken
+            // it); with nothing pending it learns that the channel is closed and drained.
+            var wake: (CheckedContinuation<Batch?, Never>, Batch?)?
+            if state.consumerWaits, let consumer = state.consumer {
+                wake = (consumer, state.pending.isEmpty ? nil : state.takePending())
+            }
             state.consumer = nil
             state.consumerWaits = false
-            let resting = state.resting
-            state.resting = nil
-            return (consumer, resting)
+            return (wake, state.endRest())
         }
         resting?.resume()
-        consumer?.resume(returning: Batch())
+        if let (consumer, batch) = wake { consumer.resume(returning: batch) }
     }
 
-    /// The next batch; an empty one once the channel is closed and drained.
-    private func nextBatch() async -> Batch {
+    /// The next batch, never empty; `nil` once the channel is closed and drained.
+    private func nextBatch() async -> Batch? {
         await withCheckedContinuation { continuation in
-            let ready: Batch? = state.withLock { state in
-                if !state.pending.isEmpty { return state.takePending() }
-                if state.closed { return Batch() }
+            let ready: Batch?? = state.withLock { state in
+                if !state.pending.isEmpty { return .some(state.takePending()) }
+                if state.closed { return .some(nil) }
                 state.consumer = continuation
                 state.consumerWaits = true
                 return nil
@@ -219,12 +250,14 @@ final class CollectorChannel: Sendable {
     /// `RecordingCost cook-overhead` ran 1–2% slower (docs/PERFORMANCE.md).
     static let coalescingWindow = Duration.milliseconds(5)
 
-    /// Rests for `coalescingWindow`, or less when a flush or close arrives.
+    /// Rests for `coalescingWindow` (`restDuration`), or less when a flush, a close or a half-full
+    /// buffer arrives.
     private func rest() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let resting = state.withLock { state in
                 guard !state.urgent, !state.closed else { return false }
                 state.resting = continuation
+                state.isResting = true
                 return true
             }
             guard resting else {
@@ -232,24 +265,21 @@ final class CollectorChannel: Sendable {
                 return
             }
             Task { [self] in
-                try? await Task.sleep(for: Self.coalescingWindow)
+                try? await Task.sleep(for: restDuration)
                 // A timer left from an earlier rest may end a later one early: harmless.
-                state.withLock { state in
-                    defer { state.resting = nil }
-                    return state.resting
-                }?.resume()
+                state.withLock { $0.endRest() }?.resume()
             }
         }
     }
 
     /// The consumer loop: delivers batches in order until the channel is closed and drained.
     func run() async {
+        var series: [BoundSeriesTable.Series] = []
         while true {
-            var batch = await nextBatch()
-            if batch.isEmpty { return }
+            guard var batch = await nextBatch() else { return }
             var delivered = 0
             for (position, ticket) in batch.flushes {
-                await deliver(batch.items[delivered..<position])
+                await deliver(batch.items[delivered..<position], series: &series)
                 delivered = position
                 do {
                     try await collector.flush()
@@ -258,7 +288,7 @@ final class CollectorChannel: Sendable {
                 }
                 ticket.complete(true)
             }
-            await deliver(batch.items[delivered...])
+            await deliver(batch.items[delivered...], series: &series)
             let flushed = !batch.flushes.isEmpty
             // Hand the emptied buffer back for the callers to fill, keeping its capacity.
             batch.items.removeAll(keepingCapacity: true)
@@ -269,18 +299,18 @@ final class CollectorChannel: Sendable {
         }
     }
 
-    private func deliver(_ items: ArraySlice<Item>) async {
+    /// Delivers items as events; `series` is the consumer's copy of the series table, extended here
+    /// with the series numbered since (every sample's series was numbered before the sample was made).
+    private func deliver(_ items: ArraySlice<Item>, series: inout [BoundSeriesTable.Series]) async {
         guard !items.isEmpty else { return }
         var events: [MetricEvent] = []
         events.reserveCapacity(items.count)
-        var series: [BoundSeriesTable.Series] = []
         for item in items {
             switch item {
             case .event(let event):
                 events.append(event)
             case .sample(let sample):
-                // Every sample's series was numbered before the sample was made: one look at the table.
-                if Int(sample.series) >= series.count { series = boundSeries.all }
+                if Int(sample.series) >= series.count { series += boundSeries.series(from: series.count) }
                 events.append(sample.event(in: series))
             }
         }

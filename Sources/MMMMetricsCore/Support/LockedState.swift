@@ -23,7 +23,17 @@ package final class LockedState<State>: @unchecked Sendable {  // `value` is onl
     package init(_ initial: sending State) {
         value = .allocate(capacity: 1)
         value.initialize(to: initial)
+        #if canImport(Darwin)
+        // Darwin's default policy hands a contended lock over fairly, in convoys; first-fit is how
+        // `os_unfair_lock` (under `Synchronization.Mutex` there) behaves.
+        var attributes = pthread_mutexattr_t()
+        pthread_mutexattr_init(&attributes)
+        pthread_mutexattr_setpolicy_np(&attributes, PTHREAD_MUTEX_POLICY_FIRSTFIT_NP)
+        pthread_mutex_init(mutex, &attributes)
+        pthread_mutexattr_destroy(&attributes)
+        #else
         pthread_mutex_init(mutex, nil)
+        #endif
     }
 
     deinit {

@@ -176,17 +176,19 @@ public final class FileMetricsCollector: MetricsCollector, Sendable {
         while true {
             let wait = nextFlush - ContinuousClock.now
             if wait > .zero { wakeup.wait(timeout: wait) }
-            let (taken, flushNow, closed, takenThrough, askedBefore) = state.withLock { state -> ([MetricEvent], Bool, Bool, UInt64, Int) in
-                var batch = state.spare
+            var batch: [MetricEvent] = []
+            let (flushNow, closed, takenThrough, askedBefore) = state.withLock { state -> (Bool, Bool, UInt64, Int) in
+                // The queue is taken and the spare buffer left in its place; `batch` holds the only
+                // reference, so emptying it after the write keeps its room for reuse.
+                batch = state.spare
                 state.spare = []
                 swap(&batch, &state.queue)
                 let flushNow = state.flushRequested
                 state.flushRequested = false
-                return (batch, flushNow, state.closed, state.accepted, state.flushers.count)
+                return (flushNow, state.closed, state.accepted, state.flushers.count)
             }
             let due = ContinuousClock.now >= nextFlush
             let flushed = flushNow || due || closed
-            var batch = taken
             let error = write(batch, flush: flushed)
             // The emptied buffer becomes the next queue, so recording appends without allocating
             // (up to a bound, so a burst does not keep its room for good).

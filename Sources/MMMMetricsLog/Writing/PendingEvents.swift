@@ -8,7 +8,8 @@ import MMMMetricsLogFormat
 /// Written blocks leave from the front by moving a start index, not by shifting what remains: a
 /// collector hands over millions of events at once when the writer falls behind, and shifting the
 /// rest after each block made writing them quadratic. The room before the start is reclaimed when
-/// the buffer empties, or when it is at least half of the buffer.
+/// the buffer empties, or when it is at least half of the buffer (so written events are held at
+/// most as long, and as many, as the pending ones: amortised, each event moves at most once).
 struct PendingEvents {
     private var storedEvents: [MetricEvent] = []
     private var storedSizes: [Int] = []
@@ -68,7 +69,7 @@ struct PendingEvents {
             storedEvents.removeAll(keepingCapacity: true)
             storedSizes.removeAll(keepingCapacity: true)
             start = 0
-        } else if start >= 1024, 2 * start >= storedEvents.count {
+        } else if 2 * start >= storedEvents.count {
             storedEvents.removeSubrange(..<start)
             storedSizes.removeSubrange(..<start)
             start = 0

@@ -41,21 +41,22 @@ public struct CookWork {
     }
 }
 
-/// The loop: `iterations` steps, eighteen events each.
-public func cookLoop(_ registry: MetricsRegistry, iterations: Int) async -> UInt64 {
+/// The loop: `iterations` steps, `eventsPerIteration` events each (at least 4: a timer, a gauge,
+/// one `await registry.increment` with tags, and counter increments for the rest).
+public func cookLoop(_ registry: MetricsRegistry, iterations: Int, eventsPerIteration: Int = 18) async -> UInt64 {
     var work = CookWork()
     let executed = registry.counter("command.executed", tags: ["command": "build"])
     let duration = registry.timer("command.duration", tags: ["command": "build", "status": "ok"])
     let coverage = registry.gauge("quality.test_coverage")
     let clock = ContinuousClock()
+    let increments = max(1, eventsPerIteration - 3)
     for index in 0..<iterations {
         let start = clock.now
         work.step()
         let elapsed = clock.now - start
-        executed.increment()
         duration.record(elapsed)
         coverage.set(Double(index % 1000) / 10)
-        for _ in 0..<14 { executed.increment() }
+        for _ in 0..<increments { executed.increment() }
         await registry.increment("git.lines_added", by: Int64(index % 17), tags: ["iteration": "1"])
     }
     return work.checksum

@@ -4,7 +4,8 @@
 //   RecordingCost persist [EVENTS]       the same into the file collector: every event written, then a flush
 //   RecordingCost cook-overhead [PAIRS] [file|discard|none|disabled]
 //                                        the cook-like loop (CookWorkload) with metrics disabled and enabled,
-//                                        alternated PAIRS times; prints the median paired ratio. Enabled records
+//                                        alternated PAIRS times, recording 100,000 events per second of the
+//                                        disabled loop's time; prints the median paired ratio. Enabled records
 //                                        into the file collector (default), a discarding collector, or none;
 //                                        `disabled` runs both with metrics disabled (the method's own bias)
 //
@@ -81,27 +82,37 @@ case "cook-overhead":
         FileHandle.standardError.write(Data("RecordingCost: cook-overhead records into file, discard or none (or is disabled), not \(into)\n".utf8))
         exit(2)
     }
-    func time(_ registry: MetricsRegistry) async -> Double {
+    // The spec's rate: as many events per iteration as make 100,000 a second of the disabled loop's time.
+    func time(_ registry: MetricsRegistry, events: Int) async -> Double {
         let start = clock.now
-        _ = await cookLoop(registry, iterations: iterations)
+        _ = await cookLoop(registry, iterations: iterations, eventsPerIteration: events)
         let elapsed = clock.now - start
         return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
-    _ = await time(disabled)
-    _ = await time(enabled)
+    var calibration: [Double] = []
+    for _ in 0..<5 { calibration.append(await time(disabled, events: 18)) }
+    let perIteration = max(4, Int((100_000 * median(calibration) / Double(iterations)).rounded()))
+    _ = await time(enabled, events: perIteration)
     var off: [Double] = [], on: [Double] = [], ratios: [Double] = []
     for pair in 0..<pairs {
         // Alternate which goes first, so neither always runs on a warmer or cooler machine.
-        let (a, b) = pair % 2 == 0 ? (await time(disabled), await time(enabled)) : { let e = $0; return ($1, e) }(await time(enabled), await time(disabled))
+        let a: Double, b: Double
+        if pair % 2 == 0 {
+            a = await time(disabled, events: perIteration)
+            b = await time(enabled, events: perIteration)
+        } else {
+            b = await time(enabled, events: perIteration)
+            a = await time(disabled, events: perIteration)
+        }
         off.append(a)
         on.append(b)
         ratios.append(b / a)
     }
     try await enabled.flush()
     let statistics = enabled.statistics().first
-    let eventsPerSecond = Double(18 * iterations) / median(on)
-    print(String(format: "cook-overhead (\(into)): %d pairs of %d iterations; disabled median %.1f ms, enabled median %.1f ms;", pairs, iterations, median(off) * 1e3, median(on) * 1e3),
-          String(format: "median paired ratio %.4f (overhead %+.2f%%); %.0f events/s recorded; delivered %d, dropped %d",
+    let eventsPerSecond = Double(perIteration * iterations) / median(off)
+    print(String(format: "cook-overhead (\(into)): %d pairs of %d iterations, %d events each; disabled median %.1f ms, enabled median %.1f ms;", pairs, iterations, perIteration, median(off) * 1e3, median(on) * 1e3),
+          String(format: "median paired ratio %.4f (overhead %+.2f%%); %.0f events per second of work; delivered %d, dropped %d",
                  median(ratios), (median(ratios) - 1) * 100, eventsPerSecond, statistics?.delivered ?? 0, statistics?.dropped ?? 0))
     try? FileManager.default.removeItem(atPath: directory)
 default:
