@@ -2,6 +2,8 @@
 //
 //   RecordingCost hand-off [EVENTS [BUFFER]]  a pre-bound counter into a collector that discards: the caller's cost
 //   RecordingCost persist [EVENTS [BUFFER]]   the same into the file collector: every event written, then a flush
+//   RecordingCost dynamic [EVENTS [BUFFER]]   `await registry.increment(_:tags:)` into a discarding collector, from
+//                                        the main actor (`dynamic-off-main`: from a nonisolated function)
 //                                        (the buffers hold every event unless BUFFER is given: `default` is the config's)
 //   RecordingCost cook-overhead [PAIRS] [file|discard|none|disabled]
 //                                        the cook-like loop (CookWorkload) with metrics disabled and enabled,
@@ -32,6 +34,11 @@ func nanosecondsPerEvent(_ duration: Duration, _ events: Int) -> String {
     return String(format: "%.1f ns", nanoseconds / Double(max(1, events)))
 }
 
+/// The dynamic API from a nonisolated async function (the global executor).
+func recordOffMain(_ registry: MetricsRegistry, _ events: Int) async {
+    for _ in 0..<events { await registry.increment("command.executed", tags: ["command": "build"]) }
+}
+
 func median(_ values: [Double]) -> Double {
     let sorted = values.sorted()
     return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
@@ -43,7 +50,7 @@ let count = arguments.count > 1 ? Int(arguments[1]) : nil
 let clock = ContinuousClock()
 
 switch mode {
-case "hand-off", "persist":
+case "hand-off", "persist", "dynamic", "dynamic-off-main":
     let events = count ?? 5_000_000
     // The buffer holds every event unless a third argument sets it (the default is MetricsConfig's).
     let buffer = arguments.count > 2 ? (Int(arguments[2]) ?? MetricsConfig().bufferSize) : events
@@ -58,7 +65,14 @@ case "hand-off", "persist":
     }
     let counter = registry.counter("command.executed", tags: ["command": "build"])
     let start = clock.now
-    for _ in 0..<events { counter.increment() }
+    if mode == "dynamic" {
+        // From the main actor, as top-level code and UI code record.
+        for _ in 0..<events { await registry.increment("command.executed", tags: ["command": "build"]) }
+    } else if mode == "dynamic-off-main" {
+        await recordOffMain(registry, events)
+    } else {
+        for _ in 0..<events { counter.increment() }
+    }
     let recorded = clock.now
     try await registry.flush()
     let done = clock.now
@@ -119,6 +133,6 @@ case "cook-overhead":
                  median(ratios), (median(ratios) - 1) * 100, eventsPerSecond, statistics?.delivered ?? 0, statistics?.dropped ?? 0))
     try? FileManager.default.removeItem(atPath: directory)
 default:
-    FileHandle.standardError.write(Data("usage: RecordingCost hand-off|persist [EVENTS] | cook-overhead [PAIRS] [file|discard|none|disabled]\n".utf8))
+    FileHandle.standardError.write(Data("usage: RecordingCost hand-off|persist|dynamic|dynamic-off-main [EVENTS [BUFFER]] | cook-overhead [PAIRS] [file|discard|none|disabled]\n".utf8))
     exit(2)
 }
