@@ -11,18 +11,29 @@ public enum QualityReports {
         public var description: String { "\(path): \(reason)" }
     }
 
+    /// The whole file as text: a regular file, or a pipe such as `<(swiftlint)` or `/dev/stdin`.
     static func text(_ path: String) throws(ReadError) -> String {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ReadError(path: path, reason: FileManager.default.fileExists(atPath: path) ? "cannot read it" : "No such file or directory")
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw ReadError(path: path, reason: FileManager.default.fileExists(atPath: path) ? "cannot open it for reading" : "No such file or directory")
         }
-        return String(decoding: data, as: UTF8.self)
+        defer { try? handle.close() }
+        do {
+            return String(decoding: try handle.readToEnd() ?? Data(), as: UTF8.self)
+        } catch {
+            throw ReadError(path: path, reason: "cannot read it: \(error.localizedDescription)")
+        }
+    }
+
+    /// The file's lines, split at LF, CRLF or CR (a report written on Windows is read alike).
+    static func lines(_ path: String) throws(ReadError) -> [Substring] {
+        try text(path).split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
     }
 
     /// Line coverage in percent from an lcov tracefile: the sum of `LH` over the sum of `LF`.
     public static func lcovCoverage(_ path: String) throws(ReadError) -> Double {
         // Sums as doubles: counts near Int.max in a hostile file must not overflow.
         var hit = 0.0, found = 0.0
-        for (number, line) in try text(path).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (number, line) in try lines(path).enumerated() {
             if line.hasPrefix("LH:") || line.hasPrefix("LF:") {
                 guard let value = Int(line.dropFirst(3).trimmingCharacters(in: .whitespaces)), value >= 0 else {
                     throw ReadError(path: path, reason: "line \(number + 1): \(line.prefix(40)) is not a count")
@@ -37,12 +48,19 @@ public enum QualityReports {
 
     /// Line coverage in percent from a Cobertura XML report: its root's `line-rate` × 100.
     public static func coberturaCoverage(_ path: String) throws(ReadError) -> Double {
-        let xml = try text(path)
-        guard let root = xml.range(of: "<coverage"), let attribute = xml[root.upperBound...].range(of: "line-rate=\"") else {
+        let xml = Array(try text(path).utf8)
+        let attributes: [String: String]
+        do {
+            attributes = try CoberturaRoot.attributes(of: xml)
+        } catch {
+            throw ReadError(path: path, reason: error.reason)
+        }
+        guard let value = attributes["line-rate"] else {
             throw ReadError(path: path, reason: "no <coverage line-rate=\"…\"> element (not a Cobertura report)")
         }
-        let value = xml[attribute.upperBound...].prefix { $0 != "\"" }
-        guard let rate = Double(value), rate >= 0, rate <= 1 else { throw ReadError(path: path, reason: "line-rate \"\(value)\" is not a number in [0, 1]") }
+        guard let rate = Double(value.trimmingCharacters(in: .whitespaces)), rate >= 0, rate <= 1 else {
+            throw ReadError(path: path, reason: "line-rate \"\(value.prefix(40))\" is not a number in [0, 1]")
+        }
         return rate * 100
     }
 
@@ -58,6 +76,74 @@ public enum QualityReports {
 
     /// Lines of a compiler's or linter's output that report a warning (`warning:` in any case).
     public static func warningLines(_ path: String) throws(ReadError) -> Int {
-        try text(path).split(separator: "\n").filter { $0.lowercased().contains("warning:") }.count
+        try lines(path).filter { $0.lowercased().contains("warning:") }.count
+    }
+}
+
+/// The attributes of a Cobertura report's root element, `<coverage …>`, read as XML reads them:
+/// comments, processing instructions and the document type before it are skipped, values are in
+/// single or double quotes with optional space around `=`, and an attribute named twice is an error.
+/// Entities are not expanded (a number needs none).
+enum CoberturaRoot {
+    struct Failure: Error {
+        let reason: String
+    }
+
+    static func attributes(of xml: [UInt8]) throws(Failure) -> [String: String] {
+        var index = 0
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+        func starts(_ text: String, at position: Int) -> Bool {
+            let bytes = Array(text.utf8)
+            return position + bytes.count <= xml.count && Array(xml[position..<position + bytes.count]) == bytes
+        }
+        func skip(past terminator: String, from position: Int) throws(Failure) -> Int {
+            let bytes = Array(terminator.utf8)
+            var at = position
+            while at + bytes.count <= xml.count {
+                if xml[at] == bytes[0], Array(xml[at..<at + bytes.count]) == bytes { return at + bytes.count }
+                at += 1
+            }
+            throw Failure(reason: "unterminated markup before the <coverage> element (no \(terminator))")
+        }
+        if starts("\u{FEFF}", at: 0) { index = 3 }
+        // Up to the first element: text, comments, processing instructions and a document type only.
+        while true {
+            while index < xml.count, xml[index] != UInt8(ascii: "<") { index += 1 }
+            guard index < xml.count else { return [:] }
+            if starts("<!--", at: index) { index = try skip(past: "-->", from: index + 4); continue }
+            if starts("<?", at: index) { index = try skip(past: "?>", from: index + 2); continue }
+            if starts("<!", at: index) { index = try skip(past: ">", from: index + 2); continue }
+            break
+        }
+        index += 1
+        let nameStart = index
+        while index < xml.count, !isSpace(xml[index]), xml[index] != UInt8(ascii: ">"), xml[index] != UInt8(ascii: "/") { index += 1 }
+        guard String(decoding: xml[nameStart..<index], as: UTF8.self) == "coverage" else { return [:] }
+        var attributes: [String: String] = [:]
+        while true {
+            while index < xml.count, isSpace(xml[index]) { index += 1 }
+            guard index < xml.count else { throw Failure(reason: "the <coverage> element is not closed") }
+            if xml[index] == UInt8(ascii: ">") || xml[index] == UInt8(ascii: "/") { return attributes }
+            let attributeStart = index
+            while index < xml.count, !isSpace(xml[index]), xml[index] != UInt8(ascii: "="), xml[index] != UInt8(ascii: ">") { index += 1 }
+            let name = String(decoding: xml[attributeStart..<index], as: UTF8.self)
+            while index < xml.count, isSpace(xml[index]) { index += 1 }
+            guard index < xml.count, xml[index] == UInt8(ascii: "=") else { throw Failure(reason: "attribute \(name.prefix(40)) of <coverage> has no value") }
+            index += 1
+            while index < xml.count, isSpace(xml[index]) { index += 1 }
+            guard index < xml.count, xml[index] == UInt8(ascii: "\"") || xml[index] == UInt8(ascii: "'") else {
+                throw Failure(reason: "attribute \(name.prefix(40)) of <coverage> is not quoted")
+            }
+            let quote = xml[index]
+            index += 1
+            let valueStart = index
+            while index < xml.count, xml[index] != quote { index += 1 }
+            guard index < xml.count else { throw Failure(reason: "attribute \(name.prefix(40)) of <coverage> is not closed") }
+            let value = String(decoding: xml[valueStart..<index], as: UTF8.self)
+            index += 1
+            guard attributes.updateValue(value, forKey: name) == nil else {
+                throw Failure(reason: "attribute \(name.prefix(40)) appears twice in <coverage> (not well-formed XML)")
+            }
+        }
     }
 }

@@ -103,6 +103,17 @@ struct Start: ParsableCommand {
             guard let equals = item.firstIndex(of: "="), equals != item.startIndex else { throw ValidationError("--meta \(item): expected KEY=VALUE") }
             return (String(item[..<equals]), String(item[item.index(after: equals)...]))
         }
+        // The data is a JSON object: one value per key. Swift's dictionary would let a later key
+        // that is Unicode-equivalent to an earlier one silently replace it (as `ingest` refuses).
+        var earlier: [String: String] = ["recorded_by": "recorded_by"]
+        for (key, _) in pairs {
+            if let first = earlier[key] {
+                if key == "recorded_by" { throw ValidationError("--meta recorded_by: mmm-record sets it") }
+                if Array(first.utf8) == Array(key.utf8) { throw ValidationError("--meta \(key): given twice") }
+                throw ValidationError("--meta \(key.debugDescription): Unicode-equivalent to the earlier key \(first.debugDescription)")
+            }
+            earlier[key] = key
+        }
         try failing { try common.record([RecordedEvents.sessionStart(metadata: pairs)]) }
     }
 }

@@ -262,6 +262,12 @@ struct RecordCommandTests {
         // Mistakes: a bad status, a bad --meta, a missing report, nothing to record.
         #expect(try await runRecorder(["end", "--log", log, "--session", "s", "--status", "done"]).status == 64)
         #expect(try await runRecorder(["start", "--log", log, "--session", "s", "--meta", "novalue"]).status == 64)
+        // One value per key: a repeated key, a Unicode-equivalent one, the key mmm-record sets.
+        for metas in [["k=v", "k=w"], ["caf\u{E9}=1", "cafe\u{301}=2"], ["recorded_by=me"]] {
+            let refused = try await runRecorder(["start", "--log", log, "--session", "s"] + metas.flatMap { ["--meta", $0] })
+            #expect(refused.status == 64)
+            #expect(String(decoding: refused.err, as: UTF8.self).contains("--meta"))
+        }
         let missing = try await runRecorder(["quality", "--log", log, "--session", "s", "--iteration", "1", "--lcov", temporary.path + "/nope"])
         #expect(String(decoding: missing.err, as: UTF8.self).contains("nope: No such file or directory"))
         #expect(try await runRecorder(["quality", "--log", log, "--session", "s", "--iteration", "1"]).status == 64)

@@ -67,6 +67,42 @@ struct RecordLibraryTests {
         #expect(missing?.description == temporary.path + "/none: No such file or directory")
     }
 
+    @Test("report readers take CRLF and CR line ends, pipes, and Cobertura as XML: comments, quotes, spaces, duplicates")
+    func reportsAsWritten() throws {
+        let temporary = TemporaryDirectory()
+        func file(_ name: String, _ text: String) throws -> String {
+            let path = temporary.path + "/" + name
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+            return path
+        }
+        #expect(try QualityReports.warningLines(try file("crlf.txt", "warning: a\r\nwarning: b\r\nwarning: c\r\n")) == 3)
+        #expect(try QualityReports.warningLines(try file("cr.txt", "warning: a\rok\rwarning: c")) == 2)
+        #expect(try QualityReports.lcovCoverage(try file("crlf.info", "SF:a\r\nLH:3\r\nLF:4\r\nend_of_record\r\n")) == 75)
+        // A pipe: what `--lint-output <(swiftlint)` hands over.
+        let fifo = temporary.path + "/pipe"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let writer = Thread {
+            let descriptor = open(fifo, O_WRONLY)
+            guard descriptor >= 0 else { return }
+            let text = Array("warning: x\nwarning: y\n".utf8)
+            _ = text.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            close(descriptor)
+        }
+        writer.start()
+        #expect(try QualityReports.warningLines(fifo) == 2)
+        // Cobertura read as XML.
+        #expect(try QualityReports.coberturaCoverage(try file("comment.xml", #"<!-- <coverage line-rate="0.1"/> --><coverage line-rate="0.7"/>"#)) == 70)
+        #expect(try QualityReports.coberturaCoverage(try file("prefix.xml", #"<coverage xbranch-line-rate="0.2" line-rate="0.9">"#)) == 90)
+        #expect(try QualityReports.coberturaCoverage(try file("single.xml", "<coverage line-rate='0.25'/>")) == 25)
+        #expect(try QualityReports.coberturaCoverage(try file("spaces.xml", #"<?xml version="1.0"?>\#n<!DOCTYPE coverage SYSTEM "x.dtd">\#n<coverage  line-rate = "0.3" />"#)) == 30)
+        let twice = #expect(throws: QualityReports.ReadError.self) {
+            try QualityReports.coberturaCoverage(try file("twice.xml", #"<coverage line-rate="0.1" line-rate="0.2">"#))
+        }
+        #expect(twice?.reason.contains("appears twice") == true)
+        #expect(throws: QualityReports.ReadError.self) { try QualityReports.coberturaCoverage(try file("nested.xml", #"<report><coverage line-rate="0.5"/></report>"#)) }
+        #expect(throws: QualityReports.ReadError.self) { try QualityReports.coberturaCoverage(try file("open.xml", #"<!-- <coverage line-rate="0.5">"#)) }
+    }
+
     @Test("git: HEAD outside a repository is nil; a repository without commits counts from the empty tree")
     func gitEdges() throws {
         let outside = TemporaryDirectory()

@@ -78,25 +78,30 @@ var produced = 0
         try perFile.generate(events: arguments.events, sessions: arguments.sessions, emit: emit)
     }
 }
-try generate { session, event in
-    if let root {
-        if writers[session] == nil {
-            for (_, writer) in writers { try writer.close() }
-            writers = [session: try SessionLogWriter(root: root, session: session, options: writerOptions)]
+do {
+    try generate { session, event in
+        if let root {
+            if writers[session] == nil {
+                for (_, writer) in writers { try writer.close() }
+                writers = [session: try SessionLogWriter(root: root, session: session, options: writerOptions)]
+            }
+            try writers[session]!.append(event)
         }
-        try writers[session]!.append(event)
-    }
-    if let ndjson {
-        NDJSONEvent.format(event, session: session, into: &lineBuffer)
-        lineBuffer.append(0x0A)
-        if lineBuffer.count > 1 << 22 {
-            ndjson.write(Data(lineBuffer))
-            lineBuffer.removeAll(keepingCapacity: true)
+        if let ndjson {
+            NDJSONEvent.format(event, session: session, into: &lineBuffer)
+            lineBuffer.append(0x0A)
+            if lineBuffer.count > 1 << 22 {
+                ndjson.write(Data(lineBuffer))
+                lineBuffer.removeAll(keepingCapacity: true)
+            }
         }
+        produced += 1
     }
-    produced += 1
+    for (_, writer) in writers { try writer.close() }
+} catch {
+    // A refused option (a level or block size out of range) or a write that failed: a message, not a trap.
+    fail("\(error)")
 }
-for (_, writer) in writers { try writer.close() }
 if let ndjson, !lineBuffer.isEmpty { ndjson.write(Data(lineBuffer)) }
 let summary = String(format: "events %d, sessions %d, information content %.0f bytes (%.2f bytes/event)",
                      produced, arguments.sessions, (cook.informationBits + perFile.informationBits) / 8,
