@@ -8,6 +8,11 @@ import MMMMetricsLog
 import MMMMetricsTesting
 import Testing  // MetricsAssert reports failures as Swift Testing issues at the caller's source location
 
+if CommandLine.arguments.count > 1, CommandLine.arguments[1].hasPrefix("-") {
+    print("usage: mmm-metrics-example [LOG_DIR]: records the example's events in memory and prints them; with LOG_DIR, also a cook session \"demo\" into that log")
+    exit(CommandLine.arguments[1] == "-h" || CommandLine.arguments[1] == "--help" ? 0 : 2)
+}
+
 let probe = MetricsAssert()
 let registry = MetricsRegistry(config: MetricsConfig(enabled: true))
 registry.register(probe.collector)
@@ -51,10 +56,6 @@ let p50 = try await probe.memory.aggregate(.percentile(50), for: MetricsQuery(me
 print("command.duration p50: \(p50.value ?? .nan) s; collectors: \(registry.statistics())")
 
 // A cook session into the event log, when a log directory is given.
-if CommandLine.arguments.count > 1, CommandLine.arguments[1].hasPrefix("-") {
-    print("usage: mmm-metrics-example [LOG_DIR]: records the example's events in memory and prints them; with LOG_DIR, also a cook session \"demo\" into that log")
-    exit(CommandLine.arguments[1] == "-h" || CommandLine.arguments[1] == "--help" ? 0 : 2)
-}
 if CommandLine.arguments.count > 1 {
     do {
         let root = LogRoot(path: CommandLine.arguments[1])
