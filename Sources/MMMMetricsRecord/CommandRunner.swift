@@ -1,4 +1,5 @@
 import Foundation
+import MMMMetricsLog
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -26,7 +27,13 @@ public enum CommandRunner {
 
     /// Runs `arguments[0]` with the rest as its arguments, searched in `PATH` when it has no `/`, in
     /// this process's environment.
-    public static func run(_ arguments: [String]) -> Outcome {
+    ///
+    /// With `outlivingSignals`, this process catches SIGINT, SIGTERM, SIGHUP and SIGQUIT from now on
+    /// rather than dying of them while the command runs: a SIGTERM or SIGHUP is passed on to the
+    /// command, and the call returns when the command exits, so its outcome (128 + N when the signal
+    /// killed it) can still be recorded. A Ctrl-C or Ctrl-\ at a terminal reaches the command itself
+    /// (one process group), so SIGINT and SIGQUIT are not passed on twice.
+    public static func run(_ arguments: [String], outlivingSignals: Bool = false) -> Outcome {
         let environment = ProcessInfo.processInfo.environment
         let clock = ContinuousClock()
         let start = clock.now
@@ -42,7 +49,16 @@ public enum CommandRunner {
             let reason = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue ? "Is a directory" : "Permission denied"
             return Outcome(status: 126, duration: clock.now - start, stderrTail: "", startFailure: "\(path): \(reason)")
         }
-        return spawn(executable, arguments: arguments, environment: environment, started: start)
+        if outlivingSignals {
+            InterruptSignal.catchTermination()
+            // A parent may have started this process with them blocked (a test runner's Process
+            // does): they would stay pending, and the command would never hear of them.
+            var termination = sigset_t()
+            sigemptyset(&termination)
+            for signal in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] { sigaddset(&termination, signal) }
+            pthread_sigmask(SIG_UNBLOCK, &termination, nil)
+        }
+        return spawn(executable, arguments: arguments, environment: environment, started: start, forwarding: outlivingSignals)
     }
 
     /// Starts the command with posix_spawn (no descriptor of ours leaks into it, `argv[0]` as typed,
@@ -50,7 +66,8 @@ public enum CommandRunner {
     /// and returns when the command exits, not when the last process holding its standard error
     /// does (a daemon it started in the background keeps running).
     private static func spawn(
-        _ executable: String, arguments: [String], environment: [String: String], started start: ContinuousClock.Instant
+        _ executable: String, arguments: [String], environment: [String: String], started start: ContinuousClock.Instant,
+        forwarding: Bool
     ) -> Outcome {
         let clock = ContinuousClock()
         var ends: [Int32] = [-1, -1]
@@ -107,7 +124,14 @@ public enum CommandRunner {
         var endOfFile = false
         var drainedAfterExit = 0
         _ = fcntl(readEnd, F_SETFL, fcntl(readEnd, F_GETFL) | O_NONBLOCK)
+        var forwarded = false
         while true {
+            // The handlers were reset to the defaults in the command by exec; a SIGTERM or SIGHUP sent
+            // to this process alone is passed on once (the loop wakes at least every 50 ms).
+            if forwarding, !forwarded, !exited, case let caught = InterruptSignal.caught, caught == SIGTERM || caught == SIGHUP {
+                kill(pid, caught)
+                forwarded = true
+            }
             if !endOfFile {
                 var descriptor = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
                 if poll(&descriptor, 1, exited ? 0 : 50) > 0 {

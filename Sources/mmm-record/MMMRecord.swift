@@ -178,7 +178,8 @@ struct Run: ParsableCommand {
     func validate() throws { if command.isEmpty { throw ValidationError("give the command after --: mmm-record run --session S -- make test") } }
 
     func run() throws {
-        let outcome = CommandRunner.run(command)
+        // A SIGTERM or SIGHUP (or Ctrl-C) while the command runs ends the command, not the recording.
+        let outcome = CommandRunner.run(command, outlivingSignals: true)
         if let failure = outcome.startFailure { FileHandle.standardError.write(Data("mmm-record: \(failure)\n".utf8)) }
         let label = name ?? URL(fileURLWithPath: command[0]).lastPathComponent
         // A failure to record never changes the command's status or output: said on stderr only.
@@ -204,12 +205,29 @@ struct Quality: ParsableCommand {
     @Option(help: "Test coverage from llvm-cov export JSON.") var llvmCovJson: String?
     @Option(help: "Lint warnings: lines with 'warning:' in this compiler or linter output.") var lintOutput: String?
 
+    func validate() throws {
+        // One source per value: a report and a flag (or two reports) for the same gauge are a mistake.
+        let coverageSources = [testCoverage != nil, lcov != nil, cobertura != nil, llvmCovJson != nil].filter { $0 }.count
+        guard coverageSources <= 1 else { throw ValidationError("give test coverage once: --test-coverage, --lcov, --cobertura or --llvm-cov-json") }
+        guard lintWarnings == nil || lintOutput == nil else { throw ValidationError("give lint warnings once: --lint-warnings or --lint-output") }
+        for (flag, percent) in [("--test-coverage", testCoverage), ("--documentation-coverage", documentationCoverage)] {
+            if let percent, !(0...100).contains(percent) { throw ValidationError("\(flag) \(percent): a percentage is 0 to 100") }
+        }
+        if let lintWarnings, !(lintWarnings >= 0 && lintWarnings <= 1e15 && lintWarnings.rounded() == lintWarnings) {
+            throw ValidationError("--lint-warnings \(lintWarnings): a count of warnings is a whole number, 0 or more")
+        }
+    }
+
     func run() throws {
         try failing {
             var values: [(name: String, value: Double)] = []
             let coverage = try testCoverage ?? lcov.map(QualityReports.lcovCoverage) ?? cobertura.map(QualityReports.coberturaCoverage)
                 ?? llvmCovJson.map(QualityReports.llvmCovCoverage)
-            if let coverage { values.append(("quality.test_coverage", coverage)) }
+            if let coverage {
+                // A report's own figure out of range (llvm-cov's percent is not checked by its reader).
+                guard (0...100).contains(coverage) else { throw ValidationError("test coverage \(coverage) from the report: a percentage is 0 to 100") }
+                values.append(("quality.test_coverage", coverage))
+            }
             if let warnings = try lintWarnings ?? lintOutput.map({ Double(try QualityReports.warningLines($0)) }) {
                 values.append(("quality.lint_warnings", warnings))
             }

@@ -114,6 +114,38 @@ struct RecordCommandTests {
         #expect(try LogMaintenance(root: LogRoot(path: log)).verify().isEmpty)
     }
 
+    @Test("run outlives a SIGTERM or SIGINT sent to it alone: SIGTERM is passed to the command, and the outcome is recorded")
+    func signalsWhileRunning() async throws {
+        let temporary = TemporaryDirectory()
+        let log = temporary.path + "/log"
+        let recorder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mmm-record")
+        func start(_ name: String, _ seconds: String) throws -> Process {
+            let process = Process()
+            process.executableURL = recorder
+            process.arguments = ["run", "--log", log, "--session", "s", "--name", name, "--", "sleep", seconds]
+            process.environment = ProcessInfo.processInfo.environment.merging(["MMM_RECORD_FAILURES": temporary.path + "/failures.log"]) { $1 }
+            try process.run()
+            return process
+        }
+        // SIGTERM to mmm-record alone: the command gets it and dies of it; mmm-record records that.
+        let terminated = try start("term", "30")
+        try await Task.sleep(for: .milliseconds(500))
+        kill(terminated.processIdentifier, SIGTERM)
+        try await offThePool { terminated.waitUntilExit() }
+        #expect(terminated.terminationStatus == 143)
+        // SIGINT to mmm-record alone (not from a terminal, which signals the command too): the
+        // command runs to its end and is recorded as it ended.
+        let interrupted = try start("int", "1")
+        try await Task.sleep(for: .milliseconds(300))
+        kill(interrupted.processIdentifier, SIGINT)
+        try await offThePool { interrupted.waitUntilExit() }
+        #expect(interrupted.terminationStatus == 0)
+        let recorded = try events(LogRoot(path: log)).filter { $0.name == "command.duration" }
+        #expect(recorded.map { $0.tags["command"] } == ["term", "int"])
+        #expect(recorded.map { $0.tags["status"] } == ["error", "ok"])
+        if case .timer(let duration) = recorded.first?.value { #expect(duration < .seconds(10)) } else { Issue.record("no timer") }
+    }
+
     @Test("run leaves stdin, stdout and stderr untouched, byte for byte: binary, unterminated lines")
     func passthrough() async throws {
         let temporary = TemporaryDirectory()
@@ -262,6 +294,18 @@ struct RecordCommandTests {
         // Mistakes: a bad status, a bad --meta, a missing report, nothing to record.
         #expect(try await runRecorder(["end", "--log", log, "--session", "s", "--status", "done"]).status == 64)
         #expect(try await runRecorder(["start", "--log", log, "--session", "s", "--meta", "novalue"]).status == 64)
+        // Quality values in range, each from one source.
+        let info = temporary.path + "/q.info"
+        try Data("LH:1\nLF:2\n".utf8).write(to: URL(fileURLWithPath: info))
+        for flags in [["--test-coverage", "150"], ["--documentation-coverage", "100.5"], ["--lint-warnings", "1.5"],
+                      ["--lint-warnings", "99999999999999999999"], ["--test-coverage", "50", "--lcov", info],
+                      ["--lcov", info, "--cobertura", info], ["--lint-warnings", "3", "--lint-output", info]] {
+            let refused = try await runRecorder(["quality", "--log", log, "--session", "s", "--iteration", "1"] + flags)
+            #expect(refused.status == 64, "\(flags)")
+        }
+        let llvm = temporary.path + "/over.json"
+        try Data(#"{"data":[{"totals":{"lines":{"percent":101}}}]}"#.utf8).write(to: URL(fileURLWithPath: llvm))
+        #expect(try await runRecorder(["quality", "--log", log, "--session", "s", "--iteration", "1", "--llvm-cov-json", llvm]).status == 64)
         // One value per key: a repeated key, a Unicode-equivalent one, the key mmm-record sets.
         for metas in [["k=v", "k=w"], ["caf\u{E9}=1", "cafe\u{301}=2"], ["recorded_by=me"]] {
             let refused = try await runRecorder(["start", "--log", log, "--session", "s"] + metas.flatMap { ["--meta", $0] })
