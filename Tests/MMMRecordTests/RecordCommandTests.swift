@@ -119,27 +119,37 @@ struct RecordCommandTests {
         let temporary = TemporaryDirectory()
         let log = temporary.path + "/log"
         let recorder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mmm-record")
-        func start(_ name: String, _ seconds: String) throws -> Process {
+        let failures = temporary.path + "/failures.log"
+        @Sendable func start(_ name: String, _ seconds: String) throws -> Process {
             let process = Process()
             process.executableURL = recorder
             process.arguments = ["run", "--log", log, "--session", "s", "--name", name, "--", "sleep", seconds]
-            process.environment = ProcessInfo.processInfo.environment.merging(["MMM_RECORD_FAILURES": temporary.path + "/failures.log"]) { $1 }
+            process.environment = ProcessInfo.processInfo.environment.merging(["MMM_RECORD_FAILURES": failures]) { $1 }
             try process.run()
             return process
         }
-        // SIGTERM to mmm-record alone: the command gets it and dies of it; mmm-record records that.
-        let terminated = try start("term", "30")
-        try await Task.sleep(for: .milliseconds(500))
-        kill(terminated.processIdentifier, SIGTERM)
-        try await offThePool { terminated.waitUntilExit() }
-        #expect(terminated.terminationStatus == 143)
-        // SIGINT to mmm-record alone (not from a terminal, which signals the command too): the
-        // command runs to its end and is recorded as it ended.
-        let interrupted = try start("int", "1")
-        try await Task.sleep(for: .milliseconds(300))
-        kill(interrupted.processIdentifier, SIGINT)
-        try await offThePool { interrupted.waitUntilExit() }
-        #expect(interrupted.terminationStatus == 0)
+        // Timed on a thread of its own: the cooperative pool can be held for many seconds by other
+        // tests, which delayed the signals (not mmm-record) by up to 30 s in a full run.
+        let (termStatus, intStatus) = try await offThePool { () throws -> (Int32, Int32) in
+            // SIGTERM to mmm-record alone: the command gets it and dies of it; mmm-record records that.
+            // Sent until it exits: a first one may come before mmm-record catches it.
+            let terminated = try start("term", "30")
+            let deadline = ContinuousClock.now + .seconds(20)
+            while terminated.isRunning, ContinuousClock.now < deadline {
+                usleep(300_000)
+                if terminated.isRunning { kill(terminated.processIdentifier, SIGTERM) }
+            }
+            terminated.waitUntilExit()
+            // SIGINT to mmm-record alone (not from a terminal, which signals the command too): the
+            // command runs to its end and is recorded as it ended.
+            let interrupted = try start("int", "1")
+            usleep(300_000)
+            kill(interrupted.processIdentifier, SIGINT)
+            interrupted.waitUntilExit()
+            return (terminated.terminationStatus, interrupted.terminationStatus)
+        }
+        #expect(termStatus == 143)
+        #expect(intStatus == 0)
         let recorded = try events(LogRoot(path: log)).filter { $0.name == "command.duration" }
         #expect(recorded.map { $0.tags["command"] } == ["term", "int"])
         #expect(recorded.map { $0.tags["status"] } == ["error", "ok"])

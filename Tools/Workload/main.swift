@@ -59,10 +59,11 @@ let writerOptions = LogWriterOptions(blockMaxEvents: arguments.blockEvents, comp
 var ndjson: FileHandle?
 if let path = arguments.ndjson {
     if path == "-" { ndjson = .standardOutput } else {
-        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-            fail("cannot write \(path)")
-        }
-        ndjson = handle
+        // Opened in place (created or truncated), never replaced: FileManager.createFile writes a
+        // temporary file and renames it over the path, which turned /dev/null into a regular file.
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard descriptor >= 0 else { fail("cannot write \(path): \(String(cString: strerror(errno)))") }
+        ndjson = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
     }
 }
 var lineBuffer: [UInt8] = []
