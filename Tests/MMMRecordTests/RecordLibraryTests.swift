@@ -46,14 +46,17 @@ struct RecordLibraryTests {
         #expect(CommandRunner.lastLines(Array("short".utf8)) == "short")
     }
 
+    /// Writes a report into `directory` and returns its path.
+    private func reportFile(_ directory: TemporaryDirectory, _ name: String, _ text: String) throws -> String {
+        let path = directory.path + "/" + name
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
     @Test("report readers: lcov, Cobertura, llvm-cov JSON, warning lines; bad reports name the file")
     func reports() throws {
         let temporary = TemporaryDirectory()
-        func file(_ name: String, _ text: String) throws -> String {
-            let path = temporary.path + "/" + name
-            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-            return path
-        }
+        func file(_ name: String, _ text: String) throws -> String { try reportFile(temporary, name, text) }
         #expect(try QualityReports.lcovCoverage(try file("a.info", "LH:1\nLF:4\nLH:2\nLF:4\n")) == 37.5)
         #expect(throws: QualityReports.ReadError.self) { try QualityReports.lcovCoverage(try file("b.info", "LH:x\n")) }
         #expect(throws: QualityReports.ReadError.self) { try QualityReports.lcovCoverage(try file("c.info", "SF:a\n")) }
@@ -70,11 +73,7 @@ struct RecordLibraryTests {
     @Test("report readers take CRLF and CR line ends, pipes, and Cobertura as XML: comments, quotes, spaces, duplicates")
     func reportsAsWritten() throws {
         let temporary = TemporaryDirectory()
-        func file(_ name: String, _ text: String) throws -> String {
-            let path = temporary.path + "/" + name
-            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-            return path
-        }
+        func file(_ name: String, _ text: String) throws -> String { try reportFile(temporary, name, text) }
         #expect(try QualityReports.warningLines(try file("crlf.txt", "warning: a\r\nwarning: b\r\nwarning: c\r\n")) == 3)
         #expect(try QualityReports.warningLines(try file("cr.txt", "warning: a\rok\rwarning: c")) == 2)
         #expect(try QualityReports.lcovCoverage(try file("crlf.info", "SF:a\r\nLH:3\r\nLF:4\r\nend_of_record\r\n")) == 75)
