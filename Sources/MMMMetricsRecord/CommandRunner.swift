@@ -49,15 +49,7 @@ public enum CommandRunner {
             let reason = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue ? "Is a directory" : "Permission denied"
             return Outcome(status: 126, duration: clock.now - start, stderrTail: "", startFailure: "\(path): \(reason)")
         }
-        if outlivingSignals {
-            InterruptSignal.catchTermination()
-            // A parent may have started this process with them blocked (a test runner's Process
-            // does): they would stay pending, and the command would never hear of them.
-            var termination = sigset_t()
-            sigemptyset(&termination)
-            for signal in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] { sigaddset(&termination, signal) }
-            pthread_sigmask(SIG_UNBLOCK, &termination, nil)
-        }
+        if outlivingSignals { InterruptSignal.catchTermination() }
         return spawn(executable, arguments: arguments, environment: environment, started: start, forwarding: outlivingSignals)
     }
 

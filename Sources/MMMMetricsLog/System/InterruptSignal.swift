@@ -14,7 +14,8 @@ private let caughtSignal = Atomic<Int32>(0)
 /// all-or-nothing `ingest`) can undo itself and then exit. Without it, such a signal kills the
 /// process between two writes.
 package enum InterruptSignal {
-    /// Catches SIGINT, SIGTERM, SIGHUP and SIGQUIT from now on: each sets the flag; a blocking read
+    /// Catches SIGINT, SIGTERM, SIGHUP and SIGQUIT from now on (unblocking them on the calling
+    /// thread): each sets the flag; a blocking read
     /// is interrupted (no `SA_RESTART`) so that the reader sees it. (SIGQUIT, Ctrl-\, is otherwise
     /// taken by Swift's backtracer, which reported a crash and let the process run on.)
     package static func catchTermination() {
@@ -29,6 +30,12 @@ package enum InterruptSignal {
             action.sa_flags = 0
             sigaction(signal, &action, nil)
         }
+        // A parent may have started this process with them blocked (a test runner's Process does):
+        // they would stay pending and never be seen.
+        var termination = sigset_t()
+        sigemptyset(&termination)
+        for signal in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] { sigaddset(&termination, signal) }
+        pthread_sigmask(SIG_UNBLOCK, &termination, nil)
     }
 
     /// The signal caught, or 0.

@@ -40,6 +40,12 @@ struct PendingEvents {
 
     /// Whether a block of at most `maximumEvents` events and `maximumBytes` payload bytes is full.
     func fillsBlock(maximumEvents: Int, maximumBytes: Int) -> Bool {
+        Self.fillBlock(count: count, bytes: bytes, maximumEvents: maximumEvents, maximumBytes: maximumBytes)
+    }
+
+    /// The rule: `count` events whose strings and data take `bytes` fill a block when they reach its
+    /// count, or its byte budget with their columns counted.
+    static func fillBlock(count: Int, bytes: Int, maximumEvents: Int, maximumBytes: Int) -> Bool {
         count >= maximumEvents || bytes + count * BlockPayload.columnBytesPerEvent >= maximumBytes
     }
 

@@ -173,20 +173,12 @@ public final class SessionLogWriter {
     /// every event stays buffered.
     public func append(contentsOf events: some Sequence<MetricEvent>) throws(LogError) {
         guard !closed else { throw .invalidInput("the writer for session \(session) is closed") }
+        // An array is taken as is (no copy); any other sequence is gathered first.
+        let batch = Array(events)
         var sizes: [Int] = []
-        if let array = events as? [MetricEvent] {
-            // The common case (a collector's batch): measured in place, then written without a copy.
-            sizes.reserveCapacity(array.count)
-            for event in array { sizes.append(try Self.measure(event)) }
-            try append(measured: array, sizes: sizes)
-        } else {
-            var batch: [MetricEvent] = []
-            for event in events {
-                sizes.append(try Self.measure(event))
-                batch.append(event)
-            }
-            try append(measured: batch, sizes: sizes)
-        }
+        sizes.reserveCapacity(batch.count)
+        for event in batch { sizes.append(try Self.measure(event)) }
+        try append(measured: batch, sizes: sizes)
     }
 
     /// Buffers events already measured by ``EventLimits/measure(_:)`` (`sizes[i]` for `events[i]`,
@@ -204,9 +196,8 @@ public final class SessionLogWriter {
         var batchBytes = sizes.reduce(0, +)
         do throws(LogError) {
             while true {
-                let total = pending.count + events.count - next
-                guard total >= options.blockMaxEvents
-                    || pending.bytes + batchBytes + total * BlockPayload.columnBytesPerEvent >= options.blockMaxBytes else { break }
+                guard PendingEvents.fillBlock(count: pending.count + events.count - next, bytes: pending.bytes + batchBytes,
+                                              maximumEvents: options.blockMaxEvents, maximumBytes: options.blockMaxBytes) else { break }
                 if pending.isEmpty {
                     let end = next + min(events.count - next, options.blockMaxEvents)
                     let written = try writeBlock(events[next..<end], sizes: sizes[next..<end])
