@@ -46,9 +46,34 @@ struct BlockCodecTests {
         #expect(decoded.count == events.count)
         #expect(decoded.firstSequence == 10)
         #expect(sameEvents(decoded.events, events))
+        #expect(decoded.timeRange == decoded.timestamps.min().flatMap { low in decoded.timestamps.max().map { low...$0 } })
         for index in 0..<decoded.count {
             #expect(decoded.numericValue(at: index).map { $0.isNaN ? 0 : $0 } == events[index].value.numericValue.map { $0.isNaN ? 0 : $0 }
                     || decoded.numericValue(at: index)?.isNaN == events[index].value.numericValue?.isNaN)
+        }
+    }
+
+    @Test("a packed column unpacks to the values its subscript reads, at every width and length")
+    func planeColumnUnpack() throws {
+        var generator = SplitMix64(seed: 7)
+        for width in 0...8 {
+            for count in [0, 1, 2, 3, 15, 16, 17, 1_000] {
+                let mask: UInt64 = width == 8 ? .max : (1 << UInt64(8 * width)) - 1
+                var values = (0..<count).map { _ in generator.next() & mask }
+                // The widest value sets the column's width: make one value use the top byte.
+                if count > 0, width > 0 { values[count / 2] |= 1 << UInt64(8 * width - 1) }
+                var writer = ByteWriter()
+                PlaneColumn.pack(values, into: &writer)
+                try writer.bytes.withUnsafeBytes { raw in
+                    var reader = ByteReader(raw)
+                    let column = try PlaneColumn.read(count: count, from: &reader)
+                    #expect(column.width == (count == 0 ? 0 : width))
+                    var unpacked = [UInt64](repeating: 0xDEAD, count: count)
+                    if count > 0 { unpacked.withUnsafeMutableBufferPointer { column.unpack(into: $0.baseAddress!) } }
+                    #expect(unpacked == values, "width \(width), count \(count)")
+                    #expect((0..<count).map { column[$0] } == values)
+                }
+            }
         }
     }
 

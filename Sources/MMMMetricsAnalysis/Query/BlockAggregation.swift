@@ -92,8 +92,13 @@ struct BlockAggregation {
     private var packedGroups: [UInt8] = []
     private var packedEnds: [Int] = []
     private var packedHashes: [UInt64] = []
-    private var slotValues: [[Double]] = []
-    private var slotTimestamps: [[Int64]] = []
+    /// Without totals: each numeric value of a selected event in event order, its slot, and (with
+    /// `keepsTimestamps`) its timestamp. ``groups()`` sorts them by slot into one array; an array
+    /// per slot cost an allocation per group per block (thousands per block when grouping by path),
+    /// freed on the folding thread.
+    private var valueSlots: [Int32] = []
+    private var values: [Double] = []
+    private var valueTimestamps: [Int64] = []
     private let keepsTimestamps: Bool
     private var slotNonNumeric: [Int] = []
     private var slotExtraCount: [Double] = []
@@ -199,8 +204,9 @@ struct BlockAggregation {
         if keepsTotals {
             slotTotals[slot].add(value)
         } else {
-            slotValues[slot].append(value)
-            if keepsTimestamps { slotTimestamps[slot].append(block.timestamps[index]) }
+            valueSlots.append(Int32(truncatingIfNeeded: slot))
+            values.append(value)
+            if keepsTimestamps { valueTimestamps.append(block.timestamps[index]) }
         }
     }
 
@@ -332,8 +338,7 @@ struct BlockAggregation {
 
     private mutating func newSlot(_ key: LocalKey, metric: Int) -> Int {
         slotKeys.append(key)
-        if keepsTotals { slotTotals.append(SummaryTotals()) } else { slotValues.append([]) }
-        slotTimestamps.append([])
+        if keepsTotals { slotTotals.append(SummaryTotals()) }
         slotNonNumeric.append(0)
         slotExtraCount.append(0)
         slotExtraSum.append(0)
@@ -376,12 +381,32 @@ struct BlockAggregation {
     /// The groups of the block's selected events, ready to fold; the block itself is not kept (so
     /// it is freed on the thread that decoded it). Call after ``run(usage:)``.
     func groups() -> BlockGroups {
-        BlockGroups(
+        // The values sorted by slot, each slot's in event order (a counting sort).
+        let slotCount = slotKeys.count
+        var valueEnds = [Int](repeating: 0, count: slotCount)
+        for slot in valueSlots { valueEnds[Int(slot)] += 1 }
+        var next = [Int](repeating: 0, count: slotCount)
+        var total = 0
+        for slot in 0..<slotCount {
+            next[slot] = total
+            total += valueEnds[slot]
+            valueEnds[slot] = total
+        }
+        var sortedValues = [Double](repeating: 0, count: values.count)
+        var sortedTimestamps = [Int64](repeating: 0, count: valueTimestamps.count)
+        for (position, slot) in valueSlots.enumerated() {
+            let target = next[Int(slot)]
+            next[Int(slot)] = target + 1
+            sortedValues[target] = values[position]
+            if keepsTimestamps { sortedTimestamps[target] = valueTimestamps[position] }
+        }
+        return BlockGroups(
             eventCount: block.count,
             presentFields: groupColumns.enumerated().compactMap { position, column in
                 if case .data(let field) = column, !localValues[position].strings.isEmpty { field } else { nil }
             },
-            packedGroups: packedGroups, packedEnds: packedEnds, packedHashes: packedHashes, keepsTotals: keepsTotals, totals: slotTotals, values: slotValues, timestamps: slotTimestamps,
+            packedGroups: packedGroups, packedEnds: packedEnds, packedHashes: packedHashes, keepsTotals: keepsTotals, totals: slotTotals, values: sortedValues, valueEnds: valueEnds,
+            timestamps: sortedTimestamps,
             nonNumeric: slotNonNumeric, extraCount: slotExtraCount, extraSum: slotExtraSum, names: slotName)
     }
 }
@@ -399,8 +424,11 @@ struct BlockGroups: @unchecked Sendable {  // strings and numbers, handed from o
     let packedHashes: [UInt64]
     let keepsTotals: Bool
     let totals: [SummaryTotals]
-    let values: [[Double]]
-    let timestamps: [[Int64]]
+    /// Without totals: every group's values, group by group; group g's end at `valueEnds[g]`.
+    let values: [Double]
+    let valueEnds: [Int]
+    /// The values' timestamps, when kept (else empty).
+    let timestamps: [Int64]
     let nonNumeric: [Int]
     let extraCount: [Double]
     let extraSum: [Double]
@@ -410,19 +438,27 @@ struct BlockGroups: @unchecked Sendable {  // strings and numbers, handed from o
     func flush(into aggregator: inout GroupedAggregator, usage: inout KeyUsage) throws {
         usage.presentFields.formUnion(presentFields)
         try packedGroups.withUnsafeBytes { (packed: UnsafeRawBufferPointer) throws in
-            var start = 0
-            for slot in packedEnds.indices {
-                let group = UnsafeRawBufferPointer(rebasing: packed[start..<packedEnds[slot]])
-                start = packedEnds[slot]
-                if keepsTotals {
-                    let totals = totals[slot], nonNumeric = nonNumeric[slot]
-                    try aggregator.add(count: totals.count + nonNumeric, numeric: totals.numeric, sum: totals.sum, minimum: totals.minimum,
-                                       maximum: totals.maximum, nonNumeric: nonNumeric > 0, extraCount: extraCount[slot],
-                                       extraSum: extraSum[slot], name: names[slot], packedGroup: group, hash: packedHashes[slot])
-                } else {
-                    try aggregator.add(contentsOf: values[slot], timestamps: timestamps[slot], nonNumeric: nonNumeric[slot],
-                                       extraCount: extraCount[slot], extraSum: extraSum[slot], name: names[slot], packedGroup: group,
-                                       hash: packedHashes[slot])
+            try values.withUnsafeBufferPointer { values throws in
+                try timestamps.withUnsafeBufferPointer { timestamps throws in
+                    var start = 0
+                    for slot in packedEnds.indices {
+                        let group = UnsafeRawBufferPointer(rebasing: packed[start..<packedEnds[slot]])
+                        start = packedEnds[slot]
+                        if keepsTotals {
+                            let totals = totals[slot], nonNumeric = nonNumeric[slot]
+                            try aggregator.add(
+                                count: totals.count + nonNumeric, numeric: totals.numeric, sum: totals.sum, minimum: totals.minimum,
+                                maximum: totals.maximum, nonNumeric: nonNumeric > 0, extraCount: extraCount[slot],
+                                extraSum: extraSum[slot], name: names[slot], packedGroup: group, hash: packedHashes[slot])
+                        } else {
+                            let range = (slot == 0 ? 0 : valueEnds[slot - 1])..<valueEnds[slot]
+                            try aggregator.add(
+                                contentsOf: UnsafeBufferPointer(rebasing: values[range]),
+                                timestamps: timestamps.isEmpty ? UnsafeBufferPointer(start: nil, count: 0) : UnsafeBufferPointer(rebasing: timestamps[range]),
+                                nonNumeric: nonNumeric[slot], extraCount: extraCount[slot], extraSum: extraSum[slot], name: names[slot],
+                                packedGroup: group, hash: packedHashes[slot])
+                        }
+                    }
                 }
             }
         }

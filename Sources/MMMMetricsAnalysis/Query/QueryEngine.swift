@@ -211,9 +211,8 @@ struct SessionReading: @unchecked Sendable {  // read only; `plan` is copied per
                 case .decoded(let decoded, let summaryDeclined):
                     block = decoded
                     // A block the index has no summary for is summarised here: the same blocks take the same path.
-                    if summaries, !summaryDeclined, block.count > 0, let summary = BlockSummary(block) {
-                        let (low, high) = (block.timestamps.min()!, block.timestamps.max()!)
-                        if SummaryAggregation.accepts(summary, minimum: low, maximum: high, plan: sessionPlan) {
+                    if summaries, !summaryDeclined, let range = block.timeRange, let summary = BlockSummary(block) {
+                        if SummaryAggregation.accepts(summary, minimum: range.lowerBound, maximum: range.upperBound, plan: sessionPlan) {
                             guard emit(.summary(summary, events: block.count)) else { throw Stopped() }
                             return
                         }

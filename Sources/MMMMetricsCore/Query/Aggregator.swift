@@ -238,22 +238,27 @@ package struct GroupedAggregator {
         contentsOf values: [Double], timestamps: [Int64] = [], nonNumeric: Int = 0, extraCount: Double = 0, extraSum: Double = 0,
         name: String, group: [String]
     ) throws {
-        try add(contentsOf: values, timestamps: timestamps, nonNumeric: nonNumeric, extraCount: extraCount, extraSum: extraSum, name: name,
-                place: place(of: group))
+        let place = place(of: group)
+        try values.withUnsafeBufferPointer { values in
+            try timestamps.withUnsafeBufferPointer { timestamps in
+                try add(contentsOf: values, timestamps: timestamps, nonNumeric: nonNumeric, extraCount: extraCount, extraSum: extraSum,
+                        name: name, place: place)
+            }
+        }
     }
 
     /// ``add(contentsOf:timestamps:nonNumeric:extraCount:extraSum:name:group:)`` for a group given
     /// as its packing (``GroupKeyTable/pack(_:into:)``) and the packing's ``ByteHash``.
     package mutating func add(
-        contentsOf values: [Double], timestamps: [Int64] = [], nonNumeric: Int = 0, extraCount: Double = 0, extraSum: Double = 0,
-        name: String, packedGroup: UnsafeRawBufferPointer, hash: UInt64
+        contentsOf values: UnsafeBufferPointer<Double>, timestamps: UnsafeBufferPointer<Int64>, nonNumeric: Int = 0, extraCount: Double = 0,
+        extraSum: Double = 0, name: String, packedGroup: UnsafeRawBufferPointer, hash: UInt64
     ) throws {
         try add(contentsOf: values, timestamps: timestamps, nonNumeric: nonNumeric, extraCount: extraCount, extraSum: extraSum, name: name,
                 place: place(of: packedGroup, hash: hash))
     }
 
     private mutating func add(
-        contentsOf values: [Double], timestamps: [Int64], nonNumeric: Int, extraCount: Double, extraSum: Double, name: String, place: Int
+        contentsOf values: UnsafeBufferPointer<Double>, timestamps: UnsafeBufferPointer<Int64>, nonNumeric: Int, extraCount: Double, extraSum: Double, name: String, place: Int
     ) throws {
         if nonNumeric > 0, aggregation != .count {
             throw MetricsReaderError.aggregationNeedsNumbers(aggregation: aggregation.name, metric: name)
@@ -411,7 +416,7 @@ extension GroupedAggregator.Fold {
 
     /// A batch of one group's values (see `GroupedAggregator.add(contentsOf:…)`).
     fileprivate mutating func add(
-        contentsOf values: [Double], timestamps: [Int64], nonNumeric: Int, extraCount: Double, extraSum: Double,
+        contentsOf values: UnsafeBufferPointer<Double>, timestamps: UnsafeBufferPointer<Int64>, nonNumeric: Int, extraCount: Double, extraSum: Double,
         custom: AnyAggregationFunction?, tracking: GroupedAggregator.Tracking
     ) {
         self.extraCount += extraCount

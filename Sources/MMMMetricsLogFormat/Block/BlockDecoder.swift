@@ -49,7 +49,7 @@ package struct BlockDecoder {
         guard decoder.reader.isAtEnd else {
             throw DecodeFailure(offset: decoder.reader.offset, reason: "\(decoder.reader.remaining) unexpected bytes after the columns")
         }
-        let (timestamps, rawValues) = decoder.assemble(values)
+        let (timestamps, rawValues, timeRange) = decoder.assemble(values)
         // The texts without their length prefixes, back to back.
         var customText: [UInt8] = []
         var customBounds = [0]
@@ -62,7 +62,7 @@ package struct BlockDecoder {
             firstSequence: firstSequence, metrics: decoder.metrics, metricOfEvent: decoder.metricOfEvent, strings: decoder.strings,
             packedStrings: decoder.packedStrings, packedStringEnds: decoder.packedStringEnds,
             tagKeys: decoder.keys, tagKeysInSwiftOrder: decoder.asciiKeys || zip(decoder.keys, decoder.keys.dropFirst()).allSatisfy { $0 < $1 },
-            tagColumns: decoder.tagColumns, timestamps: timestamps, rawValues: rawValues, customText: customText,
+            tagColumns: decoder.tagColumns, timestamps: timestamps, timeRange: timeRange, rawValues: rawValues, customText: customText,
             customBounds: customBounds, kinds: decoder.kinds)
     }
 
@@ -337,15 +337,28 @@ package struct BlockDecoder {
     }
 
     /// The one pass over the events: timestamps from deltas (and timer predictions), values from
-    /// their kind's column.
-    private func assemble(_ columns: ValueColumns) -> (timestamps: [Int64], rawValues: [UInt64]) {
+    /// their kind's column. Deltas, counters and timers are unpacked first, plane by plane (loops
+    /// the compiler vectorises), so that the event loop reads plain words instead of gathering each
+    /// value's bytes from its planes.
+    private func assemble(_ columns: ValueColumns) -> (timestamps: [Int64], rawValues: [UInt64], range: ClosedRange<Int64>?) {
         let count = self.count
         let metricCount = metrics.count
+        let counterCount = kindCounts.0, timerCount = kindCounts.2
+        let words = ScratchBuffer.columns.bytes(atLeast: max(1, counterCount + 2 * timerCount) * MemoryLayout<UInt64>.stride)
+        let counters = words.baseAddress!.bindMemory(to: UInt64.self, capacity: counterCount + 2 * timerCount)
+        let timers = counters + counterCount
+        // A timer's addition to its delta: its duration when the writer predicted the delta, else 0.
+        let timerShifts = timers + timerCount
+        columns.counters.unpack(into: counters)
+        for index in 0..<counterCount { counters[index] = UInt64(bitPattern: ZigZag.decode(counters[index])) }
+        columns.timers.unpack(into: timers)
+        columns.timerFlags.unpack(into: timerShifts)
+        for index in 0..<timerCount { timerShifts[index] = timerShifts[index] == 0 ? 0 : timers[index] }
         var timestamps = [Int64]()
+        var low = Int64.max, high = Int64.min
         let rawValues = [UInt64](unsafeUninitializedCapacity: count) { values, initializedValues in
             timestamps = [Int64](unsafeUninitializedCapacity: count) { times, initializedTimes in
-                // The deltas first, plane by plane (loops the compiler vectorises); the event loop below
-                // then turns them into timestamps in place.
+                // The deltas, unpacked in place; the event loop turns them into timestamps.
                 columns.deltas.unpack(into: UnsafeMutableRawPointer(times.baseAddress!).assumingMemoryBound(to: UInt64.self))
                 var counterCursor = 0, gaugeCursor = 0, decimalCursor = 0, bitsCursor = 0, timerCursor = 0, customCursor = 0
                 var lastGaugeBits = [UInt64](repeating: 0, count: metricCount)
@@ -358,14 +371,13 @@ package struct BlockDecoder {
                             var delta = times[index]
                             let metric = Int(metricOfEvent[index])
                             switch kinds[metric] {
-                            case .timer:
-                                let nanoseconds = Int64(bitPattern: columns.timers[timerCursor])
-                                if columns.timerFlags[timerCursor] != 0 { delta = delta &+ nanoseconds }
-                                timerCursor += 1
-                                values[index] = UInt64(bitPattern: nanoseconds)
                             case .counter:
-                                values[index] = UInt64(bitPattern: ZigZag.decode(columns.counters[counterCursor]))
+                                values[index] = counters[counterCursor]
                                 counterCursor += 1
+                            case .timer:
+                                delta = delta &+ Int64(bitPattern: timerShifts[timerCursor])
+                                values[index] = timers[timerCursor]
+                                timerCursor += 1
                             case .gauge:
                                 let scale = Int(columns.gaugeScales[gaugeCursor])
                                 gaugeCursor += 1
@@ -388,6 +400,8 @@ package struct BlockDecoder {
                             }
                             if index > 0 { current = current &+ delta }
                             times[index] = current
+                            low = min(low, current)
+                            high = max(high, current)
                         }
                     }
                 }
@@ -395,6 +409,6 @@ package struct BlockDecoder {
             }
             initializedValues = count
         }
-        return (timestamps, rawValues)
+        return (timestamps, rawValues, count == 0 ? nil : low...high)
     }
 }

@@ -56,6 +56,8 @@ package struct DecodedBlock: Sendable {
     package let tagColumns: [[UInt32]]
     /// Each event's timestamp, nanoseconds since the Unix epoch.
     package let timestamps: [Int64]
+    /// The earliest and the latest of `timestamps` (`nil` for a block of no events), found while decoding.
+    package let timeRange: ClosedRange<Int64>?
     /// Each event's value bits (see the type's documentation).
     package let rawValues: [UInt64]
     /// The custom events' JSON texts, back to back.

@@ -36,9 +36,7 @@ package enum BlockDecoding {
         }
         // Readers skip blocks by the header's time range: one that disagrees with its events would
         // hide them from time-filtered reads.
-        if let low = decoded.timestamps.min(), let high = decoded.timestamps.max(),
-            low != block.header.minTimestamp || high != block.header.maxTimestamp
-        {
+        if let range = decoded.timeRange, range.lowerBound != block.header.minTimestamp || range.upperBound != block.header.maxTimestamp {
             throw .corrupt(path: path, offset: block.offset, reason: "block header time range disagrees with its events")
         }
         // A custom text that is not JSON is damage (a reader must not hand it out as null).

@@ -1,6 +1,7 @@
 import MMMMetricsCore
 
-/// A per-thread buffer for decompressed payloads. `body` must not keep the bytes: the next block reuses them.
+/// A per-thread buffer: ``current`` for decompressed payloads, ``columns`` for value columns a
+/// decoder unpacks while it reads that payload. Users must not keep the bytes: the next block reuses them.
 package final class ScratchBuffer {
     private var storage = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
 
@@ -15,5 +16,7 @@ package final class ScratchBuffer {
     }
 
     private static let perThread = ThreadLocal<ScratchBuffer>()
+    private static let columnsPerThread = ThreadLocal<ScratchBuffer>()
     package static var current: ScratchBuffer { perThread.value { ScratchBuffer() } }
+    package static var columns: ScratchBuffer { columnsPerThread.value { ScratchBuffer() } }
 }
