@@ -53,6 +53,34 @@ struct BlockCodecTests {
         }
     }
 
+    @Test("a block decoded in part has the same metric and tag columns as decoded whole, and zeros or null for what was not asked for",
+          arguments: [[], .eventValues, .customData, .all] as [DecodedParts])
+    func partialDecode(parts: DecodedParts) throws {
+        let events = EventGenerator.events(count: 900, seed: 21)
+        #expect(events.contains { if case .custom = $0.value { true } else { false } })
+        let payload = BlockPayload.encode(events)
+        let whole = try payload.withUnsafeBytes { try BlockPayload.decode($0, firstSequence: 3) }
+        let part = try payload.withUnsafeBytes { try BlockPayload.decode($0, firstSequence: 3, parts: parts) }
+        #expect(part.parts == parts && part.count == whole.count && part.firstSequence == 3)
+        #expect(part.metrics == whole.metrics && part.metricOfEvent == whole.metricOfEvent && part.kinds == whole.kinds)
+        #expect(part.tagKeys == whole.tagKeys && part.tagColumns == whole.tagColumns && part.strings == whole.strings)
+        #expect(part.packedStrings == whole.packedStrings && part.packedStringEnds == whole.packedStringEnds)
+        if parts.contains(.eventValues) {
+            #expect(part.timestamps == whole.timestamps && part.rawValues == whole.rawValues && part.timeRange == whole.timeRange)
+        } else {
+            #expect(part.timestamps.allSatisfy { $0 == 0 } && part.rawValues.allSatisfy { $0 == 0 } && part.timeRange == nil)
+            #expect(part.timestamps.count == whole.count && part.rawValues.count == whole.count)
+        }
+        if parts.contains(.customData) {
+            #expect(part.customText == whole.customText && part.customBounds == whole.customBounds)
+        } else {
+            #expect(part.customText.isEmpty && part.customBounds == [0] && part.customData(0) == .null)
+        }
+        // A payload whose columns do not fit together fails whatever is asked for.
+        let cut = Array(payload.dropLast())
+        #expect(throws: DecodeFailure.self) { try cut.withUnsafeBytes { try BlockPayload.decode($0, firstSequence: 3, parts: parts) } }
+    }
+
     @Test("a packed column unpacks to the values its subscript reads, at every width and length")
     func planeColumnUnpack() throws {
         var generator = SplitMix64(seed: 7)

@@ -97,6 +97,7 @@ public struct QueryEngine: Sendable {
         let selected = sessions.isEmpty ? try LogReader(source: source).sessions() : sessions
         let reading = SessionReading(
             source: source, plan: plan, mode: mode, keepsTimestamps: aggregator.needsTimestamps, keepsTotals: aggregator.acceptsTotals,
+            parts: plan.decodedParts(countsOnly: aggregator.countsOnly && !aggregator.needsTimestamps),
             // count, sum, avg, min and max take a block's totals when it has few enough series (see SummaryAggregation).
             summaries: SummaryAggregation.applies(to: plan, aggregator: aggregator))
         var skipped = SkippedData()
@@ -183,6 +184,8 @@ struct SessionReading: @unchecked Sendable {  // read only; `plan` is copied per
     let mode: ReadMode
     let keepsTimestamps: Bool
     let keepsTotals: Bool
+    /// What to decode of each block the query reads.
+    let parts: DecodedParts
     let summaries: Bool
 
     private struct Stopped: Error {}
@@ -201,7 +204,7 @@ struct SessionReading: @unchecked Sendable {  // read only; `plan` is copied per
         do {
             try LogReader(source: source).replay(session: session, filter: plan.filter, mode: mode, warning: { issue in
                 if !stopped, !emit(.warning(issue)) { stopped = true }
-            }, acceptsSummary: accepts) { replayed in
+            }, parts: parts, acceptsSummary: accepts) { replayed in
                 if stopped { throw Stopped() }
                 let block: DecodedBlock
                 switch replayed {
@@ -211,6 +214,7 @@ struct SessionReading: @unchecked Sendable {  // read only; `plan` is copied per
                 case .decoded(let decoded, let summaryDeclined):
                     block = decoded
                     // A block the index has no summary for is summarised here: the same blocks take the same path.
+                    // (Not when only counting: no values are decoded, and counts are the same either way.)
                     if summaries, !summaryDeclined, let range = block.timeRange, let summary = BlockSummary(block) {
                         if SummaryAggregation.accepts(summary, minimum: range.lowerBound, maximum: range.upperBound, plan: sessionPlan) {
                             guard emit(.summary(summary, events: block.count)) else { throw Stopped() }

@@ -67,4 +67,14 @@ struct QueryPlan {
     var checkedDataFields: [String] {
         groupKeys.compactMap { if case .data(let field) = $0 { field } else { nil } }
     }
+
+    /// What of each block the query reads beyond its metric and tag columns (``DecodedParts``):
+    /// custom data only to group by a data field (which finds an event's data through its value);
+    /// timestamps and values unless the aggregation only counts events (`countsOnly`), with no
+    /// time range or time bucket.
+    func decodedParts(countsOnly: Bool) -> DecodedParts {
+        if !checkedDataFields.isEmpty { return .all }
+        let bucketed = groupKeys.contains { if case .time = $0 { true } else { false } }
+        return countsOnly && timeRange == nil && !bucketed ? [] : .eventValues
+    }
 }

@@ -212,6 +212,8 @@ package struct GroupedAggregator {
 
     /// Whether values need their timestamps (`first`, `last`).
     package var needsTimestamps: Bool { tracking.time }
+    /// Whether the answer is a number of events, whatever their values: built-in `count`.
+    package var countsOnly: Bool { custom == nil && aggregation == .count }
 
     /// The group key of an event's tags.
     package func groupKey(tags: Tags, extraTags: Tags? = nil) -> [String] {

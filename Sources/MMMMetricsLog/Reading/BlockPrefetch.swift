@@ -24,6 +24,8 @@ final class BlockPrefetch: @unchecked Sendable {
     // The segment's bytes outlive the helper: `finish()` waits for it before the caller's scope ends.
     private let raw: UnsafeRawBufferPointer
     private let blocks: [BlockLocation]
+    /// What to decode of each block (``DecodedParts``).
+    private let parts: DecodedParts
     private let path: String
     private struct State {
         var next = 0
@@ -37,18 +39,19 @@ final class BlockPrefetch: @unchecked Sendable {
     private let room = DispatchSemaphore(value: 0)
     private let helperDone = DispatchSemaphore(value: 0)
 
-    init(raw: UnsafeRawBufferPointer, blocks: [BlockLocation], path: String) {
+    init(raw: UnsafeRawBufferPointer, blocks: [BlockLocation], parts: DecodedParts, path: String) {
         self.raw = raw
         self.blocks = blocks
+        self.parts = parts
         self.path = path
         for _ in 0..<Self.lookahead { room.signal() }
         DispatchQueue.global().async { [self] in helper() }
     }
 
-    static func decode(_ raw: UnsafeRawBufferPointer, _ block: BlockLocation, path: String) -> Outcome {
+    static func decode(_ raw: UnsafeRawBufferPointer, _ block: BlockLocation, parts: DecodedParts, path: String) -> Outcome {
         guard BlockHeader.validate(raw, at: block.offset) != nil else { return .badChecksum }
         do throws(LogError) {
-            return .decoded(try BlockDecoding.decode(raw, block, path: path))
+            return .decoded(try BlockDecoding.decode(raw, block, path: path, parts: parts))
         } catch {
             return .failed(error)
         }
@@ -64,7 +67,7 @@ final class BlockPrefetch: @unchecked Sendable {
                 return state.next
             }
             guard let index = claimed else { return }
-            let outcome = Self.decode(raw, blocks[index], path: path)
+            let outcome = Self.decode(raw, blocks[index], parts: parts, path: path)
             state.update { $0.results[index] = outcome }
             resultReady.signal()
         }
@@ -83,7 +86,7 @@ final class BlockPrefetch: @unchecked Sendable {
                 room.signal()
                 return ready
             }
-            if mine { return Self.decode(raw, blocks[index], path: path) }
+            if mine { return Self.decode(raw, blocks[index], parts: parts, path: path) }
             resultReady.wait()
         }
     }

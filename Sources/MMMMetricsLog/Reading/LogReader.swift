@@ -47,9 +47,10 @@ public struct LogReader: Sendable {
     /// As ``replay(session:filter:mode:warning:_:)``, except that a block whose index summary
     /// `acceptsSummary` accepts is handed over as that summary, undecoded (its CRC is still checked,
     /// so damage is reported as for a decoded block). Blocks come in sequence order either way.
+    /// Decoded blocks hold `parts` (``DecodedParts``).
     package func replay(
         session: String, filter: ReadFilter = ReadFilter(), mode: ReadMode = .lenient,
-        warning: (ReadWarning) -> Void = { _ in }, acceptsSummary: ((BlockSummary, BlockHeader) -> Bool)?,
+        warning: (ReadWarning) -> Void = { _ in }, parts: DecodedParts = .all, acceptsSummary: ((BlockSummary, BlockHeader) -> Bool)?,
         _ body: (ReplayedBlock) throws -> Void
     ) throws {
         let handles = try source.segments(session: session)
@@ -83,7 +84,7 @@ public struct LogReader: Sendable {
                 if let wrong = segment.sealContradiction {
                     try report(segment.path, wrong.offset, wrong.reason + " (the blocks are believed)", skipped: 0, fatal: true)
                 }
-                try Self.replayBlocks(of: segment, filter: compiled, acceptsSummary: acceptsSummary, report: report, body)
+                try Self.replayBlocks(of: segment, filter: compiled, parts: parts, acceptsSummary: acceptsSummary, report: report, body)
             case .headerless(let path, let size):
                 // Holds no events, unless its index proves it held some: then it was cut short (in the
                 // last segment, as a torn tail is: a power cut under durability none can leave that).
@@ -142,7 +143,8 @@ public struct LogReader: Sendable {
 
     /// Decodes each block the filter admits (checking its CRC again: the file may have changed since it was scanned).
     private static func replayBlocks(
-        of segment: StoredSegment, filter: CompiledReadFilter, acceptsSummary: ((BlockSummary, BlockHeader) -> Bool)?, report: Report,
+        of segment: StoredSegment, filter: CompiledReadFilter, parts: DecodedParts, acceptsSummary: ((BlockSummary, BlockHeader) -> Bool)?,
+        report: Report,
         _ body: (ReplayedBlock) throws -> Void
     ) throws {
         let path = segment.path
@@ -158,7 +160,7 @@ public struct LogReader: Sendable {
         let hasSummary = { (position: Int) in position < segment.blockSummaries.count && segment.blockSummaries[position] != nil }
         try segment.bytes.withBytes { (raw: UnsafeRawBufferPointer) throws in
             // With more than one block, a second thread decodes ahead (same blocks, same order).
-            let prefetch = decoded.count > 1 ? BlockPrefetch(raw: raw, blocks: decoded, path: path) : nil
+            let prefetch = decoded.count > 1 ? BlockPrefetch(raw: raw, blocks: decoded, parts: parts, path: path) : nil
             defer { prefetch?.finish() }
             var decodedIndex = 0
             for (position, summary) in zip(admitted, summaries) {
@@ -173,7 +175,7 @@ public struct LogReader: Sendable {
                     continue
                 }
                 defer { decodedIndex += 1 }
-                switch prefetch?.take(decodedIndex) ?? BlockPrefetch.decode(raw, block, path: path) {
+                switch prefetch?.take(decodedIndex) ?? BlockPrefetch.decode(raw, block, parts: parts, path: path) {
                 case .decoded(let decoded):
                     try body(.decoded(decoded, summaryDeclined: acceptsSummary != nil && hasSummary(position)))
                 case .badChecksum:

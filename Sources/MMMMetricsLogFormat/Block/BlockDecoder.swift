@@ -37,8 +37,11 @@ package struct BlockDecoder {
         var timers: PlaneColumn
     }
 
-    /// Decodes a payload produced by ``BlockEncoder``.
-    package static func decode(_ bytes: UnsafeRawBufferPointer, firstSequence: UInt64) throws(DecodeFailure) -> DecodedBlock {
+    /// Decodes a payload produced by ``BlockEncoder``: every part, or the metric and tag columns and
+    /// the `parts` asked for (the rest is walked over, not decoded).
+    package static func decode(
+        _ bytes: UnsafeRawBufferPointer, firstSequence: UInt64, parts: DecodedParts = .all
+    ) throws(DecodeFailure) -> DecodedBlock {
         var decoder = BlockDecoder(reader: ByteReader(bytes), firstSequence: firstSequence)
         try decoder.readTables()
         try decoder.readMetricColumn()
@@ -49,17 +52,19 @@ package struct BlockDecoder {
         guard decoder.reader.isAtEnd else {
             throw DecodeFailure(offset: decoder.reader.offset, reason: "\(decoder.reader.remaining) unexpected bytes after the columns")
         }
-        let (timestamps, rawValues, timeRange) = decoder.assemble(values)
+        let (timestamps, rawValues, timeRange) = parts.contains(.eventValues)
+            ? decoder.assemble(values)
+            : ([Int64](repeating: 0, count: decoder.count), [UInt64](repeating: 0, count: decoder.count), nil)
         // The texts without their length prefixes, back to back.
         var customText: [UInt8] = []
         var customBounds = [0]
         customBounds.reserveCapacity(customRanges.count + 1)
-        for range in customRanges {
+        for range in parts.contains(.customData) ? customRanges : [] {
             customText.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[range]))
             customBounds.append(customText.count)
         }
         return DecodedBlock(
-            firstSequence: firstSequence, metrics: decoder.metrics, metricOfEvent: decoder.metricOfEvent, strings: decoder.strings,
+            firstSequence: firstSequence, count: decoder.count, parts: parts, metrics: decoder.metrics, metricOfEvent: decoder.metricOfEvent, strings: decoder.strings,
             packedStrings: decoder.packedStrings, packedStringEnds: decoder.packedStringEnds,
             tagKeys: decoder.keys, tagKeysInSwiftOrder: decoder.asciiKeys || zip(decoder.keys, decoder.keys.dropFirst()).allSatisfy { $0 < $1 },
             tagColumns: decoder.tagColumns, timestamps: timestamps, timeRange: timeRange, rawValues: rawValues, customText: customText,

@@ -88,9 +88,11 @@ package enum BlockPayload {
         return encoder.finish()
     }
 
-    /// Decodes a payload produced by ``encode(_:)``.
-    package static func decode(_ bytes: UnsafeRawBufferPointer, firstSequence: UInt64) throws(DecodeFailure) -> DecodedBlock {
-        try BlockDecoder.decode(bytes, firstSequence: firstSequence)
+    /// Decodes a payload produced by ``encode(_:)``: all of it, or the parts asked for (``DecodedParts``).
+    package static func decode(
+        _ bytes: UnsafeRawBufferPointer, firstSequence: UInt64, parts: DecodedParts = .all
+    ) throws(DecodeFailure) -> DecodedBlock {
+        try BlockDecoder.decode(bytes, firstSequence: firstSequence, parts: parts)
     }
 
     /// Bytes an event may add to a payload beyond its strings and custom text: the metric column (≤ 4),

@@ -17,6 +17,23 @@ package enum StoredKind: UInt8, Sendable, Hashable {
     }
 }
 
+/// The parts of a block a reader asks the decoder for, beyond what every decode gives (the metric
+/// and tag columns, the string table). Every part's bytes are still walked, so a block whose
+/// columns do not fit together fails whatever is asked; what is not asked for is not decoded, and
+/// so not checked beyond that: a query that reads neither values nor custom data does not see a
+/// wrong time range or invalid JSON in a block whose CRC holds (`verify` and `export` ask for all).
+package struct DecodedParts: OptionSet, Sendable, Hashable {
+    package let rawValue: UInt8
+    package init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    /// Timestamps and values (`timestamps`, `timeRange`, `rawValues`); without it both are zeros.
+    package static let eventValues = DecodedParts(rawValue: 1)
+    /// The custom events' JSON texts, each checked; without them `customData` gives null.
+    package static let customData = DecodedParts(rawValue: 2)
+    /// Everything.
+    package static let all: DecodedParts = [.eventValues, .customData]
+}
+
 /// A metric of a block: a name with the kind of its events.
 package struct BlockMetric: Sendable, Hashable {
     /// The metric name.
@@ -35,6 +52,10 @@ package struct BlockMetric: Sendable, Hashable {
 package struct DecodedBlock: Sendable {
     /// The sequence number of the first event; event i has `firstSequence + i`.
     package let firstSequence: UInt64
+    /// The number of events.
+    package let count: Int
+    /// What was decoded beyond the metric and tag columns (see ``DecodedParts``).
+    package let parts: DecodedParts
     /// The block's metrics, indexed by `metricOfEvent`.
     package let metrics: [BlockMetric]
     /// Each event's metric index.
@@ -69,7 +90,8 @@ package struct DecodedBlock: Sendable {
 
     /// The data of the `index`-th custom event of the block (parsed on each call).
     package func customData(_ index: Int) -> JSONValue {
-        customText.withUnsafeBytes { raw in
+        guard index >= 0, index + 1 < customBounds.count else { return .null }  // not decoded (``DecodedParts``)
+        return customText.withUnsafeBytes { raw in
             let slice = UnsafeRawBufferPointer(rebasing: raw[customBounds[index]..<customBounds[index + 1]])
             return (try? JSONText.parse(slice)) ?? .null
         }
@@ -95,9 +117,6 @@ package struct DecodedBlock: Sendable {
             }
         }
     }
-
-    /// The number of events.
-    package var count: Int { timestamps.count }
 
     /// The metric name of event `index`.
     @inline(__always)
