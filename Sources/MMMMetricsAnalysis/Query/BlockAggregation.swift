@@ -170,6 +170,12 @@ struct BlockAggregation {
     mutating func run(usage: inout KeyUsage) {
         guard selectedMetric.contains(true) else { return }
         defer { packGroups() }
+        if !keepsTotals {
+            // At most one value per event: no growing (copies, page faults) while the block is read.
+            valueSlots.reserveCapacity(block.count)
+            values.reserveCapacity(block.count)
+            if keepsTimestamps { valueTimestamps.reserveCapacity(block.count) }
+        }
         if timeRange == nil, verdicts.isEmpty, rateColumn == nil, !hashesKeys {
             return runPlain(usage: &usage)
         }

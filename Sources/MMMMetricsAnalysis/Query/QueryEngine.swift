@@ -97,7 +97,7 @@ public struct QueryEngine: Sendable {
         let selected = sessions.isEmpty ? try LogReader(source: source).sessions() : sessions
         let reading = SessionReading(
             source: source, plan: plan, mode: mode, keepsTimestamps: aggregator.needsTimestamps, keepsTotals: aggregator.acceptsTotals,
-            parts: plan.decodedParts(countsOnly: aggregator.countsOnly && !aggregator.needsTimestamps),
+            parts: plan.decodedParts(countsOnly: aggregator.countsOnly, keepsTimestamps: aggregator.needsTimestamps),
             // count, sum, avg, min and max take a block's totals when it has few enough series (see SummaryAggregation).
             summaries: SummaryAggregation.applies(to: plan, aggregator: aggregator))
         var skipped = SkippedData()
@@ -214,8 +214,8 @@ struct SessionReading: @unchecked Sendable {  // read only; `plan` is copied per
                 case .decoded(let decoded, let summaryDeclined):
                     block = decoded
                     // A block the index has no summary for is summarised here: the same blocks take the same path.
-                    // (Not when only counting: no values are decoded, and counts are the same either way.)
-                    if summaries, !summaryDeclined, let range = block.timeRange, let summary = BlockSummary(block) {
+                    // (Not without timestamps: then no time range applies, and the block's totals are the same either way.)
+                    if summaries, !summaryDeclined, block.parts.contains(.values), let range = block.timeRange, let summary = BlockSummary(block) {
                         if SummaryAggregation.accepts(summary, minimum: range.lowerBound, maximum: range.upperBound, plan: sessionPlan) {
                             guard emit(.summary(summary, events: block.count)) else { throw Stopped() }
                             return

@@ -70,11 +70,13 @@ struct QueryPlan {
 
     /// What of each block the query reads beyond its metric and tag columns (``DecodedParts``):
     /// custom data only to group by a data field (which finds an event's data through its value);
-    /// timestamps and values unless the aggregation only counts events (`countsOnly`), with no
-    /// time range or time bucket.
-    func decodedParts(countsOnly: Bool) -> DecodedParts {
+    /// values unless the aggregation only counts events (`countsOnly`); timestamps for a time
+    /// range, a time bucket or an aggregation over time (`keepsTimestamps`: `first`, `last`).
+    func decodedParts(countsOnly: Bool, keepsTimestamps: Bool) -> DecodedParts {
         if !checkedDataFields.isEmpty { return .all }
+        var parts: DecodedParts = countsOnly ? [] : .values
         let bucketed = groupKeys.contains { if case .time = $0 { true } else { false } }
-        return countsOnly && timeRange == nil && !bucketed ? [] : .eventValues
+        if timeRange != nil || bucketed || keepsTimestamps { parts.insert(.timestamps) }
+        return parts
     }
 }

@@ -52,9 +52,8 @@ package struct BlockDecoder {
         guard decoder.reader.isAtEnd else {
             throw DecodeFailure(offset: decoder.reader.offset, reason: "\(decoder.reader.remaining) unexpected bytes after the columns")
         }
-        let (timestamps, rawValues, timeRange) = parts.contains(.eventValues)
-            ? decoder.assemble(values)
-            : ([Int64](repeating: 0, count: decoder.count), [UInt64](repeating: 0, count: decoder.count), nil)
+        let rawValues = parts.contains(.values) ? decoder.values(values) : [UInt64](repeating: 0, count: decoder.count)
+        let (timestamps, timeRange) = parts.contains(.timestamps) ? decoder.timestamps(values) : ([Int64](repeating: 0, count: decoder.count), nil)
         // The texts without their length prefixes, back to back.
         var customText: [UInt8] = []
         var customBounds = [0]
@@ -341,79 +340,97 @@ package struct BlockDecoder {
         return ranges
     }
 
-    /// The one pass over the events: timestamps from deltas (and timer predictions), values from
-    /// their kind's column. Deltas, counters and timers are unpacked first, plane by plane (loops
-    /// the compiler vectorises), so that the event loop reads plain words instead of gathering each
-    /// value's bytes from its planes.
-    private func assemble(_ columns: ValueColumns) -> (timestamps: [Int64], rawValues: [UInt64], range: ClosedRange<Int64>?) {
+    /// Each event's value from its kind's column. Counters and timers are unpacked first, plane by
+    /// plane (loops the compiler vectorises), so that the event loop reads plain words instead of
+    /// gathering each value's bytes from its planes.
+    private func values(_ columns: ValueColumns) -> [UInt64] {
         let count = self.count
         let metricCount = metrics.count
         let counterCount = kindCounts.0, timerCount = kindCounts.2
-        let words = ScratchBuffer.columns.bytes(atLeast: max(1, counterCount + 2 * timerCount) * MemoryLayout<UInt64>.stride)
-        let counters = words.baseAddress!.bindMemory(to: UInt64.self, capacity: counterCount + 2 * timerCount)
+        let words = ScratchBuffer.columns.bytes(atLeast: max(1, counterCount + timerCount) * MemoryLayout<UInt64>.stride)
+        let counters = words.baseAddress!.bindMemory(to: UInt64.self, capacity: counterCount + timerCount)
         let timers = counters + counterCount
-        // A timer's addition to its delta: its duration when the writer predicted the delta, else 0.
-        let timerShifts = timers + timerCount
         columns.counters.unpack(into: counters)
         for index in 0..<counterCount { counters[index] = UInt64(bitPattern: ZigZag.decode(counters[index])) }
         columns.timers.unpack(into: timers)
-        columns.timerFlags.unpack(into: timerShifts)
-        for index in 0..<timerCount { timerShifts[index] = timerShifts[index] == 0 ? 0 : timers[index] }
-        var timestamps = [Int64]()
-        var low = Int64.max, high = Int64.min
-        let rawValues = [UInt64](unsafeUninitializedCapacity: count) { values, initializedValues in
-            timestamps = [Int64](unsafeUninitializedCapacity: count) { times, initializedTimes in
-                // The deltas, unpacked in place; the event loop turns them into timestamps.
-                columns.deltas.unpack(into: UnsafeMutableRawPointer(times.baseAddress!).assumingMemoryBound(to: UInt64.self))
-                var counterCursor = 0, gaugeCursor = 0, decimalCursor = 0, bitsCursor = 0, timerCursor = 0, customCursor = 0
-                var lastGaugeBits = [UInt64](repeating: 0, count: metricCount)
-                var lastScale = [Int](repeating: -1, count: metricCount)
-                var lastMantissa = [Int64](repeating: 0, count: metricCount)
-                var current = base
-                metricOfEvent.withUnsafeBufferPointer { metricOfEvent in
-                    kinds.withUnsafeBufferPointer { kinds in
-                        for index in 0..<count {
-                            var delta = times[index]
-                            let metric = Int(metricOfEvent[index])
-                            switch kinds[metric] {
-                            case .counter:
-                                values[index] = counters[counterCursor]
-                                counterCursor += 1
-                            case .timer:
-                                delta = delta &+ Int64(bitPattern: timerShifts[timerCursor])
-                                values[index] = timers[timerCursor]
-                                timerCursor += 1
-                            case .gauge:
-                                let scale = Int(columns.gaugeScales[gaugeCursor])
-                                gaugeCursor += 1
-                                if scale == BlockPayload.rawScale {
-                                    let bits = columns.gaugeBits[bitsCursor] ^ lastGaugeBits[metric]
-                                    bitsCursor += 1
-                                    lastGaugeBits[metric] = bits
-                                    values[index] = bits
-                                } else {
-                                    var mantissa = ZigZag.decode(columns.gaugeMantissas[decimalCursor])
-                                    decimalCursor += 1
-                                    if lastScale[metric] == scale { mantissa = mantissa &+ lastMantissa[metric] }
-                                    lastScale[metric] = scale
-                                    lastMantissa[metric] = mantissa
-                                    values[index] = (Double(mantissa) / BlockPayload.powersOfTen[scale]).bitPattern
-                                }
-                            case .custom:
-                                values[index] = UInt64(customCursor)
-                                customCursor += 1
+        return [UInt64](unsafeUninitializedCapacity: count) { values, initialized in
+            var counterCursor = 0, gaugeCursor = 0, decimalCursor = 0, bitsCursor = 0, timerCursor = 0, customCursor = 0
+            var lastGaugeBits = [UInt64](repeating: 0, count: metricCount)
+            var lastScale = [Int](repeating: -1, count: metricCount)
+            var lastMantissa = [Int64](repeating: 0, count: metricCount)
+            metricOfEvent.withUnsafeBufferPointer { metricOfEvent in
+                kinds.withUnsafeBufferPointer { kinds in
+                    for index in 0..<count {
+                        let metric = Int(metricOfEvent[index])
+                        switch kinds[metric] {
+                        case .counter:
+                            values[index] = counters[counterCursor]
+                            counterCursor += 1
+                        case .timer:
+                            values[index] = timers[timerCursor]
+                            timerCursor += 1
+                        case .gauge:
+                            let scale = Int(columns.gaugeScales[gaugeCursor])
+                            gaugeCursor += 1
+                            if scale == BlockPayload.rawScale {
+                                let bits = columns.gaugeBits[bitsCursor] ^ lastGaugeBits[metric]
+                                bitsCursor += 1
+                                lastGaugeBits[metric] = bits
+                                values[index] = bits
+                            } else {
+                                var mantissa = ZigZag.decode(columns.gaugeMantissas[decimalCursor])
+                                decimalCursor += 1
+                                if lastScale[metric] == scale { mantissa = mantissa &+ lastMantissa[metric] }
+                                lastScale[metric] = scale
+                                lastMantissa[metric] = mantissa
+                                values[index] = (Double(mantissa) / BlockPayload.powersOfTen[scale]).bitPattern
                             }
-                            if index > 0 { current = current &+ delta }
-                            times[index] = current
-                            low = min(low, current)
-                            high = max(high, current)
+                        case .custom:
+                            values[index] = UInt64(customCursor)
+                            customCursor += 1
                         }
                     }
                 }
-                initializedTimes = count
             }
-            initializedValues = count
+            initialized = count
         }
-        return (timestamps, rawValues, count == 0 ? nil : low...high)
+    }
+
+    /// Each event's timestamp from the deltas (and a timer's duration where its delta was
+    /// predicted), and the earliest and latest of them.
+    private func timestamps(_ columns: ValueColumns) -> ([Int64], ClosedRange<Int64>?) {
+        let count = self.count
+        let timerCount = kindCounts.2
+        // A timer's addition to its delta: its duration when the writer predicted the delta, else 0.
+        let words = ScratchBuffer.columns.bytes(atLeast: max(1, 2 * timerCount) * MemoryLayout<UInt64>.stride)
+        let durations = words.baseAddress!.bindMemory(to: UInt64.self, capacity: 2 * timerCount)
+        let shifts = durations + timerCount
+        columns.timers.unpack(into: durations)
+        columns.timerFlags.unpack(into: shifts)
+        for index in 0..<timerCount { shifts[index] = shifts[index] == 0 ? 0 : durations[index] }
+        var low = Int64.max, high = Int64.min
+        let timestamps = [Int64](unsafeUninitializedCapacity: count) { times, initialized in
+            // The deltas, unpacked in place; the event loop turns them into timestamps.
+            columns.deltas.unpack(into: UnsafeMutableRawPointer(times.baseAddress!).assumingMemoryBound(to: UInt64.self))
+            var timerCursor = 0
+            var current = base
+            metricOfEvent.withUnsafeBufferPointer { metricOfEvent in
+                kinds.withUnsafeBufferPointer { kinds in
+                    for index in 0..<count {
+                        var delta = times[index]
+                        if kinds[Int(metricOfEvent[index])] == .timer {
+                            delta = delta &+ Int64(bitPattern: shifts[timerCursor])
+                            timerCursor += 1
+                        }
+                        if index > 0 { current = current &+ delta }
+                        times[index] = current
+                        low = min(low, current)
+                        high = max(high, current)
+                    }
+                }
+            }
+            initialized = count
+        }
+        return (timestamps, count == 0 ? nil : low...high)
     }
 }

@@ -26,12 +26,14 @@ package struct DecodedParts: OptionSet, Sendable, Hashable {
     package let rawValue: UInt8
     package init(rawValue: UInt8) { self.rawValue = rawValue }
 
-    /// Timestamps and values (`timestamps`, `timeRange`, `rawValues`); without it both are zeros.
-    package static let eventValues = DecodedParts(rawValue: 1)
+    /// Timestamps (`timestamps`, and `timeRange`, checked against the header); without them zeros.
+    package static let timestamps = DecodedParts(rawValue: 1)
+    /// Values (`rawValues`); without them zeros.
+    package static let values = DecodedParts(rawValue: 4)
     /// The custom events' JSON texts, each checked; without them `customData` gives null.
     package static let customData = DecodedParts(rawValue: 2)
     /// Everything.
-    package static let all: DecodedParts = [.eventValues, .customData]
+    package static let all: DecodedParts = [.timestamps, .values, .customData]
 }
 
 /// A metric of a block: a name with the kind of its events.
