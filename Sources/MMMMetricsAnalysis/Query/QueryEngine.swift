@@ -213,9 +213,12 @@ struct SessionReading: @unchecked Sendable {  // read only; `plan` is copied per
                     return
                 case .decoded(let decoded, let summaryDeclined):
                     block = decoded
-                    // A block the index has no summary for is summarised here: the same blocks take the same path.
-                    // (Not without timestamps: then no time range applies, and the block's totals are the same either way.)
-                    if summaries, !summaryDeclined, block.parts.contains(.values), let range = block.timeRange, let summary = BlockSummary(block) {
+                    // A block the index has no summary for is summarised here: the same blocks take the same path
+                    // (the reader decoded its values; its timestamps only when a time range needs them).
+                    if summaries, !summaryDeclined, block.parts.contains(.values), sessionPlan.timeRange == nil || block.timeRange != nil,
+                        let summary = BlockSummary(block)
+                    {
+                        let range = block.timeRange ?? 0...0  // without a time range, `accepts` reads no times
                         if SummaryAggregation.accepts(summary, minimum: range.lowerBound, maximum: range.upperBound, plan: sessionPlan) {
                             guard emit(.summary(summary, events: block.count)) else { throw Stopped() }
                             return

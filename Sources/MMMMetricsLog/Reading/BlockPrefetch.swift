@@ -24,8 +24,8 @@ final class BlockPrefetch: @unchecked Sendable {
     // The segment's bytes outlive the helper: `finish()` waits for it before the caller's scope ends.
     private let raw: UnsafeRawBufferPointer
     private let blocks: [BlockLocation]
-    /// What to decode of each block (``DecodedParts``).
-    private let parts: DecodedParts
+    /// What to decode of each block (``DecodedParts``), one entry per block.
+    private let parts: [DecodedParts]
     private let path: String
     private struct State {
         var next = 0
@@ -39,7 +39,7 @@ final class BlockPrefetch: @unchecked Sendable {
     private let room = DispatchSemaphore(value: 0)
     private let helperDone = DispatchSemaphore(value: 0)
 
-    init(raw: UnsafeRawBufferPointer, blocks: [BlockLocation], parts: DecodedParts, path: String) {
+    init(raw: UnsafeRawBufferPointer, blocks: [BlockLocation], parts: [DecodedParts], path: String) {
         self.raw = raw
         self.blocks = blocks
         self.parts = parts
@@ -67,7 +67,7 @@ final class BlockPrefetch: @unchecked Sendable {
                 return state.next
             }
             guard let index = claimed else { return }
-            let outcome = Self.decode(raw, blocks[index], parts: parts, path: path)
+            let outcome = Self.decode(raw, blocks[index], parts: parts[index], path: path)
             state.update { $0.results[index] = outcome }
             resultReady.signal()
         }
@@ -86,7 +86,7 @@ final class BlockPrefetch: @unchecked Sendable {
                 room.signal()
                 return ready
             }
-            if mine { return Self.decode(raw, blocks[index], parts: parts, path: path) }
+            if mine { return Self.decode(raw, blocks[index], parts: parts[index], path: path) }
             resultReady.wait()
         }
     }

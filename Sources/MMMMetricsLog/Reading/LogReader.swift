@@ -47,7 +47,8 @@ public struct LogReader: Sendable {
     /// As ``replay(session:filter:mode:warning:_:)``, except that a block whose index summary
     /// `acceptsSummary` accepts is handed over as that summary, undecoded (its CRC is still checked,
     /// so damage is reported as for a decoded block). Blocks come in sequence order either way.
-    /// Decoded blocks hold `parts` (``DecodedParts``).
+    /// Decoded blocks hold `parts` (``DecodedParts``), and their values too when `acceptsSummary`
+    /// is given and the index has no summary for them (the caller may total them as a summary).
     package func replay(
         session: String, filter: ReadFilter = ReadFilter(), mode: ReadMode = .lenient,
         warning: (ReadWarning) -> Void = { _ in }, parts: DecodedParts = .all, acceptsSummary: ((BlockSummary, BlockHeader) -> Bool)?,
@@ -156,11 +157,13 @@ public struct LogReader: Sendable {
             else { return nil }
             return summary
         }
-        let decoded = zip(admitted, summaries).compactMap { position, summary in summary == nil ? segment.blocks[position] : nil }
         let hasSummary = { (position: Int) in position < segment.blockSummaries.count && segment.blockSummaries[position] != nil }
+        let decodedPositions = zip(admitted, summaries).compactMap { position, summary in summary == nil ? position : nil }
+        let decoded = decodedPositions.map { segment.blocks[$0] }
+        let decodedParts = decodedPositions.map { acceptsSummary != nil && !hasSummary($0) ? parts.union(.values) : parts }
         try segment.bytes.withBytes { (raw: UnsafeRawBufferPointer) throws in
             // With more than one block, a second thread decodes ahead (same blocks, same order).
-            let prefetch = decoded.count > 1 ? BlockPrefetch(raw: raw, blocks: decoded, parts: parts, path: path) : nil
+            let prefetch = decoded.count > 1 ? BlockPrefetch(raw: raw, blocks: decoded, parts: decodedParts, path: path) : nil
             defer { prefetch?.finish() }
             var decodedIndex = 0
             for (position, summary) in zip(admitted, summaries) {
@@ -175,7 +178,7 @@ public struct LogReader: Sendable {
                     continue
                 }
                 defer { decodedIndex += 1 }
-                switch prefetch?.take(decodedIndex) ?? BlockPrefetch.decode(raw, block, parts: parts, path: path) {
+                switch prefetch?.take(decodedIndex) ?? BlockPrefetch.decode(raw, block, parts: decodedParts[decodedIndex], path: path) {
                 case .decoded(let decoded):
                     try body(.decoded(decoded, summaryDeclined: acceptsSummary != nil && hasSummary(position)))
                 case .badChecksum:

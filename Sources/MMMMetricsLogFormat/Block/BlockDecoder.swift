@@ -347,52 +347,52 @@ package struct BlockDecoder {
         let count = self.count
         let metricCount = metrics.count
         let counterCount = kindCounts.0, timerCount = kindCounts.2
-        let words = ScratchBuffer.columns.bytes(atLeast: max(1, counterCount + timerCount) * MemoryLayout<UInt64>.stride)
-        let counters = words.baseAddress!.bindMemory(to: UInt64.self, capacity: counterCount + timerCount)
-        let timers = counters + counterCount
-        columns.counters.unpack(into: counters)
-        for index in 0..<counterCount { counters[index] = UInt64(bitPattern: ZigZag.decode(counters[index])) }
-        columns.timers.unpack(into: timers)
-        return [UInt64](unsafeUninitializedCapacity: count) { values, initialized in
-            var counterCursor = 0, gaugeCursor = 0, decimalCursor = 0, bitsCursor = 0, timerCursor = 0, customCursor = 0
-            var lastGaugeBits = [UInt64](repeating: 0, count: metricCount)
-            var lastScale = [Int](repeating: -1, count: metricCount)
-            var lastMantissa = [Int64](repeating: 0, count: metricCount)
-            metricOfEvent.withUnsafeBufferPointer { metricOfEvent in
-                kinds.withUnsafeBufferPointer { kinds in
-                    for index in 0..<count {
-                        let metric = Int(metricOfEvent[index])
-                        switch kinds[metric] {
-                        case .counter:
-                            values[index] = counters[counterCursor]
-                            counterCursor += 1
-                        case .timer:
-                            values[index] = timers[timerCursor]
-                            timerCursor += 1
-                        case .gauge:
-                            let scale = Int(columns.gaugeScales[gaugeCursor])
-                            gaugeCursor += 1
-                            if scale == BlockPayload.rawScale {
-                                let bits = columns.gaugeBits[bitsCursor] ^ lastGaugeBits[metric]
-                                bitsCursor += 1
-                                lastGaugeBits[metric] = bits
-                                values[index] = bits
-                            } else {
-                                var mantissa = ZigZag.decode(columns.gaugeMantissas[decimalCursor])
-                                decimalCursor += 1
-                                if lastScale[metric] == scale { mantissa = mantissa &+ lastMantissa[metric] }
-                                lastScale[metric] = scale
-                                lastMantissa[metric] = mantissa
-                                values[index] = (Double(mantissa) / BlockPayload.powersOfTen[scale]).bitPattern
+        return ScratchBuffer.withColumnWords(counterCount + timerCount) { counters in
+            let timers = counters + counterCount
+            columns.counters.unpack(into: counters)
+            for index in 0..<counterCount { counters[index] = UInt64(bitPattern: ZigZag.decode(counters[index])) }
+            columns.timers.unpack(into: timers)
+            return [UInt64](unsafeUninitializedCapacity: count) { values, initialized in
+                var counterCursor = 0, gaugeCursor = 0, decimalCursor = 0, bitsCursor = 0, timerCursor = 0, customCursor = 0
+                var lastGaugeBits = [UInt64](repeating: 0, count: metricCount)
+                var lastScale = [Int](repeating: -1, count: metricCount)
+                var lastMantissa = [Int64](repeating: 0, count: metricCount)
+                metricOfEvent.withUnsafeBufferPointer { metricOfEvent in
+                    kinds.withUnsafeBufferPointer { kinds in
+                        for index in 0..<count {
+                            let metric = Int(metricOfEvent[index])
+                            switch kinds[metric] {
+                            case .counter:
+                                values[index] = counters[counterCursor]
+                                counterCursor += 1
+                            case .timer:
+                                values[index] = timers[timerCursor]
+                                timerCursor += 1
+                            case .gauge:
+                                let scale = Int(columns.gaugeScales[gaugeCursor])
+                                gaugeCursor += 1
+                                if scale == BlockPayload.rawScale {
+                                    let bits = columns.gaugeBits[bitsCursor] ^ lastGaugeBits[metric]
+                                    bitsCursor += 1
+                                    lastGaugeBits[metric] = bits
+                                    values[index] = bits
+                                } else {
+                                    var mantissa = ZigZag.decode(columns.gaugeMantissas[decimalCursor])
+                                    decimalCursor += 1
+                                    if lastScale[metric] == scale { mantissa = mantissa &+ lastMantissa[metric] }
+                                    lastScale[metric] = scale
+                                    lastMantissa[metric] = mantissa
+                                    values[index] = (Double(mantissa) / BlockPayload.powersOfTen[scale]).bitPattern
+                                }
+                            case .custom:
+                                values[index] = UInt64(customCursor)
+                                customCursor += 1
                             }
-                        case .custom:
-                            values[index] = UInt64(customCursor)
-                            customCursor += 1
                         }
                     }
                 }
+                initialized = count
             }
-            initialized = count
         }
     }
 
@@ -402,35 +402,35 @@ package struct BlockDecoder {
         let count = self.count
         let timerCount = kindCounts.2
         // A timer's addition to its delta: its duration when the writer predicted the delta, else 0.
-        let words = ScratchBuffer.columns.bytes(atLeast: max(1, 2 * timerCount) * MemoryLayout<UInt64>.stride)
-        let durations = words.baseAddress!.bindMemory(to: UInt64.self, capacity: 2 * timerCount)
-        let shifts = durations + timerCount
-        columns.timers.unpack(into: durations)
-        columns.timerFlags.unpack(into: shifts)
-        for index in 0..<timerCount { shifts[index] = shifts[index] == 0 ? 0 : durations[index] }
-        var low = Int64.max, high = Int64.min
-        let timestamps = [Int64](unsafeUninitializedCapacity: count) { times, initialized in
-            // The deltas, unpacked in place; the event loop turns them into timestamps.
-            columns.deltas.unpack(into: UnsafeMutableRawPointer(times.baseAddress!).assumingMemoryBound(to: UInt64.self))
-            var timerCursor = 0
-            var current = base
-            metricOfEvent.withUnsafeBufferPointer { metricOfEvent in
-                kinds.withUnsafeBufferPointer { kinds in
-                    for index in 0..<count {
-                        var delta = times[index]
-                        if kinds[Int(metricOfEvent[index])] == .timer {
-                            delta = delta &+ Int64(bitPattern: shifts[timerCursor])
-                            timerCursor += 1
+        return ScratchBuffer.withColumnWords(2 * timerCount) { durations in
+            let shifts = durations + timerCount
+            columns.timers.unpack(into: durations)
+            columns.timerFlags.unpack(into: shifts)
+            for index in 0..<timerCount { shifts[index] = shifts[index] == 0 ? 0 : durations[index] }
+            var low = Int64.max, high = Int64.min
+            let timestamps = [Int64](unsafeUninitializedCapacity: count) { times, initialized in
+                // The deltas, unpacked in place; the event loop turns them into timestamps.
+                columns.deltas.unpack(into: UnsafeMutableRawPointer(times.baseAddress!).assumingMemoryBound(to: UInt64.self))
+                var timerCursor = 0
+                var current = base
+                metricOfEvent.withUnsafeBufferPointer { metricOfEvent in
+                    kinds.withUnsafeBufferPointer { kinds in
+                        for index in 0..<count {
+                            var delta = times[index]
+                            if kinds[Int(metricOfEvent[index])] == .timer {
+                                delta = delta &+ Int64(bitPattern: shifts[timerCursor])
+                                timerCursor += 1
+                            }
+                            if index > 0 { current = current &+ delta }
+                            times[index] = current
+                            low = min(low, current)
+                            high = max(high, current)
                         }
-                        if index > 0 { current = current &+ delta }
-                        times[index] = current
-                        low = min(low, current)
-                        high = max(high, current)
                     }
                 }
+                initialized = count
             }
-            initialized = count
+            return (timestamps, count == 0 ? nil : low...high)
         }
-        return (timestamps, count == 0 ? nil : low...high)
     }
 }
