@@ -80,6 +80,18 @@ struct BlockCodecTests {
         } else {
             #expect(part.customText.isEmpty && part.customBounds == [0] && part.customData(0) == .null)
         }
+        // Tag columns of the keys asked for (as Swift strings compare); the others read as absent.
+        if let wanted = whole.tagKeys.first {
+            let some = try payload.withUnsafeBytes { try BlockPayload.decode($0, firstSequence: 3, parts: parts, tagKeys: [wanted, "no such key"]) }
+            #expect(some.tagKeys == whole.tagKeys)
+            for (position, key) in whole.tagKeys.enumerated() {
+                if key == wanted {
+                    #expect(some.tagColumns[position] == whole.tagColumns[position])
+                } else {
+                    #expect(some.tagColumns[position] == [UInt32](repeating: 0, count: whole.count), "\(key)")
+                }
+            }
+        }
         // A payload whose columns do not fit together fails whatever is asked for.
         let cut = Array(payload.dropLast())
         #expect(throws: DecodeFailure.self) { try cut.withUnsafeBytes { try BlockPayload.decode($0, firstSequence: 3, parts: parts) } }

@@ -68,6 +68,14 @@ struct QueryPlan {
         groupKeys.compactMap { if case .data(let field) = $0 { field } else { nil } }
     }
 
+    /// The tag keys whose columns the query reads: those it groups by or matches, and the sample
+    /// rate's when it scales sampled events.
+    var tagKeysRead: Set<String> {
+        var keys = Set(checkedTagKeys)
+        if scalesSampledEvents { keys.insert(SampleRate.tag) }
+        return keys
+    }
+
     /// What of each block the query reads beyond its metric and tag columns (``DecodedParts``):
     /// custom data only to group by a data field (which finds an event's data through its value);
     /// values unless the aggregation only counts events (`countsOnly`); timestamps for a time

@@ -24,8 +24,8 @@ final class BlockPrefetch: @unchecked Sendable {
     // The segment's bytes outlive the helper: `finish()` waits for it before the caller's scope ends.
     private let raw: UnsafeRawBufferPointer
     private let blocks: [BlockLocation]
-    /// What to decode of each block (``DecodedParts``), one entry per block.
-    private let parts: [DecodedParts]
+    /// What to decode of each block (``DecodedParts``, and the tag keys; nil: all), one entry per block.
+    private let parts: [(parts: DecodedParts, tagKeys: Set<String>?)]
     private let path: String
     private struct State {
         var next = 0
@@ -39,7 +39,7 @@ final class BlockPrefetch: @unchecked Sendable {
     private let room = DispatchSemaphore(value: 0)
     private let helperDone = DispatchSemaphore(value: 0)
 
-    init(raw: UnsafeRawBufferPointer, blocks: [BlockLocation], parts: [DecodedParts], path: String) {
+    init(raw: UnsafeRawBufferPointer, blocks: [BlockLocation], parts: [(parts: DecodedParts, tagKeys: Set<String>?)], path: String) {
         self.raw = raw
         self.blocks = blocks
         self.parts = parts
@@ -48,10 +48,12 @@ final class BlockPrefetch: @unchecked Sendable {
         DispatchQueue.global().async { [self] in helper() }
     }
 
-    static func decode(_ raw: UnsafeRawBufferPointer, _ block: BlockLocation, parts: DecodedParts, path: String) -> Outcome {
+    static func decode(
+        _ raw: UnsafeRawBufferPointer, _ block: BlockLocation, parts: (parts: DecodedParts, tagKeys: Set<String>?), path: String
+    ) -> Outcome {
         guard BlockHeader.validate(raw, at: block.offset) != nil else { return .badChecksum }
         do throws(LogError) {
-            return .decoded(try BlockDecoding.decode(raw, block, path: path, parts: parts))
+            return .decoded(try BlockDecoding.decode(raw, block, path: path, parts: parts.parts, tagKeys: parts.tagKeys))
         } catch {
             return .failed(error)
         }

@@ -47,11 +47,13 @@ public struct LogReader: Sendable {
     /// As ``replay(session:filter:mode:warning:_:)``, except that a block whose index summary
     /// `acceptsSummary` accepts is handed over as that summary, undecoded (its CRC is still checked,
     /// so damage is reported as for a decoded block). Blocks come in sequence order either way.
-    /// Decoded blocks hold `parts` (``DecodedParts``), and their values too when `acceptsSummary`
-    /// is given and the index has no summary for them (the caller may total them as a summary).
+    /// Decoded blocks hold `parts` (``DecodedParts``) and the tag columns of `tagKeys` (nil: all),
+    /// and their values and every tag column when `acceptsSummary` is given and the index has no
+    /// summary for them (the caller may total them as a summary).
     package func replay(
         session: String, filter: ReadFilter = ReadFilter(), mode: ReadMode = .lenient,
-        warning: (ReadWarning) -> Void = { _ in }, parts: DecodedParts = .all, acceptsSummary: ((BlockSummary, BlockHeader) -> Bool)?,
+        warning: (ReadWarning) -> Void = { _ in }, parts: DecodedParts = .all, tagKeys: Set<String>? = nil,
+        acceptsSummary: ((BlockSummary, BlockHeader) -> Bool)?,
         _ body: (ReplayedBlock) throws -> Void
     ) throws {
         let handles = try source.segments(session: session)
@@ -85,7 +87,8 @@ public struct LogReader: Sendable {
                 if let wrong = segment.sealContradiction {
                     try report(segment.path, wrong.offset, wrong.reason + " (the blocks are believed)", skipped: 0, fatal: true)
                 }
-                try Self.replayBlocks(of: segment, filter: compiled, parts: parts, acceptsSummary: acceptsSummary, report: report, body)
+                try Self.replayBlocks(
+                    of: segment, filter: compiled, parts: parts, tagKeys: tagKeys, acceptsSummary: acceptsSummary, report: report, body)
             case .headerless(let path, let size):
                 // Holds no events, unless its index proves it held some: then it was cut short (in the
                 // last segment, as a torn tail is: a power cut under durability none can leave that).
@@ -144,7 +147,8 @@ public struct LogReader: Sendable {
 
     /// Decodes each block the filter admits (checking its CRC again: the file may have changed since it was scanned).
     private static func replayBlocks(
-        of segment: StoredSegment, filter: CompiledReadFilter, parts: DecodedParts, acceptsSummary: ((BlockSummary, BlockHeader) -> Bool)?,
+        of segment: StoredSegment, filter: CompiledReadFilter, parts: DecodedParts, tagKeys: Set<String>?,
+        acceptsSummary: ((BlockSummary, BlockHeader) -> Bool)?,
         report: Report,
         _ body: (ReplayedBlock) throws -> Void
     ) throws {
@@ -160,7 +164,9 @@ public struct LogReader: Sendable {
         let hasSummary = { (position: Int) in position < segment.blockSummaries.count && segment.blockSummaries[position] != nil }
         let decodedPositions = zip(admitted, summaries).compactMap { position, summary in summary == nil ? position : nil }
         let decoded = decodedPositions.map { segment.blocks[$0] }
-        let decodedParts = decodedPositions.map { acceptsSummary != nil && !hasSummary($0) ? parts.union(.values) : parts }
+        let decodedParts = decodedPositions.map { position -> (parts: DecodedParts, tagKeys: Set<String>?) in
+            acceptsSummary != nil && !hasSummary(position) ? (parts.union(.values), nil) : (parts, tagKeys)
+        }
         try segment.bytes.withBytes { (raw: UnsafeRawBufferPointer) throws in
             // With more than one block, a second thread decodes ahead (same blocks, same order).
             let prefetch = decoded.count > 1 ? BlockPrefetch(raw: raw, blocks: decoded, parts: decodedParts, path: path) : nil

@@ -25,6 +25,8 @@ package struct BlockDecoder {
     private var asciiKeys = true
     /// Whether tag columns hold references as they are (version 2's flag), not zigzag differences.
     private var plainReferences = false
+    /// The keys whose columns to decode (nil: all); the others are one shared column of zeros.
+    private var wantedKeys: Set<String>?
 
     /// The value columns, read in place.
     private struct ValueColumns {
@@ -38,11 +40,13 @@ package struct BlockDecoder {
     }
 
     /// Decodes a payload produced by ``BlockEncoder``: every part, or the metric and tag columns and
-    /// the `parts` asked for (the rest is walked over, not decoded).
+    /// the `parts` asked for, and the tag columns of `tagKeys` (every key when nil; keys compare as
+    /// Swift strings); the rest is walked over, not decoded, and a key not asked for reads as absent.
     package static func decode(
-        _ bytes: UnsafeRawBufferPointer, firstSequence: UInt64, parts: DecodedParts = .all
+        _ bytes: UnsafeRawBufferPointer, firstSequence: UInt64, parts: DecodedParts = .all, tagKeys: Set<String>? = nil
     ) throws(DecodeFailure) -> DecodedBlock {
         var decoder = BlockDecoder(reader: ByteReader(bytes), firstSequence: firstSequence)
+        decoder.wantedKeys = tagKeys
         try decoder.readTables()
         try decoder.readMetricColumn()
         try decoder.readTagColumns()
@@ -259,10 +263,16 @@ package struct BlockDecoder {
         let count = self.count
         let stringCount = Int64(strings.count)
         let plainReferences = self.plainReferences
-        for _ in keys.indices {
+        var absent: [UInt32]?
+        for key in keys {
             let offset = reader.offset
             let packed = try PlaneColumn.read(count: count, from: &reader)
             if count > 0, packed.width == 0 { throw DecodeFailure(offset: offset, reason: "tag column of a key no event carries") }
+            if let wantedKeys, !wantedKeys.contains(key) {
+                if absent == nil { absent = [UInt32](repeating: 0, count: count) }
+                tagColumns.append(absent!)
+                continue
+            }
             var outOfRange = false
             let tagColumn = [UInt32](unsafeUninitializedCapacity: count) { output, initialized in
                 if plainReferences {

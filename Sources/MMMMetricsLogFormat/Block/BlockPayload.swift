@@ -90,9 +90,9 @@ package enum BlockPayload {
 
     /// Decodes a payload produced by ``encode(_:)``: all of it, or the parts asked for (``DecodedParts``).
     package static func decode(
-        _ bytes: UnsafeRawBufferPointer, firstSequence: UInt64, parts: DecodedParts = .all
+        _ bytes: UnsafeRawBufferPointer, firstSequence: UInt64, parts: DecodedParts = .all, tagKeys: Set<String>? = nil
     ) throws(DecodeFailure) -> DecodedBlock {
-        try BlockDecoder.decode(bytes, firstSequence: firstSequence, parts: parts)
+        try BlockDecoder.decode(bytes, firstSequence: firstSequence, parts: parts, tagKeys: tagKeys)
     }
 
     /// Bytes an event may add to a payload beyond its strings and custom text: the metric column (≤ 4),

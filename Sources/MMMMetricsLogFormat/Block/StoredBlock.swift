@@ -29,10 +29,10 @@ package enum BlockDecoding {
     /// The block's events, in columns: every part, checked against the header, or the parts asked
     /// for (``DecodedParts``), each checked as far as it was decoded.
     package static func decode(
-        _ segment: UnsafeRawBufferPointer, _ block: BlockLocation, path: String, parts: DecodedParts = .all
+        _ segment: UnsafeRawBufferPointer, _ block: BlockLocation, path: String, parts: DecodedParts = .all, tagKeys: Set<String>? = nil
     ) throws(LogError) -> DecodedBlock {
         let decoded = try withPayload(segment, block, path: path) { payload throws(DecodeFailure) in
-            try BlockPayload.decode(payload, firstSequence: block.header.firstSequence, parts: parts)
+            try BlockPayload.decode(payload, firstSequence: block.header.firstSequence, parts: parts, tagKeys: tagKeys)
         }
         guard decoded.count == block.header.eventCount else {
             throw .corrupt(path: path, offset: block.offset, reason: "block header says \(block.header.eventCount) events, payload holds \(decoded.count)")
