@@ -54,7 +54,7 @@ struct BlockCodecTests {
     }
 
     @Test("a block decoded in part has the same metric and tag columns as decoded whole, and zeros or null for what was not asked for",
-          arguments: [[], .timestamps, .values, .customData, [.values, .customData], .all] as [DecodedParts])
+          arguments: [[], .timestamps, .values, .customData, .strings, [.values, .customData], .all] as [DecodedParts])
     func partialDecode(parts: DecodedParts) throws {
         let events = EventGenerator.events(count: 900, seed: 21)
         #expect(events.contains { if case .custom = $0.value { true } else { false } })
@@ -63,7 +63,10 @@ struct BlockCodecTests {
         let part = try payload.withUnsafeBytes { try BlockPayload.decode($0, firstSequence: 3, parts: parts) }
         #expect(part.parts == parts && part.count == whole.count && part.firstSequence == 3)
         #expect(part.metrics == whole.metrics && part.metricOfEvent == whole.metricOfEvent && part.kinds == whole.kinds)
-        #expect(part.tagKeys == whole.tagKeys && part.tagColumns == whole.tagColumns && part.strings == whole.strings)
+        #expect(part.tagKeys == whole.tagKeys && part.tagColumns == whole.tagColumns)
+        #expect(part.strings == (parts.contains(.strings) ? whole.strings : []) && part.stringCount == whole.strings.count)
+        #expect((0..<part.stringCount).allSatisfy { part.string(at: $0).utf8.elementsEqual(whole.strings[$0].utf8) })
+        #expect((0..<part.count).allSatisfy { part.tags(at: $0) == whole.tags(at: $0) })
         #expect(part.packedStrings == whole.packedStrings && part.packedStringEnds == whole.packedStringEnds)
         if parts.contains(.timestamps) {
             #expect(part.timestamps == whole.timestamps && part.timeRange == whole.timeRange)

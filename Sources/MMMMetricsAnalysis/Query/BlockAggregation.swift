@@ -127,7 +127,7 @@ struct BlockAggregation {
         timeRange = plan.timeRange
         matchers = plan.tagMatchers
         verdicts = plan.tagMatchers.map { matcher in
-            MatcherVerdicts(column: Self.column(of: matcher.key, in: block), verdicts: [UInt8](repeating: 0, count: block.strings.count + 1))
+            MatcherVerdicts(column: Self.column(of: matcher.key, in: block), verdicts: [UInt8](repeating: 0, count: block.stringCount + 1))
         }
         groupColumns = plan.groupKeys.map { key in
             switch key {
@@ -145,9 +145,9 @@ struct BlockAggregation {
         }
         singleColumn = single
         hashesKeys = single == nil && !groupColumns.isEmpty
-        slotByReference = [Int](repeating: -1, count: hashesKeys ? 0 : block.strings.count + 1)
+        slotByReference = [Int](repeating: -1, count: hashesKeys ? 0 : block.stringCount + 1)
         rateColumn = plan.scalesSampledEvents ? Self.column(of: SampleRate.tag, in: block) : nil
-        rateWeights = [Double](repeating: 0, count: rateColumn == nil ? 0 : block.strings.count + 1)
+        rateWeights = [Double](repeating: 0, count: rateColumn == nil ? 0 : block.stringCount + 1)
         unseenTags = plan.checkedTagKeys.filter { !usage.carriedTags.contains($0) }.map { ($0, Self.column(of: $0, in: block)) }
     }
 
@@ -268,7 +268,7 @@ struct BlockAggregation {
     /// The weight (1/rate) of a sample-rate tag value; 1, counted as invalid, for what is no rate.
     private mutating func weight(of reference: Int, usage: inout KeyUsage) -> Double {
         if rateWeights[reference] == 0 {
-            rateWeights[reference] = SampleRate.weight(block.strings[reference - 1]) ?? -1
+            rateWeights[reference] = SampleRate.weight(block.string(at: reference - 1)) ?? -1
         }
         guard rateWeights[reference] > 0 else {
             usage.invalidRates += 1
@@ -283,7 +283,7 @@ struct BlockAggregation {
             let reference = verdicts[position].column.map { Int($0[index]) } ?? 0
             var verdict = verdicts[position].verdicts[reference]
             if verdict == 0 {
-                let value = reference == 0 ? "" : block.strings[reference - 1]
+                let value = reference == 0 ? "" : block.string(at: reference - 1)
                 verdict = matchers[position].holds(for: value) ? 2 : 1
                 verdicts[position].verdicts[reference] = verdict
             }

@@ -27,6 +27,8 @@ package struct BlockDecoder {
     private var plainReferences = false
     /// The keys whose columns to decode (nil: all); the others are one shared column of zeros.
     private var wantedKeys: Set<String>?
+    /// Whether to make every string of the table a Swift string (``DecodedParts/strings``).
+    private var makesStrings = true
 
     /// The value columns, read in place.
     private struct ValueColumns {
@@ -47,6 +49,7 @@ package struct BlockDecoder {
     ) throws(DecodeFailure) -> DecodedBlock {
         var decoder = BlockDecoder(reader: ByteReader(bytes), firstSequence: firstSequence)
         decoder.wantedKeys = tagKeys
+        decoder.makesStrings = parts.contains(.strings)
         try decoder.readTables()
         try decoder.readMetricColumn()
         try decoder.readTagColumns()
@@ -100,13 +103,22 @@ package struct BlockDecoder {
         guard stringCount <= BlockPayload.maximumStrings else {
             throw DecodeFailure(offset: countOffset, reason: "\(stringCount) strings, more than a block may hold (\(BlockPayload.maximumStrings))")
         }
-        strings.reserveCapacity(stringCount)
+        if makesStrings { strings.reserveCapacity(stringCount) }
         packedStringEnds.reserveCapacity(stringCount)
         if !frontCoded {
             for _ in 0..<stringCount {
-                let (text, bytes) = try reader.stringAndBytes()
-                strings.append(text)
-                GroupKeyTable.pack(value: bytes, into: &packedStrings)
+                if makesStrings {
+                    let (text, bytes) = try reader.stringAndBytes()
+                    strings.append(text)
+                    GroupKeyTable.pack(value: bytes, into: &packedStrings)
+                } else {
+                    let start = reader.offset
+                    let bytes = try reader.bytes(try reader.count(limit: reader.remaining))
+                    guard ByteReader.isValid(bytes.bindMemory(to: UInt8.self)) else {
+                        throw DecodeFailure(offset: start, reason: "string is not valid UTF-8")
+                    }
+                    GroupKeyTable.pack(value: bytes, into: &packedStrings)
+                }
                 packedStringEnds.append(packedStrings.count)
             }
         } else {
@@ -167,6 +179,7 @@ package struct BlockDecoder {
         texts.reserveCapacity(stringCount)
         var invalidAt: Int?
         var reader = self.reader
+        let makesStrings = self.makesStrings
         packedStrings = [UInt8](unsafeUninitializedCapacity: packedTotal) { output, initialized in
             guard let base = output.baseAddress else { return }
             var position = 0
@@ -186,11 +199,16 @@ package struct BlockDecoder {
                 previousStart = position
                 position += shared + rest.count
                 ends.append(position)
-                guard let text = ByteReader.text(utf8) else {
+                if makesStrings {
+                    guard let text = ByteReader.text(utf8) else {
+                        invalidAt = offset
+                        break
+                    }
+                    texts.append(text)
+                } else if !ByteReader.isValid(utf8) {
                     invalidAt = offset
                     break
                 }
-                texts.append(text)
             }
             initialized = position
         }
@@ -204,8 +222,8 @@ package struct BlockDecoder {
     private mutating func string() throws(DecodeFailure) -> String {
         let offset = reader.offset
         let index = try reader.varint()
-        guard index < UInt64(strings.count) else { throw DecodeFailure(offset: offset, reason: "string index \(index) out of range") }
-        return strings[Int(index)]
+        guard index < UInt64(packedStringEnds.count) else { throw DecodeFailure(offset: offset, reason: "string index \(index) out of range") }
+        return makesStrings ? strings[Int(index)] : DecodedBlock.string(at: Int(index), packed: packedStrings, ends: packedStringEnds)
     }
 
     /// The metric of each event, and how many events of each kind there are.
@@ -261,7 +279,7 @@ package struct BlockDecoder {
     private mutating func readTagColumns() throws(DecodeFailure) {
         tagColumns.reserveCapacity(keys.count)
         let count = self.count
-        let stringCount = Int64(strings.count)
+        let stringCount = Int64(packedStringEnds.count)
         let plainReferences = self.plainReferences
         var absent: [UInt32]?
         for key in keys {

@@ -32,8 +32,12 @@ package struct DecodedParts: OptionSet, Sendable, Hashable {
     package static let values = DecodedParts(rawValue: 4)
     /// The custom events' JSON texts, each checked; without them `customData` gives null.
     package static let customData = DecodedParts(rawValue: 2)
+    /// The string table as Swift strings (`strings`); without it `strings` is empty and
+    /// ``DecodedBlock/string(at:)`` makes each string asked for from its bytes. (The bytes are
+    /// checked either way.)
+    package static let strings = DecodedParts(rawValue: 8)
     /// Everything.
-    package static let all: DecodedParts = [.timestamps, .values, .customData]
+    package static let all: DecodedParts = [.timestamps, .values, .customData, .strings]
 }
 
 /// A metric of a block: a name with the kind of its events.
@@ -62,7 +66,8 @@ package struct DecodedBlock: Sendable {
     package let metrics: [BlockMetric]
     /// Each event's metric index.
     package let metricOfEvent: [UInt32]
-    /// The block's string table (tag keys and values among them).
+    /// The block's string table (tag keys and values among them); empty unless decoded with
+    /// ``DecodedParts/strings`` (use ``string(at:)``, which works either way).
     package let strings: [String]
     /// The string table again, each string packed as a group value is (``GroupKeyTable``: its
     /// UTF-8 length as a varint, then its bytes), back to back: string i's packing ends at
@@ -89,6 +94,26 @@ package struct DecodedBlock: Sendable {
     package let customBounds: [Int]
     /// Each event's kind, by metric (avoids touching the metric's name on hot paths).
     package let kinds: [StoredKind]
+
+    /// The number of strings in the table.
+    package var stringCount: Int { packedStringEnds.count }
+
+    /// String `index` of the table: from `strings` when decoded, else made from its packed bytes.
+    package func string(at index: Int) -> String {
+        if index < strings.count { return strings[index] }
+        return Self.string(at: index, packed: packedStrings, ends: packedStringEnds)
+    }
+
+    /// String `index` of a table packed as ``GroupKeyTable`` packs values (checked UTF-8).
+    package static func string(at index: Int, packed: [UInt8], ends: [Int]) -> String {
+        packed.withUnsafeBufferPointer { bytes in
+            var offset = index == 0 ? 0 : ends[index - 1]
+            // The varint length; the bytes run to the end of the packing.
+            while bytes[offset] >= 0x80 { offset += 1 }
+            offset += 1
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[offset..<ends[index]]), as: UTF8.self)
+        }
+    }
 
     /// The data of the `index`-th custom event of the block (parsed on each call).
     package func customData(_ index: Int) -> JSONValue {
@@ -132,7 +157,7 @@ package struct DecodedBlock: Sendable {
     @inline(__always)
     package func tagValue(key: Int, at index: Int) -> String? {
         let reference = tagColumns[key][index]
-        return reference == 0 ? nil : strings[Int(reference) - 1]
+        return reference == 0 ? nil : string(at: Int(reference) - 1)
     }
 
     /// The tags of event `index`.
@@ -140,7 +165,7 @@ package struct DecodedBlock: Sendable {
         var pairs: [Tag] = []
         for key in tagKeys.indices {
             let reference = tagColumns[key][index]
-            if reference != 0 { pairs.append(Tag(key: tagKeys[key], value: strings[Int(reference) - 1])) }
+            if reference != 0 { pairs.append(Tag(key: tagKeys[key], value: string(at: Int(reference) - 1))) }
         }
         if pairs.isEmpty { return Tags() }
         return tagKeysInSwiftOrder ? Tags(presorted: pairs) : Tags(pairs.map { ($0.key, $0.value) })

@@ -103,6 +103,12 @@ package struct ByteReader {
         return (text, bytes)
     }
 
+    /// Whether `utf8` is valid UTF-8, without making a string of it when it is ASCII.
+    @inline(__always)
+    package static func isValid(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+        utf8.allSatisfy({ $0 < 0x80 }) || String(validating: utf8, as: UTF8.self) != nil
+    }
+
     /// The string of `utf8`, or nil when it is not valid UTF-8.
     @inline(__always)
     package static func text(_ utf8: UnsafeBufferPointer<UInt8>) -> String? {

@@ -10,7 +10,11 @@
 
     /// For the fuzzers: `BlockDecoder.decode` on a raw payload; a payload that decodes (with valid
     /// custom JSON) re-encodes and decodes to the same events.
+    /// A payload that decodes whole also decodes in part (as queries decode it: no strings, custom
+    /// data, timestamps or values, one tag key) to the same metric column, and tag columns.
     @_spi(Fuzzing) public static func blockPayload(_ bytes: UnsafeRawBufferPointer) {
+        let firstKey = "k"
+        let part = try? BlockDecoder.decode(bytes, firstSequence: 0, parts: [], tagKeys: [firstKey])
         let decoded: DecodedBlock
         do {
             decoded = try BlockDecoder.decode(bytes, firstSequence: 0)
@@ -18,6 +22,15 @@
             CoreFuzzEntryPoints.require(error.offset >= 0 && error.offset <= bytes.count, "decode failure offset \(error.offset) outside 0...\(bytes.count)")
             _ = error.description
             return
+        }
+        if let part {
+            CoreFuzzEntryPoints.require(part.count == decoded.count && part.metricOfEvent == decoded.metricOfEvent, "a partial decode's metric column differs")
+            CoreFuzzEntryPoints.require(part.packedStrings == decoded.packedStrings && part.tagKeys == decoded.tagKeys, "a partial decode's strings differ")
+            for (position, key) in decoded.tagKeys.enumerated() where key == firstKey {
+                CoreFuzzEntryPoints.require(part.tagColumns[position] == decoded.tagColumns[position], "a partial decode's tag column differs")
+            }
+        } else {
+            CoreFuzzEntryPoints.require(false, "a payload that decodes whole does not decode in part")
         }
         checkDecoded(decoded, roundTrip: true)
     }

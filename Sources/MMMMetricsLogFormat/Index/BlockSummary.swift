@@ -168,7 +168,8 @@ extension BlockSummary {
             let metric = Int(block.metricOfEvent[index])
             summarizer.add(metric: metric, references: references, sampleColumn: sampleColumn, number: block.numericValue(at: index))
         }
-        guard let summary = summarizer.finish(metrics: block.metrics, keys: block.tagKeys, keyOrder: Array(0..<columns), strings: block.strings) else {
+        guard let summary = summarizer.finish(metrics: block.metrics, keys: block.tagKeys, keyOrder: Array(0..<columns),
+                                                 strings: block.strings.count == block.stringCount ? block.strings : (0..<block.stringCount).map(block.string(at:))) else {
             return nil
         }
         self = summary
