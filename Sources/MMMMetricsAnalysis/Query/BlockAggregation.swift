@@ -107,7 +107,9 @@ struct BlockAggregation {
     /// weight per string reference (0: not yet known; -1: not a rate).
     private let rateColumn: [UInt32]?
     private var rateWeights: [Double]
-    private var slotName: [String] = []
+    /// Each slot's metric (the last custom event's, else the first event's): its name goes into an
+    /// error message. An index, not a string: no reference count per group per block.
+    private var slotMetric: [Int32] = []
     /// Checked tag keys not yet seen on a selected event, with their column in this block.
     private var unseenTags: [(key: String, column: [UInt32]?)]
 
@@ -146,6 +148,14 @@ struct BlockAggregation {
         singleColumn = single
         hashesKeys = single == nil && !groupColumns.isEmpty
         slotByReference = [Int](repeating: -1, count: hashesKeys ? 0 : block.stringCount + 1)
+        // A slot per distinct reference at most: the slot arrays are sized once.
+        let slots = min(block.count, hashesKeys ? 64 : block.stringCount + 1)
+        slotKeys.reserveCapacity(slots)
+        if self.keepsTotals { slotTotals.reserveCapacity(slots) }
+        slotNonNumeric.reserveCapacity(slots)
+        slotExtraCount.reserveCapacity(slots)
+        slotExtraSum.reserveCapacity(slots)
+        slotMetric.reserveCapacity(slots)
         rateColumn = plan.scalesSampledEvents ? Self.column(of: SampleRate.tag, in: block) : nil
         rateWeights = [Double](repeating: 0, count: rateColumn == nil ? 0 : block.stringCount + 1)
         unseenTags = plan.checkedTagKeys.filter { !usage.carriedTags.contains($0) }.map { ($0, Self.column(of: $0, in: block)) }
@@ -204,7 +214,7 @@ struct BlockAggregation {
     private mutating func add(_ value: Double?, event index: Int, metric: Int, slot: Int) {
         guard let value else {
             slotNonNumeric[slot] += 1
-            slotName[slot] = block.metrics[metric].name
+            slotMetric[slot] = Int32(truncatingIfNeeded: metric)
             return
         }
         if keepsTotals {
@@ -348,7 +358,7 @@ struct BlockAggregation {
         slotNonNumeric.append(0)
         slotExtraCount.append(0)
         slotExtraSum.append(0)
-        slotName.append(block.metrics[metric].name)
+        slotMetric.append(Int32(truncatingIfNeeded: metric))
         return slotKeys.count - 1
     }
 
@@ -413,7 +423,8 @@ struct BlockAggregation {
             },
             packedGroups: packedGroups, packedEnds: packedEnds, packedHashes: packedHashes, keepsTotals: keepsTotals, totals: slotTotals, values: sortedValues, valueEnds: valueEnds,
             timestamps: sortedTimestamps,
-            nonNumeric: slotNonNumeric, extraCount: slotExtraCount, extraSum: slotExtraSum, names: slotName)
+            nonNumeric: slotNonNumeric, extraCount: slotExtraCount, extraSum: slotExtraSum, metrics: slotMetric,
+            metricNames: block.metrics.map(\.name))
     }
 }
 
@@ -438,7 +449,9 @@ struct BlockGroups: @unchecked Sendable {  // strings and numbers, handed from o
     let nonNumeric: [Int]
     let extraCount: [Double]
     let extraSum: [Double]
-    let names: [String]
+    /// Each group's metric, an index into `metricNames` (for the error a custom event can raise).
+    let metrics: [Int32]
+    let metricNames: [String]
 
     /// Hands each group's values (or totals) to `aggregator`, and notes the data fields met in `usage`.
     func flush(into aggregator: inout GroupedAggregator, usage: inout KeyUsage) throws {
@@ -455,13 +468,14 @@ struct BlockGroups: @unchecked Sendable {  // strings and numbers, handed from o
                             try aggregator.add(
                                 count: totals.count + nonNumeric, numeric: totals.numeric, sum: totals.sum, minimum: totals.minimum,
                                 maximum: totals.maximum, nonNumeric: nonNumeric > 0, extraCount: extraCount[slot],
-                                extraSum: extraSum[slot], name: names[slot], packedGroup: group, hash: packedHashes[slot])
+                                extraSum: extraSum[slot], name: metricNames[Int(metrics[slot])], packedGroup: group, hash: packedHashes[slot])
                         } else {
                             let range = (slot == 0 ? 0 : valueEnds[slot - 1])..<valueEnds[slot]
                             try aggregator.add(
                                 contentsOf: UnsafeBufferPointer(rebasing: values[range]),
                                 timestamps: timestamps.isEmpty ? UnsafeBufferPointer(start: nil, count: 0) : UnsafeBufferPointer(rebasing: timestamps[range]),
-                                nonNumeric: nonNumeric[slot], extraCount: extraCount[slot], extraSum: extraSum[slot], name: names[slot],
+                                nonNumeric: nonNumeric[slot], extraCount: extraCount[slot], extraSum: extraSum[slot],
+                                name: metricNames[Int(metrics[slot])],
                                 packedGroup: group, hash: packedHashes[slot])
                         }
                     }
