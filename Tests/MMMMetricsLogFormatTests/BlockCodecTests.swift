@@ -100,6 +100,26 @@ struct BlockCodecTests {
         #expect(throws: DecodeFailure.self) { try cut.withUnsafeBytes { try BlockPayload.decode($0, firstSequence: 3, parts: parts) } }
     }
 
+    @Test("tag keys asked for are matched as Swift strings: both stored spellings of a key are decoded, others read as absent")
+    func partialDecodeBySpelling() throws {
+        let stamp = MetricTimestamp(nanosecondsSinceEpoch: 1_800_000_000_000_000_000)
+        let events = [
+            MetricEvent(name: "m", value: .counter(1), tags: Tags([("k\u{E9}", "a"), ("x", "1")]), timestamp: stamp),
+            MetricEvent(name: "m", value: .counter(2), tags: Tags([("ke\u{301}", "b"), ("\u{212A}", "kelvin")]), timestamp: stamp),
+            MetricEvent(name: "m", value: .counter(3), tags: Tags([("K", "latin")]), timestamp: stamp),
+        ]
+        let payload = BlockPayload.encode(events)
+        let whole = try payload.withUnsafeBytes { try BlockPayload.decode($0, firstSequence: 0) }
+        #expect(whole.tagKeys.count == 5)
+        for (asked, decodedKeys) in [("k\u{E9}", ["k\u{E9}", "ke\u{301}"]), ("K", ["K", "\u{212A}"]), ("x", ["x"])] as [(String, [String])] {
+            let part = try payload.withUnsafeBytes { try BlockPayload.decode($0, firstSequence: 0, parts: [], tagKeys: [asked]) }
+            for (position, key) in whole.tagKeys.enumerated() {
+                let wanted = decodedKeys.contains { Array($0.utf8) == Array(key.utf8) }
+                #expect(part.tagColumns[position] == (wanted ? whole.tagColumns[position] : [0, 0, 0]), "asked \(asked), key \(key.unicodeScalars.map(\.value))")
+            }
+        }
+    }
+
     @Test("a packed column unpacks to the values its subscript reads, at every width and length")
     func planeColumnUnpack() throws {
         var generator = SplitMix64(seed: 7)

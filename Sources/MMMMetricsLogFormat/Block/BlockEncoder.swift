@@ -247,7 +247,8 @@ package struct BlockEncoder {
         let names = metrics.keys.compactMap { seen.insert(ExactText($0.name)).inserted ? $0.name : nil }
         return BlockPayload.Encoded(bytes: writer.bytes, count: count, metricNames: names, minTimestamp: minimum, maxTimestamp: maximum,
                                     summary: summarizer.finish(metrics: metrics.keys.map { BlockMetric(name: $0.name, kind: $0.kind) },
-                                                               keys: keys.keys.map(\.string), keyOrder: order, strings: strings.keys.map(\.string)))
+                                                               keys: keys.keys.map(\.string), keyOrder: order, stringCount: strings.keys.count,
+                                                               string: { strings.keys[$0].string }))
     }
 
     /// How many leading bytes each text (in `order`) shares with the one before it, and how many

@@ -169,7 +169,7 @@ extension BlockSummary {
             summarizer.add(metric: metric, references: references, sampleColumn: sampleColumn, number: block.numericValue(at: index))
         }
         guard let summary = summarizer.finish(metrics: block.metrics, keys: block.tagKeys, keyOrder: Array(0..<columns),
-                                                 strings: block.strings.count == block.stringCount ? block.strings : (0..<block.stringCount).map(block.string(at:))) else {
+                                                 stringCount: block.stringCount, string: block.string(at:)) else {
             return nil
         }
         self = summary
@@ -301,13 +301,16 @@ package struct BlockSummarizer {
     }
 
     /// The summary: `metrics` and `keys` as the block lists them (by index), `keyOrder` the columns
-    /// in ascending byte order of their keys, `strings` what references point at.
+    /// in ascending byte order of their keys; references point at the `stringCount` strings that
+    /// `string` gives (asked only for those the summary names).
     /// `nil` when the summary would cost more than ``BlockSummary/maximumCostPerBlock``.
-    package func finish(metrics blockMetrics: [BlockMetric], keys: [String], keyOrder: [Int], strings: [String]) -> BlockSummary? {
+    package func finish(
+        metrics blockMetrics: [BlockMetric], keys: [String], keyOrder: [Int], stringCount: Int, string text: (Int) -> String
+    ) -> BlockSummary? {
         // Counted before anything is built: a block of 50,000 metrics is not summarised at all.
         guard !abandoned, order.count <= BlockSummary.maximumCostPerBlock else { return nil }
         func string(_ reference: UInt32) -> String? {
-            reference == 0 || Int(reference) > strings.count ? nil : strings[Int(reference) - 1]
+            reference == 0 || Int(reference) > stringCount ? nil : text(Int(reference) - 1)
         }
         var summaries: [BlockSummary.Metric] = []
         for metric in order where metric < blockMetrics.count {
