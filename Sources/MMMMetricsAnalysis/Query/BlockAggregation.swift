@@ -397,8 +397,8 @@ struct BlockAggregation {
     /// The groups of the block's selected events, ready to fold; the block itself is not kept (so
     /// it is freed on the thread that decoded it). Call after ``run(usage:)``.
     func groups() -> BlockGroups {
-        // The values sorted by slot, each slot's in event order (a counting sort).
-        let slotCount = slotKeys.count
+        // The values sorted by slot, each slot's in event order (a counting sort); none with totals.
+        let slotCount = keepsTotals ? 0 : slotKeys.count
         var valueEnds = [Int](repeating: 0, count: slotCount)
         for slot in valueSlots { valueEnds[Int(slot)] += 1 }
         var next = [Int](repeating: 0, count: slotCount)

@@ -18,6 +18,9 @@ final class BlockPrefetch: @unchecked Sendable {
         case failed(LogError)
     }
 
+    /// What to decode of a block: its parts, and the tag keys (nil: all).
+    typealias Request = (parts: DecodedParts, tagKeys: Set<String>?)
+
     /// Decoded blocks the helper may hold that the caller has not taken yet.
     static let lookahead = 3
 
@@ -25,7 +28,7 @@ final class BlockPrefetch: @unchecked Sendable {
     private let raw: UnsafeRawBufferPointer
     private let blocks: [BlockLocation]
     /// What to decode of each block (``DecodedParts``, and the tag keys; nil: all), one entry per block.
-    private let parts: [(parts: DecodedParts, tagKeys: Set<String>?)]
+    private let parts: [Request]
     private let path: String
     private struct State {
         var next = 0
@@ -39,7 +42,7 @@ final class BlockPrefetch: @unchecked Sendable {
     private let room = DispatchSemaphore(value: 0)
     private let helperDone = DispatchSemaphore(value: 0)
 
-    init(raw: UnsafeRawBufferPointer, blocks: [BlockLocation], parts: [(parts: DecodedParts, tagKeys: Set<String>?)], path: String) {
+    init(raw: UnsafeRawBufferPointer, blocks: [BlockLocation], parts: [Request], path: String) {
         self.raw = raw
         self.blocks = blocks
         self.parts = parts
@@ -48,9 +51,7 @@ final class BlockPrefetch: @unchecked Sendable {
         DispatchQueue.global().async { [self] in helper() }
     }
 
-    static func decode(
-        _ raw: UnsafeRawBufferPointer, _ block: BlockLocation, parts: (parts: DecodedParts, tagKeys: Set<String>?), path: String
-    ) -> Outcome {
+    static func decode(_ raw: UnsafeRawBufferPointer, _ block: BlockLocation, parts: Request, path: String) -> Outcome {
         guard BlockHeader.validate(raw, at: block.offset) != nil else { return .badChecksum }
         do throws(LogError) {
             return .decoded(try BlockDecoding.decode(raw, block, path: path, parts: parts.parts, tagKeys: parts.tagKeys))

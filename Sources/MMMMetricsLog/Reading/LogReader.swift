@@ -164,7 +164,7 @@ public struct LogReader: Sendable {
         let hasSummary = { (position: Int) in position < segment.blockSummaries.count && segment.blockSummaries[position] != nil }
         let decodedPositions = zip(admitted, summaries).compactMap { position, summary in summary == nil ? position : nil }
         let decoded = decodedPositions.map { segment.blocks[$0] }
-        let decodedParts = decodedPositions.map { position -> (parts: DecodedParts, tagKeys: Set<String>?) in
+        let decodedParts = decodedPositions.map { position -> BlockPrefetch.Request in
             acceptsSummary != nil && !hasSummary(position) ? (parts.union(.values), nil) : (parts, tagKeys)
         }
         try segment.bytes.withBytes { (raw: UnsafeRawBufferPointer) throws in

@@ -106,13 +106,7 @@ package struct DecodedBlock: Sendable {
 
     /// String `index` of a table packed as ``GroupKeyTable`` packs values (checked UTF-8).
     package static func string(at index: Int, packed: [UInt8], ends: [Int]) -> String {
-        packed.withUnsafeBufferPointer { bytes in
-            var offset = index == 0 ? 0 : ends[index - 1]
-            // The varint length; the bytes run to the end of the packing.
-            while bytes[offset] >= 0x80 { offset += 1 }
-            offset += 1
-            return String(decoding: UnsafeBufferPointer(rebasing: bytes[offset..<ends[index]]), as: UTF8.self)
-        }
+        packed.withUnsafeBytes { raw in GroupKeyTable.unpack(UnsafeRawBufferPointer(rebasing: raw[(index == 0 ? 0 : ends[index - 1])..<ends[index]]))[0] }
     }
 
     /// The data of the `index`-th custom event of the block (parsed on each call).
