@@ -42,11 +42,16 @@ struct SummaryQueryTests {
         return events
     }
 
-    static func write(_ events: [(session: String, event: MetricEvent)], to root: LogRoot, blockEvents: Int = 700) throws {
+    static func write(
+        _ events: [(session: String, event: MetricEvent)], to root: LogRoot, blockEvents: Int = 700,
+        sectionMinimum: Int = PayloadSections.minimumPayloadBytes
+    ) throws {
         var writers: [String: SessionLogWriter] = [:]
         for (session, event) in events {
             if writers[session] == nil {
-                writers[session] = try SessionLogWriter(root: root, session: session, options: LogWriterOptions(segmentMaxBytes: 40_000, blockMaxEvents: blockEvents))
+                var options = LogWriterOptions(segmentMaxBytes: 40_000, blockMaxEvents: blockEvents)
+                options.sectionMinimumBytes = sectionMinimum
+                writers[session] = try SessionLogWriter(root: root, session: session, options: options)
             }
             try writers[session]!.append(event)
         }
@@ -135,6 +140,33 @@ struct SummaryQueryTests {
         #expect(try LogMaintenance(root: root).recover().flatMap(\.actions).filter { $0.contains("rebuilt the index (was missing)") }.count == files.count)
         let rebuilt = Self.answers(root)
         #expect(rebuilt == withIndex)
+    }
+
+    @Test("blocks stored in sections answer every query, export and verify as the same blocks in one frame do, with their index and without")
+    func sectionsAnswerAsOneFrame() throws {
+        var answers: [[String]] = []
+        var exports: [[[MetricEvent]]] = []
+        for sectionMinimum in [Int.max, 0] {
+            let directory = TemporaryDirectory("sections")
+            let root = directory.root
+            try Self.write(Self.tameEvents(seed: 12), to: root, sectionMinimum: sectionMinimum)
+            var options = LogWriterOptions(blockMaxEvents: 300)
+            options.sectionMinimumBytes = sectionMinimum
+            try writeSession(root, "hostile", EventGenerator.events(count: 3_000, seed: 6), options: options)
+            let stats = try LogMaintenance(root: root).statistics()
+            #expect(stats.sectionedBlocks == (sectionMinimum == 0 ? stats.blocks : 0) && stats.blocks > 20)
+            #expect(try LogMaintenance(root: root).verify().isEmpty)
+            let withIndex = Self.answers(root)
+            for file in Self.indexFiles(root) { try FileManager.default.removeItem(atPath: file) }
+            #expect(Self.answers(root) == withIndex)
+            answers.append(withIndex)
+            let reader = LogReader(source: root)
+            exports.append(try root.sessionIDs().sorted().map { session in
+                try reader.events(session: session, mode: .strict).map { $0.event }
+            })
+        }
+        #expect(answers[0] == answers[1])
+        #expect(exports[0].count == 4 && zip(exports[0], exports[1]).allSatisfy { sameEvents($0, $1) })
     }
 
     @Test("answers from summaries agree with an independent computation over the events")

@@ -100,6 +100,125 @@ struct BlockCodecTests {
         #expect(throws: DecodeFailure.self) { try cut.withUnsafeBytes { try BlockPayload.decode($0, firstSequence: 3, parts: parts) } }
     }
 
+    /// Events whose payload is large enough to be stored in sections.
+    static func sectionedEvents() -> (events: [MetricEvent], encoded: BlockPayload.Encoded) {
+        let events = EventGenerator.events(count: 6_000, seed: 33)
+        return (events, BlockPayload.encodeBlock(events[...]))
+    }
+
+    @Test("a payload stored in sections decodes, whole and in part, as the payload itself does; only what was asked for is read",
+          arguments: [[], .timestamps, .values, .customData, .strings, [.values, .timestamps], .all] as [DecodedParts])
+    func sectionedPayload(parts: DecodedParts) throws {
+        let (events, encoded) = Self.sectionedEvents()
+        #expect(encoded.bytes.count >= PayloadSections.minimumPayloadBytes)
+        let stored = try StoredPayload.make(encoded, compressor: ZstdCompressor(level: 3))
+        #expect(stored.encoding == .sections)
+        let payload = encoded.bytes
+        let whole = try payload.withUnsafeBytes { try BlockPayload.decode($0, firstSequence: 7) }
+        #expect(sameEvents(whole.events, events))
+        let keys = whole.tagKeys
+        #expect(encoded.sectionEnds.count == keys.count + 6 && encoded.sectionEnds.last == payload.count)
+        // Every key set: none, one, all; and value metrics: all, one metric of each kind, none that exist.
+        let metricOfKind = { (kind: StoredKind) in whole.metrics.first { $0.kind == kind }!.name }
+        for tagKeys in [nil, [], [keys[0]], Set(keys)] as [Set<String>?] {
+            for valueMetrics in [nil, [metricOfKind(.counter)], [metricOfKind(.gauge)], [metricOfKind(.timer)], ["no such metric"]] as [Set<String>?] {
+                let part = try stored.bytes.withUnsafeBytes {
+                    try BlockDecoding.decodeStored($0, encoding: .sections, decodedLength: payload.count, firstSequence: 7, parts: parts,
+                                                   tagKeys: tagKeys, valueMetrics: valueMetrics)
+                }
+                let plain = try payload.withUnsafeBytes { try BlockPayload.decode($0, firstSequence: 7, parts: parts, tagKeys: tagKeys) }
+                let context = "tag keys \(String(describing: tagKeys)), value metrics \(String(describing: valueMetrics))"
+                #expect(part.count == plain.count && part.parts == plain.parts && part.metrics == plain.metrics, "\(context)")
+                #expect(part.metricOfEvent == plain.metricOfEvent && part.tagKeys == plain.tagKeys && part.tagColumns == plain.tagColumns, "\(context)")
+                #expect(part.strings == plain.strings && part.packedStrings == plain.packedStrings, "\(context)")
+                #expect(part.timestamps == plain.timestamps && part.timeRange == plain.timeRange, "\(context)")
+                #expect(part.customText == plain.customText && part.customBounds == plain.customBounds, "\(context)")
+                // Values: all of them, or those of the named metrics' kinds (the rest read as 0); timers'
+                // also when timestamps are read, which need their durations.
+                let kinds = valueMetrics.map { names in
+                    Set(whole.metrics.filter { names.contains($0.name) }.map(\.kind)).union(parts.contains(.timestamps) ? [.timer] : [])
+                }
+                for event in 0..<part.count {
+                    let kind = whole.kinds[Int(whole.metricOfEvent[event])]
+                    let expected = !parts.contains(.values) ? 0 : kinds.map { $0.contains(kind) || kind == .custom } ?? true ? whole.rawValues[event] : 0
+                    #expect(part.rawValues[event] == expected, "event \(event) (\(kind)), \(context)")
+                }
+            }
+        }
+        // Loaded whole (as export and verify read), the sections are the payload byte for byte.
+        let sections = try stored.bytes.withUnsafeBytes { try PayloadSections($0, decodedLength: payload.count) }
+        var rebuilt = [UInt8](repeating: 0, count: payload.count)
+        try stored.bytes.withUnsafeBytes { raw in
+            let sections = try PayloadSections(raw, decodedLength: payload.count)
+            try rebuilt.withUnsafeMutableBytes { try sections.loadAll(into: $0) }
+        }
+        #expect(rebuilt == payload && sections.sections.map(\.decoded.upperBound) == encoded.sectionEnds)
+        // A small payload stays one frame.
+        let small = BlockPayload.encodeBlock(events[..<20])
+        #expect(try StoredPayload.make(small, compressor: ZstdCompressor(level: 3)).encoding != .sections)
+    }
+
+    @Test("a damaged section directory, sections cut in the wrong places, or damaged sections are errors whatever is asked for, never a crash")
+    func sectionedPayloadDamage() throws {
+        let (_, encoded) = Self.sectionedEvents()
+        let payload = encoded.bytes
+        let compressor = ZstdCompressor(level: 3)
+        let ends = encoded.sectionEnds
+        let requests: [(DecodedParts, Set<String>?)] = [(.all, nil), ([], []), (.values, nil), (.timestamps, []), (.customData, [])]
+        func failure(_ stored: [UInt8], decodedLength: Int? = nil) -> [String] {
+            requests.map { parts, keys in
+                do {
+                    _ = try stored.withUnsafeBytes {
+                        try BlockDecoding.decodeStored($0, encoding: .sections, decodedLength: decodedLength ?? payload.count, firstSequence: 0,
+                                                       parts: parts, tagKeys: keys)
+                    }
+                    return ""
+                } catch {
+                    return (error as? DecodeFailure)?.reason ?? "\(error)"
+                }
+            }
+        }
+        func expectFailure(_ stored: [UInt8], _ words: String, decodedLength: Int? = nil, sourceLocation: SourceLocation = #_sourceLocation) {
+            for reason in failure(stored, decodedLength: decodedLength) {
+                #expect(!reason.isEmpty && reason.contains(words), "\(words): \(reason)", sourceLocation: sourceLocation)
+            }
+        }
+        // Cut in other places than the parts meet: too few sections, a boundary moved by a byte.
+        expectFailure(try StoredPayload.inSections(payload, ends: [payload.count], compressor: compressor), "section 0 holds")
+        var merged = ends
+        merged.remove(at: merged.count - 2)
+        expectFailure(try StoredPayload.inSections(payload, ends: merged, compressor: compressor), "sections for")
+        var early = ends
+        early[0] -= 1
+        expectFailure(try StoredPayload.inSections(payload, ends: early, compressor: compressor), "needs")
+        var late = ends
+        late[0] += 1
+        expectFailure(try StoredPayload.inSections(payload, ends: late, compressor: compressor), "after its columns")
+        // Directory damage: no sections, an unknown encoding, lengths that disagree with the block.
+        let good = try StoredPayload.inSections(payload, ends: ends, compressor: compressor)
+        expectFailure([0] + good.dropFirst(), "no sections")
+        var unknown = good
+        unknown[1] = 7
+        expectFailure(unknown, "unknown section encoding 7")
+        expectFailure(good, "the block header says", decodedLength: payload.count + 1)
+        expectFailure(good + [0], "the block holds")
+        expectFailure(Array(good.dropLast()), "")
+        // A raw section whose stored and decoded lengths differ.
+        var rawMismatch = ByteWriter()
+        rawMismatch.varint(1)
+        rawMismatch.u8(0)
+        rawMismatch.varint(UInt64(payload.count))
+        rawMismatch.varint(UInt64(payload.count - 1))
+        expectFailure(rawMismatch.bytes + payload.dropLast(), "raw section stores")
+        // Random damage anywhere: an error or (a flip in unread bytes) an answer, never a crash.
+        var random = SeededRandom(seed: 5)
+        for _ in 0..<300 {
+            var damaged = good
+            damaged[Int(random.next() % UInt64(damaged.count))] ^= UInt8(truncatingIfNeeded: random.next() | 1)
+            _ = failure(damaged)
+        }
+    }
+
     @Test("tag keys asked for are matched as Swift strings: both stored spellings of a key are decoded, others read as absent")
     func partialDecodeBySpelling() throws {
         let stamp = MetricTimestamp(nanosecondsSinceEpoch: 1_800_000_000_000_000_000)

@@ -49,7 +49,7 @@ struct OutputTests {
         #expect(stats.events == 37)
         #expect(stats.textTable.contains("bytes per event"))
         let json = try stats.rendered(as: .json)
-        for key in ["sessions", "segments", "blocks", "raw_blocks", "events", "segment_bytes", "index_bytes", "stored_payload_bytes",
+        for key in ["sessions", "segments", "blocks", "raw_blocks", "sectioned_blocks", "events", "segment_bytes", "index_bytes", "stored_payload_bytes",
                     "decoded_payload_bytes", "bytes_per_event", "compression_ratio", "skipped_events", "skipped_places"] {
             #expect(json.contains("\"\(key)\":"), "\(key)")
         }

@@ -204,7 +204,7 @@ struct SessionReading: @unchecked Sendable {  // read only; `plan` is copied per
         do {
             try LogReader(source: source).replay(session: session, filter: plan.filter, mode: mode, warning: { issue in
                 if !stopped, !emit(.warning(issue)) { stopped = true }
-            }, parts: parts, tagKeys: plan.tagKeysRead, acceptsSummary: accepts) { replayed in
+            }, parts: parts, tagKeys: plan.tagKeysRead, valueMetrics: plan.valueMetricsRead, acceptsSummary: accepts) { replayed in
                 if stopped { throw Stopped() }
                 let block: DecodedBlock
                 switch replayed {

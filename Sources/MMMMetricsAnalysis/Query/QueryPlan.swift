@@ -76,6 +76,13 @@ struct QueryPlan {
         return keys
     }
 
+    /// The metrics whose values the query reads, when it names them all (no glob): a block stored
+    /// in sections then leaves the value sections of other kinds unread. nil: any metric's.
+    var valueMetricsRead: Set<String>? {
+        guard !names.isEmpty, names.globs.allSatisfy(\.isLiteral) else { return nil }
+        return Set(names.globs.map(\.pattern))
+    }
+
     /// What of each block the query reads beyond its metric and tag columns (``DecodedParts``):
     /// custom data only to group by a data field (which finds an event's data through its value);
     /// values unless the aggregation only counts events (`countsOnly`); timestamps for a time

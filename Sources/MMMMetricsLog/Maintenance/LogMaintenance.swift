@@ -70,6 +70,7 @@ public struct LogMaintenance: Sendable {
                     statistics.storedPayloadBytes += block.header.storedLength
                     statistics.decodedPayloadBytes += block.header.decodedLength
                     if block.header.encoding == .raw { statistics.rawBlocks += 1 }
+                    if block.header.encoding == .sections { statistics.sectionedBlocks += 1 }
                 }
             }
         }

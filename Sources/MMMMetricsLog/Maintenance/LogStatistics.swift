@@ -24,6 +24,8 @@ public struct LogStatistics: TabularOutput, Sendable, Hashable {
     public var decodedPayloadBytes = 0
     /// Blocks stored raw because compression did not pay.
     public var rawBlocks = 0
+    /// Blocks stored in sections, each part compressed alone (docs/FORMAT.md, "Sections").
+    public var sectionedBlocks = 0
     /// Damaged places whose blocks are not counted.
     public var skipped = SkippedData()
 
@@ -38,6 +40,7 @@ public struct LogStatistics: TabularOutput, Sendable, Hashable {
     enum CodingKeys: String, CodingKey {
         case sessions, segments, blocks, events
         case rawBlocks = "raw_blocks"
+        case sectionedBlocks = "sectioned_blocks"
         case segmentBytes = "segment_bytes"
         case indexBytes = "index_bytes"
         case storedPayloadBytes = "stored_payload_bytes"
@@ -54,6 +57,7 @@ public struct LogStatistics: TabularOutput, Sendable, Hashable {
         try container.encode(segments, forKey: .segments)
         try container.encode(blocks, forKey: .blocks)
         try container.encode(rawBlocks, forKey: .rawBlocks)
+        try container.encode(sectionedBlocks, forKey: .sectionedBlocks)
         try container.encode(events, forKey: .events)
         try container.encode(segmentBytes, forKey: .segmentBytes)
         try container.encode(indexBytes, forKey: .indexBytes)
@@ -69,6 +73,7 @@ public struct LogStatistics: TabularOutput, Sendable, Hashable {
 
     public var rows: [[String]] {
         [["sessions", "\(sessions)"], ["segments", "\(segments)"], ["blocks", "\(blocks)"], ["raw_blocks", "\(rawBlocks)"],
+         ["sectioned_blocks", "\(sectionedBlocks)"],
          ["events", "\(events)"], ["segment_bytes", "\(segmentBytes)"], ["index_bytes", "\(indexBytes)"],
          ["stored_payload_bytes", "\(storedPayloadBytes)"], ["decoded_payload_bytes", "\(decodedPayloadBytes)"],
          ["bytes_per_event", "\(bytesPerEvent)"], ["compression_ratio", "\(compressionRatio)"],
@@ -84,7 +89,7 @@ public struct LogStatistics: TabularOutput, Sendable, Hashable {
             return "\(whole)." + (fraction < 10 ? "0" : "") + "\(fraction)"
         }
         var lines = [
-            ["sessions", "\(sessions)"], ["segments", "\(segments)"], ["blocks", "\(blocks) (\(rawBlocks) stored raw)"], ["events", "\(events)"],
+            ["sessions", "\(sessions)"], ["segments", "\(segments)"], ["blocks", "\(blocks) (\(rawBlocks) stored raw, \(sectionedBlocks) in sections)"], ["events", "\(events)"],
             ["bytes on disk", "\(segmentBytes) in segments, \(indexBytes) in indexes"],
             ["bytes per event", decimals(bytesPerEvent)],
             ["compression ratio", "\(decimals(compressionRatio)) (binary payload \(decodedPayloadBytes) bytes, stored \(storedPayloadBytes))"],

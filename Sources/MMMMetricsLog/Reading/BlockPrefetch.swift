@@ -18,8 +18,9 @@ final class BlockPrefetch: @unchecked Sendable {
         case failed(LogError)
     }
 
-    /// What to decode of a block: its parts, and the tag keys (nil: all).
-    typealias Request = (parts: DecodedParts, tagKeys: Set<String>?)
+    /// What to decode of a block: its parts, the tag keys (nil: all), the metrics whose values are
+    /// read (nil: all).
+    typealias Request = (parts: DecodedParts, tagKeys: Set<String>?, valueMetrics: Set<String>?)
 
     /// Decoded blocks the helper may hold that the caller has not taken yet.
     static let lookahead = 3
@@ -54,7 +55,7 @@ final class BlockPrefetch: @unchecked Sendable {
     static func decode(_ raw: UnsafeRawBufferPointer, _ block: BlockLocation, parts: Request, path: String) -> Outcome {
         guard BlockHeader.validate(raw, at: block.offset) != nil else { return .badChecksum }
         do throws(LogError) {
-            return .decoded(try BlockDecoding.decode(raw, block, path: path, parts: parts.parts, tagKeys: parts.tagKeys))
+            return .decoded(try BlockDecoding.decode(raw, block, path: path, parts: parts.parts, tagKeys: parts.tagKeys, valueMetrics: parts.valueMetrics))
         } catch {
             return .failed(error)
         }

@@ -49,10 +49,12 @@ public struct LogReader: Sendable {
     /// so damage is reported as for a decoded block). Blocks come in sequence order either way.
     /// Decoded blocks hold `parts` (``DecodedParts``) and the tag columns of `tagKeys` (nil: all),
     /// and their values and every tag column when `acceptsSummary` is given and the index has no
-    /// summary for them (the caller may total them as a summary).
+    /// summary for them (the caller may total them as a summary). `valueMetrics` names the metrics
+    /// whose values the caller reads (nil: all); other metrics' values may read as 0.
     package func replay(
         session: String, filter: ReadFilter = ReadFilter(), mode: ReadMode = .lenient,
         warning: (ReadWarning) -> Void = { _ in }, parts: DecodedParts = .all, tagKeys: Set<String>? = nil,
+        valueMetrics: Set<String>? = nil,
         acceptsSummary: ((BlockSummary, BlockHeader) -> Bool)?,
         _ body: (ReplayedBlock) throws -> Void
     ) throws {
@@ -88,7 +90,7 @@ public struct LogReader: Sendable {
                     try report(segment.path, wrong.offset, wrong.reason + " (the blocks are believed)", skipped: 0, fatal: true)
                 }
                 try Self.replayBlocks(
-                    of: segment, filter: compiled, parts: parts, tagKeys: tagKeys, acceptsSummary: acceptsSummary, report: report, body)
+                    of: segment, filter: compiled, request: (parts, tagKeys, valueMetrics), acceptsSummary: acceptsSummary, report: report, body)
             case .headerless(let path, let size):
                 // Holds no events, unless its index proves it held some: then it was cut short (in the
                 // last segment, as a torn tail is: a power cut under durability none can leave that).
@@ -147,7 +149,7 @@ public struct LogReader: Sendable {
 
     /// Decodes each block the filter admits (checking its CRC again: the file may have changed since it was scanned).
     private static func replayBlocks(
-        of segment: StoredSegment, filter: CompiledReadFilter, parts: DecodedParts, tagKeys: Set<String>?,
+        of segment: StoredSegment, filter: CompiledReadFilter, request: BlockPrefetch.Request,
         acceptsSummary: ((BlockSummary, BlockHeader) -> Bool)?,
         report: Report,
         _ body: (ReplayedBlock) throws -> Void
@@ -165,7 +167,7 @@ public struct LogReader: Sendable {
         let decodedPositions = zip(admitted, summaries).compactMap { position, summary in summary == nil ? position : nil }
         let decoded = decodedPositions.map { segment.blocks[$0] }
         let decodedParts = decodedPositions.map { position -> BlockPrefetch.Request in
-            acceptsSummary != nil && !hasSummary(position) ? (parts.union(.values), nil) : (parts, tagKeys)
+            acceptsSummary != nil && !hasSummary(position) ? (request.parts.union(.values), nil, nil) : request
         }
         try segment.bytes.withBytes { (raw: UnsafeRawBufferPointer) throws in
             // With more than one block, a second thread decodes ahead (same blocks, same order).

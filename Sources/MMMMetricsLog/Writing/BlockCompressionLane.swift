@@ -11,9 +11,9 @@ import MMMMetricsLogFormat
 package final class BlockCompressionLane: @unchecked Sendable {  // `owner` is only touched by the writing thread
     private enum Job {
         case idle
-        case waiting([UInt8], level: Int32)
+        case waiting(BlockPayload.Encoded, level: Int32, sectionMinimum: Int)
         case compressing
-        case done(Result<[UInt8], ZstdFailure>)
+        case done(Result<StoredPayload, ZstdFailure>)
         case stopped
     }
 
@@ -38,40 +38,38 @@ package final class BlockCompressionLane: @unchecked Sendable {  // `owner` is o
     private func run() {
         var compressors: [Int32: ZstdCompressor] = [:]
         while true {
-            let next: ([UInt8], Int32)? = job.wait { state in
+            let next: (BlockPayload.Encoded, Int32, Int)? = job.wait { state in
                 switch state {
-                case .waiting(let payload, let level):
+                case .waiting(let payload, let level, let sectionMinimum):
                     state = .compressing
-                    return .some((payload, level))
+                    return .some((payload, level, sectionMinimum))
                 case .stopped:
                     return .some(nil)
                 case .idle, .compressing, .done:
                     return nil
                 }
             }
-            guard let (payload, level) = next else { return }
+            guard let (payload, level, sectionMinimum) = next else { return }
             let compressor = compressors[level] ?? ZstdCompressor(level: level)
             compressors[level] = compressor
-            let result = Result { () throws(ZstdFailure) -> [UInt8] in
-                try payload.withBytes { (raw: UnsafeRawBufferPointer) throws(ZstdFailure) in try compressor.compress(raw) }
-            }
+            let result = Result { () throws(ZstdFailure) -> StoredPayload in try StoredPayload.make(payload, compressor: compressor, sectionMinimum: sectionMinimum) }
             job.update { state in
                 if case .compressing = state { state = .done(result) }
             }
         }
     }
 
-    /// Hands over a payload to compress at `level`. The lane must be free (``take()`` called since
-    /// the last submission).
-    func submit(_ payload: [UInt8], level: Int32) {
+    /// Hands over a payload to compress at `level` (in sections from `sectionMinimum` bytes). The
+    /// lane must be free (``take()`` called since the last submission).
+    func submit(_ payload: BlockPayload.Encoded, level: Int32, sectionMinimum: Int) {
         job.update { state in
             precondition({ if case .idle = state { true } else { false } }(), "a block is already in flight")
-            state = .waiting(payload, level: level)
+            state = .waiting(payload, level: level, sectionMinimum: sectionMinimum)
         }
     }
 
-    /// Waits for the submitted payload's frame; the lane is free again afterwards.
-    func take() -> Result<[UInt8], ZstdFailure> {
+    /// Waits for the submitted payload as stored; the lane is free again afterwards.
+    func take() -> Result<StoredPayload, ZstdFailure> {
         job.wait { state in
             guard case .done(let result) = state else { return nil }
             state = .idle
@@ -79,7 +77,7 @@ package final class BlockCompressionLane: @unchecked Sendable {  // `owner` is o
         }
     }
 
-    /// Ends the thread once it has finished the block in hand (whose frame is dropped).
+    /// Ends the thread once it has finished the block in hand (whose stored payload is dropped).
     package func stop() {
         job.update { state in state = .stopped }
     }

@@ -28,6 +28,9 @@ public struct LogWriterOptions: Sendable, Hashable {
     public var compressionLevel: Int32
     /// fsync policy.
     public var durability: LogDurability
+    /// Payloads of at least this many bytes are stored in sections (docs/FORMAT.md, "Sections");
+    /// tests lower or raise it to write both forms of the same blocks.
+    package var sectionMinimumBytes = PayloadSections.minimumPayloadBytes
 
     /// The most events a block may hold (the format's limit, 2^24).
     public static let maximumBlockEvents = BlockPayload.maximumEvents

@@ -97,16 +97,16 @@ extension SessionLogWriter {
             try lane.owner?.settleInFlight()
             inFlight = (encoded, writtenSequence)
             lane.owner = self
-            lane.submit(encoded.bytes, level: options.compressionLevel)
+            lane.submit(encoded, level: options.compressionLevel, sectionMinimum: options.sectionMinimumBytes)
             return encoded.count
         }
-        let compressed: [UInt8]
+        let stored: StoredPayload
         do {
-            compressed = try encoded.bytes.withBytes { (raw: UnsafeRawBufferPointer) throws(ZstdFailure) in try compressor.compress(raw) }
+            stored = try StoredPayload.make(encoded, compressor: compressor, sectionMinimum: options.sectionMinimumBytes)
         } catch {
             throw .invalidInput("\(error)")
         }
-        try place(encoded, compressed: compressed, firstSequence: writtenSequence)
+        try place(encoded, stored: stored, firstSequence: writtenSequence)
         return encoded.count
     }
 
@@ -118,8 +118,8 @@ extension SessionLogWriter {
         inFlight = nil
         lane.owner = nil
         switch lane.take() {
-        case .success(let compressed):
-            try place(encoded, compressed: compressed, firstSequence: firstSequence)
+        case .success(let stored):
+            try place(encoded, stored: stored, firstSequence: firstSequence)
         case .failure(let error):
             throw .invalidInput("\(error)")
         }
@@ -133,15 +133,13 @@ extension SessionLogWriter {
         _ = lane.take()
     }
 
-    /// Frames an encoded block (raw when compressing did not make it smaller) and appends it to the
-    /// segment, starting or sealing segments as their limits say.
-    private func place(_ encoded: BlockPayload.Encoded, compressed: [UInt8], firstSequence: UInt64) throws(LogError) {
-        let payload = encoded.bytes
-        let useRaw = compressed.count >= payload.count
+    /// Frames an encoded block as stored (``StoredPayload``) and appends it to the segment, starting
+    /// or sealing segments as their limits say.
+    private func place(_ encoded: BlockPayload.Encoded, stored: StoredPayload, firstSequence: UInt64) throws(LogError) {
         let header = BlockHeader(
-            encoding: useRaw ? .raw : .zstd, storedLength: useRaw ? payload.count : compressed.count, decodedLength: payload.count,
+            encoding: stored.encoding, storedLength: stored.bytes.count, decodedLength: encoded.bytes.count,
             eventCount: encoded.count, firstSequence: firstSequence, minTimestamp: encoded.minTimestamp, maxTimestamp: encoded.maxTimestamp)
-        let framed = header.frame(payload: useRaw ? payload : compressed)
+        let framed = header.frame(payload: stored.bytes)
 
         if let current = segment {
             let tooBig = current.size + framed.count > options.segmentMaxBytes && !current.blocks.isEmpty

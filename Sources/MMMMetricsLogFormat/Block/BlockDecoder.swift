@@ -29,6 +29,13 @@ package struct BlockDecoder {
     private var wantedKeys: Set<String>?
     /// Whether to make every string of the table a Swift string (``DecodedParts/strings``).
     private var makesStrings = true
+    /// A payload stored in sections, loaded into `sectionBuffer` as the decoder reaches each
+    /// section it reads; the others are skipped unread.
+    private var sections: PayloadSections?
+    private var sectionBuffer = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    /// The metrics whose values to decode (nil: all). In a sectioned payload the value sections of
+    /// kinds none of them has are skipped, and those events' values read as 0.
+    private var valueMetrics: Set<String>?
 
     /// The value columns, read in place.
     private struct ValueColumns {
@@ -47,15 +54,44 @@ package struct BlockDecoder {
     package static func decode(
         _ bytes: UnsafeRawBufferPointer, firstSequence: UInt64, parts: DecodedParts = .all, tagKeys: Set<String>? = nil
     ) throws(DecodeFailure) -> DecodedBlock {
+        try decode(bytes, sections: nil, into: UnsafeMutableRawBufferPointer(start: nil, count: 0), firstSequence: firstSequence, parts: parts,
+                   tagKeys: tagKeys, valueMetrics: nil)
+    }
+
+    /// Decodes a payload stored in `sections` (``PayloadSections``), loading into `buffer` (the
+    /// payload's decoded length) only the sections that the parts and keys asked for need: the
+    /// sections skipped are neither decompressed nor walked. With `valueMetrics`, values are
+    /// decoded only for the kinds of the block's metrics so named (compared as Swift strings);
+    /// other events' values read as 0.
+    package static func decode(
+        sections: PayloadSections, into buffer: UnsafeMutableRawBufferPointer, firstSequence: UInt64, parts: DecodedParts = .all,
+        tagKeys: Set<String>? = nil, valueMetrics: Set<String>? = nil
+    ) throws(DecodeFailure) -> DecodedBlock {
+        try decode(UnsafeRawBufferPointer(buffer), sections: sections, into: buffer, firstSequence: firstSequence, parts: parts, tagKeys: tagKeys,
+                   valueMetrics: valueMetrics)
+    }
+
+    private static func decode(
+        _ bytes: UnsafeRawBufferPointer, sections: PayloadSections?, into buffer: UnsafeMutableRawBufferPointer, firstSequence: UInt64,
+        parts: DecodedParts, tagKeys: Set<String>?, valueMetrics: Set<String>?
+    ) throws(DecodeFailure) -> DecodedBlock {
         var decoder = BlockDecoder(reader: ByteReader(bytes), firstSequence: firstSequence)
         decoder.wantedKeys = tagKeys
+        decoder.valueMetrics = valueMetrics
         decoder.makesStrings = parts.contains(.strings)
+        decoder.sections = sections
+        decoder.sectionBuffer = buffer
+        _ = try decoder.enter(0, reads: true)
         try decoder.readTables()
         try decoder.readMetricColumn()
+        try decoder.leave(0)
+        if let sections, sections.sections.count != decoder.keys.count + 6 {
+            throw DecodeFailure(offset: 0, reason: "\(sections.sections.count) sections for \(decoder.keys.count) tag keys (expected \(decoder.keys.count + 6))")
+        }
         try decoder.readTagColumns()
         try decoder.checkEquivalentKeys()
-        let values = try decoder.readValueColumns()
-        let customRanges = try decoder.readCustomRanges()
+        let values = try decoder.readValueColumns(parts)
+        let customRanges = try decoder.readCustomRanges(parts)
         guard decoder.reader.isAtEnd else {
             throw DecodeFailure(offset: decoder.reader.offset, reason: "\(decoder.reader.remaining) unexpected bytes after the columns")
         }
@@ -80,6 +116,27 @@ package struct BlockDecoder {
     private init(reader: ByteReader, firstSequence: UInt64) {
         self.reader = reader
         self.firstSequence = firstSequence
+    }
+
+    /// Starts section `index` of a sectioned payload: loads it when the decoder `reads` it, else
+    /// moves past it. Returns whether its columns are to be read (always, for a payload not in sections).
+    private mutating func enter(_ index: Int, reads: Bool) throws(DecodeFailure) -> Bool {
+        guard let sections else { return true }
+        let section = sections.sections[index]
+        if reads { try sections.load(index, into: sectionBuffer) }
+        // Bounded by the section's end: reading past it is an error, not a read of another section.
+        reader = ByteReader(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(sectionBuffer)[0..<section.decoded.upperBound]),
+                            offset: reads ? section.decoded.lowerBound : section.decoded.upperBound)
+        return reads
+    }
+
+    /// Ends section `index`: its columns must have taken all its bytes.
+    private func leave(_ index: Int) throws(DecodeFailure) {
+        guard let sections else { return }
+        let end = sections.sections[index].decoded.upperBound
+        guard reader.offset == end else {
+            throw DecodeFailure(offset: reader.offset, reason: "section \(index) holds \(end - reader.offset) bytes after its columns")
+        }
     }
 
     /// Version, event count, string table, metrics, tag keys (strictly ascending), base timestamp.
@@ -282,11 +339,18 @@ package struct BlockDecoder {
         let stringCount = Int64(packedStringEnds.count)
         let plainReferences = self.plainReferences
         var absent: [UInt32]?
-        for key in keys {
+        for (position, key) in keys.enumerated() {
+            let wanted = wantedKeys?.contains(key) ?? true
+            guard try enter(1 + position, reads: wanted) else {
+                if absent == nil { absent = [UInt32](repeating: 0, count: count) }
+                tagColumns.append(absent!)
+                continue
+            }
             let offset = reader.offset
             let packed = try PlaneColumn.read(count: count, from: &reader)
+            try leave(1 + position)
             if count > 0, packed.width == 0 { throw DecodeFailure(offset: offset, reason: "tag column of a key no event carries") }
-            if let wantedKeys, !wantedKeys.contains(key) {
+            if !wanted {
                 if absent == nil { absent = [UInt32](repeating: 0, count: count) }
                 tagColumns.append(absent!)
                 continue
@@ -332,10 +396,44 @@ package struct BlockDecoder {
     }
 
     /// Timestamp deltas, timer flags, counters, gauge scales, mantissas and raw bits, timer durations.
-    private mutating func readValueColumns() throws(DecodeFailure) -> ValueColumns {
-        let deltas = try PlaneColumn.read(count: count, from: &reader)
-        let timerFlags = try PlaneColumn.read(count: kindCounts.2, from: &reader)
-        let counters = try PlaneColumn.read(count: kindCounts.0, from: &reader)
+    /// In a sectioned payload, the columns of sections the `parts` do not need are skipped and read
+    /// as zeros.
+    private mutating func readValueColumns(_ parts: DecodedParts) throws(DecodeFailure) -> ValueColumns {
+        let first = keys.count + 1
+        // The kinds whose values are read: every kind, or those of the metrics asked for.
+        var valueKinds: Set<StoredKind> = parts.contains(.values) ? [.counter, .gauge, .timer] : []
+        if let valueMetrics, !valueKinds.isEmpty {
+            valueKinds = Set(metrics.lazy.filter { valueMetrics.contains($0.name) }.map(\.kind))
+        }
+        let zeros = { (count: Int) in PlaneColumn(base: nil, count: count, width: 0) }
+        var deltas = zeros(count), timerFlags = zeros(kindCounts.2)
+        if try enter(first, reads: parts.contains(.timestamps)) {
+            deltas = try PlaneColumn.read(count: count, from: &reader)
+            timerFlags = try PlaneColumn.read(count: kindCounts.2, from: &reader)
+            try leave(first)
+        }
+        var counters = zeros(kindCounts.0)
+        if try enter(first + 1, reads: valueKinds.contains(.counter)) {
+            counters = try PlaneColumn.read(count: kindCounts.0, from: &reader)
+            try leave(first + 1)
+        }
+        var gaugeScales = zeros(kindCounts.1), gaugeMantissas = zeros(kindCounts.1), gaugeBits = zeros(0)
+        if try enter(first + 2, reads: valueKinds.contains(.gauge)) {
+            (gaugeScales, gaugeMantissas, gaugeBits) = try readGaugeColumns()
+            try leave(first + 2)
+        }
+        var timers = zeros(kindCounts.2)
+        if try enter(first + 3, reads: valueKinds.contains(.timer) || parts.contains(.timestamps)) {
+            timers = try PlaneColumn.read(count: kindCounts.2, from: &reader)
+            try leave(first + 3)
+        }
+        return ValueColumns(
+            deltas: deltas, timerFlags: timerFlags, counters: counters, gaugeScales: gaugeScales, gaugeMantissas: gaugeMantissas,
+            gaugeBits: gaugeBits, timers: timers)
+    }
+
+    /// Gauge scales, then the mantissas of decimal gauges and the bits of raw ones.
+    private mutating func readGaugeColumns() throws(DecodeFailure) -> (PlaneColumn, PlaneColumn, PlaneColumn) {
         let scalesOffset = reader.offset
         let gaugeScales = try PlaneColumn.read(count: kindCounts.1, from: &reader)
         var decimalCount = 0
@@ -349,14 +447,13 @@ package struct BlockDecoder {
         }
         let gaugeMantissas = try PlaneColumn.read(count: decimalCount, from: &reader)
         let gaugeBits = try PlaneColumn.read(count: kindCounts.1 - decimalCount, from: &reader)
-        let timers = try PlaneColumn.read(count: kindCounts.2, from: &reader)
-        return ValueColumns(
-            deltas: deltas, timerFlags: timerFlags, counters: counters, gaugeScales: gaugeScales, gaugeMantissas: gaugeMantissas,
-            gaugeBits: gaugeBits, timers: timers)
+        return (gaugeScales, gaugeMantissas, gaugeBits)
     }
 
     /// Where each custom event's JSON text lies: length-prefixed, in event order, after the columns.
-    private mutating func readCustomRanges() throws(DecodeFailure) -> [Range<Int>] {
+    private mutating func readCustomRanges(_ parts: DecodedParts) throws(DecodeFailure) -> [Range<Int>] {
+        let section = keys.count + 5
+        guard try enter(section, reads: parts.contains(.customData)) else { return [] }
         var ranges: [Range<Int>] = []
         ranges.reserveCapacity(kindCounts.3)
         for _ in 0..<kindCounts.3 {
@@ -365,6 +462,7 @@ package struct BlockDecoder {
             _ = try reader.bytes(length)
             ranges.append(start..<(start + length))
         }
+        try leave(section)
         return ranges
     }
 

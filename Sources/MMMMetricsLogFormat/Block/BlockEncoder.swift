@@ -235,17 +235,29 @@ package struct BlockEncoder {
         for column in order { writer.varint(UInt64(renumbered[strings.index(of: keys.keys[column])!])) }
         writer.i64(baseTimestamp)
         PlaneColumn.pack(metricColumn, into: &writer)
+        // Where each section ends (docs/FORMAT.md, "Sections"): the head, each tag column, the
+        // timestamps, counters, gauges, timers, custom texts.
+        var sectionEnds = [writer.bytes.count]
+        sectionEnds.reserveCapacity(order.count + 6)
         for column in order {
             let references = sortsTable ? Self.renumber(tagColumns[column], renumbered, plain: plainReferences) : tagColumns[column]
             PlaneColumn.pack(references, into: &writer)
+            sectionEnds.append(writer.bytes.count)
         }
-        for column in [deltas, timerFlags, counters, gaugeScales, gaugeMantissas, gaugeBits, timers] {
-            PlaneColumn.pack(column, into: &writer)
-        }
+        PlaneColumn.pack(deltas, into: &writer)
+        PlaneColumn.pack(timerFlags, into: &writer)
+        sectionEnds.append(writer.bytes.count)
+        PlaneColumn.pack(counters, into: &writer)
+        sectionEnds.append(writer.bytes.count)
+        for column in [gaugeScales, gaugeMantissas, gaugeBits] { PlaneColumn.pack(column, into: &writer) }
+        sectionEnds.append(writer.bytes.count)
+        PlaneColumn.pack(timers, into: &writer)
+        sectionEnds.append(writer.bytes.count)
         writer.append(customs.bytes)
+        sectionEnds.append(writer.bytes.count)
         var seen = Set<ExactText>()
         let names = metrics.keys.compactMap { seen.insert(ExactText($0.name)).inserted ? $0.name : nil }
-        return BlockPayload.Encoded(bytes: writer.bytes, count: count, metricNames: names, minTimestamp: minimum, maxTimestamp: maximum,
+        return BlockPayload.Encoded(bytes: writer.bytes, sectionEnds: sectionEnds, count: count, metricNames: names, minTimestamp: minimum, maxTimestamp: maximum,
                                     summary: summarizer.finish(metrics: metrics.keys.map { BlockMetric(name: $0.name, kind: $0.kind) },
                                                                keys: keys.keys.map(\.string), keyOrder: order, stringCount: strings.keys.count,
                                                                string: { strings.keys[$0].string }))

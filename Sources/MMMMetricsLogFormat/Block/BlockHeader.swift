@@ -6,6 +6,8 @@ package enum BlockEncoding: UInt8, Sendable {
     case raw = 0
     /// One standard zstd frame.
     case zstd = 1
+    /// In sections, each stored alone (``PayloadSections``).
+    case sections = 2
 }
 
 /// The fixed header in front of every block's payload.
@@ -71,7 +73,7 @@ package struct BlockHeader: Sendable, Hashable {
             let crc = try? reader.u32()
         else { return nil }
         guard Int(decoded) <= Format.maximumDecodedBlockBytes, count > 0, Int(count) <= BlockPayload.maximumEvents,
-            encoding == .zstd || stored == decoded, minimum <= maximum, UInt64(count) <= UInt64.max - first
+            encoding != .raw || stored == decoded, minimum <= maximum, UInt64(count) <= UInt64.max - first
         else { return nil }
         return (BlockHeader(encoding: encoding, storedLength: Int(stored), decodedLength: Int(decoded), eventCount: Int(count),
                             firstSequence: first, minTimestamp: minimum, maxTimestamp: maximum), crc)

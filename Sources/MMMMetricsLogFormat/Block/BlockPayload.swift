@@ -57,6 +57,9 @@ package enum BlockPayload {
     /// An encoded payload and the facts about its events that the block header and index need.
     package struct Encoded {
         package var bytes: [UInt8]
+        /// Where each of the payload's sections ends (``PayloadSections``): the offsets a writer may
+        /// compress it apart at.
+        package var sectionEnds: [Int]
         /// How many of the given events it holds: a prefix, cut where the byte budget would be passed.
         package var count: Int
         package var metricNames: [String]

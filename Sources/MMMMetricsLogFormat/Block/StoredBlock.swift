@@ -23,16 +23,67 @@ package enum BlockDecoding {
                 throw corrupt("block payload: \(error)")
             }
             do { return try body(UnsafeRawBufferPointer(rebasing: buffer[0..<size])) } catch { throw corrupt("block payload: \(error)") }
+        case .sections:
+            let size = block.header.decodedLength
+            let buffer = UnsafeMutableRawBufferPointer(rebasing: ScratchBuffer.current.bytes(atLeast: max(size, 1))[0..<size])
+            do {
+                try PayloadSections(stored, decodedLength: size).loadAll(into: buffer)
+                return try body(UnsafeRawBufferPointer(buffer))
+            } catch {
+                throw corrupt("block payload: \(error)")
+            }
+        }
+    }
+
+    /// Decodes a block's payload as stored (`encoding`, decoding to `decodedLength` bytes): for a
+    /// payload in sections, only the sections that the parts, keys and value metrics asked for need
+    /// are decompressed (``BlockDecoder``).
+    package static func decodeStored(
+        _ stored: UnsafeRawBufferPointer, encoding: BlockEncoding, decodedLength size: Int, firstSequence: UInt64, parts: DecodedParts = .all,
+        tagKeys: Set<String>? = nil, valueMetrics: Set<String>? = nil
+    ) throws(DecodeFailure) -> DecodedBlock {
+        switch encoding {
+        case .raw:
+            return try BlockPayload.decode(stored, firstSequence: firstSequence, parts: parts, tagKeys: tagKeys)
+        case .zstd:
+            let buffer = ScratchBuffer.current.bytes(atLeast: max(size, 1))
+            do {
+                try ZstdDecoder.decompress(stored, expectedSize: size, into: buffer)
+            } catch {
+                throw DecodeFailure(offset: 0, reason: "\(error)")
+            }
+            return try BlockPayload.decode(UnsafeRawBufferPointer(rebasing: buffer[0..<size]), firstSequence: firstSequence, parts: parts, tagKeys: tagKeys)
+        case .sections:
+            let buffer = UnsafeMutableRawBufferPointer(rebasing: ScratchBuffer.current.bytes(atLeast: max(size, 1))[0..<size])
+            let sections = try PayloadSections(stored, decodedLength: size)
+            return try BlockDecoder.decode(
+                sections: sections, into: buffer, firstSequence: firstSequence, parts: parts, tagKeys: tagKeys, valueMetrics: valueMetrics)
         }
     }
 
     /// The block's events, in columns: every part, checked against the header, or the parts asked
-    /// for (``DecodedParts``), each checked as far as it was decoded.
+    /// for (``DecodedParts``), each checked as far as it was decoded. `valueMetrics` names the
+    /// metrics whose values the caller reads (nil: all): a block in sections may leave the values
+    /// of other kinds undecoded, as 0 (``BlockDecoder/decode(sections:into:firstSequence:parts:tagKeys:valueMetrics:)``).
     package static func decode(
-        _ segment: UnsafeRawBufferPointer, _ block: BlockLocation, path: String, parts: DecodedParts = .all, tagKeys: Set<String>? = nil
+        _ segment: UnsafeRawBufferPointer, _ block: BlockLocation, path: String, parts: DecodedParts = .all, tagKeys: Set<String>? = nil,
+        valueMetrics: Set<String>? = nil
     ) throws(LogError) -> DecodedBlock {
-        let decoded = try withPayload(segment, block, path: path) { payload throws(DecodeFailure) in
-            try BlockPayload.decode(payload, firstSequence: block.header.firstSequence, parts: parts, tagKeys: tagKeys)
+        let decoded: DecodedBlock
+        if block.header.encoding == .sections {
+            let start = block.offset + Format.blockHeaderSize
+            let stored = UnsafeRawBufferPointer(rebasing: segment[start..<(start + block.header.storedLength)])
+            do {
+                decoded = try decodeStored(
+                    stored, encoding: .sections, decodedLength: block.header.decodedLength, firstSequence: block.header.firstSequence,
+                    parts: parts, tagKeys: tagKeys, valueMetrics: valueMetrics)
+            } catch {
+                throw .corrupt(path: path, offset: block.offset, reason: "block payload: \(error)")
+            }
+        } else {
+            decoded = try withPayload(segment, block, path: path) { payload throws(DecodeFailure) in
+                try BlockPayload.decode(payload, firstSequence: block.header.firstSequence, parts: parts, tagKeys: tagKeys)
+            }
         }
         guard decoded.count == block.header.eventCount else {
             throw .corrupt(path: path, offset: block.offset, reason: "block header says \(block.header.eventCount) events, payload holds \(decoded.count)")

@@ -77,6 +77,38 @@
             fatalError("fuzz invariant: a re-encoded payload does not decode: \(error)")
         }
         CoreFuzzEntryPoints.requireSame(again.events, events, "block payload round trip")
+        checkSections(encoded, again)
+    }
+
+    /// Stores a payload in sections (whatever its size) and decodes it whole and in part, as
+    /// readers of a block in sections do: each must agree with the payload decoded as it is.
+    static func checkSections(_ encoded: BlockPayload.Encoded, _ whole: DecodedBlock) {
+        guard let stored = try? StoredPayload.inSections(encoded.bytes, ends: encoded.sectionEnds, compressor: ZstdCompressor(level: 1)) else {
+            fatalError("fuzz invariant: a payload does not compress")
+        }
+        let firstKey = whole.tagKeys.first ?? "k"
+        let firstMetric = whole.metrics.first?.name ?? "m"
+        let requests: [(DecodedParts, Set<String>?, Set<String>?)] = [(.all, nil, nil), ([], [firstKey], nil), (.values, [], [firstMetric])]
+        for (parts, keys, metrics) in requests {
+            let part: DecodedBlock
+            do {
+                part = try stored.withBytes { (raw: UnsafeRawBufferPointer) throws(DecodeFailure) in
+                    try BlockDecoding.decodeStored(raw, encoding: .sections, decodedLength: encoded.bytes.count, firstSequence: 0, parts: parts,
+                                                   tagKeys: keys, valueMetrics: metrics)
+                }
+            } catch {
+                fatalError("fuzz invariant: a payload in sections does not decode: \(error)")
+            }
+            CoreFuzzEntryPoints.require(part.count == whole.count && part.metricOfEvent == whole.metricOfEvent, "sections: metric column differs")
+            CoreFuzzEntryPoints.require(part.packedStrings == whole.packedStrings && part.tagKeys == whole.tagKeys, "sections: strings differ")
+            for (position, key) in whole.tagKeys.enumerated() where keys?.contains(key) ?? true {
+                CoreFuzzEntryPoints.require(part.tagColumns[position] == whole.tagColumns[position], "sections: tag column differs")
+            }
+            for event in 0..<whole.count where parts.contains(.values) && (metrics?.contains(whole.metrics[Int(whole.metricOfEvent[event])].name) ?? true) {
+                CoreFuzzEntryPoints.require(part.rawValues[event] == whole.rawValues[event], "sections: value of event \(event) differs")
+            }
+            if parts == .all { CoreFuzzEntryPoints.requireSame(part.events, whole.events, "sections: events differ") }
+        }
     }
 
     /// Scans a segment and does with it what readers do; invariants of the scan.
