@@ -154,7 +154,9 @@ struct SummaryQueryTests {
             options.sectionMinimumBytes = sectionMinimum
             try writeSession(root, "hostile", EventGenerator.events(count: 3_000, seed: 6), options: options)
             let stats = try LogMaintenance(root: root).statistics()
-            #expect(stats.sectionedBlocks == (sectionMinimum == 0 ? stats.blocks : 0) && stats.blocks > 20)
+            // With no minimum, blocks are in sections but where sections would cost more than 1% over one frame.
+            #expect(sectionMinimum == 0 ? stats.sectionedBlocks * 2 >= stats.blocks : stats.sectionedBlocks == 0, "\(stats.sectionedBlocks) of \(stats.blocks)")
+            #expect(stats.blocks > 20)
             #expect(try LogMaintenance(root: root).verify().isEmpty)
             let withIndex = Self.answers(root)
             for file in Self.indexFiles(root) { try FileManager.default.removeItem(atPath: file) }

@@ -158,6 +158,28 @@ struct BlockCodecTests {
         #expect(try StoredPayload.make(small, compressor: ZstdCompressor(level: 3)).encoding != .sections)
     }
 
+    @Test("a block of hundreds of tag keys, whose sections would cost more than one frame, is stored as one frame (a block of realistic events keeps sections: above)")
+    func sectionsOnlyWhereTheyPay() throws {
+        let keys = 400
+        let stamp = 1_800_000_000_000_000_000 as Int64
+        let events = (0..<8_000).map { index in
+            MetricEvent(name: "m\(index % 5)", value: .gauge(Double(index % 13)), tags: Tags([("k\(index % keys)", "v\(index % 7)")]),
+                        timestamp: MetricTimestamp(nanosecondsSinceEpoch: stamp + Int64(index) * 1_000))
+        }
+        let encoded = BlockPayload.encodeBlock(events[...])
+        #expect(encoded.bytes.count >= PayloadSections.minimumPayloadBytes && encoded.sectionEnds.count == keys + 6)
+        let compressor = ZstdCompressor(level: 6)
+        let stored = try StoredPayload.make(encoded, compressor: compressor)
+        let frame = try encoded.bytes.withUnsafeBytes { try compressor.compress($0) }
+        let sections = try StoredPayload.inSections(encoded.bytes, ends: encoded.sectionEnds, compressor: compressor)
+        #expect(stored.encoding == .zstd && sections.count > frame.count * 2, "sections \(sections.count), one frame \(frame.count)")
+        #expect(stored.bytes.count <= frame.count + frame.count / 100)
+        let decoded = try stored.bytes.withUnsafeBytes {
+            try BlockDecoding.decodeStored($0, encoding: stored.encoding, decodedLength: encoded.bytes.count, firstSequence: 0)
+        }
+        #expect(sameEvents(decoded.events, events))
+    }
+
     @Test("a damaged section directory, sections cut in the wrong places, or damaged sections are errors whatever is asked for, never a crash")
     func sectionedPayloadDamage() throws {
         let (_, encoded) = Self.sectionedEvents()

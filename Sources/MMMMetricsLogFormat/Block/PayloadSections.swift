@@ -17,6 +17,9 @@ package struct PayloadSections {
     /// Payloads smaller than this are stored as one frame: a frame per part would cost more bytes
     /// (each frame has a header and its own tables) than reading them saves.
     package static let minimumPayloadBytes = 64 << 10
+    /// About what a section costs beyond its share of one frame: a frame header, a block header,
+    /// entropy tables, a directory entry (measured: 20–30 bytes for a small tag column).
+    package static let overheadPerSection = 32
     /// Sections a payload may be cut into: the head, the five value parts, one per tag key. A reader
     /// refuses more (a block may hold more keys, but then it is stored as one frame).
     package static let maximumSections = 4_096
@@ -101,7 +104,9 @@ package struct StoredPayload {
 
     /// How a writer stores `encoded`: in sections when it is at least `sectionMinimum` bytes (each
     /// section compressed, or raw where compressing does not make it smaller), else one frame, or
-    /// raw when the frame is no smaller.
+    /// raw when the frame is no smaller. Sections cost a frame header and tables each: when there
+    /// are so many for their size that this could pass 1% (a block of hundreds of tag keys), the
+    /// payload is compressed as one frame too, and sections are kept only if at most 1% larger.
     package static func make(
         _ encoded: BlockPayload.Encoded, compressor: ZstdCompressor, sectionMinimum: Int = PayloadSections.minimumPayloadBytes
     ) throws(ZstdFailure) -> StoredPayload {
@@ -113,6 +118,12 @@ package struct StoredPayload {
             return frame.count >= payload.count ? StoredPayload(encoding: .raw, bytes: payload) : StoredPayload(encoding: .zstd, bytes: frame)
         }
         let bytes = try inSections(payload, ends: encoded.sectionEnds, compressor: compressor)
+        if encoded.sectionEnds.count * PayloadSections.overheadPerSection > bytes.count / 100 {
+            let frame = try payload.withBytes { (raw: UnsafeRawBufferPointer) throws(ZstdFailure) in try compressor.compress(raw) }
+            if bytes.count > frame.count + frame.count / 100 {
+                return frame.count >= payload.count ? StoredPayload(encoding: .raw, bytes: payload) : StoredPayload(encoding: .zstd, bytes: frame)
+            }
+        }
         return StoredPayload(encoding: .sections, bytes: bytes)
     }
 

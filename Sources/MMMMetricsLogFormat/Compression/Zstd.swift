@@ -48,7 +48,7 @@ package enum ZstdDecoder {
             throw ZstdFailure(description: "not a zstd frame")
         }
         if declared != ZSTD_CONTENTSIZE_UNKNOWN, declared != UInt64(expectedSize) {
-            throw ZstdFailure(description: "zstd frame declares \(declared) bytes, the block header \(expectedSize)")
+            throw ZstdFailure(description: "zstd frame declares \(declared) bytes, expected \(expectedSize)")
         }
         let result = ZSTD_decompressDCtx(
             DecompressionContext.current.pointer, destination.baseAddress, expectedSize, source.baseAddress, source.count)
