@@ -111,18 +111,17 @@ package struct StoredPayload {
         _ encoded: BlockPayload.Encoded, compressor: ZstdCompressor, sectionMinimum: Int = PayloadSections.minimumPayloadBytes
     ) throws(ZstdFailure) -> StoredPayload {
         let payload = encoded.bytes
-        guard payload.count >= sectionMinimum, encoded.sectionEnds.count <= PayloadSections.maximumSections,
-            encoded.sectionEnds.last == payload.count
-        else {
+        func oneFrame() throws(ZstdFailure) -> StoredPayload {
             let frame = try payload.withBytes { (raw: UnsafeRawBufferPointer) throws(ZstdFailure) in try compressor.compress(raw) }
             return frame.count >= payload.count ? StoredPayload(encoding: .raw, bytes: payload) : StoredPayload(encoding: .zstd, bytes: frame)
         }
+        guard payload.count >= sectionMinimum, encoded.sectionEnds.count <= PayloadSections.maximumSections,
+            encoded.sectionEnds.last == payload.count
+        else { return try oneFrame() }
         let bytes = try inSections(payload, ends: encoded.sectionEnds, compressor: compressor)
         if encoded.sectionEnds.count * PayloadSections.overheadPerSection > bytes.count / 100 {
-            let frame = try payload.withBytes { (raw: UnsafeRawBufferPointer) throws(ZstdFailure) in try compressor.compress(raw) }
-            if bytes.count > frame.count + frame.count / 100 {
-                return frame.count >= payload.count ? StoredPayload(encoding: .raw, bytes: payload) : StoredPayload(encoding: .zstd, bytes: frame)
-            }
+            let single = try oneFrame()
+            if bytes.count > single.bytes.count + single.bytes.count / 100 { return single }
         }
         return StoredPayload(encoding: .sections, bytes: bytes)
     }

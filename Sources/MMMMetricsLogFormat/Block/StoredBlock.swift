@@ -7,58 +7,51 @@ package enum BlockDecoding {
         _ segment: UnsafeRawBufferPointer, _ block: BlockLocation, path: String,
         _ body: (UnsafeRawBufferPointer) throws(DecodeFailure) -> T
     ) throws(LogError) -> T {
-        let start = block.offset + Format.blockHeaderSize
-        let stored = UnsafeRawBufferPointer(rebasing: segment[start..<(start + block.header.storedLength)])
-        func corrupt(_ reason: String) -> LogError { .corrupt(path: path, offset: block.offset, reason: reason) }
-        switch block.header.encoding {
-        case .raw:
-            do { return try body(stored) } catch { throw corrupt("block payload: \(error)") }
-        case .zstd:
-            let size = block.header.decodedLength
-            // One scratch buffer per thread, reused across blocks: a fresh one per block costs page faults.
-            let buffer = ScratchBuffer.current.bytes(atLeast: max(size, 1))
-            do {
-                try ZstdDecoder.decompress(stored, expectedSize: size, into: buffer)
-            } catch {
-                throw corrupt("block payload: \(error)")
-            }
-            do { return try body(UnsafeRawBufferPointer(rebasing: buffer[0..<size])) } catch { throw corrupt("block payload: \(error)") }
-        case .sections:
-            let size = block.header.decodedLength
-            let buffer = UnsafeMutableRawBufferPointer(rebasing: ScratchBuffer.current.bytes(atLeast: max(size, 1))[0..<size])
-            do {
-                try PayloadSections(stored, decodedLength: size).loadAll(into: buffer)
-                return try body(UnsafeRawBufferPointer(buffer))
-            } catch {
-                throw corrupt("block payload: \(error)")
-            }
+        do {
+            return try withStoredPayload(stored(segment, block), encoding: block.header.encoding, decodedLength: block.header.decodedLength, body)
+        } catch {
+            throw .corrupt(path: path, offset: block.offset, reason: "block payload: \(error)")
         }
     }
 
-    /// Decodes a block's payload as stored (`encoding`, decoding to `decodedLength` bytes): for a
-    /// payload in sections, only the sections that the parts, keys and value metrics asked for need
-    /// are decompressed (``BlockDecoder``).
+    /// Runs `body` on a payload as stored (`encoding`, decoding to `decodedLength` bytes), decoded
+    /// whole: every section of a payload in sections.
+    package static func withStoredPayload<T>(
+        _ stored: UnsafeRawBufferPointer, encoding: BlockEncoding, decodedLength size: Int, _ body: (UnsafeRawBufferPointer) throws(DecodeFailure) -> T
+    ) throws(DecodeFailure) -> T {
+        if encoding == .raw { return try body(stored) }
+        // One scratch buffer per thread, reused across blocks: a fresh one per block costs page faults.
+        let buffer = UnsafeMutableRawBufferPointer(rebasing: ScratchBuffer.current.bytes(atLeast: max(size, 1))[0..<size])
+        if encoding == .sections {
+            try PayloadSections(stored, decodedLength: size).loadAll(into: buffer)
+        } else {
+            do { try ZstdDecoder.decompress(stored, expectedSize: size, into: buffer) } catch { throw DecodeFailure(offset: 0, reason: "\(error)") }
+        }
+        return try body(UnsafeRawBufferPointer(buffer))
+    }
+
+    /// Decodes a payload as stored (`encoding`, decoding to `decodedLength` bytes): for a payload in
+    /// sections, only the sections that the parts, keys and value metrics asked for need are
+    /// decompressed (``BlockDecoder``).
     package static func decodeStored(
         _ stored: UnsafeRawBufferPointer, encoding: BlockEncoding, decodedLength size: Int, firstSequence: UInt64, parts: DecodedParts = .all,
         tagKeys: Set<String>? = nil, valueMetrics: Set<String>? = nil
     ) throws(DecodeFailure) -> DecodedBlock {
-        switch encoding {
-        case .raw:
-            return try BlockPayload.decode(stored, firstSequence: firstSequence, parts: parts, tagKeys: tagKeys)
-        case .zstd:
-            let buffer = ScratchBuffer.current.bytes(atLeast: max(size, 1))
-            do {
-                try ZstdDecoder.decompress(stored, expectedSize: size, into: buffer)
-            } catch {
-                throw DecodeFailure(offset: 0, reason: "\(error)")
+        guard encoding == .sections else {
+            return try withStoredPayload(stored, encoding: encoding, decodedLength: size) { payload throws(DecodeFailure) in
+                try BlockPayload.decode(payload, firstSequence: firstSequence, parts: parts, tagKeys: tagKeys)
             }
-            return try BlockPayload.decode(UnsafeRawBufferPointer(rebasing: buffer[0..<size]), firstSequence: firstSequence, parts: parts, tagKeys: tagKeys)
-        case .sections:
-            let buffer = UnsafeMutableRawBufferPointer(rebasing: ScratchBuffer.current.bytes(atLeast: max(size, 1))[0..<size])
-            let sections = try PayloadSections(stored, decodedLength: size)
-            return try BlockDecoder.decode(
-                sections: sections, into: buffer, firstSequence: firstSequence, parts: parts, tagKeys: tagKeys, valueMetrics: valueMetrics)
         }
+        let buffer = UnsafeMutableRawBufferPointer(rebasing: ScratchBuffer.current.bytes(atLeast: max(size, 1))[0..<size])
+        return try BlockDecoder.decode(
+            sections: PayloadSections(stored, decodedLength: size), into: buffer, firstSequence: firstSequence, parts: parts, tagKeys: tagKeys,
+            valueMetrics: valueMetrics)
+    }
+
+    /// The block's stored payload bytes within its segment.
+    private static func stored(_ segment: UnsafeRawBufferPointer, _ block: BlockLocation) -> UnsafeRawBufferPointer {
+        let start = block.offset + Format.blockHeaderSize
+        return UnsafeRawBufferPointer(rebasing: segment[start..<(start + block.header.storedLength)])
     }
 
     /// The block's events, in columns: every part, checked against the header, or the parts asked
@@ -70,20 +63,12 @@ package enum BlockDecoding {
         valueMetrics: Set<String>? = nil
     ) throws(LogError) -> DecodedBlock {
         let decoded: DecodedBlock
-        if block.header.encoding == .sections {
-            let start = block.offset + Format.blockHeaderSize
-            let stored = UnsafeRawBufferPointer(rebasing: segment[start..<(start + block.header.storedLength)])
-            do {
-                decoded = try decodeStored(
-                    stored, encoding: .sections, decodedLength: block.header.decodedLength, firstSequence: block.header.firstSequence,
-                    parts: parts, tagKeys: tagKeys, valueMetrics: valueMetrics)
-            } catch {
-                throw .corrupt(path: path, offset: block.offset, reason: "block payload: \(error)")
-            }
-        } else {
-            decoded = try withPayload(segment, block, path: path) { payload throws(DecodeFailure) in
-                try BlockPayload.decode(payload, firstSequence: block.header.firstSequence, parts: parts, tagKeys: tagKeys)
-            }
+        do {
+            decoded = try decodeStored(
+                stored(segment, block), encoding: block.header.encoding, decodedLength: block.header.decodedLength,
+                firstSequence: block.header.firstSequence, parts: parts, tagKeys: tagKeys, valueMetrics: valueMetrics)
+        } catch {
+            throw .corrupt(path: path, offset: block.offset, reason: "block payload: \(error)")
         }
         guard decoded.count == block.header.eventCount else {
             throw .corrupt(path: path, offset: block.offset, reason: "block header says \(block.header.eventCount) events, payload holds \(decoded.count)")
