@@ -338,12 +338,17 @@ package struct BlockDecoder {
         let count = self.count
         let stringCount = Int64(packedStringEnds.count)
         let plainReferences = self.plainReferences
+        // A key not asked for reads as absent: one column of zeros, shared.
         var absent: [UInt32]?
+        func appendAbsent() {
+            if absent == nil { absent = [UInt32](repeating: 0, count: count) }
+            tagColumns.append(absent!)
+        }
         for (position, key) in keys.enumerated() {
             let wanted = wantedKeys?.contains(key) ?? true
+            // In sections, an unwanted column is skipped unread; in one frame it is walked.
             guard try enter(1 + position, reads: wanted) else {
-                if absent == nil { absent = [UInt32](repeating: 0, count: count) }
-                tagColumns.append(absent!)
+                appendAbsent()
                 continue
             }
             let offset = reader.offset
@@ -351,8 +356,7 @@ package struct BlockDecoder {
             try leave(1 + position)
             if count > 0, packed.width == 0 { throw DecodeFailure(offset: offset, reason: "tag column of a key no event carries") }
             if !wanted {
-                if absent == nil { absent = [UInt32](repeating: 0, count: count) }
-                tagColumns.append(absent!)
+                appendAbsent()
                 continue
             }
             var outOfRange = false

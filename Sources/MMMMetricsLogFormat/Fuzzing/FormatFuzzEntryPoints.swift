@@ -24,11 +24,7 @@
             return
         }
         if let part {
-            CoreFuzzEntryPoints.require(part.count == decoded.count && part.metricOfEvent == decoded.metricOfEvent, "a partial decode's metric column differs")
-            CoreFuzzEntryPoints.require(part.packedStrings == decoded.packedStrings && part.tagKeys == decoded.tagKeys, "a partial decode's strings differ")
-            for (position, key) in decoded.tagKeys.enumerated() where key == firstKey {
-                CoreFuzzEntryPoints.require(part.tagColumns[position] == decoded.tagColumns[position], "a partial decode's tag column differs")
-            }
+            requireAgreement(part, decoded, keys: [firstKey], "a partial decode")
         } else {
             CoreFuzzEntryPoints.require(false, "a payload that decodes whole does not decode in part")
         }
@@ -82,6 +78,16 @@
 
     private static let sectionCompressor = ThreadLocal<ZstdCompressor>()
 
+    /// A block decoded in part agrees with it decoded whole: the metric column, the strings, and
+    /// the tag columns of `keys` (nil: every key; keys compare as Swift strings, as the decoder's).
+    static func requireAgreement(_ part: DecodedBlock, _ whole: DecodedBlock, keys: Set<String>?, _ what: String) {
+        CoreFuzzEntryPoints.require(part.count == whole.count && part.metricOfEvent == whole.metricOfEvent, "\(what): the metric column differs")
+        CoreFuzzEntryPoints.require(part.packedStrings == whole.packedStrings && part.tagKeys == whole.tagKeys, "\(what): the strings differ")
+        for (position, key) in whole.tagKeys.enumerated() where keys?.contains(key) ?? true {
+            CoreFuzzEntryPoints.require(part.tagColumns[position] == whole.tagColumns[position], "\(what): a tag column differs")
+        }
+    }
+
     /// Stores a payload in sections (whatever its size) and decodes it whole and in part, as
     /// readers of a block in sections do: each must agree with the payload decoded as it is.
     static func checkSections(_ encoded: BlockPayload.Encoded, _ whole: DecodedBlock) {
@@ -103,11 +109,7 @@
             } catch {
                 fatalError("fuzz invariant: a payload in sections does not decode: \(error)")
             }
-            CoreFuzzEntryPoints.require(part.count == whole.count && part.metricOfEvent == whole.metricOfEvent, "sections: metric column differs")
-            CoreFuzzEntryPoints.require(part.packedStrings == whole.packedStrings && part.tagKeys == whole.tagKeys, "sections: strings differ")
-            for (position, key) in whole.tagKeys.enumerated() where keys?.contains(key) ?? true {
-                CoreFuzzEntryPoints.require(part.tagColumns[position] == whole.tagColumns[position], "sections: tag column differs")
-            }
+            requireAgreement(part, whole, keys: keys, "a decode in sections")
             for event in 0..<whole.count where parts.contains(.values) && (metrics?.contains(whole.metrics[Int(whole.metricOfEvent[event])].name) ?? true) {
                 CoreFuzzEntryPoints.require(part.rawValues[event] == whole.rawValues[event], "sections: value of event \(event) differs")
             }
