@@ -23,25 +23,50 @@ final class RealServer: @unchecked Sendable {
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    /// Starts the server and waits until it answers its health check (up to 30 s).
+    /// Starts the server and waits until it answers its health check (up to 60 s). A server that
+    /// does not become ready is stopped and started once more, on a new port unless `port` is
+    /// given: a port the kernel handed out may be taken again before the server binds it, and a
+    /// loaded machine once left a server silent for a minute (both attempts' logs are reported).
     init(_ kind: Kind, prometheusTargets: [String] = [], port fixedPort: Int? = nil, directory reused: TemporaryDirectory? = nil) async throws {
         self.kind = kind
         directory = reused ?? TemporaryDirectory()
-        port = fixedPort ?? freePort()
-        logPath = directory.path + "/\(kind.rawValue)-\(port).log"
         let binary = "/usr/bin/" + kind.rawValue
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw ServerFailure("\(binary) is not installed: apt-get install -y prometheus prometheus-pushgateway victoria-metrics (.ci/run does)")
         }
+        var failures: [String] = []
+        for attempt in 1...2 {
+            let port = fixedPort ?? freePort()
+            let logPath = directory.path + "/\(kind.rawValue)-\(port)-\(attempt).log"
+            // A restart (a directory handed in) keeps its data; a first start begins afresh each time.
+            let data = directory.path + (attempt == 1 || reused != nil ? "" : "/attempt-\(attempt)")
+            let process = try Self.launch(kind, binary: binary, port: port, data: data, prometheusTargets: prometheusTargets, logPath: logPath)
+            if try await Self.becomesReady(process, kind: kind, port: port) {
+                self.port = port
+                self.logPath = logPath
+                self.process = process
+                return
+            }
+            let running = process.isRunning
+            Self.stop(process)
+            let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+            failures.append("attempt \(attempt): not ready on port \(port) (\(running ? "still running" : "exited")): \(log.suffix(1_500))")
+        }
+        throw ServerFailure("\(kind.rawValue) did not become ready; \(failures.joined(separator: "; "))")
+    }
+
+    /// Runs the server's binary on `port` with its data under `data`, output to `logPath`.
+    private static func launch(_ kind: Kind, binary: String, port: Int, data: String, prometheusTargets: [String], logPath: String) throws -> Process {
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         var arguments: [String]
         switch kind {
         case .victoriaMetrics:
-            arguments = ["-storageDataPath", directory.path + "/vm", "-httpListenAddr", "127.0.0.1:\(port)", "-retentionPeriod", "100y",
+            arguments = ["-storageDataPath", data + "/vm", "-httpListenAddr", "127.0.0.1:\(port)", "-retentionPeriod", "100y",
                          "-search.latencyOffset", "0s", "-loggerLevel", "WARN"]
         case .pushgateway:
             arguments = ["--web.listen-address", "127.0.0.1:\(port)"]
         case .prometheus:
-            let config = directory.path + "/prometheus.yml"
+            let config = data + "/prometheus.yml"
             let targets = prometheusTargets.map { "'\($0)'" }.joined(separator: ", ")
             try """
                 global:
@@ -52,7 +77,7 @@ final class RealServer: @unchecked Sendable {
                     static_configs:
                       - targets: [\(targets)]
                 """.write(toFile: config, atomically: true, encoding: .utf8)
-            arguments = ["--config.file", config, "--storage.tsdb.path", directory.path + "/prom", "--web.listen-address", "127.0.0.1:\(port)"]
+            arguments = ["--config.file", config, "--storage.tsdb.path", data + "/prom", "--web.listen-address", "127.0.0.1:\(port)"]
         }
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
@@ -63,7 +88,11 @@ final class RealServer: @unchecked Sendable {
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        self.process = process
+        return process
+    }
+
+    /// Whether the server answers its health check with 200 within 60 s (false when it exits).
+    private static func becomesReady(_ process: Process, kind: Kind, port: Int) async throws -> Bool {
         let health = switch kind {
         case .victoriaMetrics: "/health"
         case .pushgateway, .prometheus: "/-/ready"
@@ -72,26 +101,29 @@ final class RealServer: @unchecked Sendable {
         // the test process's busy thread pool.
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
-            if rawStatus(port: port, path: health) == 200 { return }
-            guard process.isRunning else { break }
+            if rawStatus(port: port, path: health) == 200 { return true }
+            guard process.isRunning else { return false }
             try await Task.sleep(for: .milliseconds(100))
         }
-        let running = process.isRunning
-        stop()
-        throw ServerFailure("\(kind.rawValue) did not become ready on port \(port) (\(running ? "still running" : "exited")): \(serverLog.suffix(2_000))")
+        return false
     }
 
     var serverLog: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     /// Stops the server (SIGTERM, then SIGKILL after 10 s) and waits for it.
     func stop() {
-        guard let process, process.isRunning else { return }
+        guard let process else { return }
+        Self.stop(process)
+        self.process = nil
+    }
+
+    private static func stop(_ process: Process) {
+        guard process.isRunning else { return }
         process.terminate()
         let deadline = Date().addingTimeInterval(10)
         while process.isRunning && Date() < deadline { usleep(20_000) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
-        self.process = nil
     }
 
     deinit { stop() }
