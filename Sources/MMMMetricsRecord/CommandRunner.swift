@@ -34,23 +34,46 @@ public enum CommandRunner {
     /// killed it) can still be recorded. A Ctrl-C or Ctrl-\ at a terminal reaches the command itself
     /// (one process group), so SIGINT and SIGQUIT are not passed on twice.
     public static func run(_ arguments: [String], outlivingSignals: Bool = false) -> Outcome {
-        let environment = ProcessInfo.processInfo.environment
+        run(rawArguments: arguments.map { Array($0.utf8) }, outlivingSignals: outlivingSignals)
+    }
+
+    /// ``run(_:outlivingSignals:)`` with the arguments as bytes, which the command gets exactly as
+    /// given: an argument need not be UTF-8 (a file name on Linux may be any bytes but NUL; a NUL
+    /// ends an argument, as in C). The environment is passed on as the process has it, bytes and all.
+    public static func run(rawArguments arguments: [[UInt8]], outlivingSignals: Bool = false) -> Outcome {
         let clock = ContinuousClock()
         let start = clock.now
+        let arguments = arguments.map { argument in argument.firstIndex(of: 0).map { Array(argument[..<$0]) } ?? argument }
         guard let command = arguments.first, !command.isEmpty else {
             return Outcome(status: 127, duration: .zero, stderrTail: "", startFailure: "no command given")
         }
-        let executable: String
-        switch resolve(command, path: environment["PATH"] ?? "/usr/bin:/bin") {
+        let searchPath = getenv("PATH").map { Array(UnsafeRawBufferPointer(start: $0, count: strlen($0))) } ?? Array("/usr/bin:/bin".utf8)
+        let executable: [UInt8]
+        switch resolve(bytes: command, path: searchPath) {
         case .found(let path): executable = path
-        case .notFound: return Outcome(status: 127, duration: clock.now - start, stderrTail: "", startFailure: "\(command): command not found")
+        case .notFound:
+            return Outcome(status: 127, duration: clock.now - start, stderrTail: "", startFailure: "\(text(command)): command not found")
         case .notExecutable(let path):
-            var isDirectory: ObjCBool = false
-            let reason = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue ? "Is a directory" : "Permission denied"
-            return Outcome(status: 126, duration: clock.now - start, stderrTail: "", startFailure: "\(path): \(reason)")
+            let reason = isDirectory(path) ? "Is a directory" : "Permission denied"
+            return Outcome(status: 126, duration: clock.now - start, stderrTail: "", startFailure: "\(text(path)): \(reason)")
         }
         if outlivingSignals { InterruptSignal.catchTermination() }
-        return spawn(executable, arguments: arguments, environment: environment, started: start, forwarding: outlivingSignals)
+        return spawn(executable, arguments: arguments, started: start, forwarding: outlivingSignals)
+    }
+
+    /// Bytes shown as text in a message (invalid UTF-8 as U+FFFD: only what is said, never what is run).
+    private static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+
+    /// Calls `body` with `bytes` as a NUL-terminated C string.
+    private static func withCString<T>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) -> T) -> T {
+        (bytes + [0]).withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { body($0.baseAddress!) }
+        }
+    }
+
+    private static func isDirectory(_ path: [UInt8]) -> Bool {
+        var info = stat()
+        return withCString(path) { stat($0, &info) } == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
 
     /// Starts the command with posix_spawn (no descriptor of ours leaks into it, `argv[0]` as typed,
@@ -58,8 +81,7 @@ public enum CommandRunner {
     /// and returns when the command exits, not when the last process holding its standard error
     /// does (a daemon it started in the background keeps running).
     private static func spawn(
-        _ executable: String, arguments: [String], environment: [String: String], started start: ContinuousClock.Instant,
-        forwarding: Bool
+        _ executable: [UInt8], arguments: [[UInt8]], started start: ContinuousClock.Instant, forwarding: Bool
     ) -> Outcome {
         let clock = ContinuousClock()
         var ends: [Int32] = [-1, -1]
@@ -88,17 +110,22 @@ public enum CommandRunner {
         sigemptyset(&unblocked)
         posix_spawnattr_setsigmask(&attributes, &unblocked)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
-        let environmentLines = environment.map { "\($0.key)=\($0.value)" }
         var pid = pid_t()
-        func launch(_ path: String, _ argv: [String]) -> Int32 {
-            let cArguments = argv.map { strdup($0) } + [nil]
-            let cEnvironment = environmentLines.map { strdup($0) } + [nil]
-            defer { for pointer in cArguments + cEnvironment { free(pointer) } }
-            return posix_spawn(&pid, path, &actions, &attributes, cArguments, cEnvironment)
+        func launch(_ path: [UInt8], _ argv: [[UInt8]]) -> Int32 {
+            let cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { argument in
+                let copy = UnsafeMutablePointer<CChar>.allocate(capacity: argument.count + 1)
+                argument.withUnsafeBytes { UnsafeMutableRawPointer(copy).copyMemory(from: $0.baseAddress ?? UnsafeRawPointer(copy), byteCount: argument.count) }
+                copy[argument.count] = 0
+                return copy
+            } + [nil]
+            defer { for pointer in cArguments { pointer?.deallocate() } }
+            return withCString(path) { path in
+                withEnvironment { environment in posix_spawn(&pid, path, &actions, &attributes, cArguments, environment) }
+            }
         }
         var result = launch(executable, arguments)
         // A file without a #! line: a shell runs it with sh.
-        if result == ENOEXEC { result = launch("/bin/sh", ["sh", executable] + arguments.dropFirst()) }
+        if result == ENOEXEC { result = launch(Array("/bin/sh".utf8), [Array("sh".utf8), executable] + arguments.dropFirst()) }
         close(writeEnd)
         guard result == 0 else {
             close(readEnd)
@@ -107,7 +134,7 @@ public enum CommandRunner {
             case EISDIR: (126, "Is a directory")
             default: (126, String(cString: strerror(result)))
             }
-            return Outcome(status: status, duration: clock.now - start, stderrTail: "", startFailure: "\(executable): \(reason)")
+            return Outcome(status: status, duration: clock.now - start, stderrTail: "", startFailure: "\(text(executable)): \(reason)")
         }
         var tail: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65_536)
@@ -164,26 +191,46 @@ public enum CommandRunner {
         if tail.count > 2 * stderrTailLimit { tail.removeFirst(tail.count - stderrTailLimit) }
     }
 
+    /// Calls `body` with this process's environment for the command: on Linux the C library's own
+    /// (bytes that are not UTF-8 passed on untouched); elsewhere Foundation's copy, whose names and
+    /// values are text (macOS keeps them UTF-8).
+    private static func withEnvironment<T>(_ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> T) -> T {
+        #if canImport(Glibc)
+        return body(environ)
+        #else
+        let lines: [UnsafeMutablePointer<CChar>?] = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for line in lines { free(line) } }
+        return lines.withUnsafeBufferPointer { body($0.baseAddress!) }
+        #endif
+    }
+
     /// Where a command name leads.
     enum Resolution: Equatable {
-        case found(String)
+        case found([UInt8])
         case notFound
-        case notExecutable(String)
+        case notExecutable([UInt8])
+    }
+
+    /// A shell's lookup (``resolve(bytes:path:)``) of names given as text.
+    static func resolve(_ command: String, path: String) -> Resolution {
+        resolve(bytes: Array(command.utf8), path: Array(path.utf8))
     }
 
     /// A shell's lookup: a name with `/` is a path; otherwise the first executable file of that name
     /// in `PATH` (a non-executable match makes it "not executable" when no executable one follows).
-    static func resolve(_ command: String, path: String) -> Resolution {
-        let manager = FileManager.default
-        func check(_ candidate: String) -> Resolution {
-            var isDirectory: ObjCBool = false
-            guard manager.fileExists(atPath: candidate, isDirectory: &isDirectory) else { return .notFound }
-            return !isDirectory.boolValue && manager.isExecutableFile(atPath: candidate) ? .found(candidate) : .notExecutable(candidate)
+    /// Names and directories are bytes, looked up as they are.
+    static func resolve(bytes command: [UInt8], path: [UInt8]) -> Resolution {
+        func check(_ candidate: [UInt8]) -> Resolution {
+            var info = stat()
+            guard withCString(candidate, { stat($0, &info) }) == 0 else { return .notFound }
+            let directory = (info.st_mode & S_IFMT) == S_IFDIR
+            return !directory && withCString(candidate, { access($0, X_OK) }) == 0 ? .found(candidate) : .notExecutable(candidate)
         }
-        if command.contains("/") { return check(command) }
+        let slash = UInt8(ascii: "/")
+        if command.contains(slash) { return check(command) }
         var fallback = Resolution.notFound
-        for directory in path.split(separator: ":", omittingEmptySubsequences: false) {
-            let candidate = (directory.isEmpty ? "." : String(directory)) + "/" + command
+        for directory in path.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false) {
+            let candidate = (directory.isEmpty ? [UInt8(ascii: ".")] : Array(directory)) + [slash] + command
             switch check(candidate) {
             case .found(let found): return .found(found)
             case .notExecutable(let path): if fallback == .notFound { fallback = .notExecutable(path) }

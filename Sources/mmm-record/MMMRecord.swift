@@ -179,7 +179,7 @@ struct Run: ParsableCommand {
 
     func run() throws {
         // A SIGTERM or SIGHUP (or Ctrl-C) while the command runs ends the command, not the recording.
-        let outcome = CommandRunner.run(command, outlivingSignals: true)
+        let outcome = CommandRunner.run(rawArguments: Self.rawCommand(parsed: command), outlivingSignals: true)
         if let failure = outcome.startFailure { FileHandle.standardError.write(Data("mmm-record: \(failure)\n".utf8)) }
         let label = name ?? URL(fileURLWithPath: command[0]).lastPathComponent
         // A failure to record never changes the command's status or output: said on stderr only.
@@ -189,6 +189,22 @@ struct Run: ParsableCommand {
             FileHandle.standardError.write(Data("mmm-record: warning: the command ran, but its metrics were not recorded: \(error)\n".utf8))
         }
         Foundation.exit(outcome.status)
+    }
+}
+
+extension Run {
+    /// The command after `--` as this process got it, in bytes: the argument parser hands over text,
+    /// with bytes that are not UTF-8 replaced (a Latin-1 file name on Linux would reach the command
+    /// changed). The parsed arguments when the raw ones are not the same arguments.
+    static func rawCommand(parsed: [String]) -> [[UInt8]] {
+        let argv = (0..<Int(CommandLine.argc)).map { index in
+            CommandLine.unsafeArgv[index].map { Array(UnsafeRawBufferPointer(start: $0, count: strlen($0))) } ?? []
+        }
+        let text = parsed.map { Array($0.utf8) }
+        guard let terminator = argv.dropFirst().firstIndex(of: Array("--".utf8)) else { return text }
+        let raw = Array(argv[(terminator + 1)...])
+        guard raw.count == parsed.count, zip(raw, parsed).allSatisfy({ String(decoding: $0, as: UTF8.self) == $1 }) else { return text }
+        return raw
     }
 }
 

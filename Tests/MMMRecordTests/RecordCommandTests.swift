@@ -156,6 +156,31 @@ struct RecordCommandTests {
         if case .timer(let duration) = recorded.first?.value { #expect(duration < .seconds(10)) } else { Issue.record("no timer") }
     }
 
+    @Test("run hands the command its arguments and environment byte for byte, also bytes that are not UTF-8")
+    func bytesThatAreNotText() async throws {
+        let temporary = TemporaryDirectory()
+        let log = temporary.path + "/log"
+        let recorder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mmm-record").path
+        // A shell passes the bytes (Process takes arguments as text): an argument 'f\351\377.txt' and
+        // a variable 'v\351', which the command prints back.
+        let script = #"X=$(printf 'v\351') exec "$0" run --log "$1" --session s --name show -- sh -c 'printf "%s|%s" "$1" "$X"' inner "$(printf 'f\351\377.txt')""#
+        let result: (status: Int32, out: Data) = try await offThePool {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", script, recorder, log]
+            let out = Pipe()
+            process.standardOutput = out
+            try process.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus, data)
+        }
+        #expect(result.status == 0)
+        #expect(result.out == Data(Array("f".utf8) + [0xE9, 0xFF] + Array(".txt|v".utf8) + [0xE9]))
+        let recorded = try events(LogRoot(path: log)).filter { $0.name == "command.duration" }
+        #expect(recorded.count == 1 && recorded.first?.tags["command"] == "show")
+    }
+
     @Test("run leaves stdin, stdout and stderr untouched, byte for byte: binary, unterminated lines")
     func passthrough() async throws {
         let temporary = TemporaryDirectory()

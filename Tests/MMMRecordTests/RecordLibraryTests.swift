@@ -32,10 +32,10 @@ struct RecordLibraryTests {
     func runner() throws {
         let temporary = TemporaryDirectory()
         try Data().write(to: URL(fileURLWithPath: temporary.path + "/plain"))
-        #expect(CommandRunner.resolve("sh", path: "/nonexistent:/bin:/usr/bin") == .found("/bin/sh"))
-        #expect(CommandRunner.resolve("plain", path: temporary.path) == .notExecutable(temporary.path + "/plain"))
+        #expect(CommandRunner.resolve("sh", path: "/nonexistent:/bin:/usr/bin") == .found(Array("/bin/sh".utf8)))
+        #expect(CommandRunner.resolve("plain", path: temporary.path) == .notExecutable(Array((temporary.path + "/plain").utf8)))
         #expect(CommandRunner.resolve("nothing", path: temporary.path) == .notFound)
-        #expect(CommandRunner.resolve(temporary.path, path: "") == .notExecutable(temporary.path))
+        #expect(CommandRunner.resolve(temporary.path, path: "") == .notExecutable(Array(temporary.path.utf8)))
         #expect(CommandRunner.run([]).status == 127)
         #expect(CommandRunner.run([temporary.path + "/plain"]).status == 126)
         let failed = CommandRunner.run(["sh", "-c", "echo one >&2; echo two >&2; exit 7"])
