@@ -20,6 +20,18 @@ public enum CommandRunner {
         public var stderrTail: String
         /// Why the command did not start, when it did not.
         public var startFailure: String?
+        /// The signal that ended the command, when one did (`status` is then 128 + it, which a
+        /// command can also exit with).
+        public var signal: Int32?
+
+        /// An outcome as given.
+        public init(status: Int32, duration: Duration, stderrTail: String, startFailure: String? = nil, signal: Int32? = nil) {
+            self.status = status
+            self.duration = duration
+            self.stderrTail = stderrTail
+            self.startFailure = startFailure
+            self.signal = signal
+        }
     }
 
     /// The most standard-error bytes kept for the error event.
@@ -175,7 +187,7 @@ public enum CommandRunner {
         close(readEnd)
         let signal = waitStatus & 0x7F
         let status: Int32 = signal == 0 ? (waitStatus >> 8) & 0xFF : 128 + signal
-        return Outcome(status: status, duration: duration, stderrTail: lastLines(tail), startFailure: nil)
+        return Outcome(status: status, duration: duration, stderrTail: lastLines(tail), startFailure: nil, signal: signal == 0 ? nil : signal)
     }
 
     /// Writes a piece of the command's standard error to ours and keeps the end of it.

@@ -41,12 +41,18 @@ public enum RecordedEvents {
         if outcome.status != 0 {
             var errorTags: Tags = [:]
             if let iteration { errorTags["iteration"] = String(iteration) }
-            events.append(.custom(name: "error", data: [
+            let message = outcome.startFailure
+                ?? outcome.signal.map { "\(name) was killed by signal \($0) (status \(outcome.status))" }
+                ?? "\(name) exited with status \(outcome.status)"
+            var data: [String: JSONValue] = [
                 "kind": .string(name),
-                "message": .string(outcome.startFailure ?? "\(name) exited with status \(outcome.status)"),
+                "message": .string(message),
                 "exit_status": .integer(Int64(outcome.status)),
                 "stderr_tail": .string(outcome.stderrTail),
-            ], tags: errorTags))
+            ]
+            // A death by signal N reads as status 128 + N, as a shell says; the signal tells them apart.
+            if let signal = outcome.signal { data["signal"] = .integer(Int64(signal)) }
+            events.append(.custom(name: "error", data: .object(data), tags: errorTags))
         }
         return events
     }

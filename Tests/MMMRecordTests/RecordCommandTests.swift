@@ -95,6 +95,7 @@ struct RecordCommandTests {
             (["sh", "-c", "exit 0"], 0), (["sh", "-c", "exit 1"], 1), (["sh", "-c", "exit 3"], 3),
             (["no-such-command-here"], 127), ([temporary.path + "/missing"], 127), ([notExecutable], 126),
             (["sh", "-c", "kill -TERM $$"], 143), (["sh", "-c", "kill -USR1 $$"], 138), (["sh", "-c", "kill -KILL $$"], 137),
+            (["sh", "-c", "exit 143"], 143),  // the status of a SIGTERM, exited with: no signal recorded
         ]
         for (command, status) in cases {
             let result = try await runRecorder(["run", "--log", log, "--session", "s", "--iteration", "2", "--"] + command)
@@ -111,6 +112,16 @@ struct RecordCommandTests {
         }
         let failedStatuses: [Int64] = cases.map(\.1).filter { $0 != 0 }.map { Int64($0) }
         #expect(recordedStatuses == failedStatuses)
+        // Which failures were deaths by a signal: only the three kills.
+        let signals: [Int64?] = errors.map { event in
+            if case .custom(.object(let data)) = event.value, case .integer(let signal)? = data["signal"] { return signal }
+            return nil
+        }
+        #expect(signals == [nil, nil, nil, nil, nil, 15, 10, 9, nil])
+        #expect(errors.contains { event in
+            if case .custom(.object(let data)) = event.value, case .string(let message)? = data["message"] { return message == "sh was killed by signal 9 (status 137)" }
+            return false
+        })
         #expect(try LogMaintenance(root: LogRoot(path: log)).verify().isEmpty)
     }
 
