@@ -280,6 +280,14 @@ struct BlockCodecTests {
                     if count > 0 { unpacked.withUnsafeMutableBufferPointer { column.unpack(into: $0.baseAddress!) } }
                     #expect(unpacked == values, "width \(width), count \(count)")
                     #expect((0..<count).map { column[$0] } == values)
+                    var narrow = [UInt32](repeating: 0xDEAD, count: count)
+                    let highest = count == 0 ? 0 : narrow.withUnsafeMutableBufferPointer { column.unpack32(into: $0.baseAddress!) }
+                    if width <= 4 || count == 0 {
+                        #expect(narrow == values.map { UInt32($0) }, "32 bits, width \(width), count \(count)")
+                        #expect(highest == UInt32(values.max() ?? 0))
+                    } else {
+                        #expect(highest == nil)
+                    }
                 }
             }
         }

@@ -362,13 +362,15 @@ package struct BlockDecoder {
             var outOfRange = false
             let tagColumn = [UInt32](unsafeUninitializedCapacity: count) { output, initialized in
                 if plainReferences {
-                    var high: UInt64 = 0
-                    for index in 0..<count {
-                        let reference = packed[index]
-                        high = max(high, reference)
-                        output[index] = UInt32(truncatingIfNeeded: reference)
+                    // Wider than four bytes: some reference is past any string table.
+                    if let base = output.baseAddress {
+                        if let high = packed.unpack32(into: base) {
+                            outOfRange = Int64(high) > stringCount
+                        } else {
+                            base.initialize(repeating: 0, count: count)
+                            outOfRange = true
+                        }
                     }
-                    outOfRange = high > UInt64(stringCount)
                     initialized = count
                     return
                 }
