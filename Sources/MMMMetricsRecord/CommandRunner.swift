@@ -64,13 +64,56 @@ public enum CommandRunner {
         switch resolve(bytes: command, path: searchPath) {
         case .found(let path): executable = path
         case .notFound:
-            return Outcome(status: 127, duration: clock.now - start, stderrTail: "", startFailure: "\(text(command)): command not found")
+            // As a shell says it: a path that is not there, or a name no PATH directory holds.
+            let reason = command.contains(UInt8(ascii: "/")) ? "No such file or directory" : "command not found"
+            return Outcome(status: 127, duration: clock.now - start, stderrTail: "", startFailure: "\(text(command)): \(reason)")
         case .notExecutable(let path):
             let reason = isDirectory(path) ? "Is a directory" : "Permission denied"
             return Outcome(status: 126, duration: clock.now - start, stderrTail: "", startFailure: "\(text(path)): \(reason)")
+        case .unreachable(let path, let error):
+            return Outcome(status: 126, duration: clock.now - start, stderrTail: "", startFailure: "\(text(path)): \(String(cString: strerror(error)))")
         }
+        // Exit statuses are learned by waiting for the command: a parent that left SIGCHLD ignored
+        // would have the system reap it unseen (every command recorded as a success).
+        if InterruptSignal.isIgnored(SIGCHLD) { resetToDefault(SIGCHLD) }
+        // Forwarding standard error to a reader that went away must not kill this process before the
+        // outcome is recorded; the command gets SIGPIPE's default back (unless it was ignored here
+        // from the start, which a command inherits as from a shell).
+        let pipeWasIgnored = InterruptSignal.isIgnored(SIGPIPE)
+        if !pipeWasIgnored { ignore(SIGPIPE) }
         if outlivingSignals { InterruptSignal.catchTermination() }
-        return spawn(executable, arguments: arguments, started: start, forwarding: outlivingSignals)
+        return spawn(executable, arguments: arguments, started: start, forwarding: outlivingSignals, defaultPipeSignal: !pipeWasIgnored)
+    }
+
+    private static func resetToDefault(_ signal: Int32) {
+        var action = sigaction()
+        sigemptyset(&action.sa_mask)
+        sigaction(signal, &action, nil)  // a zeroed action is SIG_DFL
+    }
+
+    private static func ignore(_ signal: Int32) {
+        var action = sigaction()
+        #if canImport(Darwin)
+        action.__sigaction_u.__sa_handler = unsafeBitCast(1, to: (@convention(c) (Int32) -> Void).self)
+        #else
+        action.__sigaction_handler.sa_handler = unsafeBitCast(1, to: (@convention(c) (Int32) -> Void).self)
+        #endif
+        sigemptyset(&action.sa_mask)
+        sigaction(signal, &action, nil)
+    }
+
+    /// Whether a file that the system would not run (ENOEXEC) is a binary, not a script: a NUL byte
+    /// in its first line (at most 80 bytes), the rule bash applies before handing a file to sh. A
+    /// program built for another machine must not run as shell commands.
+    static func looksBinary(_ path: [UInt8]) -> Bool {
+        let descriptor = withCString(path) { open($0, O_RDONLY) }
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        var head = [UInt8](repeating: 0, count: 80)
+        let count = head.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, 80) }
+        guard count > 0 else { return false }
+        let firstLine = head[..<count].prefix { $0 != UInt8(ascii: "\n") }
+        return firstLine.contains(0)
     }
 
     /// Bytes shown as text in a message (invalid UTF-8 as U+FFFD: only what is said, never what is run).
@@ -93,7 +136,7 @@ public enum CommandRunner {
     /// and returns when the command exits, not when the last process holding its standard error
     /// does (a daemon it started in the background keeps running).
     private static func spawn(
-        _ executable: [UInt8], arguments: [[UInt8]], started start: ContinuousClock.Instant, forwarding: Bool
+        _ executable: [UInt8], arguments: [[UInt8]], started start: ContinuousClock.Instant, forwarding: Bool, defaultPipeSignal: Bool
     ) -> Outcome {
         let clock = ContinuousClock()
         var ends: [Int32] = [-1, -1]
@@ -121,7 +164,11 @@ public enum CommandRunner {
         var unblocked = sigset_t()
         sigemptyset(&unblocked)
         posix_spawnattr_setsigmask(&attributes, &unblocked)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        if defaultPipeSignal { sigaddset(&defaults, SIGPIPE) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var pid = pid_t()
         func launch(_ path: [UInt8], _ argv: [[UInt8]]) -> Int32 {
             let cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { argument in
@@ -136,8 +183,16 @@ public enum CommandRunner {
             }
         }
         var result = launch(executable, arguments)
-        // A file without a #! line: a shell runs it with sh.
-        if result == ENOEXEC { result = launch(Array("/bin/sh".utf8), [Array("sh".utf8), executable] + arguments.dropFirst()) }
+        // A file without a #! line: a shell runs it with sh, unless it is a binary.
+        if result == ENOEXEC {
+            if looksBinary(executable) {
+                close(writeEnd)
+                close(readEnd)
+                return Outcome(status: 126, duration: clock.now - start, stderrTail: "",
+                               startFailure: "\(text(executable)): cannot execute binary file: Exec format error")
+            }
+            result = launch(Array("/bin/sh".utf8), [Array("sh".utf8), executable] + arguments.dropFirst())
+        }
         close(writeEnd)
         guard result == 0 else {
             close(readEnd)
@@ -156,19 +211,30 @@ public enum CommandRunner {
         var drainedAfterExit = 0
         _ = fcntl(readEnd, F_SETFL, fcntl(readEnd, F_GETFL) | O_NONBLOCK)
         var forwarded = false
+        var readEndOpen = true
+        var waitFailure: Int32?
         while true {
             // The handlers were reset to the defaults in the command by exec; a SIGTERM or SIGHUP sent
-            // to this process alone is passed on once (the loop wakes at least every 50 ms).
+            // to this process alone is passed on once (the loop wakes at least every 10 ms).
             if forwarding, !forwarded, !exited, case let caught = InterruptSignal.caught, caught == SIGTERM || caught == SIGHUP {
                 kill(pid, caught)
                 forwarded = true
             }
             if !endOfFile {
                 var descriptor = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
-                if poll(&descriptor, 1, exited ? 0 : 50) > 0 {
+                // 10 ms: when a background process keeps the pipe open, the command's exit is seen
+                // (and its duration ends) at most that late.
+                if poll(&descriptor, 1, exited ? 0 : 10) > 0 {
                     let count = read(readEnd, &buffer, buffer.count)
                     if count > 0 {
-                        forward(buffer[..<count], into: &tail)
+                        guard forward(buffer[..<count], into: &tail) else {
+                            // Our standard error is gone (its reader exited): so is the command's, as
+                            // it would be without this process between them.
+                            close(readEnd)
+                            readEndOpen = false
+                            endOfFile = true
+                            continue
+                        }
                         if exited { drainedAfterExit += count }
                         // After the command's exit, what is already in the pipe is its; stop after that.
                         if !exited || drainedAfterExit < 1 << 20 { continue }
@@ -181,26 +247,47 @@ public enum CommandRunner {
             }
             if exited { break }
             let waited = waitpid(pid, &waitStatus, endOfFile ? 0 : WNOHANG)
-            if waited == pid { exited = true } else if waited < 0, errno != EINTR { exited = true }
+            if waited == pid {
+                exited = true
+            } else if waited < 0, errno != EINTR {
+                waitFailure = errno
+                exited = true
+            }
         }
         let duration = clock.now - start
-        close(readEnd)
+        if readEndOpen { close(readEnd) }
+        if let waitFailure {
+            return Outcome(status: 1, duration: duration, stderrTail: lastLines(tail),
+                           startFailure: "cannot learn how the command ended: \(String(cString: strerror(waitFailure)))")
+        }
         let signal = waitStatus & 0x7F
         let status: Int32 = signal == 0 ? (waitStatus >> 8) & 0xFF : 128 + signal
         return Outcome(status: status, duration: duration, stderrTail: lastLines(tail), startFailure: nil, signal: signal == 0 ? nil : signal)
     }
 
-    /// Writes a piece of the command's standard error to ours and keeps the end of it.
-    private static func forward(_ bytes: ArraySlice<UInt8>, into tail: inout [UInt8]) {
-        bytes.withUnsafeBytes { raw in
+    /// Writes a piece of the command's standard error to ours and keeps the end of it; `false` when
+    /// ours cannot take it (a closed pipe, a full disk).
+    private static func forward(_ bytes: ArraySlice<UInt8>, into tail: inout [UInt8]) -> Bool {
+        tail.append(contentsOf: bytes)
+        if tail.count > 2 * stderrTailLimit { tail.removeFirst(tail.count - stderrTailLimit) }
+        return bytes.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
                 let written = write(2, raw.baseAddress! + offset, raw.count - offset)
-                if written > 0 { offset += written } else if errno != EINTR { break }
+                if written > 0 {
+                    offset += written
+                } else if written < 0, errno == EINTR {
+                    continue
+                } else if written < 0, errno == EAGAIN || errno == EWOULDBLOCK {
+                    // A standard error left non-blocking by whoever shares it: wait for room.
+                    var descriptor = pollfd(fd: 2, events: Int16(POLLOUT), revents: 0)
+                    guard poll(&descriptor, 1, 10_000) > 0 else { return false }
+                } else {
+                    return false
+                }
             }
+            return true
         }
-        tail.append(contentsOf: bytes)
-        if tail.count > 2 * stderrTailLimit { tail.removeFirst(tail.count - stderrTailLimit) }
     }
 
     /// Calls `body` with this process's environment for the command: on Linux the C library's own
@@ -221,6 +308,9 @@ public enum CommandRunner {
         case found([UInt8])
         case notFound
         case notExecutable([UInt8])
+        /// A path that cannot be looked at (a loop of links, a file where a directory should be, a
+        /// name too long), with the error.
+        case unreachable([UInt8], Int32)
     }
 
     /// A shell's lookup (``resolve(bytes:path:)``) of names given as text.
@@ -229,12 +319,15 @@ public enum CommandRunner {
     }
 
     /// A shell's lookup: a name with `/` is a path; otherwise the first executable file of that name
-    /// in `PATH` (a non-executable match makes it "not executable" when no executable one follows).
-    /// Names and directories are bytes, looked up as they are.
+    /// in `PATH` (a non-executable file makes it "not executable" when no executable one follows; a
+    /// directory of that name is passed over). Names and directories are bytes, looked up as they are.
     static func resolve(bytes command: [UInt8], path: [UInt8]) -> Resolution {
         func check(_ candidate: [UInt8]) -> Resolution {
             var info = stat()
-            guard withCString(candidate, { stat($0, &info) }) == 0 else { return .notFound }
+            guard withCString(candidate, { stat($0, &info) }) == 0 else {
+                let error = errno
+                return error == ENOENT ? .notFound : .unreachable(candidate, error)
+            }
             let directory = (info.st_mode & S_IFMT) == S_IFDIR
             return !directory && withCString(candidate, { access($0, X_OK) }) == 0 ? .found(candidate) : .notExecutable(candidate)
         }
@@ -245,8 +338,8 @@ public enum CommandRunner {
             let candidate = (directory.isEmpty ? [UInt8(ascii: ".")] : Array(directory)) + [slash] + command
             switch check(candidate) {
             case .found(let found): return .found(found)
-            case .notExecutable(let path): if fallback == .notFound { fallback = .notExecutable(path) }
-            case .notFound: continue
+            case .notExecutable(let path) where !isDirectory(path): if fallback == .notFound { fallback = .notExecutable(path) }
+            case .notExecutable, .notFound, .unreachable: continue
             }
         }
         return fallback

@@ -20,6 +20,11 @@ struct MMMAnalyze: AsyncParsableCommand {
     /// Checks the command word before ArgumentParser sees it, so that a mistyped command names
     /// itself and the nearest one (ArgumentParser would call it an unexpected argument).
     static func main() async {
+        // Arguments are read as text: one that is not UTF-8 would name another file or directory.
+        if let problem = ProcessArguments.notText(stoppingAtTerminator: false, environment: ["MMM_METRICS_DIR"]) {
+            Console.error("mmm-analyze: error: \(problem)")
+            Foundation.exit(64)
+        }
         let arguments = Array(CommandLine.arguments.dropFirst())
         let names = configuration.subcommands.compactMap { $0.configuration.commandName }
         if let message = CommandWord.check(arguments, commands: names) {

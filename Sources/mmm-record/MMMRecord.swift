@@ -21,6 +21,12 @@ struct MMMRecord: ParsableCommand {
     /// `run`'s command (everything after `--`) is handed over as it is, not parsed: ArgumentParser
     /// takes time quadratic in the number of arguments, and `run -- cc $(files)` has thousands.
     static func main() {
+        // Options are read as text (a log directory, a session id): one that is not UTF-8 would name
+        // another directory. The command after `--` is passed on as bytes.
+        if let problem = ProcessArguments.notText(stoppingAtTerminator: true, environment: ["MMM_METRICS_DIR", "MMM_RECORD_FAILURES"]) {
+            StandardError.write("mmm-record: error: \(problem)\n")
+            Foundation.exit(64)
+        }
         var arguments = Array(CommandLine.arguments.dropFirst())
         var passthrough: [String]?
         if arguments.first == "run", let dash = arguments.firstIndex(of: "--") {
@@ -69,7 +75,7 @@ struct Common: ParsableArguments {
                 ?? " (not counted either: the failures file cannot be written; set MMM_RECORD_FAILURES)"))
         }
         if appended.waited > .seconds(1) {
-            FileHandle.standardError.write(Data("mmm-record: waited \(appended.waited) for session \(session)'s lock (held by pid \(appended.holder.map(String.init) ?? "?"))\n".utf8))
+            StandardError.write("mmm-record: waited \(appended.waited) for session \(session)'s lock (held by pid \(appended.holder.map(String.init) ?? "?"))\n")
         }
     }
 }
@@ -88,7 +94,7 @@ struct RecordFailure: Error, CustomStringConvertible {
 /// Prints an error with the prefix and exits 1 (for the subcommands that wrap no command).
 func failing(_ body: () throws -> Void) throws {
     do { try body() } catch let error as ValidationError { throw error } catch {
-        FileHandle.standardError.write(Data("mmm-record: error: \(error)\n".utf8))
+        StandardError.write("mmm-record: error: \(error)\n")
         throw ExitCode(1)
     }
 }
@@ -180,15 +186,35 @@ struct Run: ParsableCommand {
     func run() throws {
         // A SIGTERM or SIGHUP (or Ctrl-C) while the command runs ends the command, not the recording.
         let outcome = CommandRunner.run(rawArguments: Self.rawCommand(parsed: command), outlivingSignals: true)
-        if let failure = outcome.startFailure { FileHandle.standardError.write(Data("mmm-record: \(failure)\n".utf8)) }
-        let label = name ?? URL(fileURLWithPath: command[0]).lastPathComponent
+        if let failure = outcome.startFailure { StandardError.write("mmm-record: \(failure)\n") }
+        let label = name ?? Self.label(of: command[0])
         // A failure to record never changes the command's status or output: said on stderr only.
         do {
             try common.record(RecordedEvents.command(label, iteration: iteration, outcome: outcome))
         } catch {
-            FileHandle.standardError.write(Data("mmm-record: warning: the command ran, but its metrics were not recorded: \(error)\n".utf8))
+            StandardError.write("mmm-record: warning: the command ran, but its metrics were not recorded: \(error)\n")
+        }
+        // A command a signal ended: end this process with the same signal, so its caller sees what
+        // it would have seen without mmm-record between (a shell's loop stops at Ctrl-C; the shell
+        // says "Segmentation fault"). Status 128 + N only if the signal does not end this process.
+        if let signal = outcome.signal {
+            var action = sigaction()
+            sigemptyset(&action.sa_mask)
+            sigaction(signal, &action, nil)  // SIG_DFL, replacing the handler that caught it while the command ran
+            var set = sigset_t()
+            sigemptyset(&set)
+            sigaddset(&set, signal)
+            pthread_sigmask(SIG_UNBLOCK, &set, nil)
+            raise(signal)
         }
         Foundation.exit(outcome.status)
+    }
+
+    /// The command's name for the metrics: the last part of its path (`./build.sh`: `build.sh`), or
+    /// the whole name when it has no such part (`/`, `.`, `..`). No `~` is expanded: nothing ran one.
+    static func label(of command: String) -> String {
+        if let last = command.split(separator: "/").last { return String(last) }
+        return command.isEmpty ? "command" : command
     }
 }
 
@@ -197,11 +223,9 @@ extension Run {
     /// with bytes that are not UTF-8 replaced (a Latin-1 file name on Linux would reach the command
     /// changed). The parsed arguments when the raw ones are not the same arguments.
     static func rawCommand(parsed: [String]) -> [[UInt8]] {
-        let argv = (0..<Int(CommandLine.argc)).map { index in
-            CommandLine.unsafeArgv[index].map { Array(UnsafeRawBufferPointer(start: $0, count: strlen($0))) } ?? []
-        }
+        let argv = ProcessArguments.raw
         let text = parsed.map { Array($0.utf8) }
-        guard let terminator = argv.dropFirst().firstIndex(of: Array("--".utf8)) else { return text }
+        guard let terminator = argv.firstIndex(of: Array("--".utf8)) else { return text }
         let raw = Array(argv[(terminator + 1)...])
         guard raw.count == parsed.count, zip(raw, parsed).allSatisfy({ String(decoding: $0, as: UTF8.self) == $1 }) else { return text }
         return raw

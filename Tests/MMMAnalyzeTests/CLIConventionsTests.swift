@@ -105,6 +105,36 @@ struct CLIConventionsTests {
         #expect(Corrupter.bytes(segment) == before)
     }
 
+    @Test("an error message that cannot be written (standard error closed or full) is dropped, not a crash; an argument that is not UTF-8 is refused by name")
+    func unwritableErrorsAndBytes() async throws {
+        let temporary = TemporaryDirectory()
+        // A shell sets up what Process cannot: a closed or full standard error, bytes that are not UTF-8.
+        func shell(_ script: String) async throws -> (status: Int32, signaled: Bool, err: String) {
+            try await offThePool {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: "/bin/sh")
+                process.arguments = ["-c", script, analyzerPath(), temporary.path]
+                let err = Pipe()
+                process.standardError = err
+                process.standardOutput = FileHandle.nullDevice
+                try process.run()
+                let data = err.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                return (process.terminationStatus, process.terminationReason == .uncaughtSignal, String(decoding: data, as: UTF8.self))
+            }
+        }
+        // FileHandle's write traps (SIGILL, 132) when standard error cannot take the message.
+        for redirect in ["2>&-", "2>/dev/full"] {
+            let result = try await shell(#""$0" query --log "$1/none" 'count(x)' "# + redirect + "; echo $? >&2")
+            #expect(result.err == "1\n", "\(redirect)")
+        }
+        // --log in Latin-1 would be read as another directory (U+FFFD in place of the byte).
+        let latin = try await shell(#""$0" ingest /dev/null --log "$1/log$(printf '\351')""#)
+        #expect(latin.status == 64)
+        #expect(latin.err.contains("argument 4") && latin.err.contains("not UTF-8"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: temporary.path).isEmpty)
+    }
+
     @Test("--version prints the package version")
     func version() async throws {
         let result = try await runAnalyzer(["--version"])

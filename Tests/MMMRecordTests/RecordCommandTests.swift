@@ -6,9 +6,11 @@ import MMMMetricsTestSupport
 import Testing
 
 /// Runs the mmm-record binary built beside the test bundle; stdout and stderr as bytes.
+/// Runs mmm-record; `status` as a shell reports it (128 + N for a death by signal N), `signaled`
+/// whether a signal ended it.
 func runRecorder(
     _ arguments: [String], stdin: Data = Data(), directory: String? = nil, environment: [String: String] = [:]
-) async throws -> (status: Int32, out: Data, err: Data) {
+) async throws -> (status: Int32, out: Data, err: Data, signaled: Bool) {
     try await offThePool {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mmm-record")
@@ -29,7 +31,8 @@ func runRecorder(
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         while reader.isExecuting || !reader.isFinished { Thread.sleep(forTimeInterval: 0.001) }
-        return (process.terminationStatus, outData, errData.withLock { $0 })
+        let signaled = process.terminationReason == .uncaughtSignal
+        return (signaled ? 128 + process.terminationStatus : process.terminationStatus, outData, errData.withLock { $0 }, signaled)
     }
 }
 
@@ -100,6 +103,9 @@ struct RecordCommandTests {
         for (command, status) in cases {
             let result = try await runRecorder(["run", "--log", log, "--session", "s", "--iteration", "2", "--"] + command)
             #expect(result.status == status, "\(command)")
+            // A command a signal ended ends mmm-record with the same signal (its caller sees a death
+            // by signal, as without it); an exit with 143 stays an exit.
+            #expect(result.signaled == command.contains { $0.hasPrefix("kill") }, "\(command)")
         }
         let recorded = try events(LogRoot(path: log))
         let durations = recorded.filter { $0.name == "command.duration" }
@@ -157,9 +163,10 @@ struct RecordCommandTests {
             usleep(300_000)
             kill(interrupted.processIdentifier, SIGINT)
             interrupted.waitUntilExit()
-            return (terminated.terminationStatus, interrupted.terminationStatus)
+            return (terminated.terminationReason == .uncaughtSignal ? terminated.terminationStatus : -1, interrupted.terminationStatus)
         }
-        #expect(termStatus == 143)
+        // The command died of the SIGTERM passed on; mmm-record records it, then ends with SIGTERM too.
+        #expect(termStatus == SIGTERM)
         #expect(intStatus == 0)
         let recorded = try events(LogRoot(path: log)).filter { $0.name == "command.duration" }
         #expect(recorded.map { $0.tags["command"] } == ["term", "int"])
@@ -418,5 +425,80 @@ struct RecordCommandTests {
         #expect(try await runRecorder(["quality", "--log", log, "--session", "t", "--iteration", "1", "--lcov", lcov]).status == 0)
         try Data("LH:10\nLF:5\n".utf8).write(to: URL(fileURLWithPath: lcov))
         #expect(try await runRecorder(["quality", "--log", log, "--session", "t", "--iteration", "1", "--lcov", lcov]).status == 1)
+    }
+
+    /// Runs `script` with /bin/sh, `$0` the mmm-record binary and `$1` the log: for what only a
+    /// shell sets up (closed or full standard error, ignored signals, bytes that are not UTF-8).
+    private func shell(_ script: String, log: String) async throws -> (status: Int32, signaled: Bool, out: String, err: String) {
+        let recorder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mmm-record").path
+        return try await offThePool {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", script, recorder, log]
+            let out = Pipe(), err = Pipe()
+            process.standardOutput = out
+            process.standardError = err
+            try process.run()
+            let errData = LockedState(Data())
+            let reader = Thread { errData.withLock { $0 = err.fileHandleForReading.readDataToEndOfFile() } }
+            reader.start()
+            let outData = out.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            while reader.isExecuting || !reader.isFinished { Thread.sleep(forTimeInterval: 0.001) }
+            return (process.terminationStatus, process.terminationReason == .uncaughtSignal, String(decoding: outData, as: UTF8.self),
+                    String(decoding: errData.withLock { $0 }, as: UTF8.self))
+        }
+    }
+
+    private func errorData(_ log: String) throws -> [[String: JSONValue]] {
+        try events(LogRoot(path: log)).compactMap { event in
+            if event.name == "error", case .custom(.object(let data)) = event.value { data } else { nil }
+        }
+    }
+
+    @Test("found by a second hostile review: unwritable stderr, ignored SIGCHLD, a binary without #!, a reader gone, nohup, odd names, text that is not UTF-8")
+    func secondReviewFindings() async throws {
+        let temporary = TemporaryDirectory()
+        let log = temporary.path + "/log"
+        // Standard error closed, or full: the message is dropped, not a crash (SIGILL, 132), and recorded.
+        #expect(try await shell(#""$0" run --log "$1" --session s -- ./nothing-here 2>&-"#, log: log).status == 127)
+        #expect(try await shell(#""$0" run --log "$1" --session s -- ./nothing-here 2>/dev/full"#, log: log).status == 127)
+        #expect(try errorData(log).map { $0["message"] } == Array(repeating: .string("./nothing-here: No such file or directory"), count: 2))
+        // Started with SIGCHLD ignored (the system would reap the command unseen): failures stay failures.
+        let ignored = try await shell(#"trap '' CHLD; "$0" run --log "$1" --session s -- sh -c 'exit 3'; echo "status $?""#, log: log)
+        #expect(ignored.out == "status 3\n")
+        // A binary file without #! is not run as shell commands (bash and dash refuse it too).
+        let binary = temporary.path + "/foreign"
+        try Data([0x7F, 0x45, 0x4C, 0x46, 2, 1, 1, 0, 10] + Array("touch \(temporary.path)/ran\n".utf8)).write(to: URL(fileURLWithPath: binary))
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: binary)
+        let foreign = try await runRecorder(["run", "--log", log, "--session", "s", "--", binary])
+        #expect(foreign.status == 126)
+        #expect(String(decoding: foreign.err, as: UTF8.self).contains("cannot execute binary file"))
+        #expect(!FileManager.default.fileExists(atPath: temporary.path + "/ran"))
+        // The reader of standard error goes away: the command meets a closed pipe as it would without
+        // mmm-record, which records how it ended (it died of SIGPIPE itself, recording nothing). The
+        // command stops at its first failed write: SIGPIPE where it has its default, else EPIPE (a
+        // test runner starts processes with SIGPIPE ignored, which they keep, as from a shell).
+        let piped = try await shell(#""$0" run --log "$1" --session s -- sh -c 'while echo line >&2; do :; done; exit 9' 2>&1 | head -1"#, log: log)
+        #expect(piped.out == "line\n")
+        let closed = try errorData(log).last
+        #expect(closed?["signal"] == .integer(Int64(SIGPIPE)) || closed?["exit_status"] == .integer(9))
+        // A signal ignored on entry stays ignored, in mmm-record and in the command (nohup, background jobs).
+        let nohup = try await shell(#"trap '' HUP; "$0" run --log "$1" --session s -- sh -c 'kill -HUP $$; echo survived'"#, log: log)
+        #expect(nohup.out == "survived\n")
+        #expect(nohup.status == 0)
+        // Names: the last part of the path, nothing expanded; a directory in PATH is passed over.
+        for command in [".", "..", "~"] { _ = try await runRecorder(["run", "--log", log, "--session", "s", "--", command]) }
+        let labels = try events(LogRoot(path: log)).filter { $0.name == "command.duration" && $0.tags["command"].map { [".", "..", "~"].contains($0) } == true }
+        #expect(labels.map { $0.tags["command"] } == [".", "..", "~"])
+        try FileManager.default.createDirectory(atPath: temporary.path + "/bin/tool", withIntermediateDirectories: true)
+        let tool = try await runRecorder(["run", "--log", log, "--session", "s", "--", "tool"], environment: ["PATH": temporary.path + "/bin:/usr/bin:/bin"])
+        #expect(tool.status == 127)
+        #expect(String(decoding: tool.err, as: UTF8.self).contains("tool: command not found"))
+        // An option that is not UTF-8 would name another directory: refused, nothing written.
+        let latin = try await shell(#""$0" run --log "$1$(printf '\351')" --session s -- true"#, log: temporary.path + "/other")
+        #expect(latin.status == 64)
+        #expect(latin.err.contains("is not UTF-8 text"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: temporary.path).allSatisfy { !$0.hasPrefix("other") })
     }
 }

@@ -95,7 +95,7 @@ if CommandLine.arguments.count > 1 {
         print("recorded session demo into \(root.path): \(file.statistics.written) events")
     } catch {
         // The log cannot be opened (another writer holds the session, the path is a file): say so.
-        FileHandle.standardError.write(Data("mmm-metrics-example: \(error)\n".utf8))
+        StandardError.write("mmm-metrics-example: \(error)\n")
         exit(1)
     }
 }

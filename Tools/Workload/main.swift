@@ -49,7 +49,7 @@ struct Arguments {
 }
 
 func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("mmm-workload: \(message)\n".utf8))
+    StandardError.write("mmm-workload: \(message)\n")
     exit(2)
 }
 
@@ -107,4 +107,4 @@ if let ndjson, !lineBuffer.isEmpty { ndjson.write(Data(lineBuffer)) }
 let summary = String(format: "events %d, sessions %d, information content %.0f bytes (%.2f bytes/event)",
                      produced, arguments.sessions, (cook.informationBits + perFile.informationBits) / 8,
                      (cook.informationBits + perFile.informationBits) / 8 / Double(produced))
-FileHandle.standardError.write(Data("mmm-workload: \(summary)\n".utf8))
+StandardError.write("mmm-workload: \(summary)\n")

@@ -17,9 +17,11 @@ package enum InterruptSignal {
     /// Catches SIGINT, SIGTERM, SIGHUP and SIGQUIT from now on (unblocking them on the calling
     /// thread): each sets the flag; a blocking read
     /// is interrupted (no `SA_RESTART`) so that the reader sees it. (SIGQUIT, Ctrl-\, is otherwise
-    /// taken by Swift's backtracer, which reported a crash and let the process run on.)
+    /// taken by Swift's backtracer, which reported a crash and let the process run on.) A signal
+    /// this process was started with ignored stays ignored, as a shell's children keep it: `nohup`
+    /// and a shell's background jobs ask for exactly that.
     package static func catchTermination() {
-        for signal in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] {
+        for signal in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] where !isIgnored(signal) {
             var action = sigaction()
             #if canImport(Darwin)
             action.__sigaction_u.__sa_handler = { caughtSignal.store($0, ordering: .relaxed) }
@@ -36,6 +38,19 @@ package enum InterruptSignal {
         sigemptyset(&termination)
         for signal in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] { sigaddset(&termination, signal) }
         pthread_sigmask(SIG_UNBLOCK, &termination, nil)
+    }
+
+    /// Whether `signal` is ignored (`SIG_IGN`) in this process now.
+    package static func isIgnored(_ signal: Int32) -> Bool {
+        var current = sigaction()
+        guard sigaction(signal, nil, &current) == 0 else { return false }
+        #if canImport(Darwin)
+        let handler = current.__sigaction_u.__sa_handler
+        #else
+        let handler = current.__sigaction_handler.sa_handler
+        #endif
+        // SIG_IGN is the handler address 1 on Linux and macOS.
+        return unsafeBitCast(handler, to: Int.self) == 1
     }
 
     /// The signal caught, or 0.

@@ -55,10 +55,10 @@ struct QueryCommand: AsyncParsableCommand {
             ) { events in
                 if showProgress, events - lastShown >= 1_000_000 {
                     lastShown = events
-                    FileHandle.standardError.write(Data("\rreplayed \(events) events…".utf8))
+                    StandardError.write("\rreplayed \(events) events…")
                 }
             }
-            if lastShown > 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            if lastShown > 0 { StandardError.write("\r\u{1B}[K") }
             damage.warnIncomplete(result.skipped, "the answer")
             for note in result.notes { Console.error("mmm-analyze: warning: \(note)") }
             try output.write(try QueryAnswer(result: result, groupBy: parsed.groupBy).rendered(as: format), root: logOptions.root)

@@ -28,7 +28,7 @@ enum Console {
 
     /// A line on standard error (best effort: there is nowhere left to report its failure).
     static func error(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        StandardError.write(text + "\n")
     }
 }
 
