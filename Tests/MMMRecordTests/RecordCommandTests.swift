@@ -5,15 +5,17 @@ import MMMMetricsRecord
 import MMMMetricsTestSupport
 import Testing
 
-/// Runs the mmm-record binary built beside the test bundle; stdout and stderr as bytes.
-/// Runs mmm-record; `status` as a shell reports it (128 + N for a death by signal N), `signaled`
-/// whether a signal ended it.
+/// The mmm-record binary built beside the test bundle.
+let recorderPath = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mmm-record").path
+
+/// Runs the mmm-record binary (or `executable`); stdout and stderr as bytes; `status` as a shell
+/// reports it (128 + N for a death by signal N), `signaled` whether a signal ended it.
 func runRecorder(
-    _ arguments: [String], stdin: Data = Data(), directory: String? = nil, environment: [String: String] = [:]
+    _ arguments: [String], stdin: Data = Data(), directory: String? = nil, environment: [String: String] = [:], executable: String = recorderPath
 ) async throws -> (status: Int32, out: Data, err: Data, signaled: Bool) {
     try await offThePool {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mmm-record")
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
@@ -135,7 +137,7 @@ struct RecordCommandTests {
     func signalsWhileRunning() async throws {
         let temporary = TemporaryDirectory()
         let log = temporary.path + "/log"
-        let recorder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mmm-record")
+        let recorder = URL(fileURLWithPath: recorderPath)
         let failures = temporary.path + "/failures.log"
         @Sendable func start(_ name: String, _ seconds: String) throws -> Process {
             let process = Process()
@@ -178,21 +180,10 @@ struct RecordCommandTests {
     func bytesThatAreNotText() async throws {
         let temporary = TemporaryDirectory()
         let log = temporary.path + "/log"
-        let recorder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mmm-record").path
         // A shell passes the bytes (Process takes arguments as text): an argument 'f\351\377.txt' and
         // a variable 'v\351', which the command prints back.
         let script = #"X=$(printf 'v\351') exec "$0" run --log "$1" --session s --name show -- sh -c 'printf "%s|%s" "$1" "$X"' inner "$(printf 'f\351\377.txt')""#
-        let result: (status: Int32, out: Data) = try await offThePool {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", script, recorder, log]
-            let out = Pipe()
-            process.standardOutput = out
-            try process.run()
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, data)
-        }
+        let result = try await runRecorder(["-c", script, recorderPath, log], executable: "/bin/sh")
         #expect(result.status == 0)
         #expect(result.out == Data(Array("f".utf8) + [0xE9, 0xFF] + Array(".txt|v".utf8) + [0xE9]))
         let recorded = try events(LogRoot(path: log)).filter { $0.name == "command.duration" }
@@ -430,24 +421,8 @@ struct RecordCommandTests {
     /// Runs `script` with /bin/sh, `$0` the mmm-record binary and `$1` the log: for what only a
     /// shell sets up (closed or full standard error, ignored signals, bytes that are not UTF-8).
     private func shell(_ script: String, log: String) async throws -> (status: Int32, signaled: Bool, out: String, err: String) {
-        let recorder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mmm-record").path
-        return try await offThePool {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", script, recorder, log]
-            let out = Pipe(), err = Pipe()
-            process.standardOutput = out
-            process.standardError = err
-            try process.run()
-            let errData = LockedState(Data())
-            let reader = Thread { errData.withLock { $0 = err.fileHandleForReading.readDataToEndOfFile() } }
-            reader.start()
-            let outData = out.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            while reader.isExecuting || !reader.isFinished { Thread.sleep(forTimeInterval: 0.001) }
-            return (process.terminationStatus, process.terminationReason == .uncaughtSignal, String(decoding: outData, as: UTF8.self),
-                    String(decoding: errData.withLock { $0 }, as: UTF8.self))
-        }
+        let result = try await runRecorder(["-c", script, recorderPath, log], executable: "/bin/sh")
+        return (result.status, result.signaled, String(decoding: result.out, as: UTF8.self), String(decoding: result.err, as: UTF8.self))
     }
 
     private func errorData(_ log: String) throws -> [[String: JSONValue]] {
