@@ -52,6 +52,11 @@ public enum CommandRunner {
     /// ``run(_:outlivingSignals:)`` with the arguments as bytes, which the command gets exactly as
     /// given: an argument need not be UTF-8 (a file name on Linux may be any bytes but NUL; a NUL
     /// ends an argument, as in C). The environment is passed on as the process has it, bytes and all.
+    ///
+    /// For the calling process, from the first command on: SIGCHLD is not ignored (its exit status
+    /// is waited for), and SIGPIPE is (standard error is forwarded, and a reader that went away
+    /// must not end the caller); the command gets SIGPIPE's default unless the caller started with
+    /// it ignored.
     public static func run(rawArguments arguments: [[UInt8]], outlivingSignals: Bool = false) -> Outcome {
         let clock = ContinuousClock()
         let start = clock.now
@@ -75,31 +80,14 @@ public enum CommandRunner {
         }
         // Exit statuses are learned by waiting for the command: a parent that left SIGCHLD ignored
         // would have the system reap it unseen (every command recorded as a success).
-        if InterruptSignal.isIgnored(SIGCHLD) { resetToDefault(SIGCHLD) }
+        if InterruptSignal.isIgnored(SIGCHLD) { InterruptSignal.setDefault(SIGCHLD) }
         // Forwarding standard error to a reader that went away must not kill this process before the
         // outcome is recorded; the command gets SIGPIPE's default back (unless it was ignored here
         // from the start, which a command inherits as from a shell).
         let pipeWasIgnored = InterruptSignal.isIgnored(SIGPIPE)
-        if !pipeWasIgnored { ignore(SIGPIPE) }
+        if !pipeWasIgnored { InterruptSignal.setIgnored(SIGPIPE) }
         if outlivingSignals { InterruptSignal.catchTermination() }
         return spawn(executable, arguments: arguments, started: start, forwarding: outlivingSignals, defaultPipeSignal: !pipeWasIgnored)
-    }
-
-    private static func resetToDefault(_ signal: Int32) {
-        var action = sigaction()
-        sigemptyset(&action.sa_mask)
-        sigaction(signal, &action, nil)  // a zeroed action is SIG_DFL
-    }
-
-    private static func ignore(_ signal: Int32) {
-        var action = sigaction()
-        #if canImport(Darwin)
-        action.__sigaction_u.__sa_handler = unsafeBitCast(1, to: (@convention(c) (Int32) -> Void).self)
-        #else
-        action.__sigaction_handler.sa_handler = unsafeBitCast(1, to: (@convention(c) (Int32) -> Void).self)
-        #endif
-        sigemptyset(&action.sa_mask)
-        sigaction(signal, &action, nil)
     }
 
     /// Whether a file that the system would not run (ENOEXEC) is a binary, not a script: a NUL byte

@@ -197,16 +197,7 @@ struct Run: ParsableCommand {
         // A command a signal ended: end this process with the same signal, so its caller sees what
         // it would have seen without mmm-record between (a shell's loop stops at Ctrl-C; the shell
         // says "Segmentation fault"). Status 128 + N only if the signal does not end this process.
-        if let signal = outcome.signal {
-            var action = sigaction()
-            sigemptyset(&action.sa_mask)
-            sigaction(signal, &action, nil)  // SIG_DFL, replacing the handler that caught it while the command ran
-            var set = sigset_t()
-            sigemptyset(&set)
-            sigaddset(&set, signal)
-            pthread_sigmask(SIG_UNBLOCK, &set, nil)
-            raise(signal)
-        }
+        if let signal = outcome.signal { InterruptSignal.endWith(signal) }
         Foundation.exit(outcome.status)
     }
 

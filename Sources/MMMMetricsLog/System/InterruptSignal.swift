@@ -53,6 +53,38 @@ package enum InterruptSignal {
         return unsafeBitCast(handler, to: Int.self) == 1
     }
 
+    /// Gives `signal` its default action (`SIG_DFL`).
+    package static func setDefault(_ signal: Int32) {
+        var action = sigaction()  // zeroed: SIG_DFL, no flags
+        sigemptyset(&action.sa_mask)
+        sigaction(signal, &action, nil)
+    }
+
+    /// Ignores `signal` (`SIG_IGN`).
+    package static func setIgnored(_ signal: Int32) {
+        var action = sigaction()
+        let ignore = unsafeBitCast(1, to: (@convention(c) (Int32) -> Void).self)  // SIG_IGN
+        #if canImport(Darwin)
+        action.__sigaction_u.__sa_handler = ignore
+        #else
+        action.__sigaction_handler.sa_handler = ignore
+        #endif
+        sigemptyset(&action.sa_mask)
+        sigaction(signal, &action, nil)
+    }
+
+    /// Ends this process with `signal`, as if it had not been caught (its default action, unblocked,
+    /// raised): for a process that passes on how its child ended. Returns only when that action
+    /// does not end a process.
+    package static func endWith(_ signal: Int32) {
+        setDefault(signal)
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, signal)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+        raise(signal)
+    }
+
     /// The signal caught, or 0.
     package static var caught: Int32 { caughtSignal.load(ordering: .relaxed) }
 
