@@ -41,6 +41,37 @@ struct RecordLibraryTests {
         let failed = CommandRunner.run(["sh", "-c", "echo one >&2; echo two >&2; exit 7"])
         #expect(failed.status == 7)
         #expect(failed.stderrTail == "one\ntwo\n")
+        // Paths that cannot be looked at say why, as a shell does; a directory in PATH is passed over.
+        let loop = temporary.path + "/loop"
+        try FileManager.default.createSymbolicLink(atPath: loop, withDestinationPath: loop)
+        #expect(CommandRunner.resolve(loop, path: "") == .unreachable(Array(loop.utf8), ELOOP))
+        #expect(CommandRunner.resolve(temporary.path + "/plain/x", path: "") == .unreachable(Array((temporary.path + "/plain/x").utf8), ENOTDIR))
+        try FileManager.default.createDirectory(atPath: temporary.path + "/bin/sh", withIntermediateDirectories: true)
+        #expect(CommandRunner.resolve("sh", path: temporary.path + "/bin:/bin") == .found(Array("/bin/sh".utf8)))
+        #expect(CommandRunner.resolve("sh", path: temporary.path + "/bin") == .notFound)
+        #expect(CommandRunner.run([loop]).startFailure == "\(loop): Too many levels of symbolic links")
+        #expect(CommandRunner.run([loop]).status == 126)
+        #expect(CommandRunner.run(["./no-such-file"]).startFailure == "./no-such-file: No such file or directory")
+        #expect(CommandRunner.run(["no-such-command-anywhere"]).startFailure == "no-such-command-anywhere: command not found")
+        // Bytes that are not UTF-8 reach the command as they are; a NUL ends an argument, as in C.
+        let bytes = CommandRunner.run(rawArguments: [Array("sh".utf8), Array("-c".utf8), Array(#"test "$1" = "$(printf 'f\351')""#.utf8),
+                                                     Array("x".utf8), [0x66, 0xE9, 0, 0x41]])
+        #expect(bytes.status == 0)
+        // A signal's death: status 128 + N and the signal; an exit with that status has none.
+        let killed = CommandRunner.run(["sh", "-c", "kill -TERM $$"])
+        #expect(killed.status == 143 && killed.signal == SIGTERM)
+        let exited = CommandRunner.run(["sh", "-c", "exit 143"])
+        #expect(exited.status == 143 && exited.signal == nil)
+        // A binary without #! is refused, not run by sh; a text file without it is.
+        let binary = temporary.path + "/foreign"
+        try Data([0x7F, 0x45, 0x4C, 0x46, 0, 10] + Array("exit 5\n".utf8)).write(to: URL(fileURLWithPath: binary))
+        let script = temporary.path + "/script"
+        try Data("exit 5\n".utf8).write(to: URL(fileURLWithPath: script))
+        for path in [binary, script] { try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path) }
+        #expect(CommandRunner.looksBinary(Array(binary.utf8)) && !CommandRunner.looksBinary(Array(script.utf8)))
+        let refused = CommandRunner.run([binary])
+        #expect(refused.status == 126 && refused.startFailure == "\(binary): cannot execute binary file: Exec format error")
+        #expect(CommandRunner.run([script]).status == 5)
         let long = Array(repeating: UInt8(ascii: "x"), count: 3_000) + [10] + Array("last line\n".utf8)
         #expect(CommandRunner.lastLines(long) == "last line\n")
         #expect(CommandRunner.lastLines(Array("short".utf8)) == "short")
@@ -92,6 +123,11 @@ struct RecordLibraryTests {
         // Cobertura read as XML.
         #expect(try QualityReports.coberturaCoverage(try file("comment.xml", #"<!-- <coverage line-rate="0.1"/> --><coverage line-rate="0.7"/>"#)) == 70)
         #expect(try QualityReports.coberturaCoverage(try file("prefix.xml", #"<coverage xbranch-line-rate="0.2" line-rate="0.9">"#)) == 90)
+        #expect(throws: QualityReports.ReadError.self) {
+            try QualityReports.coberturaCoverage(try file("twice.xml", #"<coverage line-rate="0.5" line-rate="0.6">"#))
+        }
+        // A failures file that cannot be written: the failure is not counted, and says so (nil).
+        #expect(RecordingFailures.note(session: "s", root: "r", reason: "x", environment: ["MMM_RECORD_FAILURES": "/proc/self/none/failures.log"]) == nil)
         #expect(try QualityReports.coberturaCoverage(try file("single.xml", "<coverage line-rate='0.25'/>")) == 25)
         #expect(try QualityReports.coberturaCoverage(try file("spaces.xml", #"<?xml version="1.0"?>\#n<!DOCTYPE coverage SYSTEM "x.dtd">\#n<coverage  line-rate = "0.3" />"#)) == 30)
         let twice = #expect(throws: QualityReports.ReadError.self) {
@@ -132,6 +168,9 @@ struct RecordLibraryTests {
         #expect(events.map(\.name) == ["command.duration", "error"])
         #expect(events[1].tags == ["iteration": "4"])
         #expect(events[1].value == .custom(["kind": "make", "message": "make exited with status 2", "exit_status": .integer(2), "stderr_tail": "boom\n"]))
+        let signaled = CommandRunner.Outcome(status: 137, duration: .seconds(1), stderrTail: "", signal: 9)
+        #expect(RecordedEvents.command("make", iteration: nil, outcome: signaled)[1].value
+            == .custom(["kind": "make", "message": "make was killed by signal 9 (status 137)", "exit_status": .integer(137), "signal": .integer(9), "stderr_tail": ""]))
         #expect(RecordedEvents.quality(iteration: 1, [("quality.test_coverage", 50)]).map(\.value) == [.gauge(50)])
     }
 }
