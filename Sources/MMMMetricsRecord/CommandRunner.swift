@@ -58,6 +58,11 @@ public enum CommandRunner {
     /// must not end the caller); the command gets SIGPIPE's default unless the caller started with
     /// it ignored.
     public static func run(rawArguments arguments: [[UInt8]], outlivingSignals: Bool = false) -> Outcome {
+        // First of all: a message about the command (not found, say) to a standard error whose reader
+        // went away, or forwarding the command's, must not end this process before the outcome is
+        // recorded. The command gets SIGPIPE's default back, unless this process started with it
+        // ignored, which a command inherits as from a shell.
+        if !pipeIgnoredAtStart { InterruptSignal.setIgnored(SIGPIPE) }
         let clock = ContinuousClock()
         let start = clock.now
         let arguments = arguments.map { argument in argument.firstIndex(of: 0).map { Array(argument[..<$0]) } ?? argument }
@@ -81,28 +86,36 @@ public enum CommandRunner {
         // Exit statuses are learned by waiting for the command: a parent that left SIGCHLD ignored
         // would have the system reap it unseen (every command recorded as a success).
         if InterruptSignal.isIgnored(SIGCHLD) { InterruptSignal.setDefault(SIGCHLD) }
-        // Forwarding standard error to a reader that went away must not kill this process before the
-        // outcome is recorded; the command gets SIGPIPE's default back (unless it was ignored here
-        // from the start, which a command inherits as from a shell).
-        let pipeWasIgnored = InterruptSignal.isIgnored(SIGPIPE)
-        if !pipeWasIgnored { InterruptSignal.setIgnored(SIGPIPE) }
         if outlivingSignals { InterruptSignal.catchTermination() }
-        return spawn(executable, arguments: arguments, started: start, forwarding: outlivingSignals, defaultPipeSignal: !pipeWasIgnored)
+        return spawn(executable, arguments: arguments, started: start, passesSignals: outlivingSignals, defaultPipeSignal: !pipeIgnoredAtStart)
     }
 
-    /// Whether a file that the system would not run (ENOEXEC) is a binary, not a script: a NUL byte
-    /// in its first line (at most 80 bytes), the rule bash applies before handing a file to sh. A
-    /// program built for another machine must not run as shell commands.
-    static func looksBinary(_ path: [UInt8]) -> Bool {
-        let descriptor = withCString(path) { open($0, O_RDONLY) }
-        guard descriptor >= 0 else { return false }
-        defer { close(descriptor) }
-        var head = [UInt8](repeating: 0, count: 80)
-        let count = head.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, 80) }
-        guard count > 0 else { return false }
-        let firstLine = head[..<count].prefix { $0 != UInt8(ascii: "\n") }
-        return firstLine.contains(0)
+    /// What a file the system would not run (ENOEXEC) is to a shell.
+    enum NotExecutable: Equatable {
+        /// Commands for sh.
+        case script
+        /// A program for another machine, or other data: ELF's magic number, or a NUL byte before
+        /// the first line ends within 128 bytes (the rule bash and dash apply).
+        case binary
+        /// Not readable (a file with only execute permission): a shell cannot run it either.
+        case unreadable(Int32)
     }
+
+    /// Looks at the start of a file the system would not run, as a shell does before handing it to sh.
+    static func classify(_ path: [UInt8]) -> NotExecutable {
+        let descriptor = withCString(path) { open($0, O_RDONLY) }
+        guard descriptor >= 0 else { return .unreadable(errno) }
+        defer { close(descriptor) }
+        var head = [UInt8](repeating: 0, count: 128)
+        let count = head.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, 128) }
+        guard count > 0 else { return .script }
+        let sample = head[..<count]
+        if sample.starts(with: [0x7F, 0x45, 0x4C, 0x46]) { return .binary }
+        return sample.prefix { $0 != UInt8(ascii: "\n") }.contains(0) ? .binary : .script
+    }
+
+    /// Whether SIGPIPE was ignored before the first command ran (read before this type ignores it).
+    private static let pipeIgnoredAtStart = InterruptSignal.isIgnored(SIGPIPE)
 
     /// Bytes shown as text in a message (invalid UTF-8 as U+FFFD: only what is said, never what is run).
     private static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
@@ -124,7 +137,7 @@ public enum CommandRunner {
     /// and returns when the command exits, not when the last process holding its standard error
     /// does (a daemon it started in the background keeps running).
     private static func spawn(
-        _ executable: [UInt8], arguments: [[UInt8]], started start: ContinuousClock.Instant, forwarding: Bool, defaultPipeSignal: Bool
+        _ executable: [UInt8], arguments: [[UInt8]], started start: ContinuousClock.Instant, passesSignals: Bool, defaultPipeSignal: Bool
     ) -> Outcome {
         let clock = ContinuousClock()
         var ends: [Int32] = [-1, -1]
@@ -146,6 +159,10 @@ public enum CommandRunner {
         if writeEnd != 2 {
             posix_spawn_file_actions_adddup2(&actions, writeEnd, 2)
             posix_spawn_file_actions_addclose(&actions, writeEnd)
+        }
+        // Standard input or output this process was started without: closed in the command too.
+        for descriptor in ProcessArguments.reservedStandardDescriptors where descriptor != 2 {
+            posix_spawn_file_actions_addclose(&actions, descriptor)
         }
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -173,11 +190,15 @@ public enum CommandRunner {
         var result = launch(executable, arguments)
         // A file without a #! line: a shell runs it with sh, unless it is a binary.
         if result == ENOEXEC {
-            if looksBinary(executable) {
+            let refusal: String? = switch classify(executable) {
+            case .script: nil
+            case .binary: "cannot execute binary file: Exec format error"
+            case .unreadable(let error): String(cString: strerror(error))
+            }
+            if let refusal {
                 close(writeEnd)
                 close(readEnd)
-                return Outcome(status: 126, duration: clock.now - start, stderrTail: "",
-                               startFailure: "\(text(executable)): cannot execute binary file: Exec format error")
+                return Outcome(status: 126, duration: clock.now - start, stderrTail: "", startFailure: "\(text(executable)): \(refusal)")
             }
             result = launch(Array("/bin/sh".utf8), [Array("sh".utf8), executable] + arguments.dropFirst())
         }
@@ -200,40 +221,68 @@ public enum CommandRunner {
         _ = fcntl(readEnd, F_SETFL, fcntl(readEnd, F_GETFL) | O_NONBLOCK)
         var forwarded = false
         var readEndOpen = true
+        var forwarding = true  // false once our standard error cannot take bytes (they are still kept)
         var waitFailure: Int32?
-        while true {
-            // The handlers were reset to the defaults in the command by exec; a SIGTERM or SIGHUP sent
-            // to this process alone is passed on once (the loop wakes at least every 10 ms).
-            if forwarding, !forwarded, !exited, case let caught = InterruptSignal.caught, caught == SIGTERM || caught == SIGHUP {
+        // Our standard error when it is a pipe or socket: its reader going away shows in poll.
+        let watchesReader = Self.isPipe(2)
+        // The handlers were reset to the defaults in the command by exec; a SIGTERM or SIGHUP sent to
+        // this process alone is passed on once (the loop wakes at least every 10 ms, and a write
+        // to a stalled standard error is interrupted by it).
+        func passOnSignal() {
+            if passesSignals, !forwarded, !exited, case let caught = InterruptSignal.caught, caught == SIGTERM || caught == SIGHUP {
                 kill(pid, caught)
                 forwarded = true
             }
+        }
+        // Our standard error's reader went away: the command's standard error goes too, so its next
+        // write meets a closed pipe, as it would without this process between them.
+        func readerGone() {
+            close(readEnd)
+            readEndOpen = false
+            endOfFile = true
+        }
+        while true {
+            passOnSignal()
             if !endOfFile {
-                var descriptor = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
+                var descriptors = [pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0), pollfd(fd: watchesReader ? 2 : -1, events: 0, revents: 0)]
                 // 10 ms: when a background process keeps the pipe open, the command's exit is seen
                 // (and its duration ends) at most that late.
-                if poll(&descriptor, 1, exited ? 0 : 10) > 0 {
+                if poll(&descriptors, 2, exited ? 0 : 10) > 0 {
+                    if descriptors[1].revents & Int16(POLLERR | POLLHUP) != 0 {
+                        readerGone()
+                        continue
+                    }
                     let count = read(readEnd, &buffer, buffer.count)
                     if count > 0 {
-                        guard forward(buffer[..<count], into: &tail) else {
-                            // Our standard error is gone (its reader exited): so is the command's, as
-                            // it would be without this process between them.
-                            close(readEnd)
-                            readEndOpen = false
-                            endOfFile = true
-                            continue
+                        tail.append(contentsOf: buffer[..<count])
+                        if tail.count > 2 * stderrTailLimit { tail.removeFirst(tail.count - stderrTailLimit) }
+                        if forwarding {
+                            switch forward(buffer[..<count], onInterrupt: passOnSignal) {
+                            case .written: break
+                            case .readerGone:
+                                readerGone()
+                                continue
+                            case .failed:
+                                // Closed (`2>&-`) or full (`2>/dev/full`): the command's own writes would
+                                // fail there and it would go on; here they land in the pipe, and are dropped.
+                                forwarding = false
+                            }
                         }
-                        if exited { drainedAfterExit += count }
-                        // After the command's exit, what is already in the pipe is its; stop after that.
-                        if !exited || drainedAfterExit < 1 << 20 { continue }
+                        if exited {
+                            drainedAfterExit += count
+                            // After the command's exit, what is already in the pipe is its; stop after that.
+                            if drainedAfterExit < 1 << 20 { continue }
+                        }
                     } else if count == 0 {
                         endOfFile = true
                     } else if errno == EINTR || errno == EAGAIN {
-                        continue
+                        if exited { continue }
                     }
                 }
             }
             if exited { break }
+            // Looked for after every read too: a background process that writes to the pipe more often
+            // than every 10 ms must not hide the command's exit.
             let waited = waitpid(pid, &waitStatus, endOfFile ? 0 : WNOHANG)
             if waited == pid {
                 exited = true
@@ -253,29 +302,52 @@ public enum CommandRunner {
         return Outcome(status: status, duration: duration, stderrTail: lastLines(tail), startFailure: nil, signal: signal == 0 ? nil : signal)
     }
 
-    /// Writes a piece of the command's standard error to ours and keeps the end of it; `false` when
-    /// ours cannot take it (a closed pipe, a full disk).
-    private static func forward(_ bytes: ArraySlice<UInt8>, into tail: inout [UInt8]) -> Bool {
-        tail.append(contentsOf: bytes)
-        if tail.count > 2 * stderrTailLimit { tail.removeFirst(tail.count - stderrTailLimit) }
-        return bytes.withUnsafeBytes { raw in
+    /// How forwarding a piece of standard error went.
+    private enum Forwarded {
+        case written
+        /// Our standard error is a pipe whose reader went away (EPIPE).
+        case readerGone
+        /// Our standard error takes nothing (closed, full, an I/O error).
+        case failed
+    }
+
+    /// Writes a piece of the command's standard error to ours. A standard error left non-blocking by
+    /// whoever shares it is waited for as a blocking one would be; `onInterrupt` runs before each
+    /// write (a signal interrupts a stalled one, ending it short or with EINTR).
+    private static func forward(_ bytes: ArraySlice<UInt8>, onInterrupt: () -> Void) -> Forwarded {
+        bytes.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
+                onInterrupt()
                 let written = write(2, raw.baseAddress! + offset, raw.count - offset)
                 if written > 0 {
                     offset += written
-                } else if written < 0, errno == EINTR {
                     continue
-                } else if written < 0, errno == EAGAIN || errno == EWOULDBLOCK {
-                    // A standard error left non-blocking by whoever shares it: wait for room.
+                }
+                let error = written < 0 ? errno : EIO
+                switch error {
+                case EINTR:
+                    continue
+                case EAGAIN, EWOULDBLOCK:
                     var descriptor = pollfd(fd: 2, events: Int16(POLLOUT), revents: 0)
-                    guard poll(&descriptor, 1, 10_000) > 0 else { return false }
-                } else {
-                    return false
+                    _ = poll(&descriptor, 1, 100)
+                    if descriptor.revents & Int16(POLLERR) != 0 { return .readerGone }
+                case EPIPE:
+                    return .readerGone
+                default:
+                    return .failed
                 }
             }
-            return true
+            return .written
         }
+    }
+
+    /// Whether descriptor `fd` is a pipe or a socket.
+    private static func isPipe(_ fd: Int32) -> Bool {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return false }
+        let type = info.st_mode & S_IFMT
+        return type == S_IFIFO || type == S_IFSOCK
     }
 
     /// Calls `body` with this process's environment for the command: on Linux the C library's own

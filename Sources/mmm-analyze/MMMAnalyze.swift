@@ -20,6 +20,7 @@ struct MMMAnalyze: AsyncParsableCommand {
     /// Checks the command word before ArgumentParser sees it, so that a mistyped command names
     /// itself and the nearest one (ArgumentParser would call it an unexpected argument).
     static func main() async {
+        ProcessArguments.reserveStandardDescriptors()
         // Arguments are read as text: one that is not UTF-8 would name another file or directory.
         if let problem = ProcessArguments.notText(stoppingAtTerminator: false, environment: ["MMM_METRICS_DIR"]) {
             Console.error("mmm-analyze: error: \(problem)")

@@ -476,4 +476,34 @@ struct RecordCommandTests {
         #expect(latin.err.contains("is not UTF-8 text"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: temporary.path).allSatisfy { !$0.hasPrefix("other") })
     }
+
+    @Test("found by a third hostile review: a chatty background process, standard error full or closed, the reader gone before the last write, closed descriptors")
+    func thirdReviewFindings() async throws {
+        let temporary = TemporaryDirectory()
+        let log = temporary.path + "/log"
+        // A background process writing to standard error far more often than every 10 ms (for 3 s):
+        // the command's exit after 0.3 s is still seen (it took the background process's 3 s).
+        let chatty = try await shell(#""$0" run --log "$1" --session s --name chatty -- sh -c '(timeout 3 sh -c "while :; do echo bg >&2; done") & sleep 0.3; exit 0' 2>/dev/null"#, log: log)
+        #expect(chatty.status == 0)
+        let duration = try events(LogRoot(path: log)).first { $0.tags["command"] == "chatty" }.map { event -> Duration in
+            if case .timer(let duration) = event.value { duration } else { .zero }
+        }
+        #expect(duration.map { $0 > .milliseconds(250) && $0 < .seconds(2) } == true, "\(String(describing: duration))")
+        // Standard error full or closed: the command's status stays its own (it was 141: the command's
+        // standard error was closed under it).
+        for redirect in ["2>/dev/full", "2>&-"] {
+            let result = try await shell(#""$0" run --log "$1" --session s -- sh -c 'echo one >&2; sleep 0.1; echo two >&2; exit 3' "# + redirect, log: log)
+            #expect(result.status == 3, "\(redirect)")
+        }
+        // The reader goes away while the command sleeps: its next write meets the closed pipe, as
+        // without mmm-record (SIGPIPE at its default, which a test runner's children do not have).
+        let late = try await shell(#"env --default-signal=PIPE "$0" run --log "$1" --session s -- sh -c 'echo early >&2; sleep 0.3; echo late >&2; exit 5' 2>&1 | head -1"#, log: log)
+        #expect(late.out == "early\n")
+        #expect(try errorData(log).last?["signal"] == .integer(Int64(SIGPIPE)))
+        // Started with standard output closed: the command finds it closed too (a duplicate fails),
+        // and no file of the log takes its number.
+        let closed = try await shell(#""$0" run --log "$1" --session s -- sh -c '(exec 3>&1) 2>/dev/null && echo open >&2 || echo closed >&2' >&-"#, log: log)
+        #expect(closed.err.hasSuffix("closed\n"), "\(closed.err)")
+        #expect(try LogMaintenance(root: LogRoot(path: log)).verify().isEmpty)
+    }
 }

@@ -68,7 +68,13 @@ struct RecordLibraryTests {
         let script = temporary.path + "/script"
         try Data("exit 5\n".utf8).write(to: URL(fileURLWithPath: script))
         for path in [binary, script] { try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path) }
-        #expect(CommandRunner.looksBinary(Array(binary.utf8)) && !CommandRunner.looksBinary(Array(script.utf8)))
+        #expect(CommandRunner.classify(Array(binary.utf8)) == .binary && CommandRunner.classify(Array(script.utf8)) == .script)
+        // As bash and dash: ELF's magic without a NUL, and a NUL as late as byte 127 of the first line.
+        let elf = temporary.path + "/elf", late = temporary.path + "/late"
+        try Data([0x7F, 0x45, 0x4C, 0x46] + Array("\nexit 5\n".utf8)).write(to: URL(fileURLWithPath: elf))
+        try Data(Array(repeating: UInt8(ascii: "x"), count: 120) + [0] + Array("\n".utf8)).write(to: URL(fileURLWithPath: late))
+        #expect(CommandRunner.classify(Array(elf.utf8)) == .binary && CommandRunner.classify(Array(late.utf8)) == .binary)
+        #expect(CommandRunner.classify(Array((temporary.path + "/none").utf8)) == .unreadable(ENOENT))
         let refused = CommandRunner.run([binary])
         #expect(refused.status == 126 && refused.startFailure == "\(binary): cannot execute binary file: Exec format error")
         #expect(CommandRunner.run([script]).status == 5)

@@ -75,8 +75,15 @@ package enum InterruptSignal {
 
     /// Ends this process with `signal`, as if it had not been caught (its default action, unblocked,
     /// raised): for a process that passes on how its child ended. Returns only when that action
-    /// does not end a process.
+    /// does not end a process. No core file is written for this process (the child's may be there,
+    /// under the same name).
     package static func endWith(_ signal: Int32) {
+        var noCore = rlimit(rlim_cur: 0, rlim_max: 0)
+        #if canImport(Glibc)
+        setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &noCore)
+        #else
+        setrlimit(RLIMIT_CORE, &noCore)
+        #endif
         setDefault(signal)
         var set = sigset_t()
         sigemptyset(&set)
