@@ -6,6 +6,15 @@ import Testing
 
 @Suite("RFC 3339, NDJSON lines, session directory names, time expressions")
 struct InterchangeTests {
+    @Test("the process's arguments as bytes (the test runner's are text); open standard descriptors are left alone; an empty message writes nothing")
+    func processArguments() {
+        #expect(ProcessArguments.raw.map { String(decoding: $0, as: UTF8.self) } == Array(CommandLine.arguments.dropFirst()))
+        #expect(ProcessArguments.notText(stoppingAtTerminator: true, environment: ["PATH", "MMM_METRICS_DIR"]) == nil)
+        ProcessArguments.reserveStandardDescriptors()
+        #expect(ProcessArguments.reservedStandardDescriptors.isEmpty)
+        StandardError.write("")
+    }
+
     @Test("RFC 3339: nine fractional digits out; up to nine in, with Z or an offset; bad text is rejected")
     func rfc3339() {
         let cases: [(String, Int64)] = [
