@@ -5,7 +5,7 @@ import MMMMetricsLog
 import MMMMetricsTestSupport
 import Testing
 
-@Suite("MMMMetricsRecord: the library behind mmm-record")
+@Suite("MMMMetricsRecord: the library behind mmm-record", .serialized)  // one test swaps this process's standard error
 struct RecordLibraryTests {
     @Test("the recorder waits for a held lock, then lands; past its timeout it throws locked")
     func recorderLock() throws {
@@ -75,12 +75,44 @@ struct RecordLibraryTests {
         try Data(Array(repeating: UInt8(ascii: "x"), count: 120) + [0] + Array("\n".utf8)).write(to: URL(fileURLWithPath: late))
         #expect(CommandRunner.classify(Array(elf.utf8)) == .binary && CommandRunner.classify(Array(late.utf8)) == .binary)
         #expect(CommandRunner.classify(Array((temporary.path + "/none").utf8)) == .unreadable(ENOENT))
+        #expect(CommandRunner.classify(Array((temporary.path + "/plain").utf8)) == .script)  // empty
+        #expect(CommandRunner.run([temporary.path]).startFailure == "\(temporary.path): Is a directory")
+        // An empty argument is an argument.
+        #expect(CommandRunner.run(["sh", "-c", #"test "$#" = 1 && test -z "$1""#, "x", ""]).status == 0)
         let refused = CommandRunner.run([binary])
         #expect(refused.status == 126 && refused.startFailure == "\(binary): cannot execute binary file: Exec format error")
         #expect(CommandRunner.run([script]).status == 5)
         let long = Array(repeating: UInt8(ascii: "x"), count: 3_000) + [10] + Array("last line\n".utf8)
         #expect(CommandRunner.lastLines(long) == "last line\n")
         #expect(CommandRunner.lastLines(Array("short".utf8)) == "short")
+    }
+
+    @Test("forwarding standard error: a reader gone closes the command's (it meets the closed pipe); a full one only stops forwarding")
+    func forwardingFailures() throws {
+        // This process's standard error, replaced for the call and put back (what other tests print
+        // meanwhile is lost).
+        func withStandardError<T>(_ descriptor: Int32, _ body: () -> T) -> T {
+            let saved = dup(2)
+            dup2(descriptor, 2)
+            defer {
+                dup2(saved, 2)
+                close(saved)
+            }
+            return body()
+        }
+        var ends: [Int32] = [-1, -1]
+        #expect(pipe(&ends) == 0)
+        close(ends[0])  // the reader is gone
+        let gone = withStandardError(ends[1]) { CommandRunner.run(["sh", "-c", "echo one >&2; sleep 0.2; echo two >&2 || exit 9; exit 4"]) }
+        close(ends[1])
+        // SIGPIPE at its default in the command kills it at "two"; where it was ignored, the write fails.
+        #expect(gone.signal == SIGPIPE || gone.status == 9, "\(gone)")
+        let full = open("/dev/full", O_WRONLY)
+        #expect(full >= 0)
+        let kept = withStandardError(full) { CommandRunner.run(["sh", "-c", "echo one >&2; echo two >&2; exit 4"]) }
+        close(full)
+        #expect(kept.status == 4)
+        #expect(kept.stderrTail == "one\ntwo\n")
     }
 
     /// Writes a report into `directory` and returns its path.
@@ -132,6 +164,8 @@ struct RecordLibraryTests {
         #expect(throws: QualityReports.ReadError.self) {
             try QualityReports.coberturaCoverage(try file("twice.xml", #"<coverage line-rate="0.5" line-rate="0.6">"#))
         }
+        // A directory opens but does not read: the error names it.
+        #expect(throws: QualityReports.ReadError.self) { try QualityReports.lcovCoverage(temporary.path) }
         // A failures file that cannot be written: the failure is not counted, and says so (nil).
         #expect(RecordingFailures.note(session: "s", root: "r", reason: "x", environment: ["MMM_RECORD_FAILURES": "/proc/self/none/failures.log"]) == nil)
         #expect(try QualityReports.coberturaCoverage(try file("single.xml", "<coverage line-rate='0.25'/>")) == 25)
