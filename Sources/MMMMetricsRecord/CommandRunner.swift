@@ -187,6 +187,12 @@ public enum CommandRunner {
                 withEnvironment { environment in posix_spawn(&pid, path, &actions, &attributes, cArguments, environment) }
             }
         }
+        // Our standard error when it is a pipe or socket: its reader going away shows in poll. Gone
+        // already: the command's first write must meet a closed pipe too, so the relay's read end
+        // is closed before it starts.
+        let watchesReader = Self.isPipe(2)
+        let readerGoneAtStart = watchesReader && Self.readerGone(from: 2)
+        if readerGoneAtStart { close(readEnd) }
         var result = launch(executable, arguments)
         // A file without a #! line: a shell runs it with sh, unless it is a binary.
         if result == ENOEXEC {
@@ -197,14 +203,14 @@ public enum CommandRunner {
             }
             if let refusal {
                 close(writeEnd)
-                close(readEnd)
+                if !readerGoneAtStart { close(readEnd) }
                 return Outcome(status: 126, duration: clock.now - start, stderrTail: "", startFailure: "\(text(executable)): \(refusal)")
             }
             result = launch(Array("/bin/sh".utf8), [Array("sh".utf8), executable] + arguments.dropFirst())
         }
         close(writeEnd)
         guard result == 0 else {
-            close(readEnd)
+            if !readerGoneAtStart { close(readEnd) }
             let (status, reason): (Int32, String) = switch result {
             case ENOENT: (127, "required file not found (its #! interpreter?)")
             case EISDIR: (126, "Is a directory")
@@ -216,23 +222,38 @@ public enum CommandRunner {
         var buffer = [UInt8](repeating: 0, count: 65_536)
         var waitStatus: Int32 = 0
         var exited = false
-        var endOfFile = false
+        var exitSeen = clock.now
+        var endOfFile = readerGoneAtStart
         var drainedAfterExit = 0
-        _ = fcntl(readEnd, F_SETFL, fcntl(readEnd, F_GETFL) | O_NONBLOCK)
+        if !readerGoneAtStart { _ = fcntl(readEnd, F_SETFL, fcntl(readEnd, F_GETFL) | O_NONBLOCK) }
         var forwarded = false
-        var readEndOpen = true
+        var readEndOpen = !readerGoneAtStart
         var forwarding = true  // false once our standard error cannot take bytes (they are still kept)
         var waitFailure: Int32?
-        // Our standard error when it is a pipe or socket: its reader going away shows in poll.
-        let watchesReader = Self.isPipe(2)
+        func noteExit(_ waited: pid_t) {
+            if waited == pid {
+                exited = true
+                exitSeen = clock.now
+            } else if waited < 0, errno != EINTR {
+                waitFailure = errno
+                exited = true
+                exitSeen = clock.now
+            }
+        }
         // The handlers were reset to the defaults in the command by exec; a SIGTERM or SIGHUP sent to
         // this process alone is passed on once (the loop wakes at least every 10 ms, and a write
-        // to a stalled standard error is interrupted by it).
-        func passOnSignal() {
-            if passesSignals, !forwarded, !exited, case let caught = InterruptSignal.caught, caught == SIGTERM || caught == SIGHUP {
+        // to a stalled standard error is interrupted by it). Returns whether to stop writing to a
+        // stalled standard error: a signal came and the command has ended, so nothing but that
+        // write would keep this process.
+        func passOnSignal() -> Bool {
+            let caught = InterruptSignal.caught
+            if passesSignals, !forwarded, !exited, caught == SIGTERM || caught == SIGHUP {
                 kill(pid, caught)
                 forwarded = true
             }
+            guard caught != 0 else { return false }
+            if !exited { noteExit(waitpid(pid, &waitStatus, WNOHANG)) }
+            return exited
         }
         // Our standard error's reader went away: the command's standard error goes too, so its next
         // write meets a closed pipe, as it would without this process between them.
@@ -242,13 +263,13 @@ public enum CommandRunner {
             endOfFile = true
         }
         while true {
-            passOnSignal()
+            _ = passOnSignal()
             if !endOfFile {
                 var descriptors = [pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0), pollfd(fd: watchesReader ? 2 : -1, events: 0, revents: 0)]
                 // 10 ms: when a background process keeps the pipe open, the command's exit is seen
                 // (and its duration ends) at most that late.
                 if poll(&descriptors, 2, exited ? 0 : 10) > 0 {
-                    if descriptors[1].revents & Int16(POLLERR | POLLHUP) != 0 {
+                    if descriptors[1].revents & Int16(POLLERR) != 0 {
                         readerGone()
                         continue
                     }
@@ -262,7 +283,7 @@ public enum CommandRunner {
                             case .readerGone:
                                 readerGone()
                                 continue
-                            case .failed:
+                            case .failed, .abandoned:
                                 // Closed (`2>&-`) or full (`2>/dev/full`): the command's own writes would
                                 // fail there and it would go on; here they land in the pipe, and are dropped.
                                 forwarding = false
@@ -283,15 +304,10 @@ public enum CommandRunner {
             if exited { break }
             // Looked for after every read too: a background process that writes to the pipe more often
             // than every 10 ms must not hide the command's exit.
-            let waited = waitpid(pid, &waitStatus, endOfFile ? 0 : WNOHANG)
-            if waited == pid {
-                exited = true
-            } else if waited < 0, errno != EINTR {
-                waitFailure = errno
-                exited = true
-            }
+            noteExit(waitpid(pid, &waitStatus, endOfFile ? 0 : WNOHANG))
         }
-        let duration = clock.now - start
+        // Measured to the command's exit, not to the end of draining what it left in the pipe.
+        let duration = exitSeen - start
         if readEndOpen { close(readEnd) }
         if let waitFailure {
             return Outcome(status: 1, duration: duration, stderrTail: lastLines(tail),
@@ -309,16 +325,19 @@ public enum CommandRunner {
         case readerGone
         /// Our standard error takes nothing (closed, full, an I/O error).
         case failed
+        /// Stopped waiting for a stalled standard error (`onInterrupt` said so).
+        case abandoned
     }
 
     /// Writes a piece of the command's standard error to ours. A standard error left non-blocking by
-    /// whoever shares it is waited for as a blocking one would be; `onInterrupt` runs before each
-    /// write (a signal interrupts a stalled one, ending it short or with EINTR).
-    private static func forward(_ bytes: ArraySlice<UInt8>, onInterrupt: () -> Void) -> Forwarded {
+    /// whoever shares it is waited for as a blocking one would be. `onInterrupt` runs before each
+    /// write (a signal interrupts a stalled one, ending it short or with EINTR); when it answers
+    /// true while the write stalls, the writing stops.
+    private static func forward(_ bytes: ArraySlice<UInt8>, onInterrupt: () -> Bool) -> Forwarded {
         bytes.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
-                onInterrupt()
+                _ = onInterrupt()
                 let written = write(2, raw.baseAddress! + offset, raw.count - offset)
                 if written > 0 {
                     offset += written
@@ -327,11 +346,12 @@ public enum CommandRunner {
                 let error = written < 0 ? errno : EIO
                 switch error {
                 case EINTR:
-                    continue
+                    if onInterrupt() { return .abandoned }
                 case EAGAIN, EWOULDBLOCK:
                     var descriptor = pollfd(fd: 2, events: Int16(POLLOUT), revents: 0)
                     _ = poll(&descriptor, 1, 100)
                     if descriptor.revents & Int16(POLLERR) != 0 { return .readerGone }
+                    if descriptor.revents == 0, onInterrupt() { return .abandoned }
                 case EPIPE:
                     return .readerGone
                 default:
@@ -340,6 +360,12 @@ public enum CommandRunner {
             }
             return .written
         }
+    }
+
+    /// Whether the reader of pipe or socket `fd` (written by this process) has gone.
+    private static func readerGone(from fd: Int32) -> Bool {
+        var descriptor = pollfd(fd: fd, events: 0, revents: 0)
+        return poll(&descriptor, 1, 0) > 0 && descriptor.revents & Int16(POLLERR) != 0
     }
 
     /// Whether descriptor `fd` is a pipe or a socket.

@@ -21,7 +21,7 @@ struct MMMRecord: ParsableCommand {
     /// `run`'s command (everything after `--`) is handed over as it is, not parsed: ArgumentParser
     /// takes time quadratic in the number of arguments, and `run -- cc $(files)` has thousands.
     static func main() {
-        // Closed standard descriptors get /dev/null until exit (the command still finds them closed).
+        // Closed standard descriptors are held until exit (the command still finds them closed).
         ProcessArguments.reserveStandardDescriptors()
         // Options are read as text (a log directory, a session id): one that is not UTF-8 would name
         // another directory. The command after `--` is passed on as bytes.

@@ -504,6 +504,14 @@ struct RecordCommandTests {
         // and no file of the log takes its number.
         let closed = try await shell(#""$0" run --log "$1" --session s -- sh -c '(exec 3>&1) 2>/dev/null && echo open >&2 || echo closed >&2' >&-"#, log: log)
         #expect(closed.err.hasSuffix("closed\n"), "\(closed.err)")
+        // The reader gone before the command starts: its first write meets the closed pipe, always
+        // (it was a race with the relay).
+        let before = try await shell(#"(sleep 0.3; exec env --default-signal=PIPE "$0" run --log "$1" --session s -- sh -c 'echo x >&2; exit 3') 2>&1 | true"#, log: log)
+        #expect(before.status == 0)
+        #expect(try errorData(log).last?["signal"] == .integer(Int64(SIGPIPE)))
+        // `--log ""` falls back to $MMM_METRICS_DIR, so that is checked too.
+        let empty = try await shell(#"MMM_METRICS_DIR="$1/x$(printf '\351')" "$0" run --log "" --session s -- true"#, log: temporary.path)
+        #expect(empty.status == 64)
         #expect(try LogMaintenance(root: LogRoot(path: log)).verify().isEmpty)
     }
 }

@@ -33,7 +33,11 @@ package enum ProcessArguments {
         }
         let options = arguments.prefix { $0 != Array("--".utf8) }.map { String(decoding: $0, as: UTF8.self) }
         if options.contains(where: { ["--version", "--help", "-h"].contains($0) }) { return nil }
-        let givesLog = options.contains { $0 == "--log" || $0.hasPrefix("--log=") }
+        // `--log ""` falls back to the variable, as no `--log` does.
+        let givesLog = options.indices.contains { index in
+            (options[index] == "--log" && index + 1 < options.count && !options[index + 1].isEmpty)
+                || (options[index].hasPrefix("--log=") && options[index].count > 6)
+        }
         for name in names where !(name == "MMM_METRICS_DIR" && givesLog) {
             guard let value = getenv(name) else { continue }
             let bytes = Array(UnsafeRawBufferPointer(start: value, count: strlen(value)))
@@ -42,14 +46,16 @@ package enum ProcessArguments {
         return nil
     }
 
-    /// Opens `/dev/null` on standard input, output or error where the process was started with
-    /// them closed (`2>&-`), the wrong way round (reading output fails, as writing to a closed
-    /// descriptor does): otherwise the next file opened (a log's lock, a segment) would take the
-    /// number, and a message meant for standard error would be written into it. Call first thing.
+    /// Opens the root directory on standard input, output or error where the process was started
+    /// with them closed (`2>&-`): otherwise the next file opened (a log's lock, a segment) would take
+    /// the number, and a message meant for standard error would be written into it. A directory
+    /// reads and writes as a closed descriptor does (an error), also when opened again by name
+    /// (`/dev/stdout`: `/dev/null` there was opened again writable, and output vanished). Call
+    /// first thing.
     package static func reserveStandardDescriptors() {
         for descriptor: Int32 in 0...2 where fcntl(descriptor, F_GETFD) == -1 && errno == EBADF {
             // The lowest free number is this one: 0...2 are taken in order.
-            let opened = open("/dev/null", descriptor == 0 ? O_WRONLY : O_RDONLY)
+            let opened = open("/", O_RDONLY | O_DIRECTORY)
             if opened == descriptor {
                 reservedDescriptors.bitwiseOr(UInt8(1) << UInt8(descriptor), ordering: .relaxed)
             } else if opened >= 0 {
@@ -58,8 +64,8 @@ package enum ProcessArguments {
         }
     }
 
-    /// The standard descriptors that were closed when the process started (and hold `/dev/null`
-    /// since ``reserveStandardDescriptors()``): a child should get them closed.
+    /// The standard descriptors that were closed when the process started (and hold the root
+    /// directory since ``reserveStandardDescriptors()``): a child should get them closed.
     package static var reservedStandardDescriptors: [Int32] {
         let bits = reservedDescriptors.load(ordering: .relaxed)
         return (0...2).filter { bits & (UInt8(1) << UInt8($0)) != 0 }
