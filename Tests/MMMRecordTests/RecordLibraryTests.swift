@@ -107,6 +107,28 @@ struct RecordLibraryTests {
         close(ends[1])
         // SIGPIPE at its default in the command kills it at "two"; where it was ignored, the write fails.
         #expect(gone.signal == SIGPIPE || gone.status == 9, "\(gone)")
+        // A non-blocking standard error whose reader starts late: waited for, nothing lost.
+        var slow: [Int32] = [-1, -1]
+        #expect(pipe(&slow) == 0)
+        _ = fcntl(slow[1], F_SETFL, fcntl(slow[1], F_GETFL) | O_NONBLOCK)
+        let received = LockedState(0)
+        let readEnd = slow[0]
+        let reader = Thread {
+            Thread.sleep(forTimeInterval: 0.3)
+            var chunk = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                let count = chunk.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, $0.count) }
+                if count <= 0 { break }
+                received.withLock { $0 += count }
+            }
+        }
+        reader.start()
+        let waited = withStandardError(slow[1]) { CommandRunner.run(["sh", "-c", "head -c 200000 /dev/zero >&2; exit 6"]) }
+        close(slow[1])
+        while reader.isExecuting || !reader.isFinished { Thread.sleep(forTimeInterval: 0.01) }
+        close(slow[0])
+        #expect(waited.status == 6)
+        #expect(received.withLock { $0 } == 200_000)
         let full = open("/dev/full", O_WRONLY)
         #expect(full >= 0)
         let kept = withStandardError(full) { CommandRunner.run(["sh", "-c", "echo one >&2; echo two >&2; exit 4"]) }
