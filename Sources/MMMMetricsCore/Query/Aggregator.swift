@@ -143,12 +143,23 @@ public final class AggregationRegistry: Sendable {
 /// `last` need each value's timestamp; values of one group must be added in append order, and a
 /// merged aggregator's values count as appended after this one's.
 package struct GroupedAggregator {
+    /// A group's counts, sum and extremes: all that `count`, `sum`, `avg`, `min` and `max` read.
+    /// Kept apart from the rest (``Detail``) so that looking up a group and adding to it touches one
+    /// small record: a query over thousands of file paths does so for every path in every block.
     fileprivate struct Fold {
         var count = 0
         var numeric = 0
         var sum = 0.0
         var minimum = Double.infinity
         var maximum = -Double.infinity
+        /// Sampled events: what their weights (1/rate) add beyond 1 each, to the count and to the sum.
+        var extraCount = 0.0
+        var extraSum = 0.0
+    }
+
+    /// What only some aggregations keep per group: a percentile's values, a custom function's
+    /// state, `first`/`last`, `stddev`.
+    fileprivate struct Detail {
         var values: [Double] = []
         var state: (any Sendable)?
         /// `first`: the earliest value's timestamp and value (ties keep the one added first).
@@ -157,12 +168,9 @@ package struct GroupedAggregator {
         /// `last`: the latest value's timestamp and value (ties take the one added last).
         var lastTime = Int64.min
         var lastValue = Double.nan
-        /// `stddev`: the running mean and sum of squared deviations (Welford), over `numeric` values.
+        /// `stddev`: the running mean and sum of squared deviations (Welford), over the numeric values.
         var mean = 0.0
         var squaredDeviations = 0.0
-        /// Sampled events: what their weights (1/rate) add beyond 1 each, to the count and to the sum.
-        var extraCount = 0.0
-        var extraSum = 0.0
     }
 
     /// What a fold keeps besides counts, sums and extremes.
@@ -182,6 +190,9 @@ package struct GroupedAggregator {
     private var places = GroupKeyTable()
     private var keys: [ExactGroup] = []
     private var folds: [Fold] = []
+    /// Each group's ``Detail``, by place, when the aggregation keeps one (``keepsDetails``); else empty.
+    private var details: [Detail] = []
+    private let keepsDetails: Bool
 
     /// Prepares an aggregation; a custom name must be registered in `functions`.
     package init(_ aggregation: Aggregation, groupBy: [String] = [], functions: AggregationRegistry? = nil) throws {
@@ -208,6 +219,7 @@ package struct GroupedAggregator {
         default: break
         }
         self.tracking = tracking
+        keepsDetails = custom != nil || tracking.values || tracking.time || tracking.spread
     }
 
     /// Whether values need their timestamps (`first`, `last`).
@@ -225,9 +237,7 @@ package struct GroupedAggregator {
         if value == nil, aggregation != .count {
             throw MetricsReaderError.aggregationNeedsNumbers(aggregation: aggregation.name, metric: name)
         }
-        let custom = self.custom
-        let tracking = self.tracking
-        folds[place(of: group)].add(value, timestamp: timestamp, custom: custom, tracking: tracking)
+        add(value, timestamp: timestamp, at: place(of: group))
     }
 
     /// Adds many events of one group at once: `values` are their numbers, `nonNumeric` the number of
@@ -265,12 +275,48 @@ package struct GroupedAggregator {
         if nonNumeric > 0, aggregation != .count {
             throw MetricsReaderError.aggregationNeedsNumbers(aggregation: aggregation.name, metric: name)
         }
-        let custom = self.custom
-        let tracking = self.tracking
-        // Mutated in place (no copy of a percentile's values): one lookup for the lot.
-        folds[place].add(
-            contentsOf: values, timestamps: timestamps, nonNumeric: nonNumeric, extraCount: extraCount, extraSum: extraSum,
-            custom: custom, tracking: tracking)
+        folds[place].extraCount += extraCount
+        folds[place].extraSum += extraSum
+        if !keepsDetails {
+            // A batch (one group of one block) is summed on its own, then added: as a block's totals
+            // from the index are, so a time range that cuts a block gives the same sum.
+            var numeric = 0, partial = 0.0, minimum = Double.infinity, maximum = -Double.infinity
+            for value in values where !value.isNaN {
+                numeric += 1
+                partial += value
+                minimum = Swift.min(minimum, value)
+                maximum = Swift.max(maximum, value)
+            }
+            folds[place].add(count: values.count + nonNumeric, numeric: numeric, sum: partial, minimum: minimum, maximum: maximum)
+        } else if custom == nil, tracking.values, !tracking.time, !tracking.spread {
+            // A percentile: only the values and the counts matter (its answer reads nothing else).
+            // Appended in place (no copy of the values).
+            let before = details[place].values.count
+            for value in values where !value.isNaN { details[place].values.append(value) }
+            folds[place].count += values.count + nonNumeric
+            folds[place].numeric += details[place].values.count - before
+        } else {
+            for (index, value) in values.enumerated() {
+                add(value, timestamp: index < timestamps.count ? timestamps[index] : 0, at: place)
+            }
+            folds[place].count += nonNumeric
+        }
+    }
+
+    /// Adds one value (nil: a custom event's) to the group at `place`.
+    private mutating func add(_ value: Double?, timestamp: Int64, at place: Int) {
+        folds[place].count += 1
+        guard let value, !value.isNaN else { return }
+        folds[place].numeric += 1
+        if keepsDetails {
+            let numeric = folds[place].numeric
+            let custom = self.custom, tracking = self.tracking
+            details[place].add(value, timestamp: timestamp, numeric: numeric, custom: custom, tracking: tracking)
+            if custom != nil { return }
+        }
+        folds[place].sum += value
+        folds[place].minimum = Swift.min(folds[place].minimum, value)
+        folds[place].maximum = Swift.max(folds[place].maximum, value)
     }
 
     /// Whether ``add(count:numeric:sum:minimum:maximum:nonNumeric:extraCount:extraSum:name:group:)``
@@ -293,8 +339,10 @@ package struct GroupedAggregator {
         if nonNumeric, count > 0, aggregation != .count {
             throw MetricsReaderError.aggregationNeedsNumbers(aggregation: aggregation.name, metric: name)
         }
-        folds[place(of: group)].add(
-            count: count, numeric: numeric, sum: sum, minimum: minimum, maximum: maximum, extraCount: extraCount, extraSum: extraSum)
+        let place = place(of: group)
+        folds[place].add(count: count, numeric: numeric, sum: sum, minimum: minimum, maximum: maximum)
+        folds[place].extraCount += extraCount
+        folds[place].extraSum += extraSum
     }
 
     /// ``add(count:numeric:sum:minimum:maximum:nonNumeric:extraCount:extraSum:name:group:)`` for a
@@ -306,8 +354,10 @@ package struct GroupedAggregator {
         if nonNumeric, count > 0, aggregation != .count {
             throw MetricsReaderError.aggregationNeedsNumbers(aggregation: aggregation.name, metric: name)
         }
-        folds[place(of: packedGroup, hash: hash)].add(
-            count: count, numeric: numeric, sum: sum, minimum: minimum, maximum: maximum, extraCount: extraCount, extraSum: extraSum)
+        let place = place(of: packedGroup, hash: hash)
+        folds[place].add(count: count, numeric: numeric, sum: sum, minimum: minimum, maximum: maximum)
+        folds[place].extraCount += extraCount
+        folds[place].extraSum += extraSum
     }
 
     /// The place of `group` in `folds`, made (with an empty fold) on first use.
@@ -315,7 +365,8 @@ package struct GroupedAggregator {
         let (number, isNew) = places.number(of: group)
         if isNew {
             keys.append(ExactGroup(group))
-            folds.append(Fold(state: custom?.initial()))
+            folds.append(Fold())
+            if keepsDetails { details.append(Detail(state: custom?.initial())) }
         }
         return number
     }
@@ -326,65 +377,49 @@ package struct GroupedAggregator {
         let (number, isNew) = places.number(of: packing, hash: hash)
         if isNew {
             keys.append(ExactGroup(GroupKeyTable.unpack(packing)))
-            folds.append(Fold(state: custom?.initial()))
+            folds.append(Fold())
+            if keepsDetails { details.append(Detail(state: custom?.initial())) }
         }
         return number
     }
 
     /// Combines another aggregator's groups into this one (same aggregation and grouping).
     package mutating func merge(_ other: GroupedAggregator) {
-        for (key, fold) in zip(other.keys, other.folds) {
+        for (number, key) in other.keys.enumerated() {
+            let fold = other.folds[number]
             let (place, isNew) = places.number(of: key.values)
             guard !isNew else {
                 keys.append(key)
                 folds.append(fold)
+                if keepsDetails { details.append(other.details[number]) }
                 continue
             }
-            var mine = folds[place]
-            folds[place] = Fold()  // no second reference to `values` while `mine` grows
-            if fold.numeric > 0, mine.numeric > 0 {
-                // Chan et al.'s combination of two Welford states.
-                let total = Double(mine.numeric + fold.numeric)
-                let delta = fold.mean - mine.mean
-                mine.squaredDeviations += fold.squaredDeviations + delta * delta * Double(mine.numeric) * Double(fold.numeric) / total
-                mine.mean += delta * Double(fold.numeric) / total
-            } else if fold.numeric > 0 {
-                mine.mean = fold.mean
-                mine.squaredDeviations = fold.squaredDeviations
+            if keepsDetails {
+                var mine = details[place]
+                details[place] = Detail()  // no second reference to `values` while `mine` grows
+                mine.merge(other.details[number], numeric: folds[place].numeric, otherNumeric: fold.numeric, custom: custom)
+                details[place] = mine
             }
-            if fold.numeric > 0, mine.numeric == 0 || fold.firstTime < mine.firstTime {
-                (mine.firstTime, mine.firstValue) = (fold.firstTime, fold.firstValue)
-            }
-            if fold.numeric > 0, fold.lastTime >= mine.lastTime { (mine.lastTime, mine.lastValue) = (fold.lastTime, fold.lastValue) }
-            mine.count += fold.count
-            mine.extraCount += fold.extraCount
-            mine.extraSum += fold.extraSum
-            mine.numeric += fold.numeric
-            mine.sum += fold.sum
-            mine.minimum = Swift.min(mine.minimum, fold.minimum)
-            mine.maximum = Swift.max(mine.maximum, fold.maximum)
-            mine.values += fold.values
-            if var state = mine.state, let otherState = fold.state, let custom {
-                custom.merge(&state, otherState)
-                mine.state = state
-            }
-            folds[place] = mine
+            folds[place].add(count: fold.count, numeric: fold.numeric, sum: fold.sum, minimum: fold.minimum, maximum: fold.maximum)
+            folds[place].extraCount += fold.extraCount
+            folds[place].extraSum += fold.extraSum
         }
     }
 
     /// The rows: one per group with a value, ordered by group.
     package func result() -> AggregateResult {
         var rows: [AggregateRow] = []
-        for (key, fold) in zip(keys, folds) {
-            guard let value = value(of: fold) else { continue }
-            rows.append(AggregateRow(group: Tags(zip(groupBy, key.values)), value: value, count: fold.count))
+        for (place, key) in keys.enumerated() {
+            guard let value = value(at: place) else { continue }
+            rows.append(AggregateRow(group: Tags(zip(groupBy, key.values)), value: value, count: folds[place].count))
         }
         let groupBy = self.groupBy
         return AggregateResult(rows: GroupOrder.sorted(rows) { row in groupBy.map { row.group[$0] ?? "" } })
     }
 
-    private func value(of fold: Fold) -> Double? {
-        if let custom, let state = fold.state { return custom.result(state) }
+    private func value(at place: Int) -> Double? {
+        let fold = folds[place]
+        if let custom, let state = details[place].state { return custom.result(state) }
         let numeric = fold.numeric > 0
         switch aggregation {
         case .count: return Double(fold.count) + fold.extraCount
@@ -392,11 +427,11 @@ package struct GroupedAggregator {
         case .average: return numeric ? fold.sum / Double(fold.numeric) : nil
         case .min: return numeric ? fold.minimum : nil
         case .max: return numeric ? fold.maximum : nil
-        case .first: return numeric ? fold.firstValue : nil
-        case .last: return numeric ? fold.lastValue : nil
-        case .standardDeviation: return fold.numeric > 1 ? (fold.squaredDeviations / Double(fold.numeric - 1)).squareRoot() : nil
+        case .first: return numeric ? details[place].firstValue : nil
+        case .last: return numeric ? details[place].lastValue : nil
+        case .standardDeviation: return fold.numeric > 1 ? (details[place].squaredDeviations / Double(fold.numeric - 1)).squareRoot() : nil
         case .percentile(let q):
-            var values = fold.values
+            var values = details[place].values
             return Percentile.select(&values, q: q)
         case .custom: return nil
         }
@@ -404,55 +439,23 @@ package struct GroupedAggregator {
 }
 
 extension GroupedAggregator.Fold {
-    /// Totals folded elsewhere (see `GroupedAggregator.add(count:…)`).
-    fileprivate mutating func add(count: Int, numeric: Int, sum: Double, minimum: Double, maximum: Double, extraCount: Double, extraSum: Double) {
+    /// Totals folded elsewhere (see `GroupedAggregator.add(count:…)`), or another fold's.
+    @inline(__always)
+    fileprivate mutating func add(count: Int, numeric: Int, sum: Double, minimum: Double, maximum: Double) {
         self.count += count
         self.numeric += numeric
-        self.extraCount += extraCount
-        self.extraSum += extraSum
         guard numeric > 0 else { return }
         self.sum += sum
         self.minimum = Swift.min(self.minimum, minimum)
         self.maximum = Swift.max(self.maximum, maximum)
     }
+}
 
-    /// A batch of one group's values (see `GroupedAggregator.add(contentsOf:…)`).
+extension GroupedAggregator.Detail {
+    /// One numeric value, the group's `numeric`-th (counted already).
     fileprivate mutating func add(
-        contentsOf values: UnsafeBufferPointer<Double>, timestamps: UnsafeBufferPointer<Int64>, nonNumeric: Int, extraCount: Double, extraSum: Double,
-        custom: AnyAggregationFunction?, tracking: GroupedAggregator.Tracking
+        _ value: Double, timestamp: Int64, numeric: Int, custom: AnyAggregationFunction?, tracking: GroupedAggregator.Tracking
     ) {
-        self.extraCount += extraCount
-        self.extraSum += extraSum
-        if custom == nil, !tracking.values, !tracking.time, !tracking.spread {
-            count += values.count + nonNumeric
-            // A batch (one group of one block) is summed on its own, then added: as a block's totals
-            // from the index are, so a time range that cuts a block gives the same sum.
-            var partial = 0.0
-            for value in values where !value.isNaN {
-                numeric += 1
-                partial += value
-                minimum = Swift.min(minimum, value)
-                maximum = Swift.max(maximum, value)
-            }
-            sum += partial
-        } else if custom == nil, tracking.values, !tracking.time, !tracking.spread {
-            // A percentile: only the values and the counts matter (its answer reads nothing else).
-            count += values.count + nonNumeric
-            let before = self.values.count
-            for value in values where !value.isNaN { self.values.append(value) }
-            numeric += self.values.count - before
-        } else {
-            for (index, value) in values.enumerated() {
-                add(value, timestamp: index < timestamps.count ? timestamps[index] : 0, custom: custom, tracking: tracking)
-            }
-            count += nonNumeric
-        }
-    }
-
-    fileprivate mutating func add(_ value: Double?, timestamp: Int64, custom: AnyAggregationFunction?, tracking: GroupedAggregator.Tracking) {
-        count += 1
-        guard let value, !value.isNaN else { return }
-        numeric += 1
         if tracking.time {
             if numeric == 1 || timestamp < firstTime { (firstTime, firstValue) = (timestamp, value) }
             if timestamp >= lastTime { (lastTime, lastValue) = (timestamp, value) }
@@ -470,10 +473,30 @@ extension GroupedAggregator.Fold {
             }
             return
         }
-        sum += value
-        minimum = Swift.min(minimum, value)
-        maximum = Swift.max(maximum, value)
         if tracking.values { values.append(value) }
+    }
+
+    /// Another group's detail, added after this one's: `numeric` and `otherNumeric` are the two
+    /// groups' numeric values before merging.
+    fileprivate mutating func merge(_ other: Self, numeric: Int, otherNumeric: Int, custom: AnyAggregationFunction?) {
+        if otherNumeric > 0, numeric > 0 {
+            // Chan et al.'s combination of two Welford states.
+            let total = Double(numeric + otherNumeric)
+            let delta = other.mean - mean
+            squaredDeviations += other.squaredDeviations + delta * delta * Double(numeric) * Double(otherNumeric) / total
+            mean += delta * Double(otherNumeric) / total
+        } else if otherNumeric > 0 {
+            mean = other.mean
+            squaredDeviations = other.squaredDeviations
+        }
+        if otherNumeric > 0, numeric == 0 || other.firstTime < firstTime { (firstTime, firstValue) = (other.firstTime, other.firstValue) }
+        if otherNumeric > 0, other.lastTime >= lastTime { (lastTime, lastValue) = (other.lastTime, other.lastValue) }
+        values += other.values
+        if var mine = state, let theirs = other.state, let custom {
+            state = nil
+            custom.merge(&mine, theirs)
+            state = mine
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 /// varint, then its bytes), so two groups are equal exactly when their packings are: by bytes, as
 /// the log stores them (`"é"` and `"e\u{301}"` are two groups, as they are two sessions and two
 /// lines of `export`). Packings live back to back in one buffer and are found by open addressing
-/// on a ``ByteHash``: a lookup compares two integers, then (when the hashes agree) one run of
+/// on a ``ByteHash``: a lookup compares two integers in the slot, then (when they agree) one run of
 /// bytes, instead of hashing with SipHash and following each value's own storage. A query over
 /// thousands of file paths looks up a group per path per block.
 package struct GroupKeyTable {
@@ -12,8 +12,9 @@ package struct GroupKeyTable {
     private var packed: [UInt8] = []
     private var ends: [Int] = []
     private var hashes: [UInt64] = []
-    /// 0 is empty, else a group's number + 1. Kept at most half full.
-    private var slots = [Int32](repeating: 0, count: 16)
+    /// 0 is empty, else the group's hash's high 32 bits over its number + 1 (low 32 bits): most
+    /// probes that miss end here, without reading `hashes` or `packed`. Kept at most half full.
+    private var slots = [UInt64](repeating: 0, count: 16)
 
     package init() {}
 
@@ -63,10 +64,14 @@ package struct GroupKeyTable {
     @inline(__always)
     package mutating func number(of packing: UnsafeRawBufferPointer, hash: UInt64) -> (number: Int, isNew: Bool) {
         let mask = slots.count - 1
+        let tag = hash & 0xFFFF_FFFF_0000_0000
         var slot = Int(truncatingIfNeeded: hash) & mask
         while slots[slot] != 0 {
-            let number = Int(slots[slot]) - 1
-            if hashes[number] == hash, equals(number, packing) { return (number, false) }
+            let entry = slots[slot]
+            if entry & 0xFFFF_FFFF_0000_0000 == tag {
+                let number = Int(truncatingIfNeeded: entry & 0xFFFF_FFFF) - 1
+                if equals(number, packing) { return (number, false) }
+            }
             slot = (slot + 1) & mask
         }
         let number = ends.count
@@ -76,7 +81,7 @@ package struct GroupKeyTable {
         if 2 * ends.count > slots.count {
             grow()
         } else {
-            slots[slot] = Int32(truncatingIfNeeded: number + 1)
+            slots[slot] = Self.entry(number, hash: hash)
         }
         return (number, true)
     }
@@ -96,13 +101,19 @@ package struct GroupKeyTable {
     }
 
     private mutating func grow() {
-        slots = [Int32](repeating: 0, count: 2 * slots.count)
+        slots = [UInt64](repeating: 0, count: 2 * slots.count)
         let mask = slots.count - 1
         for (number, hash) in hashes.enumerated() {
             var free = Int(truncatingIfNeeded: hash) & mask
             while slots[free] != 0 { free = (free + 1) & mask }
-            slots[free] = Int32(truncatingIfNeeded: number + 1)
+            slots[free] = Self.entry(number, hash: hash)
         }
+    }
+
+    /// A slot's entry for group `number` (below 2³² − 1: a query's groups are far fewer).
+    @inline(__always)
+    private static func entry(_ number: Int, hash: UInt64) -> UInt64 {
+        hash & 0xFFFF_FFFF_0000_0000 | UInt64(truncatingIfNeeded: number + 1) & 0xFFFF_FFFF
     }
 
     /// How many bytes `length` takes as a LEB128 varint: what a packing spends on a value's length
