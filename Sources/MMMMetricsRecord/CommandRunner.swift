@@ -44,7 +44,9 @@ public enum CommandRunner {
     /// rather than dying of them while the command runs: a SIGTERM or SIGHUP is passed on to the
     /// command, and the call returns when the command exits, so its outcome (128 + N when the signal
     /// killed it) can still be recorded. A Ctrl-C or Ctrl-\ at a terminal reaches the command itself
-    /// (one process group), so SIGINT and SIGQUIT are not passed on twice.
+    /// (one process group), so SIGINT and SIGQUIT are not passed on twice. A signal caught after the
+    /// command's exit is left caught: `mmm-record` stops waiting for the session's lock then, and
+    /// ends with that signal once the outcome is dealt with.
     public static func run(_ arguments: [String], outlivingSignals: Bool = false) -> Outcome {
         run(rawArguments: arguments.map { Array($0.utf8) }, outlivingSignals: outlivingSignals)
     }
@@ -230,6 +232,9 @@ public enum CommandRunner {
         var readEndOpen = !readerGoneAtStart
         var forwarding = true  // false once our standard error cannot take bytes (they are still kept)
         var waitFailure: Int32?
+        // What was caught while the command ran is this run's (passed on, or the command got it
+        // itself from the terminal); what comes after its exit stays caught, for the caller.
+        var caughtBeforeExit: Int32 = 0
         func noteExit(_ waited: pid_t) {
             if waited == pid {
                 exited = true
@@ -239,6 +244,7 @@ public enum CommandRunner {
                 exited = true
                 exitSeen = clock.now
             }
+            if exited, passesSignals { caughtBeforeExit = InterruptSignal.take() }
         }
         // The handlers were reset to the defaults in the command by exec; a SIGTERM or SIGHUP sent to
         // this process alone is passed on once (the loop wakes at least every 10 ms, and a write
@@ -251,7 +257,7 @@ public enum CommandRunner {
                 kill(pid, caught)
                 forwarded = true
             }
-            guard caught != 0 else { return false }
+            guard caught != 0 || caughtBeforeExit != 0 else { return false }
             if !exited { noteExit(waitpid(pid, &waitStatus, WNOHANG)) }
             return exited
         }
@@ -283,9 +289,13 @@ public enum CommandRunner {
                             case .readerGone:
                                 readerGone()
                                 continue
-                            case .failed, .abandoned:
+                            case .failed:
                                 // Closed (`2>&-`) or full (`2>/dev/full`): the command's own writes would
-                                // fail there and it would go on; here they land in the pipe, and are dropped.
+                                // fail there and it would go on; here this piece is dropped (it is still
+                                // kept for the error event), and the next is tried: a disk with room again
+                                // takes it, as it would the command's own write.
+                                break
+                            case .abandoned:
                                 forwarding = false
                             }
                         }

@@ -29,7 +29,9 @@ public struct SessionRecorder: Sendable {
     }
 
     /// Appends `events` (stamped now when they have no timestamp) and makes them durable before
-    /// returning. Waits for the lock up to ``lockTimeout``, then throws ``LogError/locked(session:path:holderPID:)``.
+    /// returning. Waits for the lock up to ``lockTimeout``, then throws ``LogError/locked(session:path:holderPID:)``;
+    /// in a process that catches termination signals (`mmm-record run`), one caught during the wait
+    /// ends it, with ``LogError/invalidInput(_:)`` naming the signal.
     @discardableResult
     public func append(_ events: [MetricEvent]) throws(LogError) -> Appended {
         let clock = ContinuousClock()
@@ -55,6 +57,9 @@ public struct SessionRecorder: Sendable {
             } catch {
                 guard case .locked(_, _, let pid) = error, clock.now - start < lockTimeout else { throw error }
                 holder = pid ?? holder
+                // A termination signal caught meanwhile (where the process catches them: `mmm-record
+                // run`) ends the wait: whoever sent it does not want this process to linger.
+                try InterruptSignal.check("waiting for the lock of session \(session)")
                 // Jittered backoff, so that many waiting processes do not retry in step.
                 Thread.sleep(forTimeInterval: Double(pause.components.attoseconds) / 1e18 * Double.random(in: 0.5...1.5))
                 pause = min(pause * 2, .milliseconds(100))

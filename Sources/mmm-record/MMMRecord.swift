@@ -200,6 +200,10 @@ struct Run: ParsableCommand {
         // it would have seen without mmm-record between (a shell's loop stops at Ctrl-C; the shell
         // says "Segmentation fault"). Status 128 + N only if the signal does not end this process.
         if let signal = outcome.signal { InterruptSignal.endWith(signal) }
+        // A termination signal that came after the command's exit (while waiting for the session's
+        // lock, say) was for this process: it ends with it, the outcome recorded if it could be.
+        let late = InterruptSignal.caught
+        if late != 0 { InterruptSignal.endWith(late) }
         Foundation.exit(outcome.status)
     }
 

@@ -269,6 +269,24 @@ struct RecordCommandTests {
         #expect(try events(root).map(\.name) == ["session.start"])
     }
 
+    @Test("a SIGTERM while run waits for the session's lock after the command ends the wait, and mmm-record with it")
+    func signalDuringLockWait() async throws {
+        let temporary = TemporaryDirectory()
+        let root = temporary.root
+        let holder = try SessionLogWriter(root: root, session: "s")
+        defer { try? holder.close() }
+        let clock = ContinuousClock(), start = clock.now
+        // It waited out --lock-timeout (20 s), recorded nothing, and exited 0 as the command did.
+        let result = try await shell(
+            #"MMM_RECORD_FAILURES="$1.failures" "$0" run --log "$1" --session s --lock-timeout 20 -- true & pid=$!; sleep 0.5; kill -TERM $pid; wait $pid"#,
+            log: root.path)
+        #expect(clock.now - start < .seconds(10))
+        #expect(result.status == 128 + SIGTERM, "\(result)")
+        #expect(result.err.contains("not recorded: waiting for the lock of session s interrupted by signal 15 (SIGTERM)"), "\(result.err)")
+        // Counted as a recording failure, as a lock held too long is.
+        #expect(try String(contentsOfFile: root.path + ".failures", encoding: .utf8).split(separator: "\n").count == 1)
+    }
+
     @Test("iteration end counts what git diff --numstat counts since begin, binary files as changed without lines; untracked only when asked")
     func gitCounts() async throws {
         let repository = try GitRepository()

@@ -137,6 +137,44 @@ struct RecordLibraryTests {
         close(full)
         #expect(kept.status == 4)
         #expect(kept.stderrTail == "one\ntwo\n")
+
+        // Full at first, then with room again: forwarding goes on (it stopped at the first ENOSPC),
+        // as the command's own writes would succeed again.
+        let temporary = TemporaryDirectory()
+        let wrote = temporary.path + "/wrote", go = temporary.path + "/go"
+        var room: [Int32] = [-1, -1]
+        #expect(pipe(&room) == 0)
+        let roomWriteEnd = room[1]
+        let fullAgain = open("/dev/full", O_WRONLY)
+        let resumed = LockedState<CommandRunner.Outcome?>(nil)
+        let saved = dup(2)
+        dup2(fullAgain, 2)
+        let runner = Thread {
+            let outcome = CommandRunner.run(["sh", "-c", "echo lost >&2; : > \"$0\"; while [ ! -e \"$1\" ]; do sleep 0.01; done; printf '\\000resumed\\000' >&2; exit 7", wrote, go])
+            resumed.withLock { $0 = outcome }
+        }
+        runner.start()
+        while !FileManager.default.fileExists(atPath: wrote) { Thread.sleep(forTimeInterval: 0.01) }
+        Thread.sleep(forTimeInterval: 0.3)  // the relay meets the full device with "lost" (read within 10 ms)
+        dup2(roomWriteEnd, 2)
+        _ = FileManager.default.createFile(atPath: go, contents: nil)
+        while runner.isExecuting || !runner.isFinished { Thread.sleep(forTimeInterval: 0.01) }
+        dup2(saved, 2)
+        close(saved)
+        close(fullAgain)
+        close(room[1])
+        var landed: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(room[0], $0.baseAddress, $0.count) }
+            if count <= 0 { break }
+            landed += chunk[..<count]
+        }
+        close(room[0])
+        #expect(resumed.withLock { $0 }?.status == 7)
+        // What other tests printed meanwhile lands here too: look for the command's own bytes.
+        let marker = Array("\0resumed\0".utf8)
+        #expect(landed.indices.contains { landed[$0...].starts(with: marker) }, "\(landed.count) bytes landed")
     }
 
     /// Writes a report into `directory` and returns its path.

@@ -95,6 +95,11 @@ package enum InterruptSignal {
     /// The signal caught, or 0.
     package static var caught: Int32 { caughtSignal.load(ordering: .relaxed) }
 
+    /// The signal caught, or 0, forgotten: one caught later sets it again. (`mmm-record run` takes
+    /// what came while its command ran, which the command was given or got itself, and leaves what
+    /// comes after the command's exit to end the recording.)
+    package static func take() -> Int32 { caughtSignal.exchange(0, ordering: .relaxed) }
+
     /// Throws when a termination signal was caught.
     package static func check(_ what: String) throws(LogError) {
         let signal = caught
