@@ -133,6 +133,15 @@ struct CLIConventionsTests {
         #expect(latin.status == 64)
         #expect(latin.err.contains("argument 4") && latin.err.contains("not UTF-8"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: temporary.path).isEmpty)
+        // Standard output closed, then named as the output: said so (it was "/: open failed: Is a directory").
+        let root = try FixtureLogs.copy("good", into: temporary)
+        #expect(root.path == temporary.path + "/good")
+        let closed = try await shell(#""$0" query --log "$1/good" 'count(command.duration)' --output /dev/stdout >&-"#)
+        #expect(closed.status == 1)
+        #expect(closed.err.contains("/dev/stdout: cannot be written: it leads to /, a directory (standard output was closed when this process started)"), "\(closed.err)")
+        let directory = try await shell(#""$0" query --log "$1/good" 'count(command.duration)' --output "$1""#)
+        #expect(directory.status == 1)
+        #expect(directory.err.contains(temporary.path + ": cannot be written: a directory\n"), "\(directory.err)")
     }
 
     @Test("--version prints the package version")

@@ -258,6 +258,9 @@ public final class AtomicFileWriter {
         guard let resolved = FileSystem.resolvedPath(path) else {
             throw .invalidInput("\(path): cannot be written: a loop of symbolic links, or a folder that does not exist")
         }
+        if FileSystem.isDirectory(resolved) {
+            throw .invalidInput("\(path): cannot be written: \(resolved == path ? "" : "it leads to \(resolved), ")a directory\(Self.closedStandardNote(path))")
+        }
         target = resolved
         inPlace = FileSystem.isRegularFile(target) == false
         file = try OpenFile(path: inPlace ? target : target + ".tmp-\(FileSystem.processID)", mode: inPlace ? .write : .replace, anyKind: inPlace)
@@ -266,6 +269,18 @@ public final class AtomicFileWriter {
     /// Appends bytes.
     public func write(_ bytes: [UInt8]) throws(LogError) {
         try file.write(bytes)
+    }
+
+    /// Why `/dev/stdout` (or `/dev/fd/1`, `/proc/self/fd/1`; likewise 0 and 2) leads to a directory:
+    /// the descriptor was closed when the process started and holds the root directory since
+    /// (``ProcessArguments/reserveStandardDescriptors()``).
+    private static func closedStandardNote(_ path: String) -> String {
+        let names = ["standard input", "standard output", "standard error"]
+        for descriptor in ProcessArguments.reservedStandardDescriptors {
+            let aliases = ["/dev/fd/\(descriptor)", "/proc/self/fd/\(descriptor)", "/dev/" + ["stdin", "stdout", "stderr"][Int(descriptor)]]
+            if aliases.contains(path) { return " (\(names[Int(descriptor)]) was closed when this process started)" }
+        }
+        return ""
     }
 
     /// Puts the file in place (synced first when `sync`).
