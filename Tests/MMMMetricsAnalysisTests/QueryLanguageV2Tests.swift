@@ -131,6 +131,18 @@ struct QueryLanguageV2Tests {
         #expect(try run("last(g)", source: directory.root).map(\.value) == [7])
         #expect(try run("stddev(one)", source: directory.root).isEmpty)
         #expect(try run("last(one) + first(g)", source: directory.root).map(\.value) == [4])
+
+        // A tag set to "" groups with its absence, and ties still go by append order across the two
+        // (last was 2: the "" event had a slot of its own, handed over after the others).
+        try writeSession(directory.root, "t", [
+            .counter(name: "c", value: 1, timestamp: at(10)), .counter(name: "c", value: 2, tags: ["k": ""], timestamp: at(10)),
+            .counter(name: "c", value: 3, timestamp: at(10)), .counter(name: "c", value: 4, tags: ["k": "x"], timestamp: at(10)),
+        ])
+        #expect(try run(#"last(c{k!="x"}) by (k)"#, source: directory.root).map(\.value) == [3])
+        #expect(try run("last(c) by (k)", source: directory.root).map(\.value) == [3, 4])
+        #expect(try run("last(c) by (k, session)", source: directory.root).map(\.value) == [3, 4])
+        #expect(try run("first(c) by (k)", source: directory.root).map(\.value) == [1, 4])
+        #expect(try run("count(c) by (k)", source: directory.root).map(\.value) == [3, 1])
     }
 
     @Test("by (__name__) groups by metric name; by (data.FIELD) by a field of custom events' data")

@@ -39,6 +39,8 @@ struct BlockAggregation {
         var lastBucket: (start: Int64, reference: UInt32)?
 
         mutating func reference(of text: String) -> UInt32 {
+            // "" is absent's group: one slot, so values stay in event order (`last` breaks ties by it).
+            if text.isEmpty { return 0 }
             if let known = byText[ExactText(text)] { return known }
             strings.append(text)
             byText[ExactText(text)] = UInt32(strings.count)
@@ -70,6 +72,10 @@ struct BlockAggregation {
 
     private let block: DecodedBlock
     private let session: String
+    /// The reference of the block's empty string (0 when it has none): an event whose tag is ""
+    /// falls in one group with those lacking the tag, so it takes the same slot (two slots of one
+    /// group would hand their values over slot by slot, out of event order).
+    private let emptyReference: UInt32
     private let selectedMetric: [Bool]
     private let timeRange: TimeRange?
     private var matchers: [CompiledTagMatcher]
@@ -123,6 +129,12 @@ struct BlockAggregation {
     ) {
         self.block = block
         self.session = session
+        var emptyReference: UInt32 = 0
+        for index in 0..<block.stringCount where block.packedStringEnds[index] - (index == 0 ? 0 : block.packedStringEnds[index - 1]) == 1 {
+            emptyReference = UInt32(index + 1)  // packed as its length alone: one byte, 0
+            break
+        }
+        self.emptyReference = emptyReference
         self.keepsTimestamps = keepsTimestamps
         self.keepsTotals = keepsTotals && !keepsTimestamps
         selectedMetric = block.metrics.map { plan.names.isEmpty || plan.names.matches($0.name) }
@@ -234,6 +246,7 @@ struct BlockAggregation {
         let metricOfEvent = block.metricOfEvent, rawValues = block.rawValues
         let kinds = block.kinds, selectedMetric = self.selectedMetric
         let column: [UInt32]? = if case .tag(let column?) = singleColumn { column } else { nil }
+        let emptyReference = Int(self.emptyReference)
         var onlyTimers = usage.onlyTimers
         var selected = 0
         for index in 0..<block.count {
@@ -244,7 +257,8 @@ struct BlockAggregation {
             let kind = kinds[metric]
             let isTimer = kind == .timer
             if onlyTimers != false, onlyTimers != isTimer { onlyTimers = onlyTimers == nil ? isTimer : false }
-            let reference = column.map { Int($0[index]) } ?? 0
+            var reference = column.map { Int($0[index]) } ?? 0
+            if reference == emptyReference { reference = 0 }
             var slot = slotByReference[reference]
             if slot < 0 {
                 slot = newSlot(LocalKey(a: UInt32(reference)), metric: metric)
@@ -306,7 +320,9 @@ struct BlockAggregation {
     private mutating func reference(_ index: Int, metric: Int, column position: Int) -> UInt32 {
         switch groupColumns[position] {
         case .session: return 0
-        case .tag(let column): return column?[index] ?? 0
+        case .tag(let column):
+            let reference = column?[index] ?? 0
+            return reference == emptyReference ? 0 : reference
         case .name: return UInt32(metric + 1)
         case .data(let field):
             guard block.kinds[metric] == .custom, case .object(let fields) = block.customData(Int(block.rawValues[index])),
@@ -329,7 +345,8 @@ struct BlockAggregation {
     /// The group slot of event `index`, made on first use.
     private mutating func slot(for index: Int, metric: Int) -> Int {
         if !hashesKeys {
-            let reference = if case .tag(let column?) = singleColumn { Int(column[index]) } else { 0 }
+            var reference = if case .tag(let column?) = singleColumn { Int(column[index]) } else { 0 }
+            if reference == Int(emptyReference) { reference = 0 }
             if slotByReference[reference] < 0 {
                 slotByReference[reference] = newSlot(LocalKey(a: UInt32(reference)), metric: metric)
             }
