@@ -344,5 +344,33 @@ struct QueryLanguageV2Tests {
         let sampled = try engine.run("count(r)")
         #expect(sampled.rows.map(\.value) == [2])
         #expect(sampled.notes.first?.hasPrefix("2 events carry") == true)
+        // NaN prints as nan whatever its sign bit (inf + -inf is a negative NaN: it printed "-nan").
+        let nan = QueryAnswer(result: try engine.run(#"sum(g{k="nan"}) by (k)"#), groupBy: ["k"])
+        #expect(nan.textTable == "K    VALUE\nnan  nan")
+        #expect(nan.rows == [["nan", "nan"]])
+        // Infinite values were stored: inf and nan are then the answer, and no note says otherwise.
+        #expect(try engine.run("sum(g) by (k)").notes.isEmpty)
+    }
+
+    @Test("finite values whose sum, average or deviation does not fit a double: said in a note; percentiles of values 3.6e308 apart interpolate")
+    func overflow() throws {
+        let directory = TemporaryDirectory()
+        let at = MetricTimestamp(nanosecondsSinceEpoch: 1)
+        try writeSession(directory.root, "s", [1e160, 1e160, -1e160, 3].map { .gauge(name: "spread", value: $0, timestamp: at) }
+            + [Double.greatestFiniteMagnitude, .greatestFiniteMagnitude].map { .gauge(name: "big", value: $0, timestamp: at) }
+            + [-Double.greatestFiniteMagnitude, .greatestFiniteMagnitude].map { .gauge(name: "apart", value: $0, timestamp: at) })
+        let engine = QueryEngine(source: directory.root)
+        let deviation = try engine.run("stddev(spread)")
+        #expect(deviation.rows.map(\.value.isFinite) == [false])
+        #expect(deviation.notes == ["stddev: 1 group overflowed double precision: the value reads inf or nan although every value is finite"])
+        let average = try engine.run("avg(big)")
+        #expect(average.rows.map(\.value) == [.infinity])
+        #expect(average.notes.count == 1)
+        #expect(try engine.run("max(big)").notes.isEmpty)
+        // p50 of -max and max: halfway is 0 (it was inf - inf: nan).
+        #expect(try engine.run("p50(apart)").rows.map(\.value) == [0])
+        let half = Double.greatestFiniteMagnitude / 2
+        #expect(try engine.run("p75(apart)").rows.map { abs($0.value - half) <= half * 1e-15 } == [true])
+        #expect(Percentile.of(sorted: [-Double.greatestFiniteMagnitude, .greatestFiniteMagnitude], q: 75).map { abs($0 - half) <= half * 1e-15 } == true)
     }
 }

@@ -21,7 +21,7 @@ public struct QueryAnswer: TabularOutput, Sendable, Hashable {
     /// A value as the table and CSV print it: whole numbers without a fraction.
     static func number(_ value: Double) -> String {
         if value.isFinite, value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
-        return "\(value)"
+        return value.isNaN ? "nan" : "\(value)"  // a NaN's sign means nothing ("-nan")
     }
 
     public var columns: [String] { groupBy + ["value"] }

@@ -135,7 +135,7 @@ public struct QueryEngine: Sendable {
         }
         var result = aggregator.result()
         result.skipped = skipped
-        result.notes = usage.notes(for: plan, names: query.metricNames)
+        result.notes = usage.notes(for: plan, names: query.metricNames) + result.notes
         result.unit = aggregation != .count && usage.onlyTimers == true ? "s" : nil
         return result
     }

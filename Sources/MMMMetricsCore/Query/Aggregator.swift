@@ -14,7 +14,15 @@ package enum Percentile {
         guard lowRank + 1 < n else { return low }
         let high = sorted[sorted.index(sorted.startIndex, offsetBy: lowRank + 1)]
         let fraction = h - Double(lowRank)
-        return fraction == 0 ? low : low + fraction * (high - low)
+        return fraction == 0 ? low : interpolate(low, high, fraction)
+    }
+
+    /// `low + fraction × (high − low)`; for values more than 1.8e308 apart (the difference does not
+    /// fit a double) the two are weighted separately instead.
+    @inlinable
+    package static func interpolate(_ low: Double, _ high: Double, _ fraction: Double) -> Double {
+        let spread = high - low
+        return spread.isFinite ? low + fraction * spread : low * (1 - fraction) + high * fraction
     }
 }
 
@@ -31,7 +39,7 @@ extension Percentile {
         guard lowRank + 1 < n, fraction != 0 else { return low }
         // After selection every element right of lowRank is ≥ low: the next order statistic is their minimum.
         let high = values[(lowRank + 1)...].min()!
-        return low + fraction * (high - low)
+        return interpolate(low, high, fraction)
     }
 
     /// Reorders `values` so that index `k` holds the k-th smallest, smaller ones before, larger after.
@@ -406,15 +414,23 @@ package struct GroupedAggregator {
         }
     }
 
-    /// The rows: one per group with a value, ordered by group.
+    /// The rows: one per group with a value, ordered by group. A note says how many groups' values
+    /// overflowed double precision: `inf` or `nan` from finite values (a sum past ±1.8e308, an
+    /// average of such, a deviation of values some 1e154 apart).
     package func result() -> AggregateResult {
         var rows: [AggregateRow] = []
+        var overflowed = 0
         for (place, key) in keys.enumerated() {
             guard let value = value(at: place) else { continue }
-            rows.append(AggregateRow(group: Tags(zip(groupBy, key.values)), value: value, count: folds[place].count))
+            let fold = folds[place]
+            if !value.isFinite, custom == nil, fold.minimum.isFinite, fold.maximum.isFinite { overflowed += 1 }
+            rows.append(AggregateRow(group: Tags(zip(groupBy, key.values)), value: value, count: fold.count))
         }
         let groupBy = self.groupBy
-        return AggregateResult(rows: GroupOrder.sorted(rows) { row in groupBy.map { row.group[$0] ?? "" } })
+        let notes = overflowed == 0 ? [] : [
+            "\(aggregation.name): \(overflowed) group\(overflowed == 1 ? "" : "s") overflowed double precision: the value reads inf or nan although every value is finite"
+        ]
+        return AggregateResult(rows: GroupOrder.sorted(rows) { row in groupBy.map { row.group[$0] ?? "" } }, notes: notes)
     }
 
     private func value(at place: Int) -> Double? {
