@@ -195,6 +195,19 @@ struct QueryLanguageV2Tests {
         let directory = TemporaryDirectory()
         try writeSession(directory.root, "s", [.counter(name: "c", value: 1, timestamp: MetricTimestamp(nanosecondsSinceEpoch: -1))])
         #expect(try run("count(c) every 1d", source: directory.root).map(\.group) == [["1969-12-31T00:00:00Z"]])
+        // The bucket of the earliest instant a log holds starts before it: labelled by its start
+        // all the same (it read 1677-09-21T00:12:43.145224192Z, the instant itself).
+        try writeSession(directory.root, "early", [
+            .counter(name: "e", value: 1, timestamp: MetricTimestamp(nanosecondsSinceEpoch: .min)),
+            .counter(name: "e", value: 1, timestamp: MetricTimestamp(nanosecondsSinceEpoch: .min + 3_600_000_000_000)),
+        ])
+        #expect(try run("count(e) every 1h", source: directory.root).map(\.group) == [["1677-09-21T00:00:00Z"], ["1677-09-21T01:00:00Z"]])
+        #expect(try run("count(e) every 1d", source: directory.root).map(\.group) == [["1677-09-21T00:00:00Z"]])
+        #expect(try run("count(e) every 7s", source: directory.root).map(\.group).first == ["1677-09-21T00:12:41Z"])
+        // A bucket of no length through the API is refused, not divided by.
+        var zero = try QueryParser.parse("count(e) every 1h")
+        zero.bucketNanoseconds = 0
+        #expect(throws: MetricsReaderError.invalidBucket(0)) { try QueryEngine(source: directory.root).run(zero) }
     }
 
     @Test("a trailing comparison keeps the rows that satisfy it")

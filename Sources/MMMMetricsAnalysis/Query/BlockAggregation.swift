@@ -47,11 +47,21 @@ struct BlockAggregation {
             return UInt32(strings.count)
         }
 
-        mutating func reference(ofBucket start: Int64) -> UInt32 {
+        /// `start` is `Int64.min` for the bucket that starts before the earliest timestamp (it is
+        /// labelled by its start in whole seconds, which `Int64` nanoseconds cannot hold).
+        mutating func reference(ofBucket start: Int64, width: Int64) -> UInt32 {
             if let lastBucket, lastBucket.start == start { return lastBucket.reference }
             let reference: UInt32
             if let known = byBucket[start] {
                 reference = known
+            } else if start == .min, width % 1_000_000_000 == 0 {
+                let seconds = width / 1_000_000_000
+                let earliest = Int64.min / 1_000_000_000 - 1  // the second of Int64.min nanoseconds, floored
+                var first = earliest / seconds * seconds
+                if first > earliest { first -= seconds }
+                strings.append(RFC3339.format(secondsSinceEpoch: first))
+                reference = UInt32(strings.count)
+                byBucket[start] = reference
             } else {
                 // Buckets are whole seconds: the label has no fraction (2026-11-29T10:00:00Z).
                 let label = RFC3339.format(MetricTimestamp(nanosecondsSinceEpoch: start))
@@ -338,7 +348,7 @@ struct BlockAggregation {
                 let (earlier, overflow) = start.subtractingReportingOverflow(width)
                 start = overflow ? .min : earlier
             }
-            return localValues[position].reference(ofBucket: start)
+            return localValues[position].reference(ofBucket: start, width: width)
         }
     }
 

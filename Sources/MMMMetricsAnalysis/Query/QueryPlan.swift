@@ -36,8 +36,9 @@ struct QueryPlan {
     var scalesSampledEvents = true
 
     /// Compiles `query`; exact `tags` become `=` matchers; `bucket` (nanoseconds) adds the `time`
-    /// key. Throws for an invalid regular expression.
+    /// key. Throws for an invalid regular expression or a bucket shorter than 1 ns.
     init(_ query: MetricsQuery, bucket: Int64? = nil) throws {
+        if let bucket, bucket < 1 { throw MetricsReaderError.invalidBucket(bucket) }
         let matchers = try ((query.tags.map { tags in tags.map { TagMatcher($0.key, .equal, $0.value) } } ?? []) + query.matchers)
             .map(CompiledTagMatcher.init)
         filter = ReadFilter(timeRange: query.timeRange, names: query.metricNames)

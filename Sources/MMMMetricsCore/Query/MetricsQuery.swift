@@ -193,6 +193,8 @@ public enum MetricsReaderError: Error, Sendable, Hashable, CustomStringConvertib
     case invalidRegex(String, reason: String)
     /// Two aggregations of one arithmetic expression group by different keys, so their rows cannot be matched.
     case groupKeysDiffer([String], [String])
+    /// A time bucket (`every`) of no length or a negative one, in nanoseconds.
+    case invalidBucket(Int64)
 
     public var description: String {
         switch self {
@@ -206,6 +208,8 @@ public enum MetricsReaderError: Error, Sendable, Hashable, CustomStringConvertib
             "invalid regular expression \"\(pattern)\": \(reason)"
         case .groupKeysDiffer(let left, let right):
             "aggregations combined by arithmetic must group by the same keys: by (\(left.joined(separator: ", "))) and by (\(right.joined(separator: ", ")))"
+        case .invalidBucket(let nanoseconds):
+            "a time bucket must be at least 1 ns long, not \(nanoseconds) ns"
         }
     }
 }

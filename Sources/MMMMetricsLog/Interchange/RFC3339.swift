@@ -20,6 +20,18 @@ public enum RFC3339 {
             fraction += 1_000_000_000
             seconds -= 1
         }
+        append(seconds: seconds, fraction: fraction, to: &output)
+    }
+
+    /// A whole second since the epoch, `2026-11-28T10:00:00Z`: also one before the earliest
+    /// timestamp a log holds (the label of a time bucket that starts before it).
+    package static func format(secondsSinceEpoch seconds: Int64) -> String {
+        var output: [UInt8] = []
+        append(seconds: seconds, fraction: 0, to: &output)
+        return String(decoding: output.dropLast(11), as: UTF8.self) + "Z"  // no ".000000000"
+    }
+
+    private static func append(seconds: Int64, fraction: Int64, to output: inout [UInt8]) {
         var days = seconds / 86_400
         var secondOfDay = seconds % 86_400
         if secondOfDay < 0 {
