@@ -365,7 +365,7 @@ struct QueryLanguageV2Tests {
         #expect(try engine.run("sum(g) by (k)").notes.isEmpty)
     }
 
-    @Test("finite values whose sum, average or deviation does not fit a double: said in a note; percentiles of values 3.6e308 apart interpolate")
+    @Test("finite values whose sum, average or deviation does not fit a double: said in a note; a deviation of values 1e160 apart is computed scaled; percentiles of values 3.6e308 apart interpolate")
     func overflow() throws {
         let directory = TemporaryDirectory()
         let at = MetricTimestamp(nanosecondsSinceEpoch: 1)
@@ -373,9 +373,16 @@ struct QueryLanguageV2Tests {
             + [Double.greatestFiniteMagnitude, .greatestFiniteMagnitude].map { .gauge(name: "big", value: $0, timestamp: at) }
             + [-Double.greatestFiniteMagnitude, .greatestFiniteMagnitude].map { .gauge(name: "apart", value: $0, timestamp: at) })
         let engine = QueryEngine(source: directory.root)
+        // Values 2e160 apart: their squares overflow, so the deviation is computed scaled (it was inf).
         let deviation = try engine.run("stddev(spread)")
-        #expect(deviation.rows.map(\.value.isFinite) == [false])
-        #expect(deviation.notes == ["stddev: 1 group overflowed double precision: the value reads inf or nan although every value is finite"])
+        let small = [1.0, 1, -1, 3e-160], mean = small.reduce(0, +) / 4
+        let expected = 1e160 * (small.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 3).squareRoot()
+        #expect(deviation.rows.map { abs($0.value - expected) <= expected * 1e-12 } == [true], "\(deviation.rows)")
+        #expect(deviation.notes.isEmpty)
+        // A deviation beyond the largest double is inf, and said so.
+        let beyond = try engine.run("stddev(apart)")
+        #expect(beyond.rows.map(\.value) == [.infinity])
+        #expect(beyond.notes == ["stddev: 1 group overflowed double precision: the value reads inf or nan although every value is finite"])
         let average = try engine.run("avg(big)")
         #expect(average.rows.map(\.value) == [.infinity])
         #expect(average.notes.count == 1)

@@ -176,9 +176,13 @@ package struct GroupedAggregator {
         /// `last`: the latest value's timestamp and value (ties take the one added last).
         var lastTime = Int64.min
         var lastValue = Double.nan
-        /// `stddev`: the running mean and sum of squared deviations (Welford), over the numeric values.
+        /// `stddev`: the running mean and sum of squared deviations (Welford), over the numeric values,
+        /// divided by 2^`spreadScale` and 2^(2 × `spreadScale`): scaled by the largest binary exponent
+        /// met, so that values 1e154 apart do not overflow the squares. Scaling by a power of two is
+        /// exact, so the answer is the same as unscaled where that does not overflow.
         var mean = 0.0
         var squaredDeviations = 0.0
+        var spreadScale = 0
     }
 
     /// What a fold keeps besides counts, sums and extremes.
@@ -445,7 +449,10 @@ package struct GroupedAggregator {
         case .max: return numeric ? fold.maximum : nil
         case .first: return numeric ? details[place].firstValue : nil
         case .last: return numeric ? details[place].lastValue : nil
-        case .standardDeviation: return fold.numeric > 1 ? (details[place].squaredDeviations / Double(fold.numeric - 1)).squareRoot() : nil
+        case .standardDeviation:
+            guard fold.numeric > 1 else { return nil }
+            let detail = details[place]
+            return Detail.scaled((detail.squaredDeviations / Double(fold.numeric - 1)).squareRoot(), by: detail.spreadScale)
         case .percentile(let q):
             var values = details[place].values
             return Percentile.select(&values, q: q)
@@ -468,6 +475,21 @@ extension GroupedAggregator.Fold {
 }
 
 extension GroupedAggregator.Detail {
+    /// `value` × 2^`power`: exact unless the result leaves the doubles' range (zero, infinities and
+    /// NaN as they are).
+    fileprivate static func scaled(_ value: Double, by power: Int) -> Double {
+        guard value.isFinite, value != 0 else { return value }
+        return Double(sign: value.sign, exponent: value.exponent + power, significand: value.significand)
+    }
+
+    /// The running mean and squared deviations scaled by 2^`scale` (above the current one) instead.
+    fileprivate mutating func rescale(to scale: Int) {
+        guard scale > spreadScale else { return }
+        mean = Self.scaled(mean, by: spreadScale - scale)
+        squaredDeviations = Self.scaled(squaredDeviations, by: 2 * (spreadScale - scale))
+        spreadScale = scale
+    }
+
     /// One numeric value, the group's `numeric`-th (counted already).
     fileprivate mutating func add(
         _ value: Double, timestamp: Int64, numeric: Int, custom: AnyAggregationFunction?, tracking: GroupedAggregator.Tracking
@@ -477,6 +499,8 @@ extension GroupedAggregator.Detail {
             if timestamp >= lastTime { (lastTime, lastValue) = (timestamp, value) }
         }
         if tracking.spread {
+            if value.isFinite, value != 0, value.exponent > spreadScale { rescale(to: value.exponent) }
+            let value = Self.scaled(value, by: -spreadScale)
             let delta = value - mean
             mean += delta / Double(numeric)
             squaredDeviations += delta * (value - mean)
@@ -498,12 +522,15 @@ extension GroupedAggregator.Detail {
         if otherNumeric > 0, numeric > 0 {
             // Chan et al.'s combination of two Welford states.
             let total = Double(numeric + otherNumeric)
+            var other = other
+            if other.spreadScale > spreadScale { rescale(to: other.spreadScale) } else { other.rescale(to: spreadScale) }
             let delta = other.mean - mean
             squaredDeviations += other.squaredDeviations + delta * delta * Double(numeric) * Double(otherNumeric) / total
             mean += delta * Double(otherNumeric) / total
         } else if otherNumeric > 0 {
             mean = other.mean
             squaredDeviations = other.squaredDeviations
+            spreadScale = other.spreadScale
         }
         if otherNumeric > 0, numeric == 0 || other.firstTime < firstTime { (firstTime, firstValue) = (other.firstTime, other.firstValue) }
         if otherNumeric > 0, other.lastTime >= lastTime { (lastTime, lastValue) = (other.lastTime, other.lastValue) }
