@@ -155,4 +155,61 @@ extension ReducerTests {
         #expect(result.map { Array($0.command.utf8) } == [Array("ce\u{301}".utf8), Array("c\u{E9}".utf8)])
         #expect(result.map(\.runs) == [2, 1])
     }
+
+    @Test("found by a hostile review of report: errors outside iterations, counts past Int64, control characters, markup from data, odd iteration tags, hidden commands, sub-millisecond axes")
+    func reportReviewFindings() throws {
+        let directory = TemporaryDirectory()
+        func error(_ message: String, iteration: String?) -> MetricEvent {
+            .custom(name: "error", data: ["kind": "x`y|<b>", "message": .string(message)], tags: iteration.map { ["iteration": $0] } ?? [:], timestamp: at(5))
+        }
+        var events: [MetricEvent] = [
+            .custom(name: "session.end", data: ["status": "done\u{1B}[2J\n<script>alert(1)</script>"], timestamp: at(99)),
+            .timer(name: "iteration.duration", duration: .seconds(2), tags: ["iteration": "1"], timestamp: at(2)),
+            .timer(name: "iteration.duration", duration: .seconds(7), tags: ["iteration": "01"], timestamp: at(3)),
+            .timer(name: "iteration.duration", duration: .seconds(7), tags: ["iteration": "+5"], timestamp: at(3)),
+            .counter(name: "git.lines_added", value: .max, tags: ["iteration": "1"], timestamp: at(4)),
+            .counter(name: "git.lines_added", value: 1, tags: ["iteration": "1"], timestamp: at(4)),
+            .counter(name: "git.lines_removed", value: -4, tags: ["iteration": "1"], timestamp: at(4)),
+            .gauge(name: "quality.test_coverage", value: 50, tags: ["iteration": "cook-1"], timestamp: at(4)),
+            error("in one", iteration: "1"), error("no tag", iteration: nil), error("zero-padded", iteration: "01"),
+        ]
+        for index in 0..<12 {
+            events.append(.timer(name: "command.duration", duration: .microseconds(200 * (index + 1)), tags: ["command": "c\(index)", "iteration": "1"], timestamp: at(6)))
+        }
+        try writeSession(directory.root, "odd`id|x", events)
+        let report = try SessionReport.build(session: "odd`id|x", source: directory.root)
+
+        // Every error counts (4 of 5 did), the ones without an integer tag outside any iteration; 01 and +5 are no iteration 1 and 5.
+        #expect(report.errors.count == 3)
+        #expect(report.errors.map(\.iteration) == [1, nil, nil])
+        #expect(report.session.iterations.map(\.iterationNumber) == [1])
+        #expect(report.session.iterations.first?.durationSeconds == 2)
+        let text = report.text()
+        #expect(text.contains("3 errors"))
+        #expect(text.contains("outside any iteration  x`y|<b>: no tag"))
+        // Past Int64: at the limit and said so (it wrapped to -9223372036854775808); a negative count keeps its sign.
+        #expect(report.session.iterations.first?.linesAdded == .max)
+        #expect(report.overflowedIterations == [1])
+        #expect(text.contains("+9223372036854775807") && text.contains("+4") && !text.contains("+-") && !text.contains("--4"))
+        #expect(text.contains("past 2^63 in iteration 1"))
+        // No control character from the data reaches the terminal (ESC [2J cleared it).
+        #expect(!text.unicodeScalars.contains { $0.value == 0x1B } && text.contains("done\\u{1B}[2J\\n<script>"))
+        #expect(text.contains("… and 2 more commands"))
+        // Markdown: no markup from the data; code spans hold their backticks.
+        let markdown = report.markdown()
+        #expect(!markdown.contains("<script"))  // <b> stays in code spans, where it is text
+        #expect(markdown.contains("### Cook session ``odd`id|x``: done\\\\u{1B}\\[2J\\\\n&lt;script&gt;alert(1)&lt;/script&gt;"), "\(markdown)")
+        #expect(markdown.contains("- outside any iteration, ``x`y|<b>``: no tag"))
+        #expect(markdown.split(separator: "\n").filter { $0.hasPrefix("| c") }.allSatisfy { $0.split(separator: "|", omittingEmptySubsequences: false).count == 8 })
+        // HTML: escaped, no raw control characters, no empty quality chart for iterations that are no numbers.
+        let html = report.html()
+        #expect(!html.contains("<script>") && !html.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" })
+        #expect(!html.contains("Quality over iterations"))
+        // An axis of 0.5 ms steps reads 0.5ms, 1ms, 1.5ms (it read 0ms 1ms 1ms 2ms).
+        #expect(html.contains(">0.5ms<") && html.contains(">1.5ms<"))
+        // JSON: the errors outside iterations and the overflow.
+        let json = JSONText.encode(report.json())
+        #expect(json.contains(#""errors_outside_iterations":[{"kind":"x`y|<b>","message":"no tag"},{"kind":"x`y|<b>","message":"zero-padded"}]"#))
+        #expect(json.contains(#""overflowed_iterations":[1]"#))
+    }
 }

@@ -2,6 +2,10 @@ public import MMMMetricsCore
 import MMMMetricsLog
 
 /// Folds events into one `IterationMetrics` per distinct integer `iteration` tag, ascending.
+///
+/// An iteration tag is an integer as `mmm-record` writes one (``number(of:)``): `01` or `+5` is
+/// not iteration 1 or 5 (queries group them apart too). Counts of changed files and lines that
+/// overflow `Int64` stop at its limit, and the iteration is listed in ``overflowedIterations``.
 public struct IterationReducer: MetricsReducer {
     struct Partial {
         var duration = 0.0
@@ -10,6 +14,22 @@ public struct IterationReducer: MetricsReducer {
         var added: Int64 = 0
         var removed: Int64 = 0
         var errors: [Stamped<ErrorMetric>] = []
+        var overflowed = false
+
+        /// `total + count`, at `Int64`'s limit (and noted in `overflowed`) when it does not fit.
+        static func sum(_ total: Int64, _ count: Int64, _ overflowed: inout Bool) -> Int64 {
+            let (sum, overflow) = total.addingReportingOverflow(count)
+            guard overflow else { return sum }
+            overflowed = true
+            return count > 0 ? .max : .min
+        }
+    }
+
+    /// The iteration number an `iteration` tag names: an integer in its plain decimal form (`7`,
+    /// `-2`), else `nil`.
+    public static func number(of tag: String?) -> Int? {
+        guard let tag, let number = Int(tag), String(number) == tag else { return nil }
+        return number
     }
 
     var iterations: [Int: Partial] = [:]
@@ -17,14 +37,14 @@ public struct IterationReducer: MetricsReducer {
     public init() {}
 
     public mutating func apply(_ event: ReplayedEvent) {
-        guard let number = event.event.tags["iteration"].flatMap({ Int($0) }) else { return }
+        guard let number = Self.number(of: event.event.tags["iteration"]) else { return }
         var partial = iterations[number] ?? Partial()
         switch (event.event.name, event.event.value) {
         case ("iteration.duration", .timer(let duration)): partial.duration += duration.secondsAsDouble
         case ("command.duration", .timer): partial.commands += 1
-        case ("git.files_changed", .counter(let count)): partial.files &+= count
-        case ("git.lines_added", .counter(let count)): partial.added &+= count
-        case ("git.lines_removed", .counter(let count)): partial.removed &+= count
+        case ("git.files_changed", .counter(let count)): partial.files = Partial.sum(partial.files, count, &partial.overflowed)
+        case ("git.lines_added", .counter(let count)): partial.added = Partial.sum(partial.added, count, &partial.overflowed)
+        case ("git.lines_removed", .counter(let count)): partial.removed = Partial.sum(partial.removed, count, &partial.overflowed)
         case ("error", .custom(let data)):
             let error = ErrorMetric(message: data["message"]?.stringValue ?? "", kind: data["kind"]?.stringValue ?? "",
                                     timestamp: event.event.timestamp)
@@ -39,13 +59,17 @@ public struct IterationReducer: MetricsReducer {
             var mine = iterations[number] ?? Partial()
             mine.duration += theirs.duration
             mine.commands += theirs.commands
-            mine.files &+= theirs.files
-            mine.added &+= theirs.added
-            mine.removed &+= theirs.removed
+            mine.overflowed = mine.overflowed || theirs.overflowed
+            mine.files = Partial.sum(mine.files, theirs.files, &mine.overflowed)
+            mine.added = Partial.sum(mine.added, theirs.added, &mine.overflowed)
+            mine.removed = Partial.sum(mine.removed, theirs.removed, &mine.overflowed)
             mine.errors += theirs.errors
             iterations[number] = mine
         }
     }
+
+    /// The iterations whose changed files or lines did not fit `Int64`: shown at its limit.
+    public var overflowedIterations: [Int] { iterations.filter(\.value.overflowed).keys.sorted() }
 
     public func result() -> [IterationMetrics] {
         iterations.keys.sorted().map { number in

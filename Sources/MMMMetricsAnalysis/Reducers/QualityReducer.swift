@@ -19,7 +19,7 @@ public struct QualityReducer: MetricsReducer {
         let name = event.event.name
         if first[name].map({ $0.isAfter(stamped) }) ?? true { first[name] = stamped }
         if stamped.isAfter(last[name]) { last[name] = stamped }
-        if let iteration = event.event.tags["iteration"].flatMap({ Int($0) }) {
+        if let iteration = IterationReducer.number(of: event.event.tags["iteration"]) {
             if stamped.isAfter(perIteration[iteration]?[name]) {
                 perIteration[iteration, default: [:]][name] = stamped
             }

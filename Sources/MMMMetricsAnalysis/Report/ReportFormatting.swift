@@ -2,13 +2,25 @@ import MMMMetricsLog
 
 /// Number formatting shared by the text, Markdown and HTML reports.
 enum ReportFormatting {
-    /// `950ms`, `12.5s`, `3m 02s`, `1h 04m`.
+    /// `0.25ms`, `950ms`, `12.5s`, `3m 02s`, `1h 04m`; a negative duration (odd input) with a `-`.
     static func duration(_ seconds: Double) -> String {
         guard seconds.isFinite else { return "-" }
         // Beyond what an Int holds exactly (no real run lasts 30 million years): Swift's own form.
         guard abs(seconds) < 1e15 else { return "\(seconds)s" }
-        if seconds < 1 { return "\(Int((seconds * 1000).rounded()))ms" }
-        if seconds < 60 { return fixed(seconds, 1) + "s" }
+        if seconds < 0 { return "-" + duration(-seconds) }
+        let milliseconds = seconds * 1000
+        // Under 10 ms with up to three significant decimals (an axis step of 0.5 ms read "1ms").
+        if milliseconds < 10 {
+            var text = fixed(milliseconds, milliseconds >= 1 ? 1 : milliseconds >= 0.1 ? 2 : 3)
+            if text.contains(".") {
+                while text.hasSuffix("0") { text.removeLast() }
+                if text.hasSuffix(".") { text.removeLast() }
+            }
+            return text + "ms"
+        }
+        // Rounding must not give 1000ms or 60.0s: those are 1.0s and 1m 00s.
+        if milliseconds.rounded() < 1000 { return "\(Int(milliseconds.rounded()))ms" }
+        if seconds < 60, fixed(seconds, 1) != "60.0" { return fixed(seconds, 1) + "s" }
         let total = Int(seconds.rounded())
         if total < 3600 { return "\(total / 60)m " + pad(total % 60) + "s" }
         return "\(total / 3600)h " + pad(total / 60 % 60) + "m"

@@ -9,18 +9,21 @@ extension SessionReport {
         let commandsRun = session.iterations.reduce(0) { $0 + $1.commandsExecuted }
         body.append("<h1>Cook session <code>\(escape(session.sessionId))</code> <span class=\"status \(escape(status))\">\(escape(status))</span></h1>")
         body.append("<p class=\"summary\">Started \(escape(session.startTime.map(RFC3339.format) ?? "-")), ran <b>\(ReportFormatting.duration(session.totalDurationSeconds))</b>: "
-            + "\(session.iterations.count) iterations, \(commandsRun) commands, \(errors.count) errors, \(events) events.</p>")
-        if let note = skippedNote { body.append("<p class=\"incomplete\"><b>\(escape(note))</b></p>") }
+            + "\(Self.count(session.iterations.count, "iteration")), \(Self.count(commandsRun, "command")), \(Self.count(errors.count, "error")), "
+            + "\(Self.count(events, "event")).</p>")
+        for note in [skippedNote, overflowNote].compactMap({ $0 }) { body.append("<p class=\"incomplete\"><b>\(escape(note))</b></p>") }
         if !session.iterations.isEmpty {
             body.append("<h2>Iteration durations</h2>")
             body.append(barChart(session.iterations.map { ("\($0.iterationNumber)", $0.durationSeconds, $0.errors.count) }))
             body.append(table(
                 ["iteration", "duration", "commands", "files", "+lines", "−lines", "errors"],
                 session.iterations.map { ["\($0.iterationNumber)", ReportFormatting.duration($0.durationSeconds), "\($0.commandsExecuted)", "\($0.filesChanged)",
-                                          "+\($0.linesAdded)", "−\($0.linesRemoved)", "\($0.errors.count)"] }))
+                                          Self.signed($0.linesAdded, removed: false, minus: "−"), Self.signed($0.linesRemoved, removed: true, minus: "−"), "\($0.errors.count)"] }))
         }
         let quality = qualityRows.filter { $0.start != nil || $0.end != nil }
-        if !quality.isEmpty {
+        // Charted over iteration numbers: none when no quality value has one (MMM's own iteration ids,
+        // `cook-…`, are no numbers); the values are in the other formats.
+        if !quality.isEmpty, !qualityByIteration.isEmpty {
             body.append("<h2>Quality over iterations</h2><div class=\"charts\">")
             let iterations = qualityByIteration.keys.sorted()
             let failing = Set(session.iterations.filter { !$0.errors.isEmpty }.map(\.iterationNumber))
@@ -49,7 +52,9 @@ extension SessionReport {
         }
         if !errors.isEmpty {
             body.append("<h2>Errors</h2><ul class=\"errors\">")
-            for (iteration, error) in errors { body.append("<li>iteration \(iteration) <code>\(escape(error.kind))</code> \(escape(error.message))</li>") }
+            for (iteration, error) in errors {
+                body.append("<li>\(Self.place(iteration)) <code>\(escape(error.kind.isEmpty ? "error" : error.kind))</code> \(escape(error.message))</li>")
+            }
             body.append("</ul>")
         }
         return """
@@ -73,9 +78,11 @@ extension SessionReport {
             """
     }
 
+    /// Text from the data for HTML: markup characters as entities, control characters (invalid in
+    /// the inline SVG's XML) as visible escapes.
     private func escape(_ text: String) -> String {
         var result = ""
-        for character in text {
+        for character in TextTable.visible(text) {
             switch character {
             case "&": result += "&amp;"
             case "<": result += "&lt;"

@@ -3,7 +3,9 @@ import MMMMetricsLog
 
 extension SessionReport {
     /// The JSON report: `session_id`, `start_time` (RFC 3339), `total_duration_seconds`, `final_status`,
-    /// `iterations`, `quality`, and more: `quality_start`, `commands`, `errors`, `events`.
+    /// `iterations`, `quality`, and more: `quality_start`, `commands`, `errors_outside_iterations`
+    /// (errors with no integer `iteration` tag), `overflowed_iterations` (whose changed files or
+    /// lines did not fit `Int64` and show its limit), `events`.
     public func json() -> JSONValue {
         func number(_ value: Double?) -> JSONValue { value.map { .double($0) } ?? .null }
         func quality(_ metrics: QualityMetrics) -> JSONValue {
@@ -35,6 +37,8 @@ extension SessionReport {
             "quality": quality(session.quality),
             "quality_start": quality(qualityStart),
             "commands": .array(commands),
+            "errors_outside_iterations": .array(errorsOutsideIterations.map { ["message": .string($0.message), "kind": .string($0.kind)] }),
+            "overflowed_iterations": .array(overflowedIterations.map { .integer(Int64($0)) }),
             "events": .integer(Int64(events)),
             "skipped_events": .integer(Int64(skipped.events)),
             "skipped_places": .integer(Int64(skipped.places)),

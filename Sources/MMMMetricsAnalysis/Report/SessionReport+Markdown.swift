@@ -2,18 +2,20 @@ import MMMMetricsCore
 import MMMMetricsLog
 
 extension SessionReport {
-    /// Markdown for a pull request or an issue.
+    /// Markdown for a pull request or an issue. Text from the data cannot add markup: HTML's `<`,
+    /// `>` and `&` become entities, Markdown's punctuation is escaped, code spans are fenced with
+    /// more backticks than they hold, and control characters (a line break too) show as escapes.
     public func markdown() -> String {
-        func cell(_ text: String) -> String { text.replacingPipes }
+        typealias Markdown = MarkdownText
         var lines: [String] = []
         let commandsRun = session.iterations.reduce(0) { $0 + $1.commandsExecuted }
-        lines.append("### Cook session `\(cell(session.sessionId))`: \(status)")
+        lines.append("### Cook session \(Markdown.code(session.sessionId)): \(Markdown.inline(status))")
         lines.append("")
         lines.append("Started \(session.startTime.map(RFC3339.format) ?? "-"), ran **\(ReportFormatting.duration(session.totalDurationSeconds))**: "
-            + "\(session.iterations.count) iterations, \(commandsRun) commands, \(errors.count) errors.")
-        if let note = skippedNote {
+            + "\(Self.count(session.iterations.count, "iteration")), \(Self.count(commandsRun, "command")), \(Self.count(errors.count, "error")).")
+        for note in [skippedNote, overflowNote].compactMap({ $0 }) {
             lines.append("")
-            lines.append("> **\(note)**")
+            lines.append("> **\(Markdown.inline(note))**")
         }
         if !session.iterations.isEmpty {
             lines.append("")
@@ -21,7 +23,8 @@ extension SessionReport {
             lines.append("|---:|---:|---:|---:|---:|---:|---:|")
             for iteration in session.iterations {
                 lines.append("| \(iteration.iterationNumber) | \(ReportFormatting.duration(iteration.durationSeconds)) | \(iteration.commandsExecuted) | "
-                    + "\(iteration.filesChanged) | +\(iteration.linesAdded) | −\(iteration.linesRemoved) | \(iteration.errors.count) |")
+                    + "\(iteration.filesChanged) | \(Self.signed(iteration.linesAdded, removed: false, minus: "−")) | "
+                    + "\(Self.signed(iteration.linesRemoved, removed: true, minus: "−")) | \(iteration.errors.count) |")
             }
         }
         let quality = qualityRows.filter { $0.start != nil || $0.end != nil }
@@ -37,16 +40,23 @@ extension SessionReport {
             lines.append("")
             lines.append("| command | runs | p50 | p95 | max | failed |")
             lines.append("|---|---:|---:|---:|---:|---:|")
-            for command in commands.prefix(10) {
-                lines.append("| \(cell(command.command)) | \(command.runs) | \(ReportFormatting.duration(command.p50Seconds)) | \(ReportFormatting.duration(command.p95Seconds)) | "
+            for command in commands.prefix(Self.commandsShown) {
+                let name = command.command.isEmpty ? "(none)" : Markdown.inline(command.command, inTable: true)
+                lines.append("| \(name) | \(command.runs) | \(ReportFormatting.duration(command.p50Seconds)) | \(ReportFormatting.duration(command.p95Seconds)) | "
                     + "\(ReportFormatting.duration(command.maxSeconds)) | \(command.failures) |")
+            }
+            if let more = moreCommandsNote {
+                lines.append("")
+                lines.append(Markdown.inline(more))
             }
         }
         if !errors.isEmpty {
             lines.append("")
-            lines.append("<details><summary>\(errors.count) errors</summary>")
+            lines.append("<details><summary>\(Self.count(errors.count, "error"))</summary>")
             lines.append("")
-            for (iteration, error) in errors { lines.append("- iteration \(iteration), `\(cell(error.kind))`: \(cell(error.message))") }
+            for (iteration, error) in errors {
+                lines.append("- \(Self.place(iteration)), \(Markdown.code(error.kind.isEmpty ? "error" : error.kind)): \(Markdown.inline(error.message))")
+            }
             lines.append("")
             lines.append("</details>")
         }
@@ -54,17 +64,37 @@ extension SessionReport {
     }
 }
 
-extension String {
-    /// Pipes and line breaks escaped for a Markdown table cell.
-    var replacingPipes: String {
+/// Text from the data made safe for Markdown (CommonMark and GitHub's tables).
+enum MarkdownText {
+    /// Plain text: control characters as escapes, `&`, `<`, `>` as entities, Markdown punctuation
+    /// backslash-escaped; in a table cell `|` too.
+    static func inline(_ text: String, inTable: Bool = false) -> String {
         var result = ""
-        for character in self {
+        for character in TextTable.visible(text) {
             switch character {
-            case "|": result += "\\|"
-            case "\n", "\r": result += " "
+            case "&": result += "&amp;"
+            case "<": result += "&lt;"
+            case ">": result += "&gt;"
+            case "\\", "`", "*", "_", "[", "]", "#", "!", "~", "|": result += "\\" + String(character)
             default: result.append(character)
             }
         }
         return result
+    }
+
+    /// A code span of `text`, fenced with one backtick more than its longest run of them (and
+    /// padded with a space where it starts or ends with one), control characters as escapes. In a
+    /// table cell `|` is escaped (GitHub reads `\|` there as a pipe, in code too).
+    static func code(_ text: String, inTable: Bool = false) -> String {
+        var content = TextTable.visible(text)
+        if inTable { content = content.split(separator: "|", omittingEmptySubsequences: false).joined(separator: "\\|") }
+        var longest = 0, run = 0
+        for character in content {
+            run = character == "`" ? run + 1 : 0
+            longest = max(longest, run)
+        }
+        let fence = String(repeating: "`", count: longest + 1)
+        let pad = content.first == "`" || content.last == "`" || (content.first == " " && content.last == " ") ? " " : ""
+        return fence + pad + content + pad + fence
     }
 }

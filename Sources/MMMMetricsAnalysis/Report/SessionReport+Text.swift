@@ -2,16 +2,18 @@ import MMMMetricsCore
 import MMMMetricsLog
 
 extension SessionReport {
-    /// A summary a person reads in ten seconds.
+    /// A summary a person reads in ten seconds. Control characters from the data (a line break, an
+    /// escape sequence in a name) are shown as escapes (`\u{1B}`), as in the tables.
     public func text() -> String {
         var lines: [String] = []
+        let visible = TextTable.visible
         let commandsRun = session.iterations.reduce(0) { $0 + $1.commandsExecuted }
-        let errorCount = errors.count
-        lines.append("Session \(session.sessionId): \(status)")
+        lines.append("Session \(visible(session.sessionId)): \(visible(status))")
         lines.append("Started \(session.startTime.map(RFC3339.format) ?? "-"), ran \(ReportFormatting.duration(session.totalDurationSeconds)); "
-            + "\(session.iterations.count) iteration\(session.iterations.count == 1 ? "" : "s"), \(commandsRun) command\(commandsRun == 1 ? "" : "s"), "
-            + "\(errorCount) error\(errorCount == 1 ? "" : "s"), \(events) events")
+            + "\(Self.count(session.iterations.count, "iteration")), \(Self.count(commandsRun, "command")), "
+            + "\(Self.count(errors.count, "error")), \(Self.count(events, "event"))")
         if let note = skippedNote { lines.append(note) }
+        if let note = overflowNote { lines.append(note) }
         if !session.iterations.isEmpty {
             lines.append("")
             lines.append("Iterations")
@@ -19,7 +21,7 @@ extension SessionReport {
                 ["#", "duration", "commands", "files", "+lines", "-lines", "errors"],
                 session.iterations.map {
                     ["\($0.iterationNumber)", ReportFormatting.duration($0.durationSeconds), "\($0.commandsExecuted)", "\($0.filesChanged)",
-                     "+\($0.linesAdded)", "-\($0.linesRemoved)", "\($0.errors.count)"]
+                     Self.signed($0.linesAdded, removed: false), Self.signed($0.linesRemoved, removed: true), "\($0.errors.count)"]
                 }, rightAligned: [0, 1, 2, 3, 4, 5, 6]))
         }
         let quality = qualityRows.filter { $0.start != nil || $0.end != nil }
@@ -33,22 +35,32 @@ extension SessionReport {
         }
         if !commands.isEmpty {
             lines.append("")
-            lines.append("Slowest commands")
+            lines.append("Slowest commands (by p95)")
             lines.append(ReportFormatting.table(
                 ["command", "runs", "p50", "p95", "max", "failed"],
-                commands.prefix(10).map {
+                commands.prefix(Self.commandsShown).map {
                     [$0.command.isEmpty ? "(none)" : $0.command, "\($0.runs)", ReportFormatting.duration($0.p50Seconds), ReportFormatting.duration($0.p95Seconds),
                      ReportFormatting.duration($0.maxSeconds), "\($0.failures)"]
                 }, rightAligned: [1, 2, 3, 4, 5]))
+            if let more = moreCommandsNote { lines.append("  " + more) }
         }
         if !errors.isEmpty {
             lines.append("")
             lines.append("Errors")
             for (iteration, error) in errors.prefix(20) {
-                lines.append("  iteration \(iteration)  \(error.kind.isEmpty ? "error" : error.kind): \(error.message)")
+                lines.append("  \(Self.place(iteration))  \(error.kind.isEmpty ? "error" : visible(error.kind)): \(visible(error.message))")
             }
             if errors.count > 20 { lines.append("  … and \(errors.count - 20) more") }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// How many commands the text and Markdown reports list (HTML and JSON list them all).
+    static let commandsShown = 10
+
+    /// What the text and Markdown reports leave out of their command table, or `nil`.
+    var moreCommandsNote: String? {
+        guard commands.count > Self.commandsShown else { return nil }
+        return "… and \(commands.count - Self.commandsShown) more commands (all of them: --format json or html)"
     }
 }

@@ -13,6 +13,10 @@ public struct SessionReport: Sendable {
     public var qualityByIteration: [Int: QualityMetrics]
     /// Per-command timings, slowest first.
     public var commands: [CommandStatistics]
+    /// Errors recorded outside any iteration (no `iteration` tag, or not an integer), in recording order.
+    public var errorsOutsideIterations: [ErrorMetric] = []
+    /// Iterations whose changed files or lines did not fit `Int64` (shown at its limit).
+    public var overflowedIterations: [Int] = []
     /// Events replayed.
     public var events: Int
     /// What the replay left out because stored data was damaged (each place also went to `warning`).
@@ -28,6 +32,7 @@ public struct SessionReport: Sendable {
         var commands = CommandReducer()
         var events = 0
         var skipped = SkippedData()
+        var outside: [ErrorMetric] = []
         try LogReader(source: source).replay(session: session, mode: mode, warning: { issue in
             skipped.add(issue)
             warning(issue)
@@ -36,6 +41,12 @@ public struct SessionReport: Sendable {
                 let event = ReplayedEvent(session: session, sequence: block.firstSequence + UInt64(index), event: block.event(at: index))
                 reducer.apply(event)
                 commands.apply(event)
+                if event.event.name == "error", case .custom(let data) = event.event.value,
+                    IterationReducer.number(of: event.event.tags["iteration"]) == nil
+                {
+                    outside.append(ErrorMetric(message: data["message"]?.stringValue ?? "", kind: data["kind"]?.stringValue ?? "",
+                                               timestamp: event.event.timestamp))
+                }
             }
             events += block.count
         }
@@ -43,15 +54,18 @@ public struct SessionReport: Sendable {
         metrics.sessionId = session
         return SessionReport(
             session: metrics, rawFinalStatus: reducer.rawFinalStatus, qualityStart: reducer.quality.start,
-            qualityByIteration: reducer.quality.byIteration, commands: commands.result(), events: events, skipped: skipped)
+            qualityByIteration: reducer.quality.byIteration, commands: commands.result(), errorsOutsideIterations: outside,
+            overflowedIterations: reducer.iterations.overflowedIterations, events: events, skipped: skipped)
     }
 
     /// The final status as shown: `session.end`'s word, else `incomplete`.
     public var status: String { rawFinalStatus ?? session.finalStatus.rawValue }
 
-    /// All errors with their iteration numbers, in iteration order.
-    public var errors: [(iteration: Int, error: ErrorMetric)] {
-        session.iterations.flatMap { iteration in iteration.errors.map { (iteration.iterationNumber, $0) } }
+    /// All errors with their iteration numbers, in iteration order, then those outside any iteration
+    /// (`nil`).
+    public var errors: [(iteration: Int?, error: ErrorMetric)] {
+        session.iterations.flatMap { iteration in iteration.errors.map { (Optional(iteration.iterationNumber), $0) } }
+            + errorsOutsideIterations.map { (nil, $0) }
     }
 
     /// The quality gauges in display order: label, start, end, unit.
@@ -70,5 +84,26 @@ extension SessionReport {
         let places = "\(skipped.places) damaged place\(skipped.places == 1 ? "" : "s")"
         let unknown = skipped.placesOfUnknownSize > 0 ? " (at least: \(skipped.placesOfUnknownSize) of unknown size)" : ""
         return "INCOMPLETE: \(skipped.events) events\(unknown) in \(places) were skipped; run `mmm-analyze verify` for details"
+    }
+
+    /// One line naming the iterations whose changed files or lines did not fit `Int64`, or `nil`.
+    var overflowNote: String? {
+        guard !overflowedIterations.isEmpty else { return nil }
+        let list = overflowedIterations.prefix(10).map(String.init).joined(separator: ", ") + (overflowedIterations.count > 10 ? ", …" : "")
+        return "Changed files or lines past 2^63 in iteration\(overflowedIterations.count == 1 ? "" : "s") \(list): shown at the limit"
+    }
+
+    /// Where an error was recorded, for the error lists.
+    static func place(_ iteration: Int?) -> String { iteration.map { "iteration \($0)" } ?? "outside any iteration" }
+
+    /// "1 error", "2 errors".
+    static func count(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }
+
+    /// A signed count as the iteration tables show changes: `+12` added, `-3` removed, with `minus`
+    /// as the minus sign (a negative count, which only odd input holds, turns the sign: `-4` added,
+    /// `+4` removed; it printed `+-4`).
+    static func signed(_ count: Int64, removed: Bool, minus: String = "-") -> String {
+        let digits = count < 0 ? String(String(count).dropFirst()) : String(count)
+        return ((count < 0) == removed ? "+" : minus) + digits
     }
 }
