@@ -17,7 +17,9 @@ func runRecorder(
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+        // Recording failures are counted in a file of the test's (by default in the home directory).
+        let failures = ["MMM_RECORD_FAILURES": NSTemporaryDirectory() + "mmm-record-tests-failures.log"]
+        process.environment = ProcessInfo.processInfo.environment.merging(failures.merging(environment) { $1 }) { $1 }
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out
