@@ -77,7 +77,9 @@ struct Common: ParsableArguments {
                 ?? " (not counted either: the failures file cannot be written; set MMM_RECORD_FAILURES)"))
         }
         if appended.waited > .seconds(1) {
-            StandardError.write("mmm-record: waited \(appended.waited) for session \(session)'s lock (held by pid \(appended.holder.map(String.init) ?? "?"))\n")
+            // Tenths of a second: "9.7 s", not Duration's "9.659219217999999 seconds".
+            let tenths = appended.waited.components.seconds * 10 + appended.waited.components.attoseconds / 100_000_000_000_000_000
+            StandardError.write("mmm-record: waited \(tenths / 10).\(tenths % 10) s for session \(session)'s lock (held by pid \(appended.holder.map(String.init) ?? "?"))\n")
         }
     }
 }

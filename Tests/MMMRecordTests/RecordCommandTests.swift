@@ -265,10 +265,28 @@ struct RecordCommandTests {
         #expect(String(decoding: waited.err, as: UTF8.self).contains("already being written by pid \(getpid())"))
         // Released while another waits: the waiting one lands.
         async let later = runRecorder(["start", "--log", root.path, "--session", "s", "--lock-timeout", "20"])
-        try await Task.sleep(for: .milliseconds(300))
+        try await Task.sleep(for: .milliseconds(1200))
         try holder.close()
-        #expect(try await later.status == 0)
+        let landed = try await later
+        #expect(landed.status == 0)
+        // Past a second it says how long, in tenths (it said "1.2019871 seconds").
+        let said = String(decoding: landed.err, as: UTF8.self)
+        #expect(said.contains(try Regex(#"waited [0-9]+\.[0-9] s for session s's lock \(held by pid [0-9]+\)"#)), "\(said)")
         #expect(try events(root).map(\.name) == ["session.start"])
+
+        // Locked by another tool, with the pid of a writer long gone in LOCK: that pid is not blamed.
+        let gone = Process()
+        gone.executableURL = URL(fileURLWithPath: "/bin/true")
+        try gone.run()
+        gone.waitUntilExit()
+        let lockPath = root.path + "/sessions/s/LOCK"
+        try Data("\(gone.processIdentifier)\n".utf8).write(to: URL(fileURLWithPath: lockPath))
+        let outside = open(lockPath, O_RDONLY)
+        #expect(flock(outside, LOCK_EX) == 0)
+        defer { close(outside) }
+        let blamed = try await runRecorder(["start", "--log", root.path, "--session", "s", "--lock-timeout", "0.2"])
+        let blame = String(decoding: blamed.err, as: UTF8.self)
+        #expect(blame.contains("already being written by another writer") && !blame.contains("pid \(gone.processIdentifier)"), "\(blame)")
     }
 
     @Test("a SIGTERM while run waits for the session's lock after the command ends the wait, and mmm-record with it")

@@ -196,6 +196,11 @@ package enum FileSystem {
     /// This process's id.
     package static var processID: Int32 { getpid() }
 
+    /// Whether a process `pid` runs now (one of another user's counts: `EPERM`).
+    package static func processExists(_ pid: Int32) -> Bool {
+        pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)
+    }
+
     /// An environment variable's value.
     package static func environment(_ name: String) -> String? {
         getenv(name).map { String(cString: $0) }

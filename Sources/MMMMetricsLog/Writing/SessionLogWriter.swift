@@ -115,7 +115,10 @@ public final class SessionLogWriter {
                 try FileSystem.makeDirectories(directory)
                 let candidate = try OpenFile(path: lockPath, mode: .readWriteCreate)
                 guard try candidate.tryLock() else {
+                    // The pid the last writer wrote, only while it runs: a lock taken by another tool
+                    // (an outside `flock`) was blamed on a writer long gone.
                     let holder = (try? FileSystem.readFile(lockPath)).flatMap { Int32(String(String(decoding: $0, as: UTF8.self).trimmingWhitespace)) }
+                        .flatMap { FileSystem.processExists($0) ? $0 : nil }
                     throw LogError.locked(session: session, path: lockPath, holderPID: holder)
                 }
                 if candidate.isStill(at: lockPath) { acquired = candidate } else { candidate.close() }
