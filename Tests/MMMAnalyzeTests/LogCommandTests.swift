@@ -177,6 +177,36 @@ struct AnalyzerLogCommandTests {
 }
 
 extension AnalyzerLogCommandTests {
+    @Test("ingest --follow stopped by SIGTERM stores every whole line it read, says so, and exits 143", .timeLimit(.minutes(1)))
+    func followStoppedBySignal() async throws {
+        let directory = TemporaryDirectory()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: analyzerPath())
+        // A flush interval far away: before, the lines since the last flush died with the process.
+        process.arguments = ["ingest", "--log", directory.root.path, "--session", "live", "--follow", "--flush-interval", "60s"]
+        let input = Pipe()
+        let errors = Pipe()
+        process.standardInput = input
+        process.standardError = errors
+        try process.run()
+        let line = #"{"ts":"2026-11-28T10:00:00Z","type":"counter","name":"c","value":1}"# + "\n"
+        writeToChild(input.fileHandleForWriting, Data((String(repeating: line, count: 500) + line.prefix(20)).utf8))
+        // The session's directory appears when the first line is stored (signals are caught by then).
+        for _ in 0..<3000 where !FileManager.default.fileExists(atPath: directory.root.path + "/sessions/live") {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        process.terminate()
+        process.waitUntilExit()
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationReason == .exit && process.terminationStatus == 128 + SIGTERM, "\(stderr)")
+        #expect(stderr.contains("ingested 500 events into session live"), "\(stderr)")
+        #expect(stderr.contains("stopped by signal 15: every whole line read was stored; a last line cut short (20 bytes) was not"), "\(stderr)")
+        #expect(try readSession(directory.root, "live").count == 500)
+        #expect(try LogMaintenance(root: directory.root).summaries().sessions.first?.lastSegmentSealed == true)
+        try input.fileHandleForWriting.close()
+    }
+
     @Test("ingest says when opening a session for writing repaired it (a torn tail cut), instead of doing it in silence")
     func ingestReportsRepairs() async throws {
         let temporary = TemporaryDirectory()

@@ -11,6 +11,10 @@ public struct IngestReport: Sendable {
     /// What opening a session's writer repaired (a torn tail cut, damage kept), per session: a tool
     /// says so, since the repair is not undone with the ingest.
     public var repairs: [(session: String, report: RecoveryReport)] = []
+    /// In follow mode, the termination signal that stopped the reading (everything read before it
+    /// was stored), else 0; with the bytes of a last line it cut short, not stored.
+    public var stoppedBySignal: Int32 = 0
+    public var unfinishedLineBytes = 0
 
     /// Events appended in all.
     public var totalEvents: Int { sessions.reduce(0) { $0 + $1.events } }
@@ -354,7 +358,9 @@ public enum NDJSONIngest {
     /// Reads NDJSON from `path` (standard input when `nil`) until the end of the input, appending
     /// continuously and flushing every `flushInterval`. A bad line, or a line of a session that cannot
     /// be opened for writing, is reported through `warning` and skipped (earlier lines are already
-    /// written). Writers are closed (segments sealed) at the end.
+    /// written). Writers are closed (segments sealed) at the end. Where termination signals are
+    /// caught (``InterruptSignal/catchTermination()``), one ends the reading as the end of the input
+    /// does: every whole line read is stored (``IngestReport/stoppedBySignal`` says which signal).
     public static func follow(
         from path: String?, into root: LogRoot, defaultSession: String?, flushInterval: Duration,
         options: LogWriterOptions = LogWriterOptions(), warning: (IngestError) -> Void
@@ -405,9 +411,17 @@ public enum NDJSONIngest {
             nextFlush = clock.now + flushInterval
         }
 
+        var stoppedBySignal: Int32 = 0
         while true {
-            if try input.waitReadable(timeout: nextFlush - clock.now) {
-                let count = try chunk.withUnsafeMutableBytes { buffer in Result { () throws(LogError) -> Int in try input.read(into: buffer) } }.get()
+            // A signal stops the reading, not the storing of what was read (lines since the last
+            // flush were lost: the process died with them).
+            stoppedBySignal = InterruptSignal.caught
+            if stoppedBySignal != 0 { break }
+            // At most 100 ms: a signal may reach another thread and not interrupt this wait.
+            if try input.waitReadable(timeout: min(nextFlush - clock.now, .milliseconds(100))) {
+                let read = chunk.withUnsafeMutableBytes { buffer in Result { () throws(LogError) -> Int in try input.read(into: buffer) } }
+                if case .failure = read, InterruptSignal.caught != 0 { continue }
+                let count = try read.get()
                 if count == 0 { break }
                 carry.append(contentsOf: chunk[0..<count])
                 if let lastNewline = carry.lastIndex(of: 0x0A) {
@@ -418,9 +432,11 @@ public enum NDJSONIngest {
             }
             if clock.now >= nextFlush { try flushAll() }
         }
-        if !carry.isEmpty { try carry.withUnsafeBytes { try handle($0) } }
+        // At the end of the input a last line without its newline is whole; cut by a signal it is not.
+        if !carry.isEmpty, stoppedBySignal == 0 { try carry.withUnsafeBytes { try handle($0) } }
         for session in order { try writers[ExactText(session)]!.close() }
         return IngestReport(
-            sessions: order.map { ($0, counts[ExactText($0)] ?? 0, before[ExactText($0)] ?? 0) }, skippedLines: skipped, repairs: repairs)
+            sessions: order.map { ($0, counts[ExactText($0)] ?? 0, before[ExactText($0)] ?? 0) }, skippedLines: skipped, repairs: repairs,
+            stoppedBySignal: stoppedBySignal, unfinishedLineBytes: stoppedBySignal == 0 ? 0 : carry.count)
     }
 }

@@ -38,6 +38,8 @@ package struct InputStream {
             let ready = poll(&request, 1, milliseconds)
             if ready >= 0 { return ready > 0 }
             if errno != EINTR { throw FileSystem.failure(name, "poll") }
+            // A termination signal (where caught): the caller looks at it now, not after the timeout.
+            if InterruptSignal.caught != 0 { return false }
         }
     }
 

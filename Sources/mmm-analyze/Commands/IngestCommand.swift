@@ -13,7 +13,8 @@ struct IngestCommand: AsyncParsableCommand {
             and the error names the line (while it runs, readers can see the events appended so far; \
             a kill -9 leaves them, and recover tidies the indexes). With --follow, input is read as it \
             arrives (a pipe from another program) and flushed every --flush-interval; a bad line is \
-            reported and skipped, and the exit code is 1 if any was.
+            reported and skipped, and the exit code is 1 if any was. Ctrl-C or SIGTERM ends a --follow \
+            as the end of its input does: every whole line read is stored, then the exit code is 128 + N.
             """
     )
 
@@ -49,11 +50,18 @@ struct IngestCommand: AsyncParsableCommand {
             let root = try logOptions.writableRoot()
             if follow {
                 if file != "-" { try InputFile.checkReadable(file) }
+                // Ctrl-C or SIGTERM ends the stream: what was read is stored, then 128 + the signal.
+                InterruptSignal.catchTermination()
                 let report = try NDJSONIngest.follow(
                     from: file == "-" ? nil : file, into: root, defaultSession: session,
                     flushInterval: try parseDurationOption(flushInterval, option: "--flush-interval"), options: options
                 ) { Console.error("mmm-analyze: skipped \($0)") }
                 printSummary(report)
+                if report.stoppedBySignal != 0 {
+                    let cut = report.unfinishedLineBytes > 0 ? "; a last line cut short (\(report.unfinishedLineBytes) bytes) was not" : ""
+                    Console.error("mmm-analyze: stopped by signal \(report.stoppedBySignal): every whole line read was stored\(cut)")
+                    throw ExitCode(128 + report.stoppedBySignal)
+                }
                 if report.skippedLines > 0 { throw ExitCode(1) }
                 return
             }

@@ -22,11 +22,10 @@ enum FileOutput {
 /// file that cannot be opened, in every command.
 enum InputFile {
     /// Throws `cannot open PATH: REASON` (the system's words: `No such file or directory`) when
-    /// `path` cannot be opened for reading.
+    /// `path` cannot be opened for reading. Asked of the system without opening it: opening a named
+    /// pipe waits for its writer, and closing it again before the real open broke the writer's pipe.
     static func checkReadable(_ path: String) throws {
-        let descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else { throw cannotOpen(path) }
-        close(descriptor)
+        guard access(path, R_OK) == 0 else { throw cannotOpen(path) }
     }
 
     /// The error for `path` after a failed open, with `errno`'s reason.
