@@ -146,6 +146,22 @@ struct RealServerTests {
         // /api/v2/write is the same data.
         let v2 = try await runAnalyzer(["push", "--log", temporary.root.path, "--session", "pushed/run", "--to", server.baseURL + "/api/v2/write"])
         #expect(v2.status == 0, "\(v2.err)")
+
+        // Names that the server shows as one (a.b, a_b, a-b: a_b_total): the first keeps it and the
+        // others are said, where their running totals overwrote it (a_b_total read 100, not 1).
+        let at = { (n: Int64) in MetricTimestamp(nanosecondsSinceEpoch: 1_790_000_000_000_000_000 + n) }
+        try writeSession(temporary.root, "clash", [
+            .counter(name: "a.b", value: 1, timestamp: at(1)), .counter(name: "a_b", value: 10, timestamp: at(2)),
+            .counter(name: "a-b", value: 100, timestamp: at(3)), .gauge(name: "g", value: 2, tags: ["dot.key": "y", "dot_key": "z"], timestamp: at(4)),
+        ])
+        let clash = try await runAnalyzer(["push", "--log", temporary.root.path, "--session", "clash", "--to", server.baseURL])
+        #expect(clash.status == 0, "\(clash.err)")
+        #expect(clash.err.contains("pushed 2 events of session clash"), "\(clash.err)")
+        #expect(clash.err.contains("left out 2 events whose metric name maps onto one another metric took"), "\(clash.err)")
+        #expect(clash.err.contains("left out 1 tag whose key maps onto one the event already has"), "\(clash.err)")
+        let clashed = try await exportedSamples(server, session: "clash")
+        #expect(clashed.filter { $0.name == "a_b_total" }.map(\.value) == [1], "\(clashed)")
+        #expect(clashed.filter { $0.name == "g_value" }.map(\.labels["dot_key"]) == ["y"], "\(clashed)")
     }
 
     @Test("Pushgateway: the session's aggregates, pushed by `push` and by the collector, read back from its /metrics")

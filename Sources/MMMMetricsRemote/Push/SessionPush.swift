@@ -10,6 +10,11 @@ public enum SessionPush {
         public var requests = 0
         /// Events that no wire format can carry (custom data; NaN or infinite gauges in line protocol).
         public var notNumeric = 0
+        /// Events left out because their name maps onto one another metric already took on the
+        /// server (`a.b` and `a_b` both become `a_b_total`): the first metric keeps it.
+        public var conflicting = 0
+        /// Tags left out because their key sanitises to one another tag of the event has.
+        public var droppedLabels = 0
     }
 
     /// Sends `events` of `session`; throws ``PushError`` naming the URL (never the key) on the
@@ -46,8 +51,20 @@ public enum SessionPush {
             var lines: [UInt8] = []
             var inBatch = 0
             var totals = RunningTotals()
+            // The name a server shows (measurement and field joined, as VictoriaMetrics does) and the
+            // metric that took it: a second metric there would overwrite the first one's series.
+            var owners: [String: ExactText] = [:]
             for event in events {
-                if InfluxLineProtocol.encode(totals.cumulative(event), session: session, into: &lines) {
+                if let (kind, _) = NumericKind.of(event.value) {
+                    let (measurement, field) = MetricNaming.influxMeasurementAndField(event.name, kind: kind)
+                    let shown = measurement + "_" + field
+                    if let owner = owners[shown], owner != ExactText(event.name) {
+                        result.conflicting += 1
+                        continue
+                    }
+                    owners[shown] = ExactText(event.name)
+                }
+                if InfluxLineProtocol.encode(totals.cumulative(event), session: session, into: &lines, droppedLabels: &result.droppedLabels) {
                     inBatch += 1
                 } else {
                     result.notNumeric += 1
@@ -67,6 +84,8 @@ public enum SessionPush {
             var exposition = PrometheusExposition()
             for event in events { exposition.add(event, extraLabels: [("session", session)], reservedLabels: ["job", "instance"]) }
             result.notNumeric = exposition.skippedEvents
+            result.conflicting = exposition.conflictingEvents
+            result.droppedLabels = exposition.droppedLabels
             result.sent = events.count - exposition.skippedEvents - exposition.conflictingEvents
             try await send(RemoteRequests.pushgateway(exposition.render(), options: options, session: session))
         }

@@ -16,6 +16,14 @@ public enum InfluxLineProtocol {
     /// Appends one line for `event`, or returns `false` when it cannot be expressed.
     @discardableResult
     public static func encode(_ event: MetricEvent, session: String?, into output: inout [UInt8]) -> Bool {
+        var dropped = 0
+        return encode(event, session: session, into: &output, droppedLabels: &dropped)
+    }
+
+    /// ``encode(_:session:into:)``, adding to `droppedLabels` the tags left out because their key
+    /// sanitises to one another tag of the event already has (`a.b` and `a_b`: the first stays).
+    @discardableResult
+    public static func encode(_ event: MetricEvent, session: String?, into output: inout [UInt8], droppedLabels: inout Int) -> Bool {
         guard let (kind, number) = NumericKind.of(event.value), number.isFinite else { return false }
         let (measurement, field) = MetricNaming.influxMeasurementAndField(event.name, kind: kind)
         output.append(contentsOf: measurement.utf8)
@@ -30,7 +38,11 @@ public enum InfluxLineProtocol {
         if let session, hasSession { tags.append(("session", session)) }
         // Sanitising can make two keys equal (`a.b` and `a_b`): the first one stays.
         var seen = Set<String>()
-        for (key, value) in tags.sorted(by: { $0.0 < $1.0 }) where seen.insert(key).inserted {
+        for (key, value) in tags.sorted(by: { $0.0 < $1.0 }) {
+            guard seen.insert(key).inserted else {
+                droppedLabels += 1
+                continue
+            }
             output.append(UInt8(ascii: ","))
             output.append(contentsOf: key.utf8)
             output.append(UInt8(ascii: "="))

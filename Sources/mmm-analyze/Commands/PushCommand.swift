@@ -73,6 +73,12 @@ struct PushCommand: AsyncParsableCommand {
             if result.notNumeric > 0 {
                 Console.error("mmm-analyze: warning: left out \(result.notNumeric) event\(result.notNumeric == 1 ? "" : "s") with no number to send (custom data\(format == .influx ? ", NaN or infinite gauges" : ""))")
             }
+            if result.conflicting > 0 {
+                Console.error("mmm-analyze: warning: left out \(result.conflicting) event\(result.conflicting == 1 ? "" : "s") whose metric name maps onto one another metric took on the server (a.b and a_b both become a_b; the first keeps it)")
+            }
+            if result.droppedLabels > 0 {
+                Console.error("mmm-analyze: warning: left out \(result.droppedLabels) tag\(result.droppedLabels == 1 ? "" : "s") whose key maps onto one the event already has (a.b and a_b; the first in key order stays)")
+            }
             if skipped > 0 { Console.error("mmm-analyze: warning: \(skipped) damaged events were not pushed (see above)") }
         }
     }
