@@ -96,6 +96,14 @@ struct LegacyTests {
             (#"[{"nope": 1}]"#, "history entry [0] is not a metrics snapshot"),
             (#"{"test_coverage": 5, "timestamp": "2025-07-30T10:00:15Z", "memory_usage": {"heap": "big"}}"#, "memory_usage.heap must be a number"),
             (#"{"test_coverage": 5, "timestamp": "2025-07-30T10:00:15Z", "cyclomatic_complexity": [1]}"#, "cyclomatic_complexity must be an object"),
+            // Found by a hostile review: these were dropped (the gauges went), taken as reports, or read wrong.
+            (#"{"test_coverage": 5, "timestamp": "2025-07-30T10:00:15Z", "complexity_summary": {"by_file": {"a.rs": {"avg_cyclomatic": "x"}}}}"#,
+             "complexity_summary.by_file.a.rs.avg_cyclomatic must be a number or null"),
+            (#"{"test_coverage": 5, "timestamp": "2025-07-30T10:00:15Z", "health_score": {"overall": 5, "components": {"x": "y"}}}"#,
+             "health_score.components.x must be a number or null"),
+            (#"{"test_coverage": 5, "timestamp": "2025-07-30T10:00:15Z", "health_score": {"components": 3}}"#, "health_score.components must be an object or null"),
+            (#"{"test_coverage": 5, "timestamp": "2025-07-30T10:00:15Z", "complexity_hotspots": "oops"}"#, "complexity_hotspots must be an array, an object or null"),
+            (#"{"test_coverage": 5, "timestamp": "2025-07-30T10:00:15Z", "compile_time": {"secs": 5, "nanos": -1}}"#, "compile_time.nanos must be 0 to 999999999, not -1"),
         ]
         for (index, (text, problem)) in cases.enumerated() {
             let path = temporary.path + "/bad\(index).json"
@@ -112,6 +120,10 @@ struct LegacyTests {
         #expect(throws: LegacyError.self) { try LegacyImport.importFiles(at: temporary.path + "/missing.json", into: temporary.root, session: "s") }
         try FileManager.default.createDirectory(atPath: temporary.path + "/empty", withIntermediateDirectories: true)
         #expect(throws: LegacyError.self) { try LegacyImport.importFiles(at: temporary.path + "/empty", into: temporary.root, session: "s") }
+        // A history with no snapshot writes nothing: no empty session is left behind.
+        try "[]".write(toFile: temporary.path + "/none.json", atomically: true, encoding: .utf8)
+        #expect(try LegacyImport.importFiles(at: temporary.path + "/none.json", into: temporary.root, session: "s").events == 0)
+        #expect(try temporary.root.sessionIDs().isEmpty)
     }
 
     @Test("ProjectMetrics timings become catalog timers; malformed durations are errors naming the key")

@@ -83,7 +83,8 @@ public enum LegacyImport {
     }
 
     /// Imports `path` (a `current.json` or `history.json`, or a directory holding them: history first)
-    /// into `session` of `root`. Every file is read and converted before anything is written.
+    /// into `session` of `root`. Every file is read and converted before anything is written; files
+    /// with no snapshot (`[]`) write nothing, not even an empty session.
     public static func importFiles(at path: String, into root: LogRoot, session: String) throws -> Result {
         var files: [String] = []
         var isDirectory = false
@@ -103,6 +104,7 @@ public enum LegacyImport {
             }
             events += converted
         }
+        guard !events.isEmpty else { return Result(events: 0, files: files) }
         let writer = try SessionLogWriter(root: root, session: session)
         try writer.append(contentsOf: events)
         try writer.close()

@@ -71,7 +71,9 @@ struct LegacySnapshot {
             case nil, .null?: continue
             case .object(let members)? where members.isEmpty: continue
             case .array(let items)? where items.isEmpty: continue
-            case let value?: output.append(.custom(name: "legacy.\(key)", data: value, tags: tags, timestamp: timestamp))
+            case .object?, .array?: output.append(.custom(name: "legacy.\(key)", data: object[key]!, tags: tags, timestamp: timestamp))
+            // MMM writes a list or a map there: a string or a number is no such report.
+            default: throw fail(key, "an array, an object or null")
             }
         }
         return output
@@ -83,6 +85,16 @@ struct LegacySnapshot {
 
     private mutating func gauge(_ metric: String, _ value: Double, extra: Tags = [:]) {
         output.append(.gauge(name: metric, value: value, tags: extra.isEmpty ? tags : tags.merging(extra), timestamp: timestamp))
+    }
+
+    /// `value` as a number, nil when absent or null; anything else is an error naming `key`.
+    private func numberValue(_ value: JSONValue?, _ key: String) throws(LegacyError) -> Double? {
+        switch value {
+        case nil, .null?: return nil
+        case let value?:
+            guard let number = value.doubleValue else { throw fail(key, "a number or null") }
+            return number
+        }
     }
 
     /// A number or null at `key`.
@@ -103,6 +115,8 @@ struct LegacySnapshot {
         case .null: return nil
         case .object(let parts):
             guard let secs = parts["secs"]?.integerValue, let nanos = parts["nanos"]?.integerValue else { throw fail(key, expected) }
+            // A Rust Duration's nanos are 0 to 999,999,999 (-1 was read as 999,999,999 less a second).
+            guard (0..<1_000_000_000).contains(nanos) else { throw fail(key + ".nanos", "0 to 999999999, not \(nanos)") }
             seconds = (Duration.seconds(secs) + .nanoseconds(nanos)).secondsAsDouble
         default:
             guard let number = value.doubleValue else { throw fail(key, expected) }
@@ -145,11 +159,14 @@ struct LegacySnapshot {
     private mutating func healthScore() throws(LegacyError) {
         switch object["health_score"] {
         case .object(let health)?:
-            if let overall = health["overall"]?.doubleValue { gauge("legacy.health_score", overall) }
-            if case .object(let components)? = health["components"] {
+            if let overall = try numberValue(health["overall"], "health_score.overall") { gauge("legacy.health_score", overall) }
+            switch health["components"] {
+            case .object(let components)?:
                 for key in components.keys.sorted() {
-                    if let value = components[key]!.doubleValue { gauge("legacy.health.\(key)", value) }
+                    if let value = try numberValue(components[key], "health_score.components.\(key)") { gauge("legacy.health.\(key)", value) }
                 }
+            case nil, .null?: break
+            default: throw fail("health_score.components", "an object or null")
             }
         case nil, .null?: break
         default: throw fail("health_score", "an object or null")
@@ -198,12 +215,16 @@ struct LegacySnapshot {
             var totals = (cyclomatic: 0.0, cognitive: 0.0, functions: 0.0, maxCyclomatic: 0.0, maxCognitive: 0.0)
             for file in files.keys.sorted() {
                 guard case .object(let stats) = files[file]! else { throw fail("complexity_summary.by_file.\(file)", "an object") }
-                let count = stats["functions_count"]?.doubleValue ?? 0
-                totals.cyclomatic += (stats["avg_cyclomatic"]?.doubleValue ?? 0) * count
-                totals.cognitive += (stats["avg_cognitive"]?.doubleValue ?? 0) * count
+                // A value of the wrong type is an error naming it (it read as 0, and the gauges went).
+                func stat(_ name: String) throws(LegacyError) -> Double {
+                    try numberValue(stats[name], "complexity_summary.by_file.\(file).\(name)") ?? 0
+                }
+                let count = try stat("functions_count")
+                totals.cyclomatic += try stat("avg_cyclomatic") * count
+                totals.cognitive += try stat("avg_cognitive") * count
                 totals.functions += count
-                totals.maxCyclomatic = max(totals.maxCyclomatic, stats["max_cyclomatic"]?.doubleValue ?? 0)
-                totals.maxCognitive = max(totals.maxCognitive, stats["max_cognitive"]?.doubleValue ?? 0)
+                totals.maxCyclomatic = max(totals.maxCyclomatic, try stat("max_cyclomatic"))
+                totals.maxCognitive = max(totals.maxCognitive, try stat("max_cognitive"))
             }
             guard totals.functions > 0 else { return nil }
             return (totals.cyclomatic / totals.functions, totals.cognitive / totals.functions, totals.functions, totals.maxCyclomatic, totals.maxCognitive)

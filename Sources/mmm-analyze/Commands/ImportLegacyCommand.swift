@@ -17,6 +17,9 @@ struct ImportLegacyCommand: AsyncParsableCommand {
         try await reportingErrors {
             try InputFile.checkReadable(path)
             let result = try LegacyImport.importFiles(at: path, into: try logOptions.writableRoot(), session: session)
+            guard result.events > 0 else {
+                return Console.error("nothing to import: \(result.files.joined(separator: ", ")) hold\(result.files.count == 1 ? "s" : "") no snapshot; session \(session) was not created or changed")
+            }
             Console.error("imported \(result.events) events from \(result.files.joined(separator: ", ")) into session \(session)")
         }
     }
