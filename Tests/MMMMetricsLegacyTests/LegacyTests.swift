@@ -151,6 +151,32 @@ struct LegacyTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: temporary.path + "/out") == ["current.json"])
     }
 
+    @Test("current.json leaves out, and says, what MMM's reader would refuse: fractions, negatives and infinities in its integer fields, infinite ratios, negative durations")
+    func legacyWriterRefusals() throws {
+        let temporary = TemporaryDirectory()
+        let at = MetricTimestamp(nanosecondsSinceEpoch: 1_790_000_000_000_000_000)
+        try writeSession(temporary.root, "s", [
+            .gauge(name: "quality.lint_warnings", value: 2.5, timestamp: at), .gauge(name: "legacy.total_lines", value: -7.6, timestamp: at),
+            .gauge(name: "legacy.binary_size_bytes", value: 1e300, timestamp: at), .gauge(name: "legacy.max_nesting_depth", value: 4, timestamp: at),
+            .gauge(name: "quality.test_coverage", value: .infinity, timestamp: at),
+            .timer(name: "command.duration", duration: .nanoseconds(-5), tags: ["command": "odd"], timestamp: at),
+            .timer(name: "command.duration", duration: .seconds(2), tags: ["command": "build"], timestamp: at),
+        ])
+        var said: [String] = []
+        let json = try LegacyExport.currentJSON(session: "s", source: temporary.root, leftOut: { said.append($0) })
+        guard case .object(let fields) = json else {
+            Issue.record("not an object: \(json)")
+            return
+        }
+        // It wrote 3 (rounded), -8, 1e+300, null for inf lint warnings, and a timing of -5e-09.
+        #expect(fields["lint_warnings"] == .integer(0) && fields["total_lines"] == .null && fields["binary_size"] == .null)
+        #expect(fields["max_nesting_depth"] == .integer(4) && fields["test_coverage"] == .null)
+        #expect(fields["command_timings"] == .object(["build": .double(2)]))
+        #expect(said.count == 5, "\(said)")
+        #expect(said.contains("lint_warnings 2.5 is no whole number from 0 that MMM reads there: written as 0"), "\(said)")
+        #expect(said.contains("command_timings.odd -5e-09 is a negative duration: left out"), "\(said)")
+    }
+
     @Test("the legacy writer's current.json is read back by a strict decoder of the ProjectMetrics shape, with the latest values")
     func writer() throws {
         let temporary = TemporaryDirectory()

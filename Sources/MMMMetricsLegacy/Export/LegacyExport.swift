@@ -47,8 +47,9 @@ package struct LatestValuesReducer: MetricsReducer {
     /// MMM's `ProjectMetrics` (the last `current.json` shape): every key present, `null` where unknown.
     package func result() -> JSONValue {
         func number(_ name: String) -> JSONValue { gauges[name].map { .double($0.value) } ?? .null }
-        // MMM's integer fields; a gauge no Int64 holds (NaN, 1e20) stays a number rather than trapping.
-        func integer(_ value: Double) -> JSONValue { Int64(exactly: value.rounded()).map { .integer($0) } ?? .double(value) }
+        // MMM's integer fields; a gauge that is no Int64 (2.5, NaN, 1e20) stays a number rather than
+        // trapping, for `LegacyExport.checkedForMMM` to find.
+        func integer(_ value: Double) -> JSONValue { Int64(exactly: value).map { .integer($0) } ?? .double(value) }
         func integer(_ name: String) -> JSONValue { gauges[name].map { integer($0.value) } ?? .null }
         let iterationID: JSONValue = iteration.map { .string(Int($0.value) != nil ? "iteration-\($0.value)" : $0.value) } ?? .null
         var timings: [String: JSONValue] = [:]
@@ -79,18 +80,54 @@ package struct LatestValuesReducer: MetricsReducer {
 /// Writes the `current.json` that MMM's old readers (its review and coverage commands) expect.
 public enum LegacyExport {
     /// The `ProjectMetrics` object for a session's latest state.
+    /// A value MMM's reader could not take (it reads whole non-negative numbers into its integer
+    /// fields, finite ones into its others, and no negative duration) is left out (`null`; 0 for
+    /// `lint_warnings`, which MMM requires) and said through `leftOut`.
     public static func currentJSON(
-        session: String, source: any LogSource, mode: ReadMode = .lenient, warning: (ReadWarning) -> Void = { _ in }
+        session: String, source: any LogSource, mode: ReadMode = .lenient, warning: (ReadWarning) -> Void = { _ in },
+        leftOut: (String) -> Void = { _ in }
     ) throws -> JSONValue {
-        try Replay.run(LatestValuesReducer.self, source: source, sessions: [session], mode: mode, warning: warning)
+        checkedForMMM(try Replay.run(LatestValuesReducer.self, source: source, sessions: [session], mode: mode, warning: warning), leftOut: leftOut)
+    }
+
+    /// `json` with what MMM's `ProjectMetrics` reader refuses left out, each said through `leftOut`.
+    static func checkedForMMM(_ json: JSONValue, leftOut: (String) -> Void) -> JSONValue {
+        guard case .object(var fields) = json else { return json }
+        // A double as Swift spells it (JSON would say null for inf).
+        func shown(_ value: JSONValue) -> String { if case .double(let number) = value { "\(number)" } else { JSONText.encode(value) } }
+        func drop(_ key: String, _ value: JSONValue, _ why: String, as replacement: JSONValue = .null) {
+            leftOut("\(key) \(shown(value)) \(why): written as \(JSONText.encode(replacement))")
+            fields[key] = replacement
+        }
+        for key in ["lint_warnings", "binary_size", "max_nesting_depth", "total_lines"] {
+            guard let value = fields[key], value != .null else { continue }
+            if case .integer(let count) = value, count >= 0 { continue }
+            drop(key, value, "is no whole number from 0 that MMM reads there", as: key == "lint_warnings" ? .integer(0) : .null)
+        }
+        for key in ["test_coverage", "type_coverage", "code_duplication", "doc_coverage", "tech_debt_score", "improvement_velocity"] {
+            if case .double(let number)? = fields[key], !number.isFinite { drop(key, fields[key]!, "is not finite") }
+        }
+        for key in ["compile_time", "iteration_duration"] {
+            if case .double(let seconds)? = fields[key], !(seconds >= 0) { drop(key, fields[key]!, "is a negative duration") }
+        }
+        if case .object(var timings)? = fields["command_timings"] {
+            for (command, value) in timings {
+                guard case .double(let seconds) = value, !(seconds >= 0) else { continue }
+                leftOut("command_timings.\(command) \(shown(value)) is a negative duration: left out")
+                timings[command] = nil
+            }
+            fields["command_timings"] = timings.isEmpty ? .null : .object(timings)
+        }
+        return .object(fields)
     }
 
     /// Writes it atomically: into a temporary file beside `path`, then renamed over it. Damage is
     /// handled as in ``currentJSON(session:source:mode:warning:)``.
     public static func writeCurrent(
-        session: String, source: any LogSource, to path: String, mode: ReadMode = .lenient, warning: (ReadWarning) -> Void = { _ in }
+        session: String, source: any LogSource, to path: String, mode: ReadMode = .lenient, warning: (ReadWarning) -> Void = { _ in },
+        leftOut: (String) -> Void = { _ in }
     ) throws {
-        let json = try currentJSON(session: session, source: source, mode: mode, warning: warning)
+        let json = try currentJSON(session: session, source: source, mode: mode, warning: warning, leftOut: leftOut)
         do {
             try FileSystem.makeDirectories(FileSystem.parent(of: path))
             try AtomicFile.write(Array((JSONText.encode(json) + "\n").utf8), to: path)

@@ -28,6 +28,9 @@ struct ExportCommand: AsyncParsableCommand {
         if format == .legacyCurrent, !selection.isGiven { throw ValidationError("--format legacy-current needs --session ID or --latest") }
     }
 
+    /// A value MMM's reader would refuse, left out of current.json.
+    static func sayLeftOut(_ what: String) { Console.error("mmm-analyze: warning: \(what) (MMM's reader would refuse it)") }
+
     func run() async throws {
         try await reportingErrors {
             let source = try logOptions.source()
@@ -35,11 +38,11 @@ struct ExportCommand: AsyncParsableCommand {
             if format == .legacyCurrent, let session {
                 let path = output.output ?? logOptions.root.path + "/current.json"
                 if path == "-" {
-                    let json = try LegacyExport.currentJSON(session: session, source: source, mode: damage.mode, warning: damage.warn)
+                    let json = try LegacyExport.currentJSON(session: session, source: source, mode: damage.mode, warning: damage.warn, leftOut: Self.sayLeftOut)
                     return try Console.write(JSONText.encode(json) + "\n")
                 }
                 try FileOutput.check(path, root: logOptions.root)
-                try LegacyExport.writeCurrent(session: session, source: source, to: path, mode: damage.mode, warning: damage.warn)
+                try LegacyExport.writeCurrent(session: session, source: source, to: path, mode: damage.mode, warning: damage.warn, leftOut: Self.sayLeftOut)
                 Console.error("wrote \(path)")
                 return
             }
