@@ -162,6 +162,14 @@ struct RealServerTests {
         let clashed = try await exportedSamples(server, session: "clash")
         #expect(clashed.filter { $0.name == "a_b_total" }.map(\.value) == [1], "\(clashed)")
         #expect(clashed.filter { $0.name == "g_value" }.map(\.labels["dot_key"]) == ["y"], "\(clashed)")
+        // The collector does the same, live: counted as dropped for a name conflict.
+        let live = RemoteMetricsCollector(options: RemoteOptions(endpoint: URL(string: server.baseURL)!), session: "clash live")
+        try await live.record(contentsOf: [.counter(name: "a.b", value: 1, timestamp: at(1)), .counter(name: "a_b", value: 10, timestamp: at(2))])
+        // flush says what it dropped.
+        let dropped = await #expect(throws: RemoteDeliveryError.self) { try await live.flush() }
+        #expect("\(dropped.map { "\($0)" } ?? "")".contains("name_conflict"))
+        #expect(live.statistics.dropped["name_conflict"] == 1 && live.statistics.delivered == 1, "\(live.statistics)")
+        #expect(try await exportedSamples(server, session: "clash live").map(\.value) == [1])
     }
 
     @Test("Pushgateway: the session's aggregates, pushed by `push` and by the collector, read back from its /metrics")

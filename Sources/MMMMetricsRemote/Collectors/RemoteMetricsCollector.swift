@@ -29,7 +29,8 @@ public final class RemoteMetricsCollector: MetricsCollector, Sendable {
         /// Tries after a failed one.
         public var retries = 0
         /// Events not delivered, by reason: `queue_full`, `breaker_open`, `rejected`,
-        /// `server_error`, `timeout`, `unreachable`, `not_numeric` (custom data, NaN).
+        /// `server_error`, `timeout`, `unreachable`, `not_numeric` (custom data, NaN), `name_conflict`
+        /// (a metric whose name the server would show as one another metric took: `a.b`, `a_b`).
         public var dropped: [String: Int] = [:]
         /// Failed pushes of aggregates (pushgateway), by reason; the next push carries their data.
         public var failedPushes: [String: Int] = [:]
@@ -160,8 +161,10 @@ extension RemoteMetricsCollector {
         let errorHandler: MetricsErrorHandler?
         let state: LockedState<State>
         let epoch = ContinuousClock.now
-        /// Counters' running totals (only the worker uses them; the lock makes that checkable).
+        /// Counters' running totals and the names metrics took (only the worker uses them; the lock
+        /// makes that checkable).
         let totals = LockedState(RunningTotals())
+        let claims = LockedState(InfluxNameClaims())
 
         init(options: RemoteOptions, session: String, transport: any HTTPTransport, name: String, errorHandler: MetricsErrorHandler?) {
             self.options = options
@@ -248,11 +251,16 @@ extension RemoteMetricsCollector {
 
         private func send(_ batch: [MetricEvent]) async {
             var lines: [UInt8] = []
-            var encoded = 0
-            for event in batch where InfluxLineProtocol.encode(totals.withLock { $0.cumulative(event) }, session: session, into: &lines) {
-                encoded += 1
+            var encoded = 0, conflicting = 0
+            for event in batch {
+                guard claims.withLock({ $0.admits(event) }) else {
+                    conflicting += 1
+                    continue
+                }
+                if InfluxLineProtocol.encode(totals.withLock { $0.cumulative(event) }, session: session, into: &lines) { encoded += 1 }
             }
-            if encoded < batch.count { drop(batch.count - encoded, reason: "not_numeric", failure: nil) }
+            if conflicting > 0 { drop(conflicting, reason: "name_conflict", failure: nil) }
+            if encoded + conflicting < batch.count { drop(batch.count - encoded - conflicting, reason: "not_numeric", failure: nil) }
             guard encoded > 0 else { return }
             if let reason = await attempt(RemoteRequests.influx(lines, options: options)) {
                 drop(encoded, reason: reason, failure: state.withLock { $0.statistics.lastFailure })
@@ -326,7 +334,7 @@ extension RemoteMetricsCollector {
                 state.statistics.dropped[reason, default: 0] += count
                 state.unreported[reason, default: 0] += count
             }
-            if reason == "breaker_open" || reason == "not_numeric" {
+            if reason == "breaker_open" || reason == "not_numeric" || reason == "name_conflict" {
                 errorHandler?(CollectorFailure(collector: name, operation: .flush, message: "dropped \(count) events (\(reason))"))
             }
         }

@@ -51,18 +51,11 @@ public enum SessionPush {
             var lines: [UInt8] = []
             var inBatch = 0
             var totals = RunningTotals()
-            // The name a server shows (measurement and field joined, as VictoriaMetrics does) and the
-            // metric that took it: a second metric there would overwrite the first one's series.
-            var owners: [String: ExactText] = [:]
+            var claims = InfluxNameClaims()
             for event in events {
-                if let (kind, _) = NumericKind.of(event.value) {
-                    let (measurement, field) = MetricNaming.influxMeasurementAndField(event.name, kind: kind)
-                    let shown = measurement + "_" + field
-                    if let owner = owners[shown], owner != ExactText(event.name) {
-                        result.conflicting += 1
-                        continue
-                    }
-                    owners[shown] = ExactText(event.name)
+                guard claims.admits(event) else {
+                    result.conflicting += 1
+                    continue
                 }
                 if InfluxLineProtocol.encode(totals.cumulative(event), session: session, into: &lines, droppedLabels: &result.droppedLabels) {
                     inBatch += 1

@@ -124,3 +124,23 @@ extension Int64 {
         }
     }
 }
+
+/// Which metric took each name a line-protocol server shows (VictoriaMetrics joins measurement and
+/// field: `a.b` and `a_b` both show as `a_b_total`). A second metric there would write into the
+/// first one's series (its running totals overwriting them), so only the first is admitted.
+public struct InfluxNameClaims: Sendable {
+    private var owners: [String: ExactText] = [:]
+
+    public init() {}
+
+    /// Whether `event` may be sent: its shown name is free (and now its metric's) or already its
+    /// metric's. Events with no number are admitted (the encoder leaves them out).
+    public mutating func admits(_ event: MetricEvent) -> Bool {
+        guard let (kind, _) = NumericKind.of(event.value) else { return true }
+        let (measurement, field) = MetricNaming.influxMeasurementAndField(event.name, kind: kind)
+        let shown = measurement + "_" + field
+        if let owner = owners[shown] { return owner == ExactText(event.name) }
+        owners[shown] = ExactText(event.name)
+        return true
+    }
+}
