@@ -147,14 +147,7 @@ struct AnalyzerLogCommandTests {
     func follow() async throws {
         let directory = TemporaryDirectory()
         let log = directory.root.path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: analyzerPath())
-        process.arguments = ["ingest", "--log", log, "--session", "live", "--follow", "--flush-interval", "50ms"]
-        let input = Pipe()
-        let errors = Pipe()
-        process.standardInput = input
-        process.standardError = errors
-        try process.run()
+        let (process, input, errors) = try Self.startFollow(log: log, flushInterval: "50ms")
         let line = #"{"ts":"2026-11-28T10:00:00Z","type":"counter","name":"c","value":1}"# + "\n"
         writeToChild(input.fileHandleForWriting, Data((line + line).utf8))
         writeToChild(input.fileHandleForWriting, Data(#"{"ts":"2026-11-28T10:00:00Z","type":"bad""#.utf8 + [0x0A]))
@@ -177,18 +170,23 @@ struct AnalyzerLogCommandTests {
 }
 
 extension AnalyzerLogCommandTests {
-    @Test("ingest --follow stopped by SIGTERM stores every whole line it read, says so, and exits 143", .timeLimit(.minutes(1)))
-    func followStoppedBySignal() async throws {
-        let directory = TemporaryDirectory()
+    /// `ingest --follow` into session `live` of `log`, reading the returned pipe.
+    static func startFollow(log: String, flushInterval: String) throws -> (Process, input: Pipe, errors: Pipe) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: analyzerPath())
-        // A flush interval far away: before, the lines since the last flush died with the process.
-        process.arguments = ["ingest", "--log", directory.root.path, "--session", "live", "--follow", "--flush-interval", "60s"]
-        let input = Pipe()
-        let errors = Pipe()
+        process.arguments = ["ingest", "--log", log, "--session", "live", "--follow", "--flush-interval", flushInterval]
+        let input = Pipe(), errors = Pipe()
         process.standardInput = input
         process.standardError = errors
         try process.run()
+        return (process, input, errors)
+    }
+
+    @Test("ingest --follow stopped by SIGTERM stores every whole line it read, says so, and exits 143", .timeLimit(.minutes(1)))
+    func followStoppedBySignal() async throws {
+        let directory = TemporaryDirectory()
+        // A flush interval far away: before, the lines since the last flush died with the process.
+        let (process, input, errors) = try Self.startFollow(log: directory.root.path, flushInterval: "60s")
         let line = #"{"ts":"2026-11-28T10:00:00Z","type":"counter","name":"c","value":1}"# + "\n"
         writeToChild(input.fileHandleForWriting, Data((String(repeating: line, count: 500) + line.prefix(20)).utf8))
         // The session's directory appears when the first line is stored (signals are caught by then).
