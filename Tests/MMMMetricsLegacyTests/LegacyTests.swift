@@ -89,6 +89,7 @@ struct LegacyTests {
             (#"{"hello": "world"}"#, "not one of MMM's metrics shapes"),
             (#"{"test_coverage": "high", "timestamp": "2025-07-30T10:00:15Z"}"#, "test_coverage must be a number or null"),
             (#"{"test_coverage": 5, "timestamp": "yesterday"}"#, "timestamp must be an RFC 3339 timestamp"),
+            (#"{"test_coverage": 5, "timestamp": "2025-07-30T10:00:15.1234567891Z"}"#, "an RFC 3339 timestamp with at most nine fractional digits"),
             (#"{"test_coverage": 5, "timestamp": "2025-07-30T10:00:15Z", "compile_time": "slow"}"#, "compile_time must be a duration"),
             (#"{"test_coverage": 5, "timestamp": "2025-07-30T10:00:15Z", "iteration_id": 4}"#, "iteration_id must be a string or null"),
             (#"{"snapshots": 3}"#, "\"snapshots\" must be an array"),

@@ -38,7 +38,8 @@ struct LegacySnapshot {
         guard case .string(let timeText)? = object["timestamp"] else { throw fail("timestamp", "an RFC 3339 string") }
         switch RFC3339.parseChecked(timeText) {
         case .success(let parsed): timestamp = parsed
-        case .failure(.syntax): throw fail("timestamp", "an RFC 3339 timestamp, not \(timeText.prefix(80).debugDescription)")
+        // As NDJSON's "ts" says: a valid RFC 3339 time with ten fractional digits is refused for those.
+        case .failure(.syntax): throw fail("timestamp", "an RFC 3339 timestamp with at most nine fractional digits, not \(timeText.prefix(80).debugDescription)")
         case .failure(.outOfRange): throw fail("timestamp", "a time in \(RFC3339.supportedRange), not \(timeText.prefix(80).debugDescription)")
         }
         tags = extraTags
