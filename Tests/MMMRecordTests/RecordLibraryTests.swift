@@ -240,6 +240,52 @@ struct RecordLibraryTests {
         #expect(throws: QualityReports.ReadError.self) { try QualityReports.coberturaCoverage(try file("open.xml", #"<!-- <coverage line-rate="0.5">"#)) }
     }
 
+    @Test("Cobertura's <coverage> element read by hand: a byte-order mark, and elements or attributes cut short, name what is wrong")
+    func coberturaEdges() throws {
+        let temporary = TemporaryDirectory()
+        func file(_ name: String, _ text: String) throws -> String { try reportFile(temporary, name, text) }
+        #expect(try QualityReports.coberturaCoverage(try file("bom.xml", "\u{FEFF}<coverage line-rate=\"0.75\"/>")) == 75)
+        for (name, text, reason) in [
+            ("unclosed.xml", "<coverage line-rate=\"0.5\"", "not closed"), ("novalue.xml", "<coverage line-rate>", "has no value"),
+            ("unquoted.xml", "<coverage line-rate=0.5>", "line-rate"), ("cut.xml", "<coverage line-rate=\"0.5", "is not closed"),
+        ] {
+            let error = #expect(throws: QualityReports.ReadError.self) { try QualityReports.coberturaCoverage(try file(name, text)) }
+            #expect(error?.reason.contains(reason) == true, "\(name): \(String(describing: error))")
+        }
+    }
+
+    @Test("git changes in process: untracked text files count their lines (a last line without its newline too), binary ones only as changed; outside a repository no answer")
+    func gitChangesInProcess() throws {
+        let repository = try GitRepository()
+        let head = try #require(GitChanges.head(in: repository.path))
+        try repository.write("a.txt", "one\ntwo\nthree\nfour\n")
+        try repository.write("new.txt", "x\ny")  // two lines, the last without a newline
+        try repository.write("blob.bin", Data([1, 0, 2]))
+        let tracked = try #require(GitChanges.since(head, in: repository.path))
+        #expect(tracked.files == 1 && tracked.linesAdded == 1 && tracked.linesRemoved == 0)
+        let all = try #require(GitChanges.since(head, in: repository.path, includeUntracked: true))
+        #expect(all.files == 3 && all.linesAdded == 3, "\(all)")
+        let outside = TemporaryDirectory()
+        #expect(GitChanges.since(head, in: outside.path + "/none") == nil)
+        #expect(GitChanges.head(in: outside.path) == nil)
+    }
+
+    @Test("the failures file's place: $MMM_RECORD_FAILURES, else $XDG_STATE_HOME, else the home directory; its lines hold no tab or line break from a reason")
+    func failuresFile() throws {
+        #expect(RecordingFailures.path(environment: ["MMM_RECORD_FAILURES": "/x/f.log", "XDG_STATE_HOME": "/s"]) == "/x/f.log")
+        #expect(RecordingFailures.path(environment: ["XDG_STATE_HOME": "/s", "HOME": "/h"]) == "/s/mmm-record/failures.log")
+        #expect(RecordingFailures.path(environment: ["MMM_RECORD_FAILURES": "", "HOME": "/h"]) == "/h/.local/state/mmm-record/failures.log")
+        #expect(RecordingFailures.path(environment: [:]) == nil)
+        #expect(RecordingFailures.note(session: "s", root: "r", reason: "x", environment: [:]) == nil)
+        let temporary = TemporaryDirectory()
+        let path = temporary.path + "/failures.log"
+        #expect(try RecordingFailures.count(path) == 0)
+        #expect(RecordingFailures.note(session: "a\tb", root: "r", reason: "line one\nline two", environment: ["MMM_RECORD_FAILURES": path]) != nil)
+        let written = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(written.split(separator: "\n").count == 1 && written.split(separator: "\t").count == 4, "\(written)")
+        #expect(try RecordingFailures.count(path) == 1)
+    }
+
     @Test("git: HEAD outside a repository is nil; a repository without commits counts from the empty tree")
     func gitEdges() throws {
         let outside = TemporaryDirectory()
