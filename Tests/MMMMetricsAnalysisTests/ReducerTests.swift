@@ -122,6 +122,28 @@ struct ReducerTests {
         #expect(commandParts.result().map(\.p95Seconds) == commands.result().map(\.p95Seconds))
     }
 
+    @Test("errors outside any iteration are kept by the iteration fold, in recording order across merged parts")
+    func errorsOutsideIterationsMerge() {
+        let iterationTags: [Int: String] = [2: "3", 4: "x"]
+        let events: [MetricEvent] = (0..<6).map { (index: Int) -> MetricEvent in
+            let data: JSONValue = ["kind": "k", "message": .string("e\(index)")]
+            var tags: Tags = [:]
+            if let tag = iterationTags[index] { tags["iteration"] = tag }
+            return .custom(name: "error", data: data, tags: tags, timestamp: at(Double(10 - index % 2)))
+        }
+        let replayed = events.enumerated().map { ReplayedEvent(session: "s", sequence: UInt64($0.offset), event: $0.element) }
+        var whole = IterationReducer()
+        replayed.forEach { whole.apply($0) }
+        var left = IterationReducer(), right = IterationReducer()
+        replayed.prefix(3).forEach { left.apply($0) }
+        replayed.dropFirst(3).forEach { right.apply($0) }
+        right.merge(left)
+        // By time, then sequence: e1, e3, e5 at 9 s come before e0, e4 at 10 s (e2 is iteration 3's).
+        #expect(whole.errorsOutsideIterations.map(\.message) == ["e1", "e3", "e5", "e0", "e4"])
+        #expect(right.errorsOutsideIterations == whole.errorsOutsideIterations)
+        #expect(whole.result().map(\.errors.count) == [1])
+    }
+
     @Test("a user-defined reducer runs through the same replay")
     func customReducer() throws {
         struct SlowestIteration: MetricsReducer {

@@ -6,6 +6,8 @@ import MMMMetricsLog
 /// An iteration tag is an integer as `mmm-record` writes one (``number(of:)``): `01` or `+5` is
 /// not iteration 1 or 5 (queries group them apart too). Counts of changed files and lines that
 /// overflow `Int64` stop at its limit, and the iteration is listed in ``overflowedIterations``.
+/// Errors whose `iteration` tag is missing or not such an integer are kept apart, in
+/// ``errorsOutsideIterations``.
 public struct IterationReducer: MetricsReducer {
     struct Partial {
         var duration = 0.0
@@ -33,11 +35,15 @@ public struct IterationReducer: MetricsReducer {
     }
 
     var iterations: [Int: Partial] = [:]
+    var outside: [Stamped<ErrorMetric>] = []
 
     public init() {}
 
     public mutating func apply(_ event: ReplayedEvent) {
-        guard let number = Self.number(of: event.event.tags["iteration"]) else { return }
+        guard let number = Self.number(of: event.event.tags["iteration"]) else {
+            if let error = Self.error(event) { outside.append(error) }
+            return
+        }
         var partial = iterations[number] ?? Partial()
         switch (event.event.name, event.event.value) {
         case ("iteration.duration", .timer(let duration)): partial.duration += duration.secondsAsDouble
@@ -45,13 +51,23 @@ public struct IterationReducer: MetricsReducer {
         case ("git.files_changed", .counter(let count)): partial.files = Partial.sum(partial.files, count, &partial.overflowed)
         case ("git.lines_added", .counter(let count)): partial.added = Partial.sum(partial.added, count, &partial.overflowed)
         case ("git.lines_removed", .counter(let count)): partial.removed = Partial.sum(partial.removed, count, &partial.overflowed)
-        case ("error", .custom(let data)):
-            let error = ErrorMetric(message: data["message"]?.stringValue ?? "", kind: data["kind"]?.stringValue ?? "",
-                                    timestamp: event.event.timestamp)
-            partial.errors.append(Stamped(nanoseconds: event.nanoseconds, sequence: event.sequence, value: error))
+        case ("error", .custom):
+            if let error = Self.error(event) { partial.errors.append(error) }
         default: break
         }
         iterations[number] = partial
+    }
+
+    /// An `error` event's message and kind, stamped with its place; `nil` for any other event.
+    private static func error(_ event: ReplayedEvent) -> Stamped<ErrorMetric>? {
+        guard event.event.name == "error", case .custom(let data) = event.event.value else { return nil }
+        let error = ErrorMetric(message: data["message"]?.stringValue ?? "", kind: data["kind"]?.stringValue ?? "", timestamp: event.event.timestamp)
+        return Stamped(nanoseconds: event.nanoseconds, sequence: event.sequence, value: error)
+    }
+
+    /// Errors in recording order: sequence within a session, timestamp across merged parts.
+    private static func inRecordingOrder(_ errors: [Stamped<ErrorMetric>]) -> [ErrorMetric] {
+        errors.sorted { ($0.nanoseconds, $0.sequence) < ($1.nanoseconds, $1.sequence) }.map(\.value)
     }
 
     public mutating func merge(_ other: IterationReducer) {
@@ -66,19 +82,22 @@ public struct IterationReducer: MetricsReducer {
             mine.errors += theirs.errors
             iterations[number] = mine
         }
+        outside += other.outside
     }
 
     /// The iterations whose changed files or lines did not fit `Int64`: shown at its limit.
     public var overflowedIterations: [Int] { iterations.filter(\.value.overflowed).keys.sorted() }
 
+    /// Errors recorded outside any iteration (no `iteration` tag, or not an integer), in recording order.
+    public var errorsOutsideIterations: [ErrorMetric] { Self.inRecordingOrder(outside) }
+
     public func result() -> [IterationMetrics] {
         iterations.keys.sorted().map { number in
             let partial = iterations[number]!
-            // Errors in recording order: sequence within a session, timestamp across merged parts.
-            let errors = partial.errors.sorted { ($0.nanoseconds, $0.sequence) < ($1.nanoseconds, $1.sequence) }.map(\.value)
             return IterationMetrics(
                 iterationNumber: number, durationSeconds: partial.duration, commandsExecuted: partial.commands,
-                filesChanged: partial.files, linesAdded: partial.added, linesRemoved: partial.removed, errors: errors)
+                filesChanged: partial.files, linesAdded: partial.added, linesRemoved: partial.removed,
+                errors: Self.inRecordingOrder(partial.errors))
         }
     }
 }

@@ -9,8 +9,8 @@ extension SessionReport {
         let commandsRun = session.iterations.reduce(0) { $0 + $1.commandsExecuted }
         body.append("<h1>Cook session <code>\(escape(session.sessionId))</code> <span class=\"status \(escape(status))\">\(escape(status))</span></h1>")
         body.append("<p class=\"summary\">Started \(escape(session.startTime.map(RFC3339.format) ?? "-")), ran <b>\(ReportFormatting.duration(session.totalDurationSeconds))</b>: "
-            + "\(Self.count(session.iterations.count, "iteration")), \(Self.count(commandsRun, "command")), \(Self.count(errors.count, "error")), "
-            + "\(Self.count(events, "event")).</p>")
+            + "\(EnglishText.count(session.iterations.count, "iteration")), \(EnglishText.count(commandsRun, "command")), \(EnglishText.count(errors.count, "error")), "
+            + "\(EnglishText.count(events, "event")).</p>")
         for note in [skippedNote, overflowNote].compactMap({ $0 }) { body.append("<p class=\"incomplete\"><b>\(escape(note))</b></p>") }
         if !session.iterations.isEmpty {
             body.append("<h2>Iteration durations</h2>")
@@ -147,7 +147,7 @@ extension SessionReport {
             let barHeight = (height - top - bottom) * min(max(bar.seconds, 0) / maximum, 1)
             let x = left + Double(index) * slot + slot * 0.15
             let colour = bar.errors > 0 ? "#eb3b5a" : "#4b7bec"
-            let errors = bar.errors > 0 ? ", \(bar.errors) error\(bar.errors == 1 ? "" : "s")" : ""
+            let errors = bar.errors > 0 ? ", \(EnglishText.count(bar.errors, "error"))" : ""
             parts.append("<rect x=\"\(number(x))\" y=\"\(number(height - bottom - barHeight))\" width=\"\(number(slot * 0.7))\" height=\"\(number(barHeight))\" fill=\"\(colour)\"><title>iteration \(escape(bar.label)): \(escape(ReportFormatting.duration(bar.seconds)))\(errors)</title></rect>")
             if bar.errors > 0 {
                 parts.append("<text class=\"error-mark\" x=\"\(number(x + slot * 0.35))\" y=\"\(number(height - bottom - barHeight - 4))\" text-anchor=\"middle\">✕\(bar.errors > 1 ? "\(bar.errors)" : "")</text>")

@@ -12,7 +12,7 @@ extension SessionReport {
         lines.append("### Cook session \(Markdown.code(session.sessionId)): \(Markdown.inline(status))")
         lines.append("")
         lines.append("Started \(session.startTime.map(RFC3339.format) ?? "-"), ran **\(ReportFormatting.duration(session.totalDurationSeconds))**: "
-            + "\(Self.count(session.iterations.count, "iteration")), \(Self.count(commandsRun, "command")), \(Self.count(errors.count, "error")).")
+            + "\(EnglishText.count(session.iterations.count, "iteration")), \(EnglishText.count(commandsRun, "command")), \(EnglishText.count(errors.count, "error")).")
         for note in [skippedNote, overflowNote].compactMap({ $0 }) {
             lines.append("")
             lines.append("> **\(Markdown.inline(note))**")
@@ -52,7 +52,7 @@ extension SessionReport {
         }
         if !errors.isEmpty {
             lines.append("")
-            lines.append("<details><summary>\(Self.count(errors.count, "error"))</summary>")
+            lines.append("<details><summary>\(EnglishText.count(errors.count, "error"))</summary>")
             lines.append("")
             for (iteration, error) in errors {
                 lines.append("- \(Self.place(iteration)), \(Markdown.code(error.kind.isEmpty ? "error" : error.kind)): \(Markdown.inline(error.message))")

@@ -10,8 +10,8 @@ extension SessionReport {
         let commandsRun = session.iterations.reduce(0) { $0 + $1.commandsExecuted }
         lines.append("Session \(visible(session.sessionId)): \(visible(status))")
         lines.append("Started \(session.startTime.map(RFC3339.format) ?? "-"), ran \(ReportFormatting.duration(session.totalDurationSeconds)); "
-            + "\(Self.count(session.iterations.count, "iteration")), \(Self.count(commandsRun, "command")), "
-            + "\(Self.count(errors.count, "error")), \(Self.count(events, "event"))")
+            + "\(EnglishText.count(session.iterations.count, "iteration")), \(EnglishText.count(commandsRun, "command")), "
+            + "\(EnglishText.count(errors.count, "error")), \(EnglishText.count(events, "event"))")
         if let note = skippedNote { lines.append(note) }
         if let note = overflowNote { lines.append(note) }
         if !session.iterations.isEmpty {

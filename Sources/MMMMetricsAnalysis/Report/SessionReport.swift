@@ -32,7 +32,6 @@ public struct SessionReport: Sendable {
         var commands = CommandReducer()
         var events = 0
         var skipped = SkippedData()
-        var outside: [ErrorMetric] = []
         try LogReader(source: source).replay(session: session, mode: mode, warning: { issue in
             skipped.add(issue)
             warning(issue)
@@ -41,12 +40,6 @@ public struct SessionReport: Sendable {
                 let event = ReplayedEvent(session: session, sequence: block.firstSequence + UInt64(index), event: block.event(at: index))
                 reducer.apply(event)
                 commands.apply(event)
-                if event.event.name == "error", case .custom(let data) = event.event.value,
-                    IterationReducer.number(of: event.event.tags["iteration"]) == nil
-                {
-                    outside.append(ErrorMetric(message: data["message"]?.stringValue ?? "", kind: data["kind"]?.stringValue ?? "",
-                                               timestamp: event.event.timestamp))
-                }
             }
             events += block.count
         }
@@ -54,7 +47,7 @@ public struct SessionReport: Sendable {
         metrics.sessionId = session
         return SessionReport(
             session: metrics, rawFinalStatus: reducer.rawFinalStatus, qualityStart: reducer.quality.start,
-            qualityByIteration: reducer.quality.byIteration, commands: commands.result(), errorsOutsideIterations: outside,
+            qualityByIteration: reducer.quality.byIteration, commands: commands.result(), errorsOutsideIterations: reducer.iterations.errorsOutsideIterations,
             overflowedIterations: reducer.iterations.overflowedIterations, events: events, skipped: skipped)
     }
 
@@ -81,7 +74,7 @@ extension SessionReport {
     /// One line saying what damaged data left out of the report, or `nil` when nothing was.
     var skippedNote: String? {
         guard !skipped.isEmpty else { return nil }
-        let places = "\(skipped.places) damaged place\(skipped.places == 1 ? "" : "s")"
+        let places = "\(EnglishText.count(skipped.places, "damaged place"))"
         let unknown = skipped.placesOfUnknownSize > 0 ? " (at least: \(skipped.placesOfUnknownSize) of unknown size)" : ""
         return "INCOMPLETE: \(skipped.events) events\(unknown) in \(places) were skipped; run `mmm-analyze verify` for details"
     }
@@ -97,7 +90,6 @@ extension SessionReport {
     static func place(_ iteration: Int?) -> String { iteration.map { "iteration \($0)" } ?? "outside any iteration" }
 
     /// "1 error", "2 errors".
-    static func count(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }
 
     /// A signed count as the iteration tables show changes: `+12` added, `-3` removed, with `minus`
     /// as the minus sign (a negative count, which only odd input holds, turns the sign: `-4` added,

@@ -432,7 +432,7 @@ package struct GroupedAggregator {
         }
         let groupBy = self.groupBy
         let notes = overflowed == 0 ? [] : [
-            "\(aggregation.name): \(overflowed) group\(overflowed == 1 ? "" : "s") overflowed double precision: the value reads inf or nan although every value is finite"
+            "\(aggregation.name): \(EnglishText.count(overflowed, "group")) overflowed double precision: the value reads inf or nan although every value is finite"
         ]
         return AggregateResult(rows: GroupOrder.sorted(rows) { row in groupBy.map { row.group[$0] ?? "" } }, notes: notes)
     }

@@ -26,7 +26,7 @@ public struct PruneAction: Sendable, Hashable, CustomStringConvertible {
     public var outcome: Outcome
 
     public var description: String {
-        let facts = "\(events) event\(events == 1 ? "" : "s"), last active \(RFC3339.format(MetricTimestamp(nanosecondsSinceEpoch: lastActivity)))"
+        let facts = "\(EnglishText.count(events, "event")), last active \(RFC3339.format(MetricTimestamp(nanosecondsSinceEpoch: lastActivity)))"
         switch outcome {
         case .removed(let archive):
             return "removed \(session) (\(facts))" + (archive.map { ", archived to \($0)" } ?? "")

@@ -94,7 +94,7 @@ public struct LogStatistics: TabularOutput, Sendable, Hashable {
             ["bytes per event", decimals(bytesPerEvent)],
             ["compression ratio", "\(decimals(compressionRatio)) (binary payload \(decodedPayloadBytes) bytes, stored \(storedPayloadBytes))"],
         ]
-        if !skipped.isEmpty { lines.append(["skipped", "\(skipped.places) damaged place\(skipped.places == 1 ? "" : "s") (\(skipped.events) events known) not counted"]) }
+        if !skipped.isEmpty { lines.append(["skipped", "\(EnglishText.count(skipped.places, "damaged place")) (\(skipped.events) events known) not counted"]) }
         return TextTable.render(["", ""], lines).split(separator: "\n", omittingEmptySubsequences: false).dropFirst().joined(separator: "\n")
     }
 }

@@ -19,7 +19,7 @@ extension LogMaintenance {
             defer { lock.close() }
             let leftovers = LeftoverFiles.removeTemporaries(in: root.sessionPath(session))
             if !leftovers.isEmpty {
-                action.actions.append("removed \(leftovers.count) temporary file\(leftovers.count == 1 ? "" : "s") a killed writer left: \(leftovers.joined(separator: ", "))")
+                action.actions.append("removed \(EnglishText.count(leftovers.count, "temporary file")) a killed writer left: \(leftovers.joined(separator: ", "))")
             }
             let handles = try root.segments(session: session)
             for (position, handle) in handles.enumerated() {

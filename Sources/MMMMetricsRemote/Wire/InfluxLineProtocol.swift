@@ -129,7 +129,14 @@ extension Int64 {
 /// field: `a.b` and `a_b` both show as `a_b_total`). A second metric there would write into the
 /// first one's series (its running totals overwriting them), so only the first is admitted.
 public struct InfluxNameClaims: Sendable {
+    private struct Metric: Hashable {
+        var name: ExactText
+        var kind: NumericKind
+    }
+
     private var owners: [String: ExactText] = [:]
+    /// Each metric's answer, decided on its first event: an owner never changes, so neither does it.
+    private var decided: [Metric: Bool] = [:]
 
     public init() {}
 
@@ -137,10 +144,13 @@ public struct InfluxNameClaims: Sendable {
     /// metric's. Events with no number are admitted (the encoder leaves them out).
     public mutating func admits(_ event: MetricEvent) -> Bool {
         guard let (kind, _) = NumericKind.of(event.value) else { return true }
+        let metric = Metric(name: ExactText(event.name), kind: kind)
+        if let answer = decided[metric] { return answer }
         let (measurement, field) = MetricNaming.influxMeasurementAndField(event.name, kind: kind)
         let shown = measurement + "_" + field
-        if let owner = owners[shown] { return owner == ExactText(event.name) }
-        owners[shown] = ExactText(event.name)
-        return true
+        let owner = owners[shown] ?? metric.name
+        owners[shown] = owner
+        decided[metric] = owner == metric.name
+        return owner == metric.name
     }
 }

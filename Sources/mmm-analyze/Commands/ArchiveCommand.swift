@@ -22,11 +22,11 @@ struct ArchiveCommand: AsyncParsableCommand {
             if output == "-" {
                 let (bytes, segments) = try SessionArchive.encoded(session: session, from: root)
                 try Console.write(bytes)
-                Console.error("archived session \(session) (\(segments) segment\(segments == 1 ? "" : "s")) to standard output")
+                Console.error("archived session \(session) (\(EnglishText.count(segments, "segment"))) to standard output")
                 return
             }
             let segments = try SessionArchive.write(session: session, from: root, to: output)
-            Console.error("archived session \(session) (\(segments) segment\(segments == 1 ? "" : "s")) into \(output)")
+            Console.error("archived session \(session) (\(EnglishText.count(segments, "segment"))) into \(output)")
         }
     }
 }

@@ -37,7 +37,7 @@ struct DamageOptions: ParsableArguments {
     func warnIncomplete(_ skipped: SkippedData, _ what: String) {
         guard !skipped.isEmpty else { return }
         Console.error("mmm-analyze: warning: \(what) leave\(what.hasSuffix("s") ? "" : "s") out \(skipped.events) events"
-            + (skipped.placesOfUnknownSize > 0 ? " or more" : "") + " in \(skipped.places) place\(skipped.places == 1 ? "" : "s") (see above; "
+            + (skipped.placesOfUnknownSize > 0 ? " or more" : "") + " in \(EnglishText.count(skipped.places, "place")) (see above; "
             + (strict ? "a torn tail that a writer may still be writing does not fail --strict)" : "--strict fails instead)"))
     }
 }
