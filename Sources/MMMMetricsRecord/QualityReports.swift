@@ -13,6 +13,10 @@ public enum QualityReports {
 
     /// The whole file as text: a regular file, or a pipe such as `<(swiftlint)` or `/dev/stdin`.
     static func text(_ path: String) throws(ReadError) -> String {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw ReadError(path: path, reason: "is a directory, not a report")
+        }
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw ReadError(path: path, reason: FileManager.default.fileExists(atPath: path) ? "cannot open it for reading" : "No such file or directory")
         }

@@ -33,13 +33,24 @@ struct MMMAnalyze: AsyncParsableCommand {
             Console.error("Run 'mmm-analyze --help' for the commands.")
             Foundation.exit(64)
         }
+        var parsed: (any ParsableCommand.Type)?
         do {
             var command = try parseAsRoot(arguments)
+            parsed = type(of: command)
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
                 try command.run()
             }
+        } catch let error as ValidationError {
+            // Thrown by a subcommand's run(): ArgumentParser would print the top level's usage.
+            guard let subcommand = parsed, let name = subcommand.configuration.commandName else { exit(withError: error) }
+            Console.error("""
+                Error: \(error.message)
+                Usage: \(usageString(for: subcommand))
+                  See 'mmm-analyze help \(name)' for more information.
+                """)
+            Foundation.exit(ExitCode.validationFailure.rawValue)
         } catch {
             exit(withError: error)
         }

@@ -161,7 +161,7 @@ struct Iteration: ParsableCommand {
                 else { throw RecordFailure("no 'iteration begin --iteration \(iteration)' recorded in session \(common.session)") }
                 // Counters add up in reports: a second end of one begin would count its changes twice.
                 if let ended = try common.recorder.latest("iteration.duration", tag: "iteration", String(iteration))?.timestamp, ended >= began {
-                    throw RecordFailure("iteration \(iteration) already ended at \(ended.nanosecondsSinceEpoch) ns since the epoch; begin it again first")
+                    throw RecordFailure("iteration \(iteration) already ended at \(RFC3339.format(ended)); begin it again first")
                 }
                 let now = MetricTimestamp.now()
                 // A begin stamped in the future (another clock) or absurdly long ago (a crafted log) must not trap.

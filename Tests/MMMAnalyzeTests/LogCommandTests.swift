@@ -83,6 +83,8 @@ struct AnalyzerLogCommandTests {
     func sessions() async throws {
         let directory = TemporaryDirectory()
         let log = directory.root.path
+        // An empty log directory has no sessions (one that does not exist is an error: DocsReviewTests.missingRoot).
+        try FileManager.default.createDirectory(atPath: log, withIntermediateDirectories: true)
         #expect(try await runAnalyzer(["sessions", "--log", log]).out.contains("no sessions"))
         try await runAnalyzer(["ingest", "--log", log], stdin: Data(Self.contractLines.utf8))
         let table = try await runAnalyzer(["sessions", "--log", log])

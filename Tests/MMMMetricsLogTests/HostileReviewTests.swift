@@ -55,6 +55,25 @@ struct HostileReviewTests {
         #expect(throws: LogError.self) { try LogReader(source: source).events(session: source.session, mode: .strict) }
     }
 
+    @Test("an archive read in place is not skipped by its indexes' names: one whose indexes (CRCs valid) leave names out reads every event, strict or not")
+    func archiveIndexNamesNotTaken() throws {
+        let source = try ArchiveSource(path: Self.fixture("lying-index-names.mmmar"))
+        let all = try LogReader(source: source).events(session: source.session, mode: .strict)
+        let commands = all.filter { $0.event.name.hasPrefix("command.") }.count
+        #expect(commands == 9)
+        for mode in [ReadMode.strict, .lenient] {
+            let filtered = try LogReader(source: source).events(session: source.session, filter: ReadFilter(names: ["command.*"]), mode: mode)
+            #expect(filtered.count == commands)
+        }
+        // verify still reads the indexes; import writes indexes of its own, which the log then takes.
+        #expect(try LogMaintenance(source: source).verify().contains { "\($0)".contains("metric names leave out") })
+        let temporary = TemporaryDirectory()
+        let root = LogRoot(path: temporary.path + "/root")
+        _ = try SessionArchive.importArchive(at: Self.fixture("lying-index-names.mmmar"), into: root)
+        #expect(try LogMaintenance(root: root).verify().isEmpty)
+        #expect(try LogReader(root: root).events(session: source.session, filter: ReadFilter(names: ["command.*"]), mode: .strict).count == commands)
+    }
+
     @Test("an index whose CRC checks but whose metric names leave some out is reported by verify and rewritten by recover")
     func lyingIndexNames() throws {
         let temporary = TemporaryDirectory()

@@ -451,7 +451,12 @@ struct RecordCommandTests {
         #expect(try await runRecorder(["iteration", "end", "--log", log, "--session", "t", "--iteration", "1"], directory: temporary.path).status == 0)
         let again = try await runRecorder(["iteration", "end", "--log", log, "--session", "t", "--iteration", "1"], directory: temporary.path)
         #expect(again.status == 1)
-        #expect(String(decoding: again.err, as: UTF8.self).contains("already ended"))
+        // The time it ended in RFC 3339, as everything else prints times (it was nanoseconds since the epoch).
+        #expect(String(decoding: again.err, as: UTF8.self).contains("already ended at 20"))
+        // A report path that is a directory says so (it was "NSCocoaErrorDomain error 256").
+        let directoryReport = try await runRecorder(["quality", "--log", log, "--session", "t", "--iteration", "1", "--lint-output", temporary.path])
+        #expect(directoryReport.status != 0)
+        #expect(String(decoding: directoryReport.err, as: UTF8.self).contains("is a directory, not a report"))
         // An lcov file whose totals pass Int64 is a number, not a trap; more hit than found is an error.
         let lcov = temporary.path + "/o.lcov"
         try Data("LH:1\nLF:9223372036854775807\nLF:9223372036854775807\n".utf8).write(to: URL(fileURLWithPath: lcov))

@@ -5,7 +5,8 @@ import MMMMetricsLog
 public struct SessionReducer: MetricsReducer {
     var session: String?
     var startMarker: Stamped<Int64>?
-    var endMarker: Stamped<String>?
+    /// The last `session.end`, with its `data.status` when that is text.
+    var endMarker: Stamped<String?>?
     var firstEvent: Stamped<Int64>?
     var lastEvent: Stamped<Int64>?
     /// The iteration fold.
@@ -26,7 +27,7 @@ public struct SessionReducer: MetricsReducer {
             if startMarker.map({ event.sequence < $0.sequence }) ?? true { startMarker = position }
         case ("session.end", .custom(let data)):
             if endMarker.map({ event.sequence > $0.sequence }) ?? true {
-                endMarker = Stamped(nanoseconds: event.nanoseconds, sequence: event.sequence, value: data["status"]?.stringValue ?? "")
+                endMarker = Stamped(nanoseconds: event.nanoseconds, sequence: event.sequence, value: data["status"]?.stringValue)
             }
         default: break
         }
@@ -47,7 +48,7 @@ public struct SessionReducer: MetricsReducer {
     public func result() -> SessionMetrics {
         let start = startMarker?.value ?? firstEvent?.value
         let end = endMarker?.nanoseconds ?? lastEvent?.value
-        let status = endMarker.flatMap { SessionStatus(rawValue: $0.value) } ?? .incomplete
+        let status = endMarker?.value.flatMap { SessionStatus(rawValue: $0) } ?? .incomplete
         return SessionMetrics(
             sessionId: session ?? "", startTime: start.map { MetricTimestamp(nanosecondsSinceEpoch: $0) },
             iterations: iterations.result(),
@@ -55,6 +56,7 @@ public struct SessionReducer: MetricsReducer {
             finalStatus: status, quality: quality.result())
     }
 
-    /// `session.end`'s status as written (it may be a word outside the catalog), or `nil`.
-    public var rawFinalStatus: String? { endMarker?.value }
+    /// `session.end`'s status as written (it may be a word outside the catalog), or `nil` when
+    /// there is no `session.end` or its `data.status` is missing, empty or not text.
+    public var rawFinalStatus: String? { endMarker?.value.flatMap { $0.isEmpty ? nil : $0 } }
 }

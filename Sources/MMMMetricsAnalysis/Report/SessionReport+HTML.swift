@@ -6,7 +6,6 @@ extension SessionReport {
     /// iteration durations, quality over iterations and the command-duration distribution.
     public func html() -> String {
         var body: [String] = []
-        let commandsRun = session.iterations.reduce(0) { $0 + $1.commandsExecuted }
         body.append("<h1>Cook session <code>\(escape(session.sessionId))</code> <span class=\"status \(escape(status))\">\(escape(status))</span></h1>")
         body.append("<p class=\"summary\">Started \(escape(session.startTime.map(RFC3339.format) ?? "-")), ran <b>\(ReportFormatting.duration(session.totalDurationSeconds))</b>: "
             + "\(EnglishText.count(session.iterations.count, "iteration")), \(EnglishText.count(commandsRun, "command")), \(EnglishText.count(errors.count, "error")), "

@@ -8,7 +8,6 @@ extension SessionReport {
     public func markdown() -> String {
         typealias Markdown = MarkdownText
         var lines: [String] = []
-        let commandsRun = session.iterations.reduce(0) { $0 + $1.commandsExecuted }
         lines.append("### Cook session \(Markdown.code(session.sessionId)): \(Markdown.inline(status))")
         lines.append("")
         lines.append("Started \(session.startTime.map(RFC3339.format) ?? "-"), ran **\(ReportFormatting.duration(session.totalDurationSeconds))**: "

@@ -7,7 +7,6 @@ extension SessionReport {
     public func text() -> String {
         var lines: [String] = []
         let visible = TextTable.visible
-        let commandsRun = session.iterations.reduce(0) { $0 + $1.commandsExecuted }
         lines.append("Session \(visible(session.sessionId)): \(visible(status))")
         lines.append("Started \(session.startTime.map(RFC3339.format) ?? "-"), ran \(ReportFormatting.duration(session.totalDurationSeconds)); "
             + "\(EnglishText.count(session.iterations.count, "iteration")), \(EnglishText.count(commandsRun, "command")), "

@@ -54,6 +54,9 @@ public struct SessionReport: Sendable {
     /// The final status as shown: `session.end`'s word, else `incomplete`.
     public var status: String { rawFinalStatus ?? session.finalStatus.rawValue }
 
+    /// Commands run in the session, inside iterations or not: the runs of the command table.
+    public var commandsRun: Int { commands.reduce(0) { $0 + $1.runs } }
+
     /// All errors with their iteration numbers, in iteration order, then those outside any iteration
     /// (`nil`).
     public var errors: [(iteration: Int?, error: ErrorMetric)] {

@@ -7,12 +7,22 @@ public struct SegmentHandle: Sendable {
     public let name: String
     private let readBytes: @Sendable () throws(LogError) -> [UInt8]
     private let readIndex: @Sendable () -> [UInt8]?
+    /// Whether readers take the index's metric names and block summaries as given, to skip blocks
+    /// by name and total them without decoding. An index whose CRC checks can still lie in ways
+    /// only decoding every block finds (`verify` does): a log's own indexes are taken (its writer
+    /// and `recover` made them), those of an archive from elsewhere are not, and every block that
+    /// may hold a query's events is decoded.
+    public let usesIndexContents: Bool
 
     /// A handle that reads the segment's bytes and (optionally) its index's bytes when asked.
-    public init(name: String, bytes: @escaping @Sendable () throws(LogError) -> [UInt8], index: @escaping @Sendable () -> [UInt8]?) {
+    public init(
+        name: String, bytes: @escaping @Sendable () throws(LogError) -> [UInt8], index: @escaping @Sendable () -> [UInt8]?,
+        usesIndexContents: Bool = true
+    ) {
         self.name = name
         readBytes = bytes
         readIndex = index
+        self.usesIndexContents = usesIndexContents
     }
 
     /// The segment's bytes.

@@ -44,7 +44,8 @@ public struct MetricNames: TabularOutput, Sendable, Hashable {
     public var columns: [String] { ["name", "type", "events", "tags", "sessions"] }
 
     public var rows: [[String]] {
-        names.map { [$0.name, $0.type, "\($0.events)", $0.tags.joined(separator: ","), "\($0.sessions)"] }
+        // The keys as one CSV record, so that a key holding a comma reads as one key.
+        names.map { [$0.name, $0.type, "\($0.events)", $0.tags.map(CSV.field).joined(separator: ","), "\($0.sessions)"] }
     }
 
     public var textTable: String {

@@ -126,7 +126,10 @@ extension LogMaintenance {
     /// the session reports the damage. Throws `LogError.invalidInput` naming the source when no
     /// session holds a readable event.
     public func latestSession() throws(LogError) -> String {
-        guard let latest = try summaries(mode: .lenient).latest else {
+        let list = try summaries(mode: .lenient)
+        guard let latest = list.latest else {
+            // A root with only MMM's old files says how to import them, as --session does.
+            if list.sessions.isEmpty, let root = source as? LogRoot, !root.legacyMetricsFiles.isEmpty { throw source.missingSessionError("legacy") }
             throw .invalidInput("--latest: no session with events in \(source.location)")
         }
         return latest.session

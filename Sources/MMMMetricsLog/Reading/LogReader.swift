@@ -155,15 +155,17 @@ public struct LogReader: Sendable {
         _ body: (ReplayedBlock) throws -> Void
     ) throws {
         let path = segment.path
-        let admitted = segment.blocks.indices.filter { filter.admits(segment.blocks[$0].header, names: segment.blockNames[$0]) }
+        let trusted = segment.usesIndexContents
+        let admitted = segment.blocks.indices.filter { filter.admits(segment.blocks[$0].header, names: trusted ? segment.blockNames[$0] : nil) }
         // The blocks answered by their summary, and those to decode.
+        let blockSummaries = trusted ? segment.blockSummaries : []
         let summaries: [BlockSummary?] = admitted.map { position in
-            guard let acceptsSummary, position < segment.blockSummaries.count, let summary = segment.blockSummaries[position],
+            guard let acceptsSummary, position < blockSummaries.count, let summary = blockSummaries[position],
                 acceptsSummary(summary, segment.blocks[position].header)
             else { return nil }
             return summary
         }
-        let hasSummary = { (position: Int) in position < segment.blockSummaries.count && segment.blockSummaries[position] != nil }
+        let hasSummary = { (position: Int) in position < blockSummaries.count && blockSummaries[position] != nil }
         let decodedPositions = zip(admitted, summaries).compactMap { position, summary in summary == nil ? position : nil }
         let decoded = decodedPositions.map { segment.blocks[$0] }
         let decodedParts = decodedPositions.map { position -> BlockPrefetch.Request in

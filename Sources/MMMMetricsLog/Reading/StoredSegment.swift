@@ -36,6 +36,9 @@ package enum IndexState: Sendable, Hashable, CustomStringConvertible {
     var blockNames: [[String]?]
     /// Per block, its summary from a valid index (empty, or `nil` entries, where none is known).
     var blockSummaries: [BlockSummary?] = []
+    /// Whether readers skip and total blocks by ``blockNames`` and ``blockSummaries``
+    /// (``SegmentHandle/usesIndexContents``); `verify` checks them either way.
+    var usesIndexContents = true
     package var damage: [SegmentDamage]
     package var sealed: Bool
     var indexState: IndexState
@@ -155,6 +158,12 @@ package enum IndexState: Sendable, Hashable, CustomStringConvertible {
     }
 
     private static func load(_ handle: SegmentHandle, bytes: [UInt8], fullScan: Bool) throws(LogError) -> StoredSegment {
+        var segment = try loadBlocks(handle, bytes: bytes, fullScan: fullScan)
+        segment.usesIndexContents = handle.usesIndexContents
+        return segment
+    }
+
+    private static func loadBlocks(_ handle: SegmentHandle, bytes: [UInt8], fullScan: Bool) throws(LogError) -> StoredSegment {
         let path = handle.name
         return try bytes.withBytes { (raw: UnsafeRawBufferPointer) throws(LogError) in
             let header = try SegmentHeader.decode(raw, path: path)

@@ -42,11 +42,14 @@ public final class MetricsHTTPServer: Sendable {
         let connections = Atomic<Int>(0)
     }
 
+    /// Why `listen` is no address ``init(listen:handler:)`` takes, or nil when it is one.
+    public static func problem(listen: String) -> String? {
+        Sockets.parseAddress(listen) == nil ? "--listen \(listen.debugDescription) is not HOST:PORT with an IPv4 host (such as 127.0.0.1:9464)" : nil
+    }
+
     /// Binds `listen` (`host:port`, IPv4; port 0 picks a free one) and starts serving.
     public init(listen: String, handler: @escaping Handler) throws {
-        guard let (host, port) = Sockets.parseAddress(listen) else {
-            throw ServerError("--listen \(listen.debugDescription) is not HOST:PORT with an IPv4 host (such as 127.0.0.1:9464)")
-        }
+        guard let (host, port) = Sockets.parseAddress(listen) else { throw ServerError(Self.problem(listen: listen) ?? "") }
         let listener: (descriptor: Int32, port: UInt16)
         do { listener = try Sockets.listen(host: host, port: port) } catch { throw ServerError("cannot listen on \(listen): \(error)") }
         self.port = listener.port

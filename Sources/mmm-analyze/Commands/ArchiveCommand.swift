@@ -17,6 +17,8 @@ struct ArchiveCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
+            // A missing root is named as every reading command names it (not "no session with events").
+            _ = try logOptions.source()
             let root = try logOptions.writableRoot()
             let session = try selection.required(in: root)
             if output == "-" {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import MMMMetricsCore
 import MMMMetricsLegacy
 import MMMMetricsLog
@@ -42,14 +43,29 @@ struct ExportCommand: AsyncParsableCommand {
                     return try Console.write(JSONText.encode(json) + "\n")
                 }
                 try FileOutput.check(path, root: logOptions.root)
+                // MMM's own current.json may hold fields the export does not write: the first one
+                // replaced is kept beside it.
+                let kept = path + ".orig"
+                if FileSystem.kind(of: path) == .file, FileSystem.kind(of: kept) == .missing {
+                    do { try FileManager.default.copyItem(atPath: path, toPath: kept) } catch {
+                        throw CommandFailure("\(path) exists and could not be kept as \(kept) before replacing it: \(error.localizedDescription)")
+                    }
+                    Console.error("mmm-analyze: kept the previous \(path) as \(kept)")
+                }
                 try LegacyExport.writeCurrent(session: session, source: source, to: path, mode: damage.mode, warning: damage.warn, leftOut: Self.sayLeftOut)
                 Console.error("wrote \(path)")
                 return
             }
             let filter = ReadFilter(timeRange: try time.range(), names: name)
+            var written = 0
             // To a file: whole or not at all (a failed export leaves what was there).
             try output.stream(root: logOptions.root) { write in
-                try NDJSONExport.write(from: source, session: session, filter: filter, mode: damage.mode, warning: damage.warn, write: write)
+                written = try NDJSONExport.write(from: source, session: session, filter: filter, mode: damage.mode, warning: damage.warn, write: write)
+            }
+            // An empty answer to a filter is said, as query says it: a mistyped name is otherwise silent.
+            if written == 0, filter.timeRange != nil || !name.isEmpty {
+                let names = name.isEmpty ? "" : " named " + name.map(\.debugDescription).joined(separator: " or ")
+                Console.error("mmm-analyze: warning: no stored event\(names)\(filter.timeRange == nil ? "" : " in the time range") was exported")
             }
         }
     }

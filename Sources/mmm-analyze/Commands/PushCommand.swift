@@ -101,13 +101,19 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...1_000_000).contains(maxSessions) else { throw ValidationError("--max-sessions must be in 1...1000000") }
+        if let problem = MetricsHTTPServer.problem(listen: listen) { throw ValidationError(problem) }
     }
 
     func run() async throws {
         try await reportingErrors {
             let window = try parseDurationOption(activeWithin, option: "--active-within")
             let root = logOptions.root
-            if FileSystem.kind(of: root.path) == .file { throw CommandFailure("\(root.path) is a file; serve follows a log directory") }
+            switch FileSystem.kind(of: root.path) {
+            case .file: throw CommandFailure("\(root.path) is a file; serve follows a log directory")
+            // serve may start before the first writer: said, so that a mistyped path is seen.
+            case .missing: Console.error("mmm-analyze: note: \(root.path) does not exist (yet): no sessions to serve until a writer creates it")
+            case .directory: break
+            }
             let exposition = LogExposition(root: root, activeWithin: window, maximumSessions: maxSessions)
             let server = try MetricsHTTPServer(listen: listen) { path in
                 switch path {

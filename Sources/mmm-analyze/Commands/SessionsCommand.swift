@@ -12,7 +12,7 @@ struct SessionsCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let source = try logOptions.source(allowMissing: true)
+            let source = try logOptions.source()
             let list = try LogMaintenance(source: source).summaries(mode: damage.mode, warning: damage.warn)
             if format == .table, list.sessions.isEmpty {
                 try output.write("no sessions in \(source.location)\n", root: logOptions.root)

@@ -11,9 +11,9 @@ struct LogOptions: ParsableArguments {
     var root: LogRoot { LogRoot.resolve(log, environment: ProcessInfo.processInfo.environment) }
 
     /// What reading commands read: an archive when the path is a file, else the log root; a root
-    /// that does not exist is an error unless `allowMissing`.
-    func source(allowMissing: Bool = false) throws -> any LogSource {
-        try LogRoot.openSource(root.path, allowMissing: allowMissing)
+    /// that does not exist is an error.
+    func source() throws -> any LogSource {
+        try LogRoot.openSource(root.path)
     }
 
     /// The log root, for commands that write; an archive is refused with a clear error.

@@ -48,6 +48,9 @@ struct TimeRangeOptions: ParsableArguments {
     /// The range, or `nil` when neither option is given.
     func range() throws -> TimeRange? {
         let range = TimeRange(start: try parseTime(since, option: "--since"), end: try parseTime(until, option: "--until"))
+        if let start = range.start, let end = range.end, start >= end {
+            Console.error("mmm-analyze: warning: --since \(since ?? "") is not before --until \(until ?? ""): no event is in the range")
+        }
         return range.start == nil && range.end == nil ? nil : range
     }
 }
