@@ -394,6 +394,8 @@ struct BlockAggregation {
     private mutating func packGroups() {
         packedEnds.reserveCapacity(slotKeys.count)
         packedHashes.reserveCapacity(slotKeys.count)
+        // Grown once: by tag values alone, each group's key is one of the block's strings (or "").
+        packedGroups.reserveCapacity(packedGroups.count + block.packedStrings.count + slotKeys.count * groupColumns.count)
         for key in slotKeys {
             let start = packedGroups.count
             for position in groupColumns.indices {

@@ -95,8 +95,8 @@ package struct BlockDecoder {
         guard decoder.reader.isAtEnd else {
             throw DecodeFailure(offset: decoder.reader.offset, reason: "\(decoder.reader.remaining) unexpected bytes after the columns")
         }
-        let rawValues = parts.contains(.values) ? decoder.values(values) : [UInt64](repeating: 0, count: decoder.count)
-        let (timestamps, timeRange) = parts.contains(.timestamps) ? decoder.timestamps(values) : ([Int64](repeating: 0, count: decoder.count), nil)
+        let rawValues = parts.contains(.values) ? decoder.values(values) : ZeroColumns.uint64(decoder.count)
+        let (timestamps, timeRange) = parts.contains(.timestamps) ? decoder.timestamps(values) : (ZeroColumns.int64(decoder.count), nil)
         // The texts without their length prefixes, back to back.
         var customText: [UInt8] = []
         var customBounds = [0]
@@ -341,7 +341,7 @@ package struct BlockDecoder {
         // A key not asked for reads as absent: one column of zeros, shared.
         var absent: [UInt32]?
         func appendAbsent() {
-            if absent == nil { absent = [UInt32](repeating: 0, count: count) }
+            if absent == nil { absent = ZeroColumns.uint32(count) }
             tagColumns.append(absent!)
         }
         for (position, key) in keys.enumerated() {
