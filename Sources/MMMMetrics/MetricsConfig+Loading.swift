@@ -27,6 +27,12 @@ extension MetricsConfig {
     /// Reads the `[metrics]` table of a TOML document (other tables are ignored).
     /// `path` names the document in errors.
     public init(toml text: String, path: String = projectConfigPath) throws(MetricsConfigError) {
+        // The parser reads a C string: everything after a NUL byte would be ignored in silence.
+        if let nul = text.utf8.firstIndex(of: 0) {
+            let offset = text.utf8.distance(from: text.utf8.startIndex, to: nul)
+            let line = text.utf8[..<nul].count(where: { $0 == 0x0A }) + 1
+            throw .unreadableFile(path: path, reason: "a NUL byte at line \(line) (byte offset \(offset)); a TOML file holds text")
+        }
         let document: TOMLTable
         do { document = try TOMLTable(string: text) } catch let error as TOMLParseError {
             throw .unreadableFile(

@@ -43,9 +43,11 @@ public final class MetricsAssert: Sendable {
             fail("expected counter \(name) to total \(expected), but no counter was recorded under that name", recorded, sourceLocation)
             return
         }
-        let total = counters.reduce(0, &+)
-        if total != expected {
-            fail("expected counter \(name) to total \(expected), but it totals \(total)", recorded, sourceLocation)
+        // Totalled exactly: a sum past Int64 fails rather than wrapping round to the expected value.
+        let total = counters.reduce(Int128(0)) { $0 + Int128($1) }
+        if total != Int128(expected) {
+            let overflow = Int128(Int64.min)...Int128(Int64.max) ~= total ? "" : " (past Int64's range)"
+            fail("expected counter \(name) to total \(expected), but it totals \(total)\(overflow)", recorded, sourceLocation)
         }
     }
 

@@ -299,6 +299,49 @@ struct RegistryTests {
         await registry.shutdown()
     }
 
+    @Test("collectors that block their threads (more of them than cores) hold up neither recording, flush beyond its timeout, nor the other collectors", .timeLimit(.minutes(1)))
+    func threadBlockingCollectors() async throws {
+        let failures = FailureLog()
+        let blocking = (0..<3).map { _ in ThreadBlockingCollector() }
+        let probe = MetricsAssert()
+        let registry = MetricsRegistry(config: MetricsConfig(bufferSize: 1_000, flushTimeout: .milliseconds(300)), errorHandler: failures.handler)
+        for (index, collector) in blocking.enumerated() { registry.register(collector, name: "blocking \(index)") }
+        registry.register(probe.collector, name: "probe")
+        let clock = ContinuousClock()
+        let start = clock.now
+        for index in 0..<100 { await registry.increment("x", by: Int64(index)) }
+        try await registry.flush()
+        // Each channel's flush waits its 300 ms at most, all at once; before, three blocked pool threads never let flush return.
+        #expect(clock.now - start < .seconds(30))
+        #expect(probe.events.count == 100)
+        #expect(registry.statistics().prefix(3).allSatisfy { $0.flushTimeouts == 1 })
+        blocking.forEach { $0.release() }
+        await registry.shutdown()
+        #expect(registry.statistics().prefix(3).allSatisfy { $0.delivered == 100 })
+    }
+
+    @Test("main-actor code records with tags built from main-actor state (the recording methods run on the caller's isolation)")
+    @MainActor
+    func mainActorRecording() async throws {
+        let probe = MetricsAssert()
+        let registry = MetricsRegistry(config: MetricsConfig(), errorHandler: { _ in })
+        registry.register(probe.collector, name: "probe")
+        let context = MetricsContext(registry: registry, tags: ["session": "s"])
+        // Built from values only main-actor code may touch: the autoclosures run here, not elsewhere.
+        let many = MainActorTags.make(1_024)
+        await registry.increment("tagged", tags: many)
+        await registry.gauge("g", value: 1, tags: MainActorTags.make(2))
+        await registry.record(.counter(name: "c", value: 1, tags: MainActorTags.make(1)))
+        await context.increment("in.context", tags: MainActorTags.make(3))
+        await context.gauge("g.context", value: 2, tags: MainActorTags.make(1))
+        await context.record(.counter(name: "c.context", value: 1))
+        try await registry.flush()
+        #expect(probe.events.map(\.name) == ["tagged", "g", "c", "in.context", "g.context", "c.context"])
+        #expect(probe.events.first?.tags.count == 1_024)
+        #expect(probe.events[3].tags.count == 4)
+        await registry.shutdown()
+    }
+
     @Test("a slow collector does not slow the caller beyond the hand-off and still receives events in order")
     func slowCollector() async throws {
         let slow = SlowCollector(delay: .milliseconds(10))
@@ -312,16 +355,32 @@ struct RegistryTests {
         #expect(values == (0..<50).map { Int64($0) })
     }
 
-    @Test("shutdown stops delivery; later events are ignored")
+    @Test("shutdown delivers, then closes each collector once; later events are dropped, counted and the first said")
     func shutdown() async throws {
+        final class Closing: MetricsCollector {
+            let closes = LockedState(0)
+            let seen = LockedState<[String]>([])
+            func record(_ event: MetricEvent) async throws { seen.withLock { $0.append(event.name) } }
+            func flush() async throws {}
+            func close() async throws { closes.withLock { $0 += 1 } }
+        }
+        let failures = FailureLog()
         let probe = MetricsAssert()
-        let registry = MetricsRegistry(config: MetricsConfig())
+        let closing = Closing()
+        let registry = MetricsRegistry(config: MetricsConfig(), errorHandler: failures.handler)
         registry.register(probe.collector)
+        registry.register(closing, name: "closing")
         await registry.increment("before")
         await registry.shutdown()
+        await registry.shutdown()
+        #expect(closing.closes.withLock { $0 } == 1)
+        await registry.increment("after")
         await registry.increment("after")
         try await registry.flush()
         #expect(probe.events.map(\.name) == ["before"])
+        #expect(closing.seen.withLock { $0 } == ["before"])
+        #expect(registry.statistics().allSatisfy { $0.dropped == 2 })
+        #expect(failures.all.filter { $0.message.contains("shut down") }.count == 2)  // once per collector
     }
 
     @Test("configured(_:) builds collectors through factories; unknown plugins list the registered names")
@@ -410,4 +469,11 @@ struct RegistryTests {
             #expect(values == (0..<500).map { Int64($0) })
         }
     }
+}
+
+/// Tags from main-actor state, for ``RegistryTests/mainActorRecording()``.
+@MainActor
+enum MainActorTags {
+    static var prefix = "k"
+    static func make(_ count: Int) -> Tags { Tags((0..<count).map { ("\(prefix)\($0)", "v") }) }
 }

@@ -121,6 +121,72 @@ struct FileCollectorTests {
         #expect(try LogMaintenance(root: directory.root).verify().isEmpty)
     }
 
+    @Test("a close that fails (disk full) counts the events it could not write as dropped; a second close or flush returns at once", .timeLimit(.minutes(1)))
+    func failedClose() async throws {
+        let directory = TemporaryDirectory()
+        let failures = FailureLog()
+        let collector = try FileMetricsCollector(root: directory.root, session: "s", options: .init(flushInterval: .seconds(60)),
+                                                 errorHandler: failures.handler)
+        try await collector.record(contentsOf: (0..<3).map { MetricEvent.counter(name: "early", value: Int64($0)) })
+        try await collector.flush()
+        FaultInjection.failWrites(under: directory.path, with: ENOSPC)
+        try await collector.record(contentsOf: (0..<50).map { MetricEvent.counter(name: "late", value: Int64($0)) })
+        await #expect(throws: LogError.self) { try await collector.close() }
+        let statistics = collector.statistics
+        // Every event is accounted for: written or dropped (before, 50 were in no count).
+        #expect(statistics.written + statistics.dropped == 53, "\(statistics)")
+        #expect(failures.all.contains { $0.message.contains("closing failed") })
+        // Before, both hung: the writing thread had ended and nothing answered. Now both return (the
+        // loss was said once, by the close that failed).
+        try await collector.close()
+        try await collector.flush()
+        #expect(collector.statistics == statistics)
+        FaultInjection.failWrites(under: directory.path, with: nil)
+        #expect(try readSession(directory.root, "s").map(\.name).prefix(3) == ["early", "early", "early"])
+    }
+
+    @Test("a file collector built from configuration says what it refuses through the registry, and the registry's shutdown closes it: its segment sealed, the session free again")
+    func configuredCollectorClosed() async throws {
+        let directory = TemporaryDirectory()
+        let factories = CollectorFactories()
+        FileMetricsCollector.install(into: factories, session: "cfg")
+        let config = MetricsConfig(collectors: [.file(path: directory.root.path)])
+        let failures = FailureLog()
+        let registry = try MetricsRegistry.configured(config, factories: factories, errorHandler: failures.handler)
+        await registry.increment("")
+        await registry.increment(String(repeating: "n", count: 5_000))
+        await registry.increment("ok")
+        try await registry.flush()
+        // Before, no handler heard of the two refused events and the registry counted no error.
+        #expect(failures.all.contains { $0.message.contains("2 event(s) refused, not stored") }, "\(failures.all)")
+        #expect(registry.statistics().first?.errors == 1)
+        await registry.shutdown()
+        #expect(try LogMaintenance(root: directory.root).summaries().sessions.first?.lastSegmentSealed == true)
+        // The lock is released: the session opens again in this process.
+        let again = try FileMetricsCollector(root: directory.root, session: "cfg")
+        try await again.close()
+        #expect(try readSession(directory.root, "cfg").map(\.name) == ["ok"])
+    }
+
+    @Test("a factory's error names the collector entry as the configuration does")
+    func factoryErrorNamesEntry() throws {
+        let factories = CollectorFactories()
+        FileMetricsCollector.install(into: factories, session: "cfg")
+        let config = MetricsConfig(collectors: [.memory, .file(path: "")])
+        #expect(throws: MetricsConfigError.invalidValue(key: "metrics.collectors[1].path", value: "\"\"", expected: "a log root directory path")) {
+            try MetricsRegistry.configured(config, factories: factories, errorHandler: { _ in })
+        }
+    }
+
+    @Test("options that cannot work are refused at creation: no buffer, no flush interval")
+    func badOptions() throws {
+        let directory = TemporaryDirectory()
+        for options in [FileMetricsCollector.Options(bufferSize: 0), .init(flushInterval: .zero), .init(flushInterval: .seconds(-1))] {
+            #expect(throws: LogError.self) { try FileMetricsCollector(root: directory.root, session: "s", options: options) }
+        }
+        #expect(!FileManager.default.fileExists(atPath: directory.root.sessionPath("s")))
+    }
+
     @Test("a second collector on the same session fails at creation with the holder's pid")
     func lockedSession() async throws {
         let directory = TemporaryDirectory()

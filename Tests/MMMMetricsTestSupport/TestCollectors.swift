@@ -1,3 +1,4 @@
+import Dispatch
 package import MMMMetricsCore
 
 /// A collector whose `record` always throws.
@@ -11,6 +12,29 @@ package struct FailingCollector: MetricsCollector {
 
     package func record(_ event: MetricEvent) async throws { throw Failure() }
     package func flush() async throws { throw Failure() }
+}
+
+/// A collector that blocks its thread (not awaiting: holding it, as a semaphore or a synchronous
+/// socket does) in `record` and `flush` until released.
+package final class ThreadBlockingCollector: MetricsCollector {
+    private let gate = DispatchSemaphore(value: 0)
+    private let released = LockedState(false)
+
+    package init() {}
+
+    package func record(_ event: MetricEvent) async throws { block() }
+    package func flush() async throws { block() }
+
+    private func block() {
+        guard !released.withLock({ $0 }) else { return }
+        gate.wait()
+        gate.signal()  // wake the next waiter, if any
+    }
+
+    package func release() {
+        released.withLock { $0 = true }
+        gate.signal()
+    }
 }
 
 /// A collector whose `record` and `flush` never return until released.

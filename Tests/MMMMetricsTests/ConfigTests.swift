@@ -106,13 +106,21 @@ struct ConfigTests {
         ("pipeline = [{ rename = \"x\" }]", "metrics.pipeline[0].rename in f.toml", "\"x\"", "a table { from = \"name\", to = \"name\" }"),
         ("pipeline = [{ add_tags = { a = 1 } }]", "metrics.pipeline[0].add_tags.a in f.toml", "1", "a string"),
         ("pipeline = [{ add_tags = 1 }]", "metrics.pipeline[0].add_tags in f.toml", "1", "a table of strings"),
-        ("flush_interval = \"soon\"", "metrics.flush_interval in f.toml", "\"soon\"", "a positive duration (seconds, or a string like \"250ms\", \"5s\", \"2m\")"),
-        ("flush_interval = -1", "metrics.flush_interval in f.toml", "-1", "a positive duration (seconds, or a string like \"250ms\", \"5s\", \"2m\")"),
-        ("flush_timeout = true", "metrics.flush_timeout in f.toml", "true", "a positive duration (seconds, or a string like \"250ms\", \"5s\", \"2m\")"),
+        ("flush_interval = \"soon\"", "metrics.flush_interval in f.toml", "\"soon\"", "a positive duration of at least 1ns (seconds, or a string like \"250ms\", \"5s\", \"2m\")"),
+        ("flush_interval = -1", "metrics.flush_interval in f.toml", "-1", "a positive duration of at least 1ns (seconds, or a string like \"250ms\", \"5s\", \"2m\")"),
+        ("flush_timeout = 1e-12", "metrics.flush_timeout in f.toml", "1e-12", "a positive duration of at least 1ns (seconds, or a string like \"250ms\", \"5s\", \"2m\")"),
+        ("flush_timeout = true", "metrics.flush_timeout in f.toml", "true", "a positive duration of at least 1ns (seconds, or a string like \"250ms\", \"5s\", \"2m\")"),
     ])
     func badValues(line: String, key: String, value: String, expected: String) {
         #expect(throws: MetricsConfigError.invalidValue(key: key, value: value, expected: expected)) {
             try MetricsConfig(toml: "[metrics]\n\(line)\n", path: "f.toml")
+        }
+    }
+
+    @Test("a NUL byte is refused, naming its line (the parser stopped there and the rest went unread)")
+    func nulByte() {
+        #expect(throws: MetricsConfigError.unreadableFile(path: "f.toml", reason: "a NUL byte at line 3 (byte offset 26); a TOML file holds text")) {
+            try MetricsConfig(toml: "[metrics]\nbuffer_size = 5\n\u{0}\nenabeld = 7\n", path: "f.toml")
         }
     }
 

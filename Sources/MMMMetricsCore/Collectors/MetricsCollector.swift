@@ -19,9 +19,15 @@ public protocol MetricsCollector: Sendable {
     func record(contentsOf events: [MetricEvent]) async throws
     /// Makes every event accepted so far durable or delivered, as far as the collector can.
     func flush() async throws
+    /// Ends the collector: delivers what it holds and releases what it opened (files, locks,
+    /// connections). A registry calls it once, from ``MetricsRegistry/shutdown()``, after the last
+    /// event. The default flushes.
+    func close() async throws
 }
 
 extension MetricsCollector {
+    public func close() async throws { try await flush() }
+
     public func record(contentsOf events: [MetricEvent]) async throws {
         for event in events { try await record(event) }
     }

@@ -144,15 +144,15 @@ extension MetricsConfig {
     }
 
     private static func duration(_ value: JSONValue, _ key: String) throws(MetricsConfigError) -> Duration {
-        let expected = "a positive duration (seconds, or a string like \"250ms\", \"5s\", \"2m\")"
+        let expected = "a positive duration of at least 1ns (seconds, or a string like \"250ms\", \"5s\", \"2m\")"
         switch value {
         case .integer, .double:
-            guard let seconds = value.doubleValue, seconds > 0, let duration = Duration.seconds(checked: seconds) else {
+            guard let seconds = value.doubleValue, seconds >= 1e-9, let duration = Duration.seconds(checked: seconds) else {
                 throw invalid(key, value, expected)
             }
             return duration
         case .string(let text):
-            guard let duration = parseDuration(text), duration > .zero else { throw invalid(key, value, expected) }
+            guard let duration = parseDuration(text), duration >= .nanoseconds(1) else { throw invalid(key, value, expected) }
             return duration
         default:
             throw invalid(key, value, expected)

@@ -76,6 +76,10 @@ final class CollectorChannel: Sendable {
         /// A flush or close is waiting: the consumer does not rest.
         var urgent = false
         var closed = false
+        /// Set by `shutdown`: the consumer closes the collector once drained, then completes it.
+        var closing: FlushTicket?
+        /// Events offered after the channel closed (dropped, and counted in `statistics.dropped` too).
+        var droppedAfterClose = 0
         var statistics: CollectorStatistics
 
         /// The resting consumer, its rest ended.
@@ -147,9 +151,13 @@ final class CollectorChannel: Sendable {
     @discardableResult
     func offer(_ item: Item) -> Bool {
         // 0: accepted; 1: accepted, the consumer waits; 3: accepted, the buffer is half full and the
-        // consumer rests; 2: closed; below 0: dropped, -total so far.
+        // consumer rests; 2: closed (the first event since), 4: closed; below 0: dropped, -total so far.
         let outcome: Int = state.withLock { state in
-            if state.closed { return 2 }
+            if state.closed {
+                state.statistics.dropped += 1
+                state.droppedAfterClose += 1
+                return state.droppedAfterClose == 1 ? 2 : 4
+            }
             guard state.undelivered < capacity else {
                 state.statistics.dropped += 1
                 return -state.statistics.dropped
@@ -171,6 +179,10 @@ final class CollectorChannel: Sendable {
             state.withLock { $0.endRest() }?.resume()
             return true
         case 2:
+            // After shutdown: counted as dropped, and said once, for the first.
+            errorHandler(CollectorFailure(collector: name, operation: .overflow, message: "the registry is shut down; events recorded since are dropped"))
+            return false
+        case 4:
             return false
         default:
             let total = -outcome
@@ -227,6 +239,26 @@ final class CollectorChannel: Sendable {
         if let (consumer, batch) = wake { consumer.resume(returning: batch) }
     }
 
+    /// Closes the channel, lets the consumer deliver what it holds and then close the collector,
+    /// waiting at most `timeout` for both (reported as a flush timeout, not thrown).
+    func shutdown(timeout: Duration) async {
+        let ticket = FlushTicket()
+        let first = state.withLock { state in
+            guard state.closing == nil else { return false }
+            state.closing = ticket
+            return true
+        }
+        guard first else { return }
+        close()
+        let timer = Task {
+            try await Task.sleep(for: timeout)
+            ticket.complete(false)
+        }
+        let succeeded = await ticket.wait()
+        timer.cancel()
+        if !succeeded { recordFailure(.flushTimeout, message: "close did not complete within \(timeout)", timeout: true) }
+    }
+
     /// The next batch, never empty; `nil` once the channel is closed and drained.
     private func nextBatch() async -> Batch? {
         await withCheckedContinuation { continuation in
@@ -276,7 +308,13 @@ final class CollectorChannel: Sendable {
     func run() async {
         var series: [BoundSeriesTable.Series] = []
         while true {
-            guard var batch = await nextBatch() else { return }
+            guard var batch = await nextBatch() else {
+                if let closing = state.withLock({ $0.closing }) {
+                    do { try await collector.close() } catch { recordFailure(.flush, message: "close: \(error)") }
+                    closing.complete(true)
+                }
+                return
+            }
             var delivered = 0
             for (position, ticket) in batch.flushes {
                 await deliver(batch.items[delivered..<position], series: &series)

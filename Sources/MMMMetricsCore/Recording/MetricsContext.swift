@@ -21,7 +21,7 @@ public struct MetricsContext: Sendable {
 
     /// Records an event with the context's tags; the event is not built when recording is disabled.
     @inlinable
-    public func record(_ event: @autoclosure () -> MetricEvent) async {
+    public func record(_ event: @autoclosure () -> MetricEvent, isolation: isolated (any Actor)? = #isolation) async {
         guard registry.isEnabled else { return }
         var event = event()
         event.tags = tags.merging(event.tags)
@@ -30,14 +30,18 @@ public struct MetricsContext: Sendable {
 
     /// Records a counter increment with the context's tags.
     @inlinable
-    public func increment(_ name: String, by amount: Int64 = 1, tags: @autoclosure () -> Tags = [:]) async {
+    public func increment(
+        _ name: String, by amount: Int64 = 1, tags: @autoclosure () -> Tags = [:], isolation: isolated (any Actor)? = #isolation
+    ) async {
         guard registry.isEnabled else { return }
         registry.submit(MetricEvent(name: name, value: .counter(amount), tags: self.tags.merging(tags())))
     }
 
     /// Records a gauge value with the context's tags.
     @inlinable
-    public func gauge(_ name: String, value: Double, tags: @autoclosure () -> Tags = [:]) async {
+    public func gauge(
+        _ name: String, value: Double, tags: @autoclosure () -> Tags = [:], isolation: isolated (any Actor)? = #isolation
+    ) async {
         guard registry.isEnabled else { return }
         registry.submit(MetricEvent(name: name, value: .gauge(value), tags: self.tags.merging(tags())))
     }

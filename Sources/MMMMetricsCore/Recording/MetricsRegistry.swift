@@ -5,9 +5,13 @@
 /// - With `enabled: false`, the recording methods return before building an event: tag
 ///   arguments are not even evaluated (they are autoclosures) and nothing is allocated.
 /// - Recording never waits for a collector, never throws and never fails because of one. Each
-///   collector has a bounded buffer and its own consumer task; a full buffer drops the event and
+///   collector has a bounded buffer and its own consumer task, on a thread of its own (a collector
+///   that blocks its thread holds up only its own events); a full buffer drops the event and
 ///   counts it (see ``statistics()``). Collector errors go to the error handler and the counts.
 /// - Each collector receives events in the order they were recorded, stamped with a timestamp.
+/// - The recording methods run on the caller's isolation (their `isolation` parameter defaults to
+///   `#isolation`): tags and events are built where the caller is, so main-actor code can pass
+///   values that are not `Sendable`.
 public final class MetricsRegistry: Sendable {
     /// Whether recording is on; fixed at creation.
     @usableFromInline
@@ -43,8 +47,14 @@ public final class MetricsRegistry: Sendable {
         let registry = MetricsRegistry(config: config, errorHandler: errorHandler)
         // Disabled means nothing is built: no collector opens a file, takes a lock or starts a task.
         guard config.enabled else { return registry }
-        for entry in config.collectors {
-            let collector = try factories.makeCollector(entry, metrics: config)
+        for (index, entry) in config.collectors.enumerated() {
+            let collector: any MetricsCollector
+            do {
+                collector = try factories.makeCollector(entry, metrics: config)
+            } catch .invalidValue(let key, let value, let expected) where key.hasPrefix("collectors.") {
+                // Named as the configuration names the entry.
+                throw .invalidValue(key: "metrics.collectors[\(index)]." + key.dropFirst("collectors.".count), value: value, expected: expected)
+            }
             registry.register(collector, name: factories.collectorName(for: entry))
         }
         return registry
@@ -58,7 +68,15 @@ public final class MetricsRegistry: Sendable {
             name: name ?? String(describing: type(of: collector)),
             collector: collector, capacity: config.bufferSize, boundSeries: boundSeries, errorHandler: errorHandler)
         channels.withLock { $0.append(channel) }
-        Task.detached { await channel.run() }
+        // The consumer runs on a thread of its own: a collector that blocks it blocks nothing else.
+        if let thread = ThreadTaskExecutor.start() {
+            Task.detached(executorPreference: thread) {
+                await channel.run()
+                thread.stop()
+            }
+        } else {
+            Task.detached { await channel.run() }
+        }
     }
 
     /// Per-collector counts of delivered, dropped and failed events, in registration order.
@@ -70,21 +88,25 @@ public final class MetricsRegistry: Sendable {
 
     /// Records a counter increment.
     @inlinable
-    public func increment(_ name: String, by amount: Int64 = 1, tags: @autoclosure () -> Tags = [:]) async {
+    public func increment(
+        _ name: String, by amount: Int64 = 1, tags: @autoclosure () -> Tags = [:], isolation: isolated (any Actor)? = #isolation
+    ) async {
         guard isEnabled else { return }
         submit(MetricEvent(name: name, value: .counter(amount), tags: tags()))
     }
 
     /// Records a gauge value.
     @inlinable
-    public func gauge(_ name: String, value: Double, tags: @autoclosure () -> Tags = [:]) async {
+    public func gauge(
+        _ name: String, value: Double, tags: @autoclosure () -> Tags = [:], isolation: isolated (any Actor)? = #isolation
+    ) async {
         guard isEnabled else { return }
         submit(MetricEvent(name: name, value: .gauge(value), tags: tags()))
     }
 
     /// Records an event built by the caller; the event is not built when recording is disabled.
     @inlinable
-    public func record(_ event: @autoclosure () -> MetricEvent) async {
+    public func record(_ event: @autoclosure () -> MetricEvent, isolation: isolated (any Actor)? = #isolation) async {
         guard isEnabled else { return }
         submit(event())
     }
@@ -124,10 +146,18 @@ public final class MetricsRegistry: Sendable {
         try Task.checkCancellation()
     }
 
-    /// Flushes, then stops the consumer tasks. Events recorded afterwards are ignored.
+    /// Flushes, then ends each collector: its consumer delivers what it holds and calls the
+    /// collector's `close()` (a file collector seals its segment and releases the session's lock),
+    /// waiting at most `flushTimeout` for each. Events recorded afterwards are dropped and counted
+    /// (``statistics()``), and the first is reported.
     public func shutdown() async {
         try? await flush()
-        for channel in channels.withLock({ $0 }) { channel.close() }
+        let timeout = config.flushTimeout
+        await withTaskGroup(of: Void.self) { group in
+            for channel in channels.withLock({ $0 }) {
+                group.addTask { await channel.shutdown(timeout: timeout) }
+            }
+        }
     }
 
     /// Stamps, filters and hands an event to every collector. Never blocks.

@@ -14,6 +14,9 @@ public import MMMMetricsLogFormat
 ///   Unwritten events stay buffered (within `bufferSize`, beyond which the oldest are dropped and
 ///   counted) and writing resumes by itself when the cause clears.
 /// - A failed write is cut back from the segment, so data flushed earlier is never damaged.
+/// - Events over ``EventLimits`` are refused one by one and counted in `statistics.rejected`; each
+///   goes to the error handler, or, without one (as built from configuration), the next `flush()`
+///   throws them, so a registry reports and counts them.
 public final class FileMetricsCollector: MetricsCollector, Sendable {
     /// What to do with an event when the buffer is full.
     public enum OverflowPolicy: Sendable, Hashable {
@@ -67,6 +70,11 @@ public final class FileMetricsCollector: MetricsCollector, Sendable {
         var flushers: [(target: UInt64, continuation: CheckedContinuation<LogError?, Never>)] = []
         var flushRequested = false
         var closed = false
+        /// The writing thread has ended (after `close`): nothing more is written by it.
+        var workerExited = false
+        /// Refusals not yet said to anyone (there is no error handler): the next flush throws them.
+        var unsaidRejections = 0
+        var firstUnsaidRejection: String?
         var statistics = Statistics(written: 0, dropped: 0, errors: 0, lastError: nil)
     }
 
@@ -82,8 +90,13 @@ public final class FileMetricsCollector: MetricsCollector, Sendable {
     private let errorHandler: MetricsErrorHandler?
     private let workerFinished = OneTimeGate()
 
-    /// Opens the session for writing (taking its lock) and starts the writing thread.
+    /// Opens the session for writing (taking its lock) and starts the writing thread. Throws
+    /// `LogError.invalidInput` for a buffer under one event or a flush interval that is not positive.
     public init(root: LogRoot, session: String, options: Options = Options(), errorHandler: MetricsErrorHandler? = nil) throws(LogError) {
+        guard options.bufferSize >= 1 else { throw .invalidInput("file collector: bufferSize must be at least 1, got \(options.bufferSize)") }
+        guard options.flushInterval > .zero else {
+            throw .invalidInput("file collector: flushInterval must be positive, got \(options.flushInterval)")
+        }
         self.root = root
         self.session = session
         self.options = options
@@ -111,9 +124,13 @@ public final class FileMetricsCollector: MetricsCollector, Sendable {
         var remaining = events[...]
         let bound: Duration? = if case .wait(let bound) = options.overflow { bound } else { nil }
         var deadline = bound.map { ContinuousClock.now + $0 }
+        var closed = false
         while !remaining.isEmpty {
             let (taken, wake) = state.withLock { state -> (Int, Bool) in
-                if state.closed { return (0, false) }
+                if state.closed {
+                    closed = true
+                    return (0, false)
+                }
                 let room = max(0, options.bufferSize - state.queue.count)
                 let taken = min(room, remaining.count)
                 state.queue.append(contentsOf: remaining.prefix(taken))
@@ -135,8 +152,9 @@ public final class FileMetricsCollector: MetricsCollector, Sendable {
                 return state.statistics.dropped
             }
             if total == dropped || total & (total - 1) == 0 {
+                let why = closed ? "the collector is closed" : "buffer of \(options.bufferSize) events is full"
                 errorHandler?(CollectorFailure(collector: "file:\(root.path)", operation: .overflow,
-                                               message: "buffer of \(options.bufferSize) events is full; \(total) event(s) dropped so far"))
+                                               message: "\(why); \(total) event(s) dropped so far"))
             }
             return
         }
@@ -147,7 +165,8 @@ public final class FileMetricsCollector: MetricsCollector, Sendable {
     public func flush() async throws {
         let error: LogError? = await withCheckedContinuation { continuation in
             let immediate: Bool = state.withLock { state in
-                if state.written >= state.accepted && state.closed { return true }
+                // Once the writing thread has ended nothing would answer: close() says what was lost.
+                if state.workerExited || (state.written >= state.accepted && state.closed) { return true }
                 state.flushers.append((state.accepted, continuation))
                 state.flushRequested = true
                 return false
@@ -157,13 +176,31 @@ public final class FileMetricsCollector: MetricsCollector, Sendable {
         if let error { throw error }
     }
 
-    /// Writes what is buffered, seals the segment and releases the session's lock.
+    /// Writes what is buffered, seals the segment and releases the session's lock. When that fails
+    /// (a full disk), the events it could not write are counted as dropped and reported, and the
+    /// error is thrown; later calls of `close` and `flush` return at once.
     public func close() async throws {
         try? await flush()
         state.withLock { $0.closed = true }
         wakeup.signal()
         await workerFinished.wait()
-        try writer.withLock { writer throws(LogError) in try writer.close() }
+        let (failure, lost): (LogError?, Int) = writer.withLock { writer in
+            do throws(LogError) {
+                try writer.close()
+                return (nil, 0)
+            } catch {
+                return (error, writer.pendingCount)
+            }
+        }
+        guard let failure else { return }
+        state.withLock { state in
+            state.statistics.dropped += lost
+            state.statistics.errors += 1
+            state.statistics.lastError = "\(failure)"
+        }
+        errorHandler?(CollectorFailure(collector: "file:\(root.path)", operation: .flush,
+                                       message: "closing failed; \(lost) event(s) were not written: \(failure)"))
+        throw failure
     }
 
     // MARK: The writing thread
@@ -204,20 +241,39 @@ public final class FileMetricsCollector: MetricsCollector, Sendable {
                 // cause may have cleared, waits for the next attempt, which includes its events.
                 var resumed: [(CheckedContinuation<LogError?, Never>, LogError?)] = []
                 var waiting: [(target: UInt64, continuation: CheckedContinuation<LogError?, Never>)] = []
+                // Refusals no handler heard of are the outcome of the flushes answered now.
+                var refused: LogError?
+                if state.unsaidRejections > 0, let first = state.firstUnsaidRejection {
+                    refused = .invalidInput("\(state.unsaidRejections) event(s) refused, not stored; the first: \(first)")
+                }
                 for (position, flusher) in state.flushers.enumerated() {
                     if let error, position < askedBefore {
                         resumed.append((flusher.continuation, error))
                     } else if error == nil && flusher.target <= state.written {
-                        resumed.append((flusher.continuation, nil))
+                        resumed.append((flusher.continuation, refused))
                     } else {
                         waiting.append(flusher)
                     }
                 }
                 state.flushers = waiting
+                if refused != nil, resumed.contains(where: { $0.1 != nil }) {
+                    state.unsaidRejections = 0
+                    state.firstUnsaidRejection = nil
+                }
                 return resumed
             }
             for (continuation, error) in waiting { continuation.resume(returning: error) }
-            if closed, state.withLock({ $0.queue.isEmpty }) { return }
+            if closed {
+                // Flushes asked after the last attempt get its outcome; later ones return at once.
+                let (done, left) = state.withLock { state -> (Bool, [(target: UInt64, continuation: CheckedContinuation<LogError?, Never>)]) in
+                    guard state.queue.isEmpty else { return (false, []) }
+                    state.workerExited = true
+                    defer { state.flushers = [] }
+                    return (true, state.flushers)
+                }
+                for flusher in left { flusher.continuation.resume(returning: error) }
+                if done { return }
+            }
         }
     }
 
@@ -241,7 +297,14 @@ public final class FileMetricsCollector: MetricsCollector, Sendable {
         }
         let accepted = kept ?? batch
         if !rejections.isEmpty {
-            state.withLock { $0.statistics.rejected += rejections.count }
+            let handled = errorHandler != nil
+            state.withLock { state in
+                state.statistics.rejected += rejections.count
+                if !handled {
+                    state.unsaidRejections += rejections.count
+                    state.firstUnsaidRejection = state.firstUnsaidRejection ?? rejections[0]
+                }
+            }
             for violation in rejections {
                 errorHandler?(CollectorFailure(collector: "file:\(root.path)", operation: .record, message: "event refused: \(violation)"))
             }
