@@ -75,6 +75,8 @@ public enum QualityReports {
             let exports = object["data"] as? [[String: Any]], let totals = exports.first?["totals"] as? [String: Any],
             let lines = totals["lines"] as? [String: Any], let percent = (lines["percent"] as? NSNumber)?.doubleValue
         else { throw ReadError(path: path, reason: "no data[0].totals.lines.percent (not llvm-cov export JSON)") }
+        // A fault in the report, named with it (as Cobertura's line-rate is), not in the arguments.
+        guard (0...100).contains(percent) else { throw ReadError(path: path, reason: "data[0].totals.lines.percent \(percent) is not a percentage in [0, 100]") }
         return percent
     }
 

@@ -263,8 +263,6 @@ struct Quality: ParsableCommand {
             let coverage = try testCoverage ?? lcov.map(QualityReports.lcovCoverage) ?? cobertura.map(QualityReports.coberturaCoverage)
                 ?? llvmCovJson.map(QualityReports.llvmCovCoverage)
             if let coverage {
-                // A report's own figure out of range (llvm-cov's percent is not checked by its reader).
-                guard (0...100).contains(coverage) else { throw ValidationError("test coverage \(coverage) from the report: a percentage is 0 to 100") }
                 values.append(("quality.test_coverage", coverage))
             }
             if let warnings = try lintWarnings ?? lintOutput.map({ Double(try QualityReports.warningLines($0)) }) {

@@ -391,7 +391,10 @@ struct RecordCommandTests {
         }
         let llvm = temporary.path + "/over.json"
         try Data(#"{"data":[{"totals":{"lines":{"percent":101}}}]}"#.utf8).write(to: URL(fileURLWithPath: llvm))
-        #expect(try await runRecorder(["quality", "--log", log, "--session", "s", "--iteration", "1", "--llvm-cov-json", llvm]).status == 64)
+        // A report's figure out of range is a fault in the report, named with it, as Cobertura's is (exit 1, not a usage error).
+        let overLLVM = try await runRecorder(["quality", "--log", log, "--session", "s", "--iteration", "1", "--llvm-cov-json", llvm])
+        #expect(overLLVM.status == 1)
+        #expect(String(decoding: overLLVM.err, as: UTF8.self).contains("over.json: data[0].totals.lines.percent 101.0 is not a percentage in [0, 100]"))
         // One value per key: a repeated key, a Unicode-equivalent one, the key mmm-record sets.
         for metas in [["k=v", "k=w"], ["caf\u{E9}=1", "cafe\u{301}=2"], ["recorded_by=me"]] {
             let refused = try await runRecorder(["start", "--log", log, "--session", "s"] + metas.flatMap { ["--meta", $0] })
