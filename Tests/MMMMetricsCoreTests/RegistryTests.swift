@@ -1,3 +1,4 @@
+import Foundation
 import MMMMetrics
 import MMMMetricsTesting
 import MMMMetricsTestSupport
@@ -319,6 +320,62 @@ struct RegistryTests {
         await registry.shutdown()
         #expect(registry.statistics().prefix(3).allSatisfy { $0.delivered == 100 })
     }
+
+    /// A collector whose `close()` takes `delay`, counting its calls.
+    final class SlowClosing: MetricsCollector {
+        let delay: Duration
+        let closes = LockedState(0)
+        let closing = LockedState(false)
+        init(delay: Duration) { self.delay = delay }
+        func record(_ event: MetricEvent) async throws {}
+        func flush() async throws {}
+        func close() async throws {
+            closing.withLock { $0 = true }
+            try? await Task.sleep(for: delay)
+            closes.withLock { $0 += 1 }
+        }
+    }
+
+    @Test("a second shutdown, and a flush during a shutdown, return once the collectors are closed; a collector registered after shutdown is refused")
+    func concurrentShutdown() async throws {
+        let failures = FailureLog()
+        let registry = MetricsRegistry(config: MetricsConfig(flushTimeout: .seconds(30)), errorHandler: failures.handler)
+        let slow = SlowClosing(delay: .milliseconds(300))
+        registry.register(slow, name: "slow")
+        await registry.increment("x")
+        let first = Task { await registry.shutdown() }
+        while !slow.closing.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
+        // Before, both returned at once, with the close still running.
+        try await registry.flush()
+        #expect(slow.closes.withLock { $0 } == 1)
+        await registry.shutdown()
+        #expect(slow.closes.withLock { $0 } == 1)
+        await first.value
+        let late = MetricsAssert()
+        registry.register(late.collector, name: "late")
+        await registry.increment("after")
+        #expect(late.events.isEmpty)
+        #expect(failures.all.contains { $0.collector == "late" && $0.message.contains("not registered") })
+    }
+
+    #if os(Linux)
+    @Test("registries released without shutdown end their consumers' threads (and close their collectors)", .timeLimit(.minutes(1)))
+    func releasedRegistries() async throws {
+        func threads() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? 0 }
+        let before = threads()
+        let closing = SlowClosing(delay: .zero)
+        for _ in 0..<200 {
+            let registry = MetricsRegistry(config: MetricsConfig(), errorHandler: { _ in })
+            registry.register(closing)
+            await registry.increment("x")
+        }
+        // Before, each left a thread waiting for good: 200 more.
+        let deadline = ContinuousClock.now + .seconds(20)
+        while threads() > before + 20, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(threads() <= before + 20, "\(before) threads before, \(threads()) after")
+        #expect(closing.closes.withLock { $0 } >= 180)
+    }
+    #endif
 
     @Test("main-actor code records with tags built from main-actor state (the recording methods run on the caller's isolation)")
     @MainActor

@@ -168,6 +168,18 @@ struct FileCollectorTests {
         #expect(try readSession(directory.root, "cfg").map(\.name) == ["ok"])
     }
 
+    @Test("without an error handler, refusals are thrown by close when no flush said them")
+    func refusalsThrownByClose() async throws {
+        let directory = TemporaryDirectory()
+        let collector = try FileMetricsCollector(root: directory.root, session: "s")
+        try await collector.record(contentsOf: [.counter(name: "", value: 1), .counter(name: "ok", value: 1)])
+        let refused = await #expect(throws: LogError.self) { try await collector.close() }
+        #expect("\(refused.map { "\($0)" } ?? "")".contains("1 event(s) refused, not stored"))
+        #expect(collector.statistics.rejected == 1)
+        #expect(try readSession(directory.root, "s").map(\.name) == ["ok"])
+        #expect(try LogMaintenance(root: directory.root).summaries().sessions.first?.lastSegmentSealed == true)
+    }
+
     @Test("a factory's error names the collector entry as the configuration does")
     func factoryErrorNamesEntry() throws {
         let factories = CollectorFactories()

@@ -70,7 +70,8 @@ struct LogHardeningTests {
         let collector = try FileMetricsCollector(root: directory.root, session: "c")
         try await collector.record(contentsOf: [.counter(name: tooLong, value: 1, timestamp: MetricTimestamp(nanosecondsSinceEpoch: 1)),
                                                  .counter(name: "fine", value: 2, timestamp: MetricTimestamp(nanosecondsSinceEpoch: 2))])
-        try await collector.close()
+        // With no error handler, close says the refusal (FileCollectorTests.refusalsThrownByClose).
+        await #expect(throws: LogError.self) { try await collector.close() }
         #expect(collector.statistics.rejected == 1)
         #expect(try readSession(directory.root, "c").map(\.name) == ["fine"])
         let ingest = try await runAnalyzer(["ingest", "--log", directory.path + "/cli"], stdin: Data(Self.line(#""type":"counter","name":""# + tooLong + #"","value":1"#).utf8))

@@ -20,8 +20,8 @@ public protocol MetricsCollector: Sendable {
     /// Makes every event accepted so far durable or delivered, as far as the collector can.
     func flush() async throws
     /// Ends the collector: delivers what it holds and releases what it opened (files, locks,
-    /// connections). A registry calls it once, from ``MetricsRegistry/shutdown()``, after the last
-    /// event. The default flushes.
+    /// connections). A registry calls it once per registration, from ``MetricsRegistry/shutdown()``
+    /// (or when the registry is released), after the last event. The default flushes.
     func close() async throws
 }
 

@@ -1,33 +1,34 @@
 
-/// Completion of one flush request, resumed exactly once: by the consumer or by the timeout.
+/// Completion of a flush or close request, completed exactly once (by the consumer or by the
+/// timeout); every waiter, however many, is resumed with the outcome.
 final class FlushTicket: Sendable {
     private enum State {
-        case pending(CheckedContinuation<Bool, Never>?)
+        case pending([CheckedContinuation<Bool, Never>])
         case done(Bool)
     }
 
-    private let state = LockedState(State.pending(nil))
+    private let state = LockedState(State.pending([]))
 
     /// Completes the ticket; returns whether this call was the one that completed it.
     @discardableResult
     func complete(_ succeeded: Bool) -> Bool {
-        let waiter: CheckedContinuation<Bool, Never>?? = state.withLock { state in
-            guard case .pending(let waiter) = state else { return nil }
+        let waiters: [CheckedContinuation<Bool, Never>]? = state.withLock { state in
+            guard case .pending(let waiters) = state else { return nil }
             state = .done(succeeded)
-            return .some(waiter)
+            return waiters
         }
-        guard let waiter else { return false }
-        waiter?.resume(returning: succeeded)
+        guard let waiters else { return false }
+        for waiter in waiters { waiter.resume(returning: succeeded) }
         return true
     }
 
-    /// Waits for completion; returns whether the flush succeeded in time.
+    /// Waits for completion; returns whether the request succeeded in time.
     func wait() async -> Bool {
         await withCheckedContinuation { continuation in
             let result: Bool? = state.withLock { state in
                 switch state {
                 case .done(let succeeded): return succeeded
-                case .pending: state = .pending(continuation); return nil
+                case .pending(let waiters): state = .pending(waiters + [continuation]); return nil
                 }
             }
             if let result { continuation.resume(returning: result) }
@@ -200,14 +201,20 @@ final class CollectorChannel: Sendable {
     /// Returns whether the flush completed in time.
     func flush(timeout: Duration) async -> Bool {
         let ticket = FlushTicket()
+        var closing: FlushTicket?
         let outcome: (accepted: Bool, wake: (CheckedContinuation<Batch?, Never>, Batch)?, resting: CheckedContinuation<Void, Never>?) =
             state.withLock { state in
-                if state.closed { return (false, nil, nil) }
+                if state.closed {
+                    closing = state.closing
+                    return (false, nil, nil)
+                }
                 state.pending.flushes.append((state.pending.items.count, ticket))
                 state.urgent = true
                 return (true, state.wakeConsumer(), state.endRest())
             }
-        guard outcome.accepted else { return true }
+        // Closed by a shutdown: its close delivers and flushes what there is; wait for it (bounded by
+        // the shutdown's timeout, which reports a close that outlasts it).
+        guard outcome.accepted else { return await closing?.wait() ?? true }
         outcome.resting?.resume()
         if let (consumer, batch) = outcome.wake { consumer.resume(returning: batch) }
         let timer = Task {
@@ -242,13 +249,12 @@ final class CollectorChannel: Sendable {
     /// Closes the channel, lets the consumer deliver what it holds and then close the collector,
     /// waiting at most `timeout` for both (reported as a flush timeout, not thrown).
     func shutdown(timeout: Duration) async {
-        let ticket = FlushTicket()
-        let first = state.withLock { state in
-            guard state.closing == nil else { return false }
-            state.closing = ticket
-            return true
+        let (ticket, first) = beginClosing()
+        guard first else {
+            // A second shutdown waits for the first's close, as the first does.
+            _ = await ticket.wait()
+            return
         }
-        guard first else { return }
         close()
         let timer = Task {
             try await Task.sleep(for: timeout)
@@ -257,6 +263,23 @@ final class CollectorChannel: Sendable {
         let succeeded = await ticket.wait()
         timer.cancel()
         if !succeeded { recordFailure(.flushTimeout, message: "close did not complete within \(timeout)", timeout: true) }
+    }
+
+    /// Closes the channel without waiting: the consumer delivers what it holds, closes the
+    /// collector and ends (its registry was released without a shutdown).
+    func closeWithoutWaiting() {
+        _ = beginClosing()
+        close()
+    }
+
+    /// The close request: this call's new ticket (`first`), or the one an earlier call made.
+    private func beginClosing() -> (ticket: FlushTicket, first: Bool) {
+        state.withLock { state in
+            if let closing = state.closing { return (closing, false) }
+            let ticket = FlushTicket()
+            state.closing = ticket
+            return (ticket, true)
+        }
     }
 
     /// The next batch, never empty; `nil` once the channel is closed and drained.

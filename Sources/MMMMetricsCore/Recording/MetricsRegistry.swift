@@ -21,7 +21,7 @@ public final class MetricsRegistry: Sendable {
     @usableFromInline
     let policy: RecordingPolicy
     private let errorHandler: MetricsErrorHandler
-    private let channels = LockedState<[CollectorChannel]>([])
+    private let channels = LockedState<(all: [CollectorChannel], shutDown: Bool)>(([], false))
     /// The series of the pre-bound handles, shared with the channels that turn samples into events.
     let boundSeries = BoundSeriesTable()
 
@@ -61,13 +61,22 @@ public final class MetricsRegistry: Sendable {
     }
 
     /// Adds a collector. It receives every event recorded from now on.
-    /// With recording disabled the collector is ignored: it will receive nothing.
+    /// With recording disabled the collector is ignored: it will receive nothing. After
+    /// ``shutdown()`` it is not registered, and the error handler is told.
     public func register(_ collector: any MetricsCollector, name: String? = nil) {
         guard isEnabled else { return }
+        let name = name ?? String(describing: type(of: collector))
         let channel = CollectorChannel(
-            name: name ?? String(describing: type(of: collector)),
-            collector: collector, capacity: config.bufferSize, boundSeries: boundSeries, errorHandler: errorHandler)
-        channels.withLock { $0.append(channel) }
+            name: name, collector: collector, capacity: config.bufferSize, boundSeries: boundSeries, errorHandler: errorHandler)
+        let added = channels.withLock { channels in
+            guard !channels.shutDown else { return false }
+            channels.all.append(channel)
+            return true
+        }
+        guard added else {
+            errorHandler(CollectorFailure(collector: name, operation: .record, message: "not registered: the registry is shut down"))
+            return
+        }
         // The consumer runs on a thread of its own: a collector that blocks it blocks nothing else.
         if let thread = ThreadTaskExecutor.start() {
             Task.detached(executorPreference: thread) {
@@ -81,7 +90,7 @@ public final class MetricsRegistry: Sendable {
 
     /// Per-collector counts of delivered, dropped and failed events, in registration order.
     public func statistics() -> [CollectorStatistics] {
-        channels.withLock { $0 }.map(\.statistics)
+        channels.withLock { $0.all }.map(\.statistics)
     }
 
     // MARK: Recording
@@ -136,7 +145,7 @@ public final class MetricsRegistry: Sendable {
     /// `flush`, or until `flushTimeout` passed for it (reported as a failure, not thrown).
     /// Throws `CancellationError` only when the calling task is cancelled.
     public func flush() async throws {
-        let channels = channels.withLock { $0 }
+        let channels = channels.withLock { $0.all }
         let timeout = config.flushTimeout
         await withTaskGroup(of: Void.self) { group in
             for channel in channels {
@@ -151,13 +160,21 @@ public final class MetricsRegistry: Sendable {
     /// waiting at most `flushTimeout` for each. Events recorded afterwards are dropped and counted
     /// (``statistics()``), and the first is reported.
     public func shutdown() async {
+        // From here on no collector is added: each one registered so far is closed below.
+        channels.withLock { $0.shutDown = true }
         try? await flush()
         let timeout = config.flushTimeout
         await withTaskGroup(of: Void.self) { group in
-            for channel in channels.withLock({ $0 }) {
+            for channel in channels.withLock({ $0.all }) {
                 group.addTask { await channel.shutdown(timeout: timeout) }
             }
         }
+    }
+
+    /// A registry released without ``shutdown()`` closes its collectors without waiting: each
+    /// consumer delivers what it holds, calls its collector's `close()` and ends its thread.
+    deinit {
+        for channel in channels.withLock({ $0.all }) { channel.closeWithoutWaiting() }
     }
 
     /// Stamps, filters and hands an event to every collector. Never blocks.
@@ -171,11 +188,11 @@ public final class MetricsRegistry: Sendable {
 
     /// Hands an already-processed event to every collector.
     func deliver(_ event: MetricEvent) {
-        for channel in channels.withLock({ $0 }) { channel.offer(.event(event)) }
+        for channel in channels.withLock({ $0.all }) { channel.offer(.event(event)) }
     }
 
     /// Hands a pre-bound handle's sample to every collector.
     func deliver(_ sample: BoundSample) {
-        for channel in channels.withLock({ $0 }) { channel.offer(.sample(sample)) }
+        for channel in channels.withLock({ $0.all }) { channel.offer(.sample(sample)) }
     }
 }

@@ -178,9 +178,11 @@ public final class FileMetricsCollector: MetricsCollector, Sendable {
 
     /// Writes what is buffered, seals the segment and releases the session's lock. When that fails
     /// (a full disk), the events it could not write are counted as dropped and reported, and the
-    /// error is thrown; later calls of `close` and `flush` return at once.
+    /// error is thrown; later calls of `close` and `flush` return at once. Refusals that no error
+    /// handler heard of are thrown here too, when nothing else failed.
     public func close() async throws {
-        try? await flush()
+        // The writing thread writes (and flushes) what is queued once it sees `closed`, then ends;
+        // refusals stay unsaid until the end, where they are thrown.
         state.withLock { $0.closed = true }
         wakeup.signal()
         await workerFinished.wait()
@@ -192,7 +194,11 @@ public final class FileMetricsCollector: MetricsCollector, Sendable {
                 return (error, writer.pendingCount)
             }
         }
-        guard let failure else { return }
+        let unsaid = takeUnsaidRejections()
+        guard let failure else {
+            if let unsaid { throw unsaid }
+            return
+        }
         state.withLock { state in
             state.statistics.dropped += lost
             state.statistics.errors += 1
@@ -201,6 +207,23 @@ public final class FileMetricsCollector: MetricsCollector, Sendable {
         errorHandler?(CollectorFailure(collector: "file:\(root.path)", operation: .flush,
                                        message: "closing failed; \(lost) event(s) were not written: \(failure)"))
         throw failure
+    }
+
+    /// The error saying the refusals no handler heard of, or nil when there are none.
+    private static func refusal(_ state: State) -> LogError? {
+        guard state.unsaidRejections > 0, let first = state.firstUnsaidRejection else { return nil }
+        return .invalidInput("\(state.unsaidRejections) event(s) refused, not stored; the first: \(first)")
+    }
+
+    /// The refusals no handler heard of, as an error, now said (cleared).
+    private func takeUnsaidRejections() -> LogError? {
+        state.withLock { state in
+            defer {
+                state.unsaidRejections = 0
+                state.firstUnsaidRejection = nil
+            }
+            return Self.refusal(state)
+        }
     }
 
     // MARK: The writing thread
@@ -242,10 +265,7 @@ public final class FileMetricsCollector: MetricsCollector, Sendable {
                 var resumed: [(CheckedContinuation<LogError?, Never>, LogError?)] = []
                 var waiting: [(target: UInt64, continuation: CheckedContinuation<LogError?, Never>)] = []
                 // Refusals no handler heard of are the outcome of the flushes answered now.
-                var refused: LogError?
-                if state.unsaidRejections > 0, let first = state.firstUnsaidRejection {
-                    refused = .invalidInput("\(state.unsaidRejections) event(s) refused, not stored; the first: \(first)")
-                }
+                let refused = Self.refusal(state)
                 for (position, flusher) in state.flushers.enumerated() {
                     if let error, position < askedBefore {
                         resumed.append((flusher.continuation, error))
