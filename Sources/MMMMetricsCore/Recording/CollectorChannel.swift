@@ -217,14 +217,19 @@ final class CollectorChannel: Sendable {
         guard outcome.accepted else { return await closing?.wait() ?? true }
         outcome.resting?.resume()
         if let (consumer, batch) = outcome.wake { consumer.resume(returning: batch) }
+        return await wait(for: ticket, timeout: timeout, doing: "flush")
+    }
+
+    /// Waits for `ticket` at most `timeout`, then completes it as failed; a failure is reported here,
+    /// before the caller returns, so its logs are complete when it does.
+    private func wait(for ticket: FlushTicket, timeout: Duration, doing what: String) async -> Bool {
         let timer = Task {
             try await Task.sleep(for: timeout)
             ticket.complete(false)
         }
         let succeeded = await ticket.wait()
         timer.cancel()
-        // Reported here, before flush returns, so the caller's logs are complete when it does.
-        if !succeeded { recordFailure(.flushTimeout, message: "flush did not complete within \(timeout)", timeout: true) }
+        if !succeeded { recordFailure(.flushTimeout, message: "\(what) did not complete within \(timeout)", timeout: true) }
         return succeeded
     }
 
@@ -256,13 +261,7 @@ final class CollectorChannel: Sendable {
             return
         }
         close()
-        let timer = Task {
-            try await Task.sleep(for: timeout)
-            ticket.complete(false)
-        }
-        let succeeded = await ticket.wait()
-        timer.cancel()
-        if !succeeded { recordFailure(.flushTimeout, message: "close did not complete within \(timeout)", timeout: true) }
+        _ = await wait(for: ticket, timeout: timeout, doing: "close")
     }
 
     /// Closes the channel without waiting: the consumer delivers what it holds, closes the
