@@ -43,8 +43,7 @@ struct DocsReviewTests {
     func latestLegacyHint() async throws {
         let temporary = TemporaryDirectory()
         let root = temporary.path + "/legacy"
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: LegacyFixtures.directory + "/" + LegacyFixtures.files.last!, toPath: root + "/current.json")
+        try LegacyFixtures.currentJSON(in: root)
         let result = try await runAnalyzer(["report", "--log", root, "--latest"])
         #expect(result.status == 1)
         #expect(result.err.contains("holds only MMM's old metrics files (current.json)"), "\(result.err)")
@@ -85,9 +84,8 @@ struct DocsReviewTests {
     func legacyExportKeepsOriginal() async throws {
         let temporary = TemporaryDirectory()
         let root = temporary.path + "/lo"
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let original = LegacyFixtures.directory + "/" + LegacyFixtures.files.last!
-        try FileManager.default.copyItem(atPath: original, toPath: root + "/current.json")
+        try LegacyFixtures.currentJSON(in: root)
         let imported = try await runAnalyzer(["import-legacy", "--log", root, "--session", "a", root])
         #expect(imported.status == 0, "\(imported.err)")
         for round in 0..<2 {

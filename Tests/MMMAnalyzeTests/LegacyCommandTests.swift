@@ -12,8 +12,7 @@ struct LegacyCommandTests {
     func cli() async throws {
         let temporary = TemporaryDirectory()
         let metrics = temporary.path + "/.mmm/metrics"
-        try FileManager.default.createDirectory(atPath: metrics, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: LegacyFixtures.directory + "/" + LegacyFixtures.files.last!, toPath: metrics + "/current.json")
+        try LegacyFixtures.currentJSON(in: metrics)
         let hint = try await runAnalyzer(["report", "--session", "old"], directory: temporary.path)
         #expect(hint.status != 0)
         #expect(hint.err.contains("mmm-analyze import-legacy --log .mmm/metrics --session old"))

@@ -97,26 +97,31 @@ struct ReducerTests {
         #expect(throws: LogError.self) { try SessionReport.build(session: "nope", source: temporary.root) }
     }
 
+    /// Events as one session replays them, numbered in order.
+    static func replayed(_ events: [MetricEvent]) -> [ReplayedEvent] {
+        events.enumerated().map { ReplayedEvent(session: "s", sequence: UInt64($0.offset), event: $0.element) }
+    }
+
+    /// A reducer folded over every event, and two folded over the events before and from `splitAt`.
+    static func folded<R: MetricsReducer>(_: R.Type, _ replayed: [ReplayedEvent], splitAt: Int) -> (whole: R, left: R, right: R) {
+        var whole = R(), left = R(), right = R()
+        replayed.forEach { whole.apply($0) }
+        replayed.prefix(splitAt).forEach { left.apply($0) }
+        replayed.dropFirst(splitAt).forEach { right.apply($0) }
+        return (whole, left, right)
+    }
+
     @Test("reducers merge: replaying parts and merging equals replaying the whole, in either order")
     func merge() throws {
-        let events = EventGenerator.cookSession(iterations: 12, seed: 4)
-        let replayed = events.enumerated().map { ReplayedEvent(session: "s", sequence: UInt64($0.offset), event: $0.element) }
-        var whole = SessionReducer()
-        replayed.forEach { whole.apply($0) }
-        var left = SessionReducer(), right = SessionReducer()
-        replayed.prefix(40).forEach { left.apply($0) }
-        replayed.dropFirst(40).forEach { right.apply($0) }
+        let replayed = Self.replayed(EventGenerator.cookSession(iterations: 12, seed: 4))
+        let (whole, left, right) = Self.folded(SessionReducer.self, replayed, splitAt: 40)
         var forward = left
         forward.merge(right)
         var backward = right
         backward.merge(left)
         #expect(forward.result() == whole.result())
         #expect(backward.result() == whole.result())
-        var commands = CommandReducer(), commandParts = CommandReducer()
-        replayed.forEach { commands.apply($0) }
-        var tail = CommandReducer()
-        replayed.prefix(30).forEach { commandParts.apply($0) }
-        replayed.dropFirst(30).forEach { tail.apply($0) }
+        var (commands, commandParts, tail) = Self.folded(CommandReducer.self, replayed, splitAt: 30)
         commandParts.merge(tail)
         #expect(commandParts.result().map(\.runs) == commands.result().map(\.runs))
         #expect(commandParts.result().map(\.p95Seconds) == commands.result().map(\.p95Seconds))
@@ -131,12 +136,8 @@ struct ReducerTests {
             if let tag = iterationTags[index] { tags["iteration"] = tag }
             return .custom(name: "error", data: data, tags: tags, timestamp: at(Double(10 - index % 2)))
         }
-        let replayed = events.enumerated().map { ReplayedEvent(session: "s", sequence: UInt64($0.offset), event: $0.element) }
-        var whole = IterationReducer()
-        replayed.forEach { whole.apply($0) }
-        var left = IterationReducer(), right = IterationReducer()
-        replayed.prefix(3).forEach { left.apply($0) }
-        replayed.dropFirst(3).forEach { right.apply($0) }
+        let (whole, left, folded) = Self.folded(IterationReducer.self, Self.replayed(events), splitAt: 3)
+        var right = folded
         right.merge(left)
         // By time, then sequence: e1, e3, e5 at 9 s come before e0, e4 at 10 s (e2 is iteration 3's).
         #expect(whole.errorsOutsideIterations.map(\.message) == ["e1", "e3", "e5", "e0", "e4"])

@@ -74,7 +74,7 @@ struct LegacyTests {
         let arrayEvents = try LegacyImport.events(fromFile: "history.json", bytes: Array(array.utf8))
         #expect(arrayEvents.filter { $0.name == "quality.test_coverage" }.count == 2)
         // A directory: history first, then current.
-        try FileManager.default.copyItem(atPath: LegacyFixtures.directory + "/" + LegacyFixtures.files.last!, toPath: temporary.path + "/current.json")
+        try LegacyFixtures.currentJSON(in: temporary.path)
         let result = try LegacyImport.importFiles(at: temporary.path, into: temporary.root, session: "dir")
         #expect(result.files.map { $0.split(separator: "/").last! } == ["history.json", "current.json"])
         #expect(LegacyImport.iterationTag("iteration-3") == "3")
@@ -205,9 +205,14 @@ struct LegacyTests {
                 #expect(decoded.lint_warnings == (source["lint_warnings"] as? NSNumber)?.intValue)
             }
         }
-        // Atomic: an existing file is replaced whole, and no temporary file is left behind.
+        // Atomic: an existing file is replaced whole, and no temporary file is left behind; the first
+        // file replaced is kept as current.json.orig (MMM's own may hold fields the export does not write).
         let path = temporary.path + "/cook/current.json"
-        try LegacyExport.writeCurrent(session: "legacy", source: temporary.root, to: path)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: temporary.path + "/cook") == ["current.json"])
+        let before = FileManager.default.contents(atPath: path)
+        #expect(try LegacyExport.writeCurrent(session: "legacy", source: temporary.root, to: path) == path + ".orig")
+        #expect(FileManager.default.contents(atPath: path + ".orig") == before)
+        #expect(try LegacyExport.writeCurrent(session: "cook", source: temporary.root, to: path) == nil)
+        #expect(FileManager.default.contents(atPath: path + ".orig") == before)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: temporary.path + "/cook").sorted() == ["current.json", "current.json.orig"])
     }
 }

@@ -11,6 +11,16 @@ package enum LegacyFixtures {
         return FileManager.default.fileExists(atPath: beside) ? beside : fallback
     }
 
+    /// Makes `directory` (and its parents) holding the newest fixture as `current.json`, as MMM's
+    /// metrics folder holds it; returns the file's path.
+    @discardableResult
+    package static func currentJSON(in directory: String) throws -> String {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let path = directory + "/current.json"
+        try FileManager.default.copyItem(atPath: Self.directory + "/" + files.last!, toPath: path)
+        return path
+    }
+
     /// The JSON files in it, sorted.
     package static var files: [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".json") }.sorted()

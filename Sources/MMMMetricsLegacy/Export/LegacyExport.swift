@@ -122,17 +122,29 @@ public enum LegacyExport {
     }
 
     /// Writes it atomically: into a temporary file beside `path`, then renamed over it. Damage is
-    /// handled as in ``currentJSON(session:source:mode:warning:)``.
+    /// handled as in ``currentJSON(session:source:mode:warning:)``. MMM's own file may hold fields
+    /// the export does not write: the first file replaced at `path` is kept as `path.orig` (when
+    /// that does not exist yet), and its path returned; nothing is written when it cannot be kept.
+    @discardableResult
     public static func writeCurrent(
         session: String, source: any LogSource, to path: String, mode: ReadMode = .lenient, warning: (ReadWarning) -> Void = { _ in },
         leftOut: (String) -> Void = { _ in }
-    ) throws {
+    ) throws -> String? {
         let json = try currentJSON(session: session, source: source, mode: mode, warning: warning, leftOut: leftOut)
+        let kept = path + ".orig"
+        var keeps = false
+        if FileSystem.kind(of: path) == .file, FileSystem.kind(of: kept) == .missing {
+            do { try AtomicFile.write(try FileSystem.readFile(path), to: kept) } catch {
+                throw LegacyError(path: path, message: "exists and could not be kept as \(kept) before replacing it: \(error)")
+            }
+            keeps = true
+        }
         do {
             try FileSystem.makeDirectories(FileSystem.parent(of: path))
             try AtomicFile.write(Array((JSONText.encode(json) + "\n").utf8), to: path)
         } catch {
             throw LegacyError(path: path, message: "cannot be written: \(error)")
         }
+        return keeps ? kept : nil
     }
 }

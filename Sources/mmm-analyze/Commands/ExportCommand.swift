@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import MMMMetricsCore
 import MMMMetricsLegacy
 import MMMMetricsLog
@@ -43,16 +42,9 @@ struct ExportCommand: AsyncParsableCommand {
                     return try Console.write(JSONText.encode(json) + "\n")
                 }
                 try FileOutput.check(path, root: logOptions.root)
-                // MMM's own current.json may hold fields the export does not write: the first one
-                // replaced is kept beside it.
-                let kept = path + ".orig"
-                if FileSystem.kind(of: path) == .file, FileSystem.kind(of: kept) == .missing {
-                    do { try FileManager.default.copyItem(atPath: path, toPath: kept) } catch {
-                        throw CommandFailure("\(path) exists and could not be kept as \(kept) before replacing it: \(error.localizedDescription)")
-                    }
+                if let kept = try LegacyExport.writeCurrent(session: session, source: source, to: path, mode: damage.mode, warning: damage.warn, leftOut: Self.sayLeftOut) {
                     Console.error("mmm-analyze: kept the previous \(path) as \(kept)")
                 }
-                try LegacyExport.writeCurrent(session: session, source: source, to: path, mode: damage.mode, warning: damage.warn, leftOut: Self.sayLeftOut)
                 Console.error("wrote \(path)")
                 return
             }
